@@ -1,0 +1,65 @@
+"""A feature extractor that returns named activations from one forward pass."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+import torch
+from torch import nn
+
+from stylelab.errors import ConfigError
+from stylelab.validate import choice
+
+Preprocess = Callable[[torch.Tensor], torch.Tensor]
+
+
+class FeatureExtractor(nn.Module):
+    """Runs named layers in order and returns the activations asked for.
+
+    The input is an RGB batch in [0, 1]; ``preprocess`` turns it into what the
+    network was trained on. The network is frozen: gradients flow to the input only.
+
+    Attributes:
+        name: backbone name, e.g. ``"vgg19"``.
+        layer_names: every layer that can be asked for, in forward order.
+        content_layers / style_layers: the defaults for this network.
+    """
+
+    def __init__(self, name: str, layers: Sequence[tuple[str, nn.Module]], preprocess: Preprocess,
+                 content_layers: Sequence[str], style_layers: Sequence[str]):
+        super().__init__()
+        self.name = name
+        self.layer_names = tuple(layer_name for layer_name, _ in layers)
+        self.layers = nn.ModuleDict(dict(layers))
+        self.preprocess = preprocess
+        self.content_layers = tuple(content_layers)
+        self.style_layers = tuple(style_layers)
+        self.requires_grad_(False)
+        self.eval()
+
+    def check_layers(self, layers: Iterable[str]) -> tuple[str, ...]:
+        """Return ``layers`` as a tuple, raising ConfigError for an unknown name."""
+        layers = tuple(layers)
+        if not layers:
+            raise ConfigError(f"{self.name}: at least one layer is needed")
+        for layer in layers:
+            choice(f"{self.name} layer", layer, self.layer_names)
+        return layers
+
+    def truncated(self, layers: Iterable[str]) -> FeatureExtractor:
+        """Return a copy that stops at the deepest of ``layers`` (shares weights)."""
+        last = max(self.layer_names.index(layer) for layer in self.check_layers(layers))
+        kept = [(name, self.layers[name]) for name in self.layer_names[: last + 1]]
+        return FeatureExtractor(self.name, kept, self.preprocess, self.content_layers, self.style_layers)
+
+    def forward(self, image: torch.Tensor, layers: Iterable[str]) -> dict[str, torch.Tensor]:
+        wanted = set(layers)
+        features: dict[str, torch.Tensor] = {}
+        x = self.preprocess(image)
+        for name in self.layer_names:
+            x = self.layers[name](x)
+            if name in wanted:
+                features[name] = x
+                if len(features) == len(wanted):
+                    break
+        return features

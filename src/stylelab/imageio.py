@@ -1,0 +1,234 @@
+"""Load, validate and normalise images; write outputs atomically.
+
+Every image that enters Style Lab passes through :func:`load_image`, which
+returns an 8-bit RGB PIL image or raises :class:`InputError` with a message a
+person can act on. Every file Style Lab writes goes through :func:`atomic_write`
+so that a failure never leaves a partial file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from stylelab.errors import InputError, OutputError
+
+ImageSource = Union[str, os.PathLike, Image.Image, np.ndarray]
+
+OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP",
+                  ".tif": "TIFF", ".tiff": "TIFF"}
+_SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """What :func:`load_image` accepts.
+
+    Attributes:
+        min_side: smallest allowed width or height in pixels.
+        max_pixels: largest allowed width × height (guards against decompression bombs).
+        max_aspect: largest allowed ratio of the long side to the short side.
+    """
+
+    min_side: int = 16
+    max_pixels: int = 64_000_000
+    max_aspect: float = 16.0
+
+
+DEFAULT_LIMITS = ImageLimits()
+
+
+def load_image(source: ImageSource, limits: ImageLimits = DEFAULT_LIMITS, *, name: str | None = None
+               ) -> Image.Image:
+    """Return ``source`` as an 8-bit RGB PIL image, validated against ``limits``.
+
+    Accepts a path, a PIL image or an array (H×W, H×W×3 or H×W×4; uint8, uint16
+    or float in [0, 1]). EXIF rotation is applied, transparency is composited
+    on white, 16-bit and float images are rescaled, animations give their
+    first frame.
+
+    Raises:
+        InputError: the file is missing, unreadable, not an image, or outside ``limits``.
+    """
+    label = name or (str(source) if isinstance(source, (str, os.PathLike)) else "image")
+    if isinstance(source, Image.Image):
+        image = source
+    elif isinstance(source, np.ndarray):
+        image = _array_to_image(source, label)
+    elif isinstance(source, (str, os.PathLike)):
+        image = _open_file(Path(source), limits, label)
+    else:
+        raise InputError(f"{label}: expected a path, PIL image or array, got {type(source).__name__}")
+    _check_size(image.size, limits, label)
+    return _to_rgb(image, label)
+
+
+def _open_file(path: Path, limits: ImageLimits, label: str) -> Image.Image:
+    if not path.exists():
+        raise InputError(f"{label}: no such file")
+    if path.is_dir():
+        raise InputError(f"{label}: is a directory, not an image file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{label}: file is empty")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path)
+            _check_size(image.size, limits, label)
+            image.seek(0)
+            image.load()
+    except InputError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InputError(f"{label}: image is too large ({exc})") from None
+    except UnidentifiedImageError:
+        raise InputError(f"{label}: not a supported image file (could not decode it)") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise InputError(f"{label}: image file is damaged or truncated ({exc})") from None
+    return image
+
+
+def _check_size(size: tuple[int, int], limits: ImageLimits, label: str) -> None:
+    width, height = size
+    if min(width, height) < limits.min_side:
+        raise InputError(f"{label}: image is {width}×{height} px; both sides must be at least "
+                         f"{limits.min_side} px")
+    if width * height > limits.max_pixels:
+        raise InputError(f"{label}: image is {width}×{height} = {width * height:,} px, over the limit of "
+                         f"{limits.max_pixels:,} px")
+    aspect = max(width, height) / min(width, height)
+    if aspect > limits.max_aspect:
+        raise InputError(f"{label}: aspect ratio {aspect:.1f}:1 is too extreme (at most "
+                         f"{limits.max_aspect:g}:1)")
+
+
+def _array_to_image(array: np.ndarray, label: str) -> Image.Image:
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise InputError(f"{label}: array of shape {array.shape} is not an H×W, H×W×3 or H×W×4 image")
+    if array.dtype == np.uint8:
+        data = array
+    elif array.dtype == np.uint16:
+        data = (array.astype(np.float32) / 257.0).round().astype(np.uint8)
+    elif np.issubdtype(array.dtype, np.floating):
+        if not np.isfinite(array).all():
+            raise InputError(f"{label}: array contains NaN or infinite values")
+        data = (np.clip(array, 0.0, 1.0) * 255.0).round().astype(np.uint8)
+    else:
+        raise InputError(f"{label}: array dtype {array.dtype} is not uint8, uint16 or float")
+    mode = {2: "L", 3: "RGB", 4: "RGBA"}[data.shape[2] if data.ndim == 3 else 2]
+    return Image.fromarray(np.ascontiguousarray(data), mode=mode)
+
+
+def _to_rgb(image: Image.Image, label: str) -> Image.Image:
+    try:
+        image = ImageOps.exif_transpose(image)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # a damaged EXIF block should not reject an otherwise good image
+    if image.mode in _SIXTEEN_BIT_MODES or image.mode == "F":
+        return _high_depth_to_rgb(image)
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    try:
+        return image.convert("RGB")
+    except (ValueError, OSError) as exc:
+        raise InputError(f"{label}: cannot convert image mode {image.mode} to RGB ({exc})") from None
+
+
+def _high_depth_to_rgb(image: Image.Image) -> Image.Image:
+    values = np.asarray(image, dtype=np.float64)
+    if image.mode == "F":
+        low, high = float(values.min()), float(values.max())
+        scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
+    else:
+        scaled = values / (255.0 if values.max() <= 255 else 65535.0)
+    gray = (np.clip(scaled, 0.0, 1.0) * 255.0).round().astype(np.uint8)
+    return Image.fromarray(gray, mode="L").convert("RGB")
+
+
+def resize_long_side(image: Image.Image, size: int) -> Image.Image:
+    """Return ``image`` scaled (Lanczos) so that its longer side is ``size`` pixels."""
+    width, height = image.size
+    scale = size / max(width, height)
+    new_size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if new_size == image.size:
+        return image
+    return image.resize(new_size, Image.LANCZOS)
+
+
+def check_output_path(path: str | os.PathLike, formats: dict[str, str] = OUTPUT_FORMATS) -> Path:
+    """Fail early, before any work, if ``path`` cannot receive an output file.
+
+    Raises:
+        OutputError: the folder is missing or not writable, the path is a folder,
+            or the extension is not one of ``formats``.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path}: is a directory; give a file name such as {path / 'out.png'}")
+    if path.suffix.lower() not in formats:
+        raise OutputError(f"{path}: unsupported output extension {path.suffix or '(none)'}; use one of "
+                          f"{', '.join(sorted(formats))}")
+    check_output_dir(path.parent if str(path.parent) else Path("."))
+    return path
+
+
+def check_output_dir(folder: str | os.PathLike) -> Path:
+    """Raise :class:`OutputError` unless ``folder`` exists and is writable."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise OutputError(f"{folder}: output directory does not exist")
+    if not folder.is_dir():
+        raise OutputError(f"{folder}: is not a directory")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{folder}: output directory is not writable")
+    return folder
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
+
+    Raises:
+        OutputError: the temporary file cannot be created or renamed.
+    """
+    path = Path(path)
+    try:
+        handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    os.close(handle)
+    temp = Path(temp_name)
+    try:
+        yield temp
+        os.replace(temp, path)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def save_image(image: Image.Image, path: str | os.PathLike) -> Path:
+    """Write ``image`` atomically; the format follows the extension (PNG, JPEG, WebP ...)."""
+    path = Path(path)
+    image_format = OUTPUT_FORMATS.get(path.suffix.lower())
+    if image_format is None:
+        raise OutputError(f"{path}: unsupported output extension {path.suffix or '(none)'}")
+    options = {"quality": 95} if image_format in ("JPEG", "WEBP") else {}
+    with atomic_write(path) as temp:
+        image.save(temp, format=image_format, **options)
+    return path

@@ -1,0 +1,46 @@
+"""Small validators that raise :class:`ConfigError` with helpful messages."""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Iterable
+
+from stylelab.errors import ConfigError
+
+
+def choice(name: str, value: str, valid: Iterable[str]) -> str:
+    """Return ``value`` if it is one of ``valid``; else raise, listing the options.
+
+    Raises:
+        ConfigError: naming the option, the valid values and the nearest match.
+    """
+    valid = list(valid)
+    if value in valid:
+        return value
+    close = difflib.get_close_matches(str(value), valid, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ConfigError(f"{name}: unknown value {value!r}; choose from {', '.join(valid)}.{hint}")
+
+
+def number(name: str, value: float, *, minimum: float | None = None, maximum: float | None = None,
+           exclusive_minimum: bool = False) -> float:
+    """Return ``value`` if it is a finite number within the bounds; else raise ConfigError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{name}: expected a finite number, got {value!r}")
+    if minimum is not None:
+        too_small = value <= minimum if exclusive_minimum else value < minimum
+        if too_small:
+            relation = "greater than" if exclusive_minimum else "at least"
+            raise ConfigError(f"{name}: must be {relation} {minimum:g}, got {value:g}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name}: must be at most {maximum:g}, got {value:g}")
+    return value
+
+
+def integer(name: str, value: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Return ``value`` if it is an int within the bounds; else raise ConfigError."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{name}: expected an integer, got {value!r}")
+    number(name, value, minimum=minimum, maximum=maximum)
+    return value
