@@ -1,0 +1,37 @@
+"""Style Lab: neural style transfer on your own machine.
+
+The public API is imported lazily so that ``import stylelab`` stays cheap:
+
+* :func:`stylize` — optimisation-based transfer (Gatys et al. 2016).
+* :func:`fast_stylize` — one-pass arbitrary transfer (Ghiasi et al. 2017).
+* :func:`grade` — similarity and a 0–10 grade between two images.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "stylize": "stylelab.gatys.engine",
+    "StylizeResult": "stylelab.gatys.engine",
+    "Progress": "stylelab.gatys.engine",
+    "GatysConfig": "stylelab.gatys.config",
+    "fast_stylize": "stylelab.fast",
+    "FastConfig": "stylelab.fast",
+    "grade": "stylelab.grading",
+    "Grade": "stylelab.grading",
+    "load_image": "stylelab.imageio",
+    "StylelabError": "stylelab.errors",
+    "InputError": "stylelab.errors",
+    "ConfigError": "stylelab.errors",
+}
+
+__version__ = "0.1.0"
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'stylelab' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -1,0 +1,5 @@
+import sys
+
+from stylelab.cli import main
+
+sys.exit(main())

@@ -1,0 +1,61 @@
+"""The ``stylelab`` command: ``main(argv) -> exit code``.
+
+Each subcommand lives in its own module with ``NAME``, ``HELP``,
+``add_arguments(parser)`` and ``run(args) -> int``. Modules import heavy
+libraries (torch, onnxruntime) inside ``run`` so ``stylelab --help`` is quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from stylelab.errors import StylelabError
+
+SUBCOMMANDS = (
+    "stylelab.cli.stylize",
+    "stylelab.cli.fast",
+    "stylelab.cli.compare",
+    "stylelab.cli.train_grader",
+    "stylelab.cli.serve",
+    "stylelab.cli.grid",
+    "stylelab.cli.report",
+)
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stylelab", description="Neural style transfer on your own machine.")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module_name in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue  # subcommand not part of this build
+            raise
+        sub = subparsers.add_parser(module.NAME, help=module.HELP, description=module.HELP,
+                                    formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        module.add_arguments(sub)
+        sub.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the process exit code (2 for user errors)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits on --help and on bad options
+        return int(exc.code or 0)
+    try:
+        return int(args.run(args) or 0)
+    except StylelabError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
