@@ -1,0 +1,68 @@
+"""Quality measures shared by benchmarks, grids and reports.
+
+Both follow the definitions in the project's issues, evaluated with VGG19 at a
+fixed size so that numbers from different methods and sizes are comparable:
+
+* style distance: mean over relu1_1…relu5_1 of ‖G(out) − G(style)‖² / ‖G(style)‖²,
+  G = F Fᵀ / (H·W);
+* content distance: ‖F(out) − F(content)‖² / ‖F(content)‖² at relu4_2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PIL import Image
+
+from stylelab.backbones import FeatureExtractor
+from stylelab.gatys.losses import gram, relative_error
+from stylelab.imageio import ImageSource, load_image, resize_long_side
+
+STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+CONTENT_LAYER = "relu4_2"
+EVAL_SIZE = 512
+
+
+def image_to_tensor(image: Image.Image, device: str | torch.device = "cpu") -> torch.Tensor:
+    """PIL RGB → (1, 3, H, W) float tensor in [0, 1]."""
+    array = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
+    return torch.from_numpy(array).permute(2, 0, 1).unsqueeze(0).contiguous().to(device)
+
+
+def tensor_to_image(tensor: torch.Tensor) -> Image.Image:
+    """(1, 3, H, W) or (3, H, W) tensor in [0, 1] → PIL RGB (clamped, rounded)."""
+    array = tensor.detach().reshape(3, *tensor.shape[-2:]).clamp(0, 1).mul(255).round().byte()
+    return Image.fromarray(array.permute(1, 2, 0).cpu().numpy(), "RGB")
+
+
+@torch.no_grad()
+def _features(net: FeatureExtractor, image: ImageSource, size: int, layers) -> dict[str, torch.Tensor]:
+    picture = resize_long_side(load_image(image), size)
+    device = next(net.parameters()).device
+    return net(image_to_tensor(picture, device), layers)
+
+
+@torch.no_grad()
+def style_distance(output: ImageSource, style: ImageSource, net: FeatureExtractor, size: int = EVAL_SIZE
+                   ) -> float:
+    """Mean relative Gram error of ``output`` against ``style`` over relu1_1…relu5_1."""
+    out = _features(net, output, size, STYLE_LAYERS)
+    ref = _features(net, style, size, STYLE_LAYERS)
+    errors = [relative_error(gram(out[layer]), gram(ref[layer])).item() for layer in STYLE_LAYERS]
+    return float(np.mean(errors))
+
+
+@torch.no_grad()
+def content_distance(output: ImageSource, content: ImageSource, net: FeatureExtractor, size: int = EVAL_SIZE
+                     ) -> float:
+    """Relative squared error of relu4_2 activations of ``output`` against ``content``.
+
+    Both images are resized to the same long side; the output is resized to the
+    content's exact pixel size so the activations align.
+    """
+    reference = resize_long_side(load_image(content), size)
+    picture = load_image(output).resize(reference.size, Image.LANCZOS)
+    device = next(net.parameters()).device
+    out = net(image_to_tensor(picture, device), [CONTENT_LAYER])[CONTENT_LAYER]
+    ref = net(image_to_tensor(reference, device), [CONTENT_LAYER])[CONTENT_LAYER]
+    return relative_error(out, ref).item()
