@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import torch
 from PIL import Image
 
-from stylelab.backbones import FeatureExtractor, load_backbone
+from stylelab.backbones import FeatureExtractor, check_layers, load_backbone
 from stylelab.errors import Cancelled, ConfigError
 from stylelab.gatys import color
 from stylelab.gatys.config import INIT_KINDS, GatysConfig
@@ -139,6 +139,8 @@ def stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource], c
     started = time.perf_counter()
     styles = list(styles) if isinstance(styles, (list, tuple)) else [styles]
     device = resolve_device(config.device)
+    check_layers(config.backbone, "content_layers", config.content_layers)
+    check_layers(config.backbone, "style_layers", config.style_layers)
     _seed_everything(config.seed)
     inputs = _load_inputs(content, styles, config)
     loaded = time.perf_counter()
@@ -146,7 +148,8 @@ def stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource], c
     net = net.truncated(net.check_layers(config.content_layers) + net.check_layers(config.style_layers))
     model_ready = time.perf_counter()
     height, width = inputs.content.shape[-2:]
-    run = _Run(config, net, device, progress, scale_sizes(config.size, config.scales, config.min_scale), started)
+    sizes = _usable_sizes(config, net.min_side(), width, height)
+    run = _Run(config, net, device, progress, sizes, started)
     image, interrupted = _optimise_all_scales(run, inputs, width, height)
     finished = time.perf_counter()
     timings = {"load": loaded - started, "model": model_ready - loaded, "optimise": finished - model_ready,
@@ -183,6 +186,16 @@ def _load_inputs(content: ImageSource, styles: list[ImageSource], config: GatysC
 
 def _label(source: ImageSource, role: str) -> str:
     return str(source) if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__") else f"{role} image"
+
+
+def _usable_sizes(config: GatysConfig, min_side: int, width: int, height: int) -> list[int]:
+    """The scale schedule without scales too small for the network's deepest layer."""
+    final = scaled_shape(width, height, config.size)
+    if min(final) < min_side:
+        raise ConfigError(f"size {config.size} gives a {final[1]}×{final[0]} output; its short side must be at "
+                          f"least {min_side} px for the chosen layers: use a larger --size")
+    sizes = scale_sizes(config.size, config.scales, config.min_scale)
+    return [size for size in sizes if min(scaled_shape(width, height, size)) >= min_side]
 
 
 def _optimise_all_scales(run: _Run, inputs: _Inputs, width: int, height: int) -> tuple[torch.Tensor, bool]:
@@ -224,6 +237,9 @@ def _targets(run: _Run, inputs: _Inputs, shape: tuple[int, int]) -> tuple[dict, 
     grams = []
     for style in inputs.styles:
         style_shape = scaled_shape(style.shape[-1], style.shape[-2], style_long_side)
+        if min(style_shape) < net.min_side():  # a tiny style scale: keep the deepest layer non-empty
+            grow = net.min_side() / min(style_shape)
+            style_shape = (round(style_shape[0] * grow), round(style_shape[1] * grow))
         features = net(_resize(style, style_shape, run.device), config.style_layers)
         grams.append({layer: gram(features[layer]) for layer in config.style_layers})
     weights = config.style_weights or [1.0] * len(inputs.styles)
