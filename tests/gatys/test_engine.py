@@ -140,7 +140,7 @@ def test_accepts_pil_images_and_arrays(photo, painting):
     array = np.asarray(open_rgb(painting))
     result = stylize(open_rgb(photo), array, TINY.replace(iterations=1))
     assert result.image.size == (48, 32)
-    assert set(result.timings) == {"load", "model", "optimise", "total"}
+    assert set(result.timings) == {"load", "model", "optimise", "ready", "total"}
 
 
 def test_bad_inputs_raise_input_errors(bad_input, painting):

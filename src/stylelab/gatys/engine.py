@@ -58,7 +58,8 @@ class StylizeResult:
         image: the stylised picture (exactly ``config.size`` on the long side).
         history: per step, the weighted loss terms ``content``, ``style``, ``tv``,
             ``total``, and the ``scale`` index the step ran at.
-        timings: seconds spent in ``load`` (images), ``model``, ``optimise`` and ``total``.
+        timings: seconds spent in ``load`` (images), ``model``, ``optimise`` and ``total``;
+            ``ready`` is the time from the call to the first optimiser step.
         config: the settings used.
         interrupted: True if stopped early (Ctrl-C or ``Cancelled``); ``image``
             is then the best result so far.
@@ -93,6 +94,7 @@ class _Run:
                                                                      ("content", "style", "tv", "total", "scale")})
     step: int = 0
     seconds_per_pixel_step: float | None = None
+    first_step_at: float | None = None
 
 
 def resolve_device(name: str) -> torch.device:
@@ -153,7 +155,7 @@ def stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource], c
     image, interrupted = _optimise_all_scales(run, inputs, width, height)
     finished = time.perf_counter()
     timings = {"load": loaded - started, "model": model_ready - loaded, "optimise": finished - model_ready,
-               "total": finished - started}
+               "ready": (run.first_step_at or finished) - started, "total": finished - started}
     return StylizeResult(_final_image(image, inputs, config), run.history, timings, config, interrupted)
 
 
@@ -218,7 +220,7 @@ def _start_image(run: _Run, inputs: _Inputs, shape: tuple[int, int], previous: t
         return upsample(inputs.init, shape).to(run.device)
     if run.config.init == "noise":
         return torch.rand((1, 3, *shape), device=run.device)
-    return upsample(inputs.network_content, shape).to(run.device)
+    return _resize(inputs.network_content, shape, run.device)
 
 
 def _resize(image: torch.Tensor, shape: tuple[int, int], device: torch.device) -> torch.Tensor:
@@ -290,6 +292,7 @@ def _optimise_scale(run: _Run, inputs: _Inputs, index: int, shape: tuple[int, in
     try:
         for step in range(config.iterations):
             started = time.perf_counter()
+            run.first_step_at = run.first_step_at or started
             losses = _step(optimizer, image, objective, best, clamp=config.optimizer == "adam")
             if average is not None:
                 average.update(image)
