@@ -23,7 +23,7 @@ def main() -> None:
     checkpoints = []
 
     def keep(event) -> None:
-        if event.preview is not None:
+        if config.preview_every and event.preview is not None:
             checkpoints.append((time.perf_counter() - started, event.iteration, event.preview))
 
     result = stylize(content, style, config, progress=keep)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from stylelab.gatys.config import GatysConfig
 from stylelab.gatys.engine import ProgressCallback, stylize
-from stylelab.imageio import atomic_write, check_output_dir, load_image, save_image
+from stylelab.imageio import atomic_write, ensure_output_dir, load_image, save_image
 from stylelab.sheets import save_loss_curves, side_by_side
 
 ASSETS = Path(__file__).parent / "assets" / "images"
@@ -33,9 +33,7 @@ class DemoOutputs:
 def run_demo(out_dir: str | Path, config: GatysConfig = DEMO_CONFIG, progress: ProgressCallback | None = None
              ) -> DemoOutputs:
     """Run the demo into ``out_dir`` (created if missing) and return the written paths."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    check_output_dir(out_dir)
+    out_dir = ensure_output_dir(out_dir)
     result = stylize(DEMO_CONTENT, DEMO_STYLE, config, progress=progress)
     result_path = save_image(result.image, out_dir / "gatys.png")
     panels = [("content", load_image(DEMO_CONTENT)), ("style", load_image(DEMO_STYLE)),

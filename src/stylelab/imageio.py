@@ -203,6 +203,16 @@ def check_output_dir(folder: str | os.PathLike) -> Path:
     return folder
 
 
+def ensure_output_dir(folder: str | os.PathLike) -> Path:
+    """Create ``folder`` (and parents) if missing, then check it is a writable directory."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot create output directory ({exc.strerror or exc})") from None
+    return check_output_dir(folder)
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
