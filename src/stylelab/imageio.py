@@ -66,6 +66,8 @@ def load_image(source: ImageSource, limits: ImageLimits = DEFAULT_LIMITS, *, nam
         image = _array_to_image(source, label)
     elif isinstance(source, (str, os.PathLike)):
         image = _open_file(Path(source), limits, label)
+        with image:  # close the file (animations keep it open) once converted; _to_rgb copies
+            return _to_rgb(image, label)
     else:
         raise InputError(f"{label}: expected a path, PIL image or array, got {type(source).__name__}")
     _check_size(image.size, limits, label)
@@ -79,6 +81,7 @@ def _open_file(path: Path, limits: ImageLimits, label: str) -> Image.Image:
         raise InputError(f"{label}: is a directory, not an image file")
     if path.stat().st_size == 0:
         raise InputError(f"{label}: file is empty")
+    image = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -86,15 +89,24 @@ def _open_file(path: Path, limits: ImageLimits, label: str) -> Image.Image:
             _check_size(image.size, limits, label)
             image.seek(0)
             image.load()
-    except InputError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise InputError(f"{label}: image is too large ({exc})") from None
-    except UnidentifiedImageError:
-        raise InputError(f"{label}: not a supported image file (could not decode it)") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise InputError(f"{label}: image file is damaged or truncated ({exc})") from None
+    except BaseException as exc:
+        if image is not None:
+            image.close()  # leave no open file behind (a ResourceWarning under -W error)
+        raise _input_error(exc, label) from None
     return image
+
+
+def _input_error(exc: BaseException, label: str) -> BaseException:
+    """The InputError that explains ``exc`` (or ``exc`` itself when it is not about the file)."""
+    if isinstance(exc, InputError):
+        return exc
+    if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+        return InputError(f"{label}: image is too large ({exc})")
+    if isinstance(exc, UnidentifiedImageError):
+        return InputError(f"{label}: not a supported image file (could not decode it)")
+    if isinstance(exc, (OSError, SyntaxError, ValueError, EOFError)):
+        return InputError(f"{label}: image file is damaged or truncated ({exc})")
+    return exc
 
 
 def _check_size(size: tuple[int, int], limits: ImageLimits, label: str) -> None:
