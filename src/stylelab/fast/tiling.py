@@ -21,7 +21,10 @@ ALIGN = 4
 
 @dataclass(frozen=True)
 class Segment:
-    """One tile along one axis: the network sees ``[start, stop)``, the output keeps ``[core_start, core_stop)``."""
+    """One tile along one axis.
+
+    The network sees ``[start, stop)``; the output keeps ``[core_start, core_stop)``.
+    """
 
     start: int
     stop: int
@@ -52,7 +55,8 @@ def split_axis(length: int, tile: int, margin: int = MARGIN) -> list[Segment]:
         core_stop = min(length, core_start + core)
         if core_start >= core_stop:
             break
-        segments.append(Segment(max(0, core_start - margin), min(length, core_stop + margin), core_start, core_stop))
+        start, stop = max(0, core_start - margin), min(length, core_stop + margin)
+        segments.append(Segment(start, stop, core_start, core_stop))
     return segments
 
 
