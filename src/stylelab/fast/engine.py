@@ -253,7 +253,7 @@ class FastStylizer:
     def _stylize_loaded(self, picture: Image.Image, vector: np.ndarray, config: FastConfig, timer: _Timer
                         ) -> FastResult:
         output_size = _output_size(picture.size, config)
-        working_size = _working_size(output_size, config.stroke_scale)
+        working_size = _working_size(output_size, config)
         if config.strength < 1.0:
             with timer.stage("style"):
                 # as in Ghiasi et al. 2017: interpolate with the style vector of the content itself
@@ -350,10 +350,14 @@ def _output_size(size: tuple[int, int], config: FastConfig) -> tuple[int, int]:
     return width, height
 
 
-def _working_size(output_size: tuple[int, int], stroke_scale: float) -> tuple[int, int]:
+def _working_size(output_size: tuple[int, int], config: FastConfig) -> tuple[int, int]:
     width, height = output_size
-    return (max(MIN_WORKING_SIDE, round(width / stroke_scale)),
-            max(MIN_WORKING_SIDE, round(height / stroke_scale)))
+    width = max(MIN_WORKING_SIDE, round(width / config.stroke_scale))
+    height = max(MIN_WORKING_SIDE, round(height / config.stroke_scale))
+    if width * height > config.max_pixels:
+        raise ConfigError(f"stroke_scale: the transformer would run at {width}×{height} px, over the limit of "
+                          f"{config.max_pixels:,} px; raise --stroke-scale or lower --size")
+    return width, height
 
 
 def _statistics_image(picture: Image.Image, working_size: tuple[int, int], tile_size: int
