@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from fast_helpers import as_array
+from tests.fast.fast_helpers import as_array
 from PIL import Image
 
 from stylelab.errors import ConfigError

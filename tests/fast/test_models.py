@@ -8,7 +8,7 @@ import pytest
 
 from stylelab.errors import ConfigError, ModelError
 from stylelab.fast import models
-from fast_helpers import ASSETS, as_array, small
+from tests.fast.fast_helpers import ASSETS, as_array, small
 
 
 def _original(file_name: str):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from fast_helpers import ASSETS, as_array, small
+from tests.fast.fast_helpers import ASSETS, as_array, small
 from hypothesis import given
 from hypothesis import strategies as st
 
