@@ -75,10 +75,13 @@ class StylizeResult:
 
 @dataclass
 class _Inputs:
-    content: torch.Tensor  # full-resolution content, (1, 3, H, W) in [0, 1]
-    styles: list[torch.Tensor]  # what the network should see as style (after colour handling)
-    network_content: torch.Tensor  # what the network should see as content
-    init: torch.Tensor | None  # user-given start image, or None
+    """Full-resolution pictures; each scale resizes them with Lanczos, like every other resize in
+    Style Lab, so the targets match what the quality metrics compare against."""
+
+    content: Image.Image  # the photo, for colour and size
+    network_content: Image.Image  # what the network should see as content
+    styles: list[Image.Image]  # what the network should see as style (after colour handling)
+    init: Image.Image | None  # user-given start image, or None
 
 
 @dataclass
@@ -150,7 +153,7 @@ def stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource], c
     net = load_backbone(config.backbone, device, config.pooling)
     net = net.truncated(config.content_layers + config.style_layers)
     model_ready = time.perf_counter()
-    height, width = inputs.content.shape[-2:]
+    width, height = inputs.content.size
     sizes = _usable_sizes(config, net.min_side(), width, height)
     run = _Run(config, net, device, progress, sizes, started)
     image, interrupted = _optimise_all_scales(run, inputs, width, height)
@@ -174,17 +177,22 @@ def _load_inputs(content: ImageSource, styles: list[ImageSource], config: GatysC
     limits = ImageLimits(max_pixels=config.max_pixels)
     content_image = load_image(content, limits, name=_label(content, "content"))
     style_images = [load_image(style, limits, name=_label(style, "style")) for style in styles]
-    content_t = image_to_tensor(content_image)
-    style_ts = [image_to_tensor(style) for style in style_images]
     init = None
     if config.init not in INIT_KINDS:
-        init = image_to_tensor(load_image(config.init, limits, name=f"init image {config.init}"))
+        init = load_image(config.init, limits, name=f"init image {config.init}")
     if config.preserve_color == "luminance":
-        return _Inputs(content_t, [color.match_luminance(s, content_t) for s in style_ts],
-                       color.luminance_image(content_t), init if init is None else color.luminance_image(init))
+        content_t = image_to_tensor(content_image)
+        return _Inputs(content_image, _luminance_picture(content_image),
+                       [tensor_to_image(color.match_luminance(image_to_tensor(s), content_t)) for s in style_images],
+                       None if init is None else _luminance_picture(init))
     if config.preserve_color == "histogram":
-        style_ts = [color.match_histogram(s, content_t) for s in style_ts]
-    return _Inputs(content_t, style_ts, content_t, init)
+        content_t = image_to_tensor(content_image)
+        style_images = [tensor_to_image(color.match_histogram(image_to_tensor(s), content_t)) for s in style_images]
+    return _Inputs(content_image, content_image, style_images, init)
+
+
+def _luminance_picture(picture: Image.Image) -> Image.Image:
+    return tensor_to_image(color.luminance_image(image_to_tensor(picture)))
 
 
 def _label(source: ImageSource, role: str) -> str:
@@ -218,32 +226,31 @@ def _start_image(run: _Run, inputs: _Inputs, shape: tuple[int, int], previous: t
     if previous is not None:
         return upsample(previous, shape)
     if inputs.init is not None:
-        return _resize(inputs.init, shape, run.device)
+        return _resized(inputs.init, shape, run.device)
     if run.config.init == "noise":
         return torch.rand((1, 3, *shape), device=run.device)
-    return _resize(inputs.network_content, shape, run.device)
+    return _resized(inputs.network_content, shape, run.device)
 
 
-def _resize(image: torch.Tensor, shape: tuple[int, int], device: torch.device) -> torch.Tensor:
-    """Area-averaged downscale (or bicubic upscale) to ``shape``, on ``device``."""
-    image = image.to(device)
-    if shape[0] < image.shape[-2]:
-        return torch.nn.functional.interpolate(image, size=shape, mode="area")
-    return upsample(image, shape)
+def _resized(picture: Image.Image, shape: tuple[int, int], device: torch.device) -> torch.Tensor:
+    """``picture`` resized (Lanczos) to ``shape`` = (height, width), as a tensor on ``device``."""
+    if picture.size != (shape[1], shape[0]):
+        picture = picture.resize((shape[1], shape[0]), Image.LANCZOS)
+    return image_to_tensor(picture, device)
 
 
 @torch.no_grad()
 def _targets(run: _Run, inputs: _Inputs, shape: tuple[int, int]) -> tuple[dict, dict]:
     config, net = run.config, run.net
-    content = net(_resize(inputs.network_content, shape, run.device), config.content_layers)
+    content = net(_resized(inputs.network_content, shape, run.device), config.content_layers)
     style_long_side = max(16, round(max(shape) * config.style_scale))
     grams = []
     for style in inputs.styles:
-        style_shape = scaled_shape(style.shape[-1], style.shape[-2], style_long_side)
+        style_shape = scaled_shape(style.width, style.height, style_long_side)
         if min(style_shape) < net.min_side():  # a tiny style scale: keep the deepest layer non-empty
             grow = net.min_side() / min(style_shape)
             style_shape = (round(style_shape[0] * grow), round(style_shape[1] * grow))
-        features = net(_resize(style, style_shape, run.device), config.style_layers)
+        features = net(_resized(style, style_shape, run.device), config.style_layers)
         grams.append({layer: gram(features[layer]) for layer in config.style_layers})
     weights = config.style_weights or [1.0] * len(inputs.styles)
     return content, blended_grams(grams, weights)
@@ -369,7 +376,7 @@ def _report(run: _Run, inputs: _Inputs, index: int, step: int, losses: dict[str,
 
 
 def _eta(run: _Run, inputs: _Inputs, index: int, step: int) -> float:
-    height, width = inputs.content.shape[-2:]
+    width, height = inputs.content.size
     remaining = 0
     for later, long_side in enumerate(run.sizes[index:], start=index):
         h, w = scaled_shape(width, height, long_side)
@@ -381,7 +388,7 @@ def _eta(run: _Run, inputs: _Inputs, index: int, step: int) -> float:
 def _picture(image: torch.Tensor, inputs: _Inputs, config: GatysConfig) -> Image.Image:
     image = image.clamp(0, 1)
     if config.preserve_color == "luminance":
-        content = _resize(inputs.content, tuple(image.shape[-2:]), image.device)
+        content = _resized(inputs.content, tuple(image.shape[-2:]), image.device)
         image = color.join_luminance(image, content)
     return tensor_to_image(image)
 
