@@ -82,10 +82,7 @@ def _open_file(path: Path, limits: ImageLimits, label: str) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path)
-            _check_size(image.size, limits, label)
-            image.seek(0)
-            image.load()
+            image = _open_and_load(path, limits, label)
     except InputError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -94,6 +91,18 @@ def _open_file(path: Path, limits: ImageLimits, label: str) -> Image.Image:
         raise InputError(f"{label}: not a supported image file (could not decode it)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise InputError(f"{label}: image file is damaged or truncated ({exc})") from None
+    return image
+
+
+def _open_and_load(path: Path, limits: ImageLimits, label: str) -> Image.Image:
+    image = Image.open(path)
+    try:
+        _check_size(image.size, limits, label)
+        image.seek(0)
+        image.load()
+    except BaseException:
+        image.close()  # a rejected or damaged file must not stay open
+        raise
     return image
 
 
