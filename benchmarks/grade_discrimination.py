@@ -24,7 +24,6 @@ Writes bench-results/grade_discrimination.md and bench-results/grade_attempts.pn
 from __future__ import annotations
 
 import argparse
-import itertools
 import math
 import os
 import sys
@@ -37,7 +36,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from stylelab.grading import Grader, GradeConfig  # noqa: E402
+from stylelab.grading import GradeConfig, Grader  # noqa: E402
 from stylelab.grading.colour import srgb_to_lab  # noqa: E402
 from stylelab.grading.synthetic import LEVELS, paint_attempt  # noqa: E402
 from stylelab.imageio import resize_long_side  # noqa: E402
@@ -119,12 +118,20 @@ def evaluate(scorer, photos, styles, results, attempts) -> dict:
             memo[(x, y)] = memo[(y, x)] = scorer.grade_features(feats[x], feats[y])
         return memo[(x, y)]
 
-    own_style = [g(("R", (c, s)), ("S", s)) > g(("R", (c, s)), ("S", s2))
-                 for (c, s) in results for s2 in styles if s2 != s]
-    own_content = [g(("R", (c, s)), ("C", c)) > g(("R", (c, s)), ("C", c2))
-                   for (c, s) in results for c2 in photos if c2 != c]
+    own_style = [
+        g(("R", (c, s)), ("S", s)) > g(("R", (c, s)), ("S", s2))
+        for (c, s) in results
+        for s2 in styles
+        if s2 != s
+    ]
+    own_content = [
+        g(("R", (c, s)), ("C", c)) > g(("R", (c, s)), ("C", c2))
+        for (c, s) in results
+        for c2 in photos
+        if c2 != c
+    ]
     attempt_pairwise, attempt_top, attempt_grades = [], [], {level: [] for level in LEVELS}
-    for (c, s, level) in attempts:
+    for c, s, level in attempts:
         own = g(("A", (c, s, level)), ("R", (c, s)))
         wins = [own > g(("A", (c, s, level)), ("R", other)) for other in results if other != (c, s)]
         attempt_pairwise += wins
@@ -135,27 +142,35 @@ def evaluate(scorer, photos, styles, results, attempts) -> dict:
     pair_count = len(memo) // 2
     grading_seconds = time.perf_counter() - started - feature_seconds
     return {
-        "own_style": np.mean(own_style), "own_content": np.mean(own_content),
-        "attempts": np.mean(attempt_pairwise), "attempts_top1": np.mean(attempt_top),
-        "attempt_grades": attempt_grades, "unrelated_max": max(unrelated), "unrelated_median": np.median(unrelated),
+        "own_style": np.mean(own_style),
+        "own_content": np.mean(own_content),
+        "attempts": np.mean(attempt_pairwise),
+        "attempts_top1": np.mean(attempt_top),
+        "attempt_grades": attempt_grades,
+        "unrelated_max": max(unrelated),
+        "unrelated_median": np.median(unrelated),
         "anchor": np.mean(anchor),
         "result_style": np.median([g(("R", k), ("S", k[1])) for k in results]),
         "result_content": np.median([g(("R", k), ("C", k[0])) for k in results]),
-        "feature_seconds_each": feature_seconds / passes, "pairs": pair_count,
-        "grade_seconds_each": grading_seconds / max(1, pair_count), "images": len(feats), "passes": passes,
+        "feature_seconds_each": feature_seconds / passes,
+        "pairs": pair_count,
+        "grade_seconds_each": grading_seconds / max(1, pair_count),
+        "images": len(feats),
+        "passes": passes,
     }
 
 
-def time_one_pair(scorer_name: str, a: Image.Image, b: Image.Image, repeats: int = 3) -> float:
-    """Seconds for grade(a, b) of two 512 px images with a loaded network and an empty cache."""
+def time_one_pair(scorer_name: str, a: Path, b: Path, repeats: int = 5) -> tuple[float, float]:
+    """(wall, CPU) seconds of grade(a, b) on two 512 px files: network loaded, empty cache, best of n."""
     grader = Grader(GradeConfig(scorer=scorer_name), cache_size=0)
     grader.grade(a, b)  # loads the network
-    times = []
+    walls, cpus = [], []
     for _ in range(repeats):
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         grader.grade(a, b)
-        times.append(time.perf_counter() - started)
-    return min(times)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return min(walls), min(cpus)
 
 
 def spread(values: list[float]) -> str:
@@ -191,22 +206,37 @@ def report(rows: dict, timings: dict, stylise_seconds: float, counts: tuple, loa
     row("result vs its style, median grade", "", lambda r: f"{r['result_style']:.1f}")
     row("result vs its content, median grade", "", lambda r: f"{r['result_content']:.1f}")
     for level in LEVELS:
-        row(f"attempt grade, {level} (min / median / max)", "mid-scale",
-            lambda r, level=level: spread(r["attempt_grades"][level]))
-    row("attempt grade, all (min / median / max)", "mid-scale",
-        lambda r: spread([v for values in r["attempt_grades"].values() for v in values]))
-    row("one pair at 512 px, empty cache (s)", "≤ 0.5", lambda r: f"{timings[r['name']]:.3f}")
+        row(
+            f"attempt grade, {level} (min / median / max)",
+            "mid-scale",
+            lambda r, level=level: spread(r["attempt_grades"][level]),
+        )
+    row(
+        "attempt grade, all (min / median / max)",
+        "mid-scale",
+        lambda r: spread([v for values in r["attempt_grades"].values() for v in values]),
+    )
+    row("one pair of 512 px files, empty cache: wall s", "≤ 0.5", lambda r: f"{timings[r['name']][0]:.3f}")
+    row("one pair of 512 px files, empty cache: CPU s", "", lambda r: f"{timings[r['name']][1]:.3f}")
     row("feature pass per image (s)", "", lambda r: f"{r['feature_seconds_each']:.3f}")
     row("matrix: feature passes / images", "1", lambda r: f"{r['passes']} / {r['images']}")
-    row(f"matrix: seconds per pair ({rows[names[0]]['pairs']} pairs, incl. features)", "",
-        lambda r: f"{(r['feature_seconds_each'] * r['passes']) / r['pairs'] + r['grade_seconds_each']:.4f}")
-    row("time per pair vs vgg19", "", lambda r: f"{timings[r['name']] / timings['vgg19']:.2f}×")
-    lines += ["", "pixels = naive reference (RMS Lab difference of 32×32 thumbnails), not a Style Lab scorer."]
+    row(
+        f"matrix: seconds per pair ({rows[names[0]]['pairs']} pairs, incl. features)",
+        "",
+        lambda r: f"{(r['feature_seconds_each'] * r['passes']) / r['pairs'] + r['grade_seconds_each']:.4f}",
+    )
+    row("wall time per pair vs vgg19", "", lambda r: f"{timings[r['name']][0] / timings['vgg19'][0]:.2f}×")
+    lines += [
+        "",
+        "pixels = naive reference (RMS Lab difference of 32×32 thumbnails), not a Style Lab scorer.",
+    ]
     return "\n".join(lines) + "\n"
 
 
 def contact_sheet(results, attempts, path: Path) -> None:
-    keys = list(results)[:: max(1, len(results) // 4)][:4]
+    photos = list(dict.fromkeys(c for c, _ in results))
+    styles = list(dict.fromkeys(s for _, s in results))
+    keys = [(photo, styles[i % len(styles)]) for i, photo in enumerate(photos)]  # one style per row
     tile = 192
     sheet = Image.new("RGB", (tile * (1 + len(LEVELS)), tile * len(keys)), "white")
     for row, key in enumerate(keys):
@@ -220,21 +250,33 @@ def contact_sheet(results, attempts, path: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 photos × 3 paintings (smoke run)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="torch threads (default: torch's choice); on a shared machine 1 thread gives steadier timings",
+    )
     args = parser.parse_args()
-    load = os.getloadavg()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    load_average = os.getloadavg()
     photos, styles, results, attempts, stylise_seconds = make_pictures(args.quick)
     rows, timings = {}, {}
-    a, b = next(iter(photos.values())), next(iter(styles.values()))
+    timing_dir = RESULTS / "grade_timing"
+    timing_dir.mkdir(parents=True, exist_ok=True)
+    a, b = timing_dir / "photo_512.jpg", timing_dir / "painting_512.jpg"
+    next(iter(photos.values())).save(a, quality=95)
+    next(iter(styles.values())).save(b, quality=95)
     for scorer in (OurScorer("vgg19"), OurScorer("autoencoder"), PixelScorer()):
         rows[scorer.name] = evaluate(scorer, photos, styles, results, attempts) | {"name": scorer.name}
         if scorer.name == "pixels":
-            started = time.perf_counter()
-            scorer.grade_features(scorer.features(a), scorer.features(b))
-            timings["pixels"] = time.perf_counter() - started
+            wall, cpu = time.perf_counter(), time.process_time()
+            scorer.grade_features(scorer.features(load(a)), scorer.features(load(b)))
+            timings["pixels"] = (time.perf_counter() - wall, time.process_time() - cpu)
         else:
             timings[scorer.name] = time_one_pair(scorer.name, a, b)
-    text = report(rows, timings, stylise_seconds, (len(photos), len(styles), len(attempts)), load)
-    RESULTS.mkdir(exist_ok=True)
+    text = report(rows, timings, stylise_seconds, (len(photos), len(styles), len(attempts)), load_average)
     (RESULTS / "grade_discrimination.md").write_text(text, encoding="utf-8")
     contact_sheet(results, attempts, RESULTS / "grade_attempts.png")
     print(text)

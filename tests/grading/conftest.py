@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from stylelab.grading import Grader, GradeConfig
+from stylelab.grading import GradeConfig, Grader
 
 ASSETS = Path(__file__).resolve().parents[2] / "src" / "stylelab" / "assets" / "images"
 PHOTOS = sorted((ASSETS / "photos").glob("*.jpg"))
@@ -79,5 +79,11 @@ def bad_images(tmp_path: Path) -> dict[str, Path]:
     shapes_picture(4, 12, 12).save(tiny)
     a_dir = folder / "a_directory.jpg"
     a_dir.mkdir()
-    return {"missing": folder / "missing.jpg", "directory": a_dir, "empty": empty, "text": text,
-            "truncated": truncated, "tiny": tiny}
+    return {
+        "missing": folder / "missing.jpg",
+        "directory": a_dir,
+        "empty": empty,
+        "text": text,
+        "truncated": truncated,
+        "tiny": tiny,
+    }

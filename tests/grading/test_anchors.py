@@ -6,12 +6,12 @@ import itertools
 
 import pytest
 from PIL import Image, ImageFilter
+from tests.grading.conftest import PAINTINGS, PHOTOS
+from tests.grading.test_properties import colour_shifted, noisy
 
 from stylelab.grading import Grader
 from stylelab.grading.synthetic import paint_attempt
 from stylelab.imageio import resize_long_side
-from tests.grading.conftest import PAINTINGS, PHOTOS
-from tests.grading.test_properties import colour_shifted, noisy
 
 pytestmark = pytest.mark.slow
 
@@ -23,8 +23,10 @@ def stylised() -> dict[tuple[str, str], Image.Image]:
 
     transfer = StyleTransfer(device="cpu", max_size=256)
     pairs = [(PHOTOS[0], PAINTINGS[2]), (PHOTOS[1], PAINTINGS[4])]
-    return {(photo.stem, painting.stem): transfer.stylize_with(str(photo), str(painting))
-            for photo, painting in pairs}
+    return {
+        (photo.stem, painting.stem): transfer.stylize_with(str(photo), str(painting))
+        for photo, painting in pairs
+    }
 
 
 @pytest.mark.parametrize("scorer", ["default_grader", "autoencoder_grader"])
@@ -38,8 +40,10 @@ def test_identical_images_grade_ten(scorer, request):
 @pytest.mark.parametrize("scorer", ["default_grader", "autoencoder_grader"])
 def test_photo_against_unrelated_painting_grades_at_most_three(scorer, request):
     grader: Grader = request.getfixturevalue(scorer)
-    grades = {(photo.stem, painting.stem): grader.grade(photo, painting).score
-              for photo, painting in itertools.product(PHOTOS, PAINTINGS)}
+    grades = {
+        (photo.stem, painting.stem): grader.grade(photo, painting).score
+        for photo, painting in itertools.product(PHOTOS, PAINTINGS)
+    }
     assert max(grades.values()) <= 3.0, grades
 
 
@@ -56,8 +60,11 @@ def test_stylised_result_is_closer_to_its_style_than_the_photo_is(scorer, reques
 def test_degradations_of_a_photo_grade_lower_the_stronger_they_are(scorer, request):
     grader: Grader = request.getfixturevalue(scorer)
     photo = resize_long_side(Image.open(PHOTOS[0]).convert("RGB"), 256)
-    for make in (lambda r: photo.filter(ImageFilter.GaussianBlur(r * 4)), lambda r: noisy(photo, r / 3),
-                 lambda r: colour_shifted(photo, r / 2)):
+    for make in (
+        lambda r: photo.filter(ImageFilter.GaussianBlur(r * 4)),
+        lambda r: noisy(photo, r / 3),
+        lambda r: colour_shifted(photo, r / 2),
+    ):
         scores = [grader.grade(photo, make(level)).score for level in (0.25, 0.5, 1.0)]
         assert 10.0 > scores[0] > scores[1] > scores[2], scores
 
@@ -73,7 +80,9 @@ def test_grade_is_symmetric_and_deterministic_on_real_images(default_grader):
 
 def test_painted_attempts_grade_mid_scale_and_improve_with_care(default_grader, stylised):
     result = next(iter(stylised.values()))
-    scores = [default_grader.grade(paint_attempt(result, level, seed=0), result).score
-              for level in ("crude", "medium", "careful")]
+    scores = [
+        default_grader.grade(paint_attempt(result, level, seed=0), result).score
+        for level in ("crude", "medium", "careful")
+    ]
     assert all(1.5 <= score <= 8.5 for score in scores), scores
     assert scores[0] < scores[2], scores

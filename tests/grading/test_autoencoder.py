@@ -8,17 +8,33 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-
-from stylelab.errors import ConfigError, ModelError
-from stylelab.grading import Grader, GradeConfig
-from stylelab.grading.autoencoder import (Autoencoder, TrainConfig, checkpoint_payload, load_autoencoder,
-                                          reconstruction_loss, save_checkpoint, shipped_checkpoint,
-                                          train_autoencoder)
-from stylelab.imageio import load_image
 from tests.grading.conftest import PHOTOS, shapes_picture
 
-TINY = TrainConfig(steps=60, crops=48, crop_size=16, image_size=48, batch_size=8, learning_rate=3e-3,
-                   widths=(8, 16, 32, 32), code_channels=8, evaluations=4)
+from stylelab.errors import ConfigError, ModelError
+from stylelab.grading import GradeConfig, Grader
+from stylelab.grading.autoencoder import (
+    Autoencoder,
+    TrainConfig,
+    checkpoint_payload,
+    load_autoencoder,
+    reconstruction_loss,
+    save_checkpoint,
+    shipped_checkpoint,
+    train_autoencoder,
+)
+from stylelab.imageio import load_image
+
+TINY = TrainConfig(
+    steps=60,
+    crops=48,
+    crop_size=16,
+    image_size=48,
+    batch_size=8,
+    learning_rate=3e-3,
+    widths=(8, 16, 32, 32),
+    code_channels=8,
+    evaluations=4,
+)
 
 
 def small_photos() -> list[Image.Image]:
@@ -32,7 +48,9 @@ def tiny_run():
 
 def test_training_a_few_steps_lowers_the_held_out_reconstruction_loss(tiny_run):
     assert len(tiny_run.history["train"]) == TINY.steps
-    assert tiny_run.history["validation_step"][0] == 0 and tiny_run.history["validation_step"][-1] == TINY.steps
+    assert (
+        tiny_run.history["validation_step"][0] == 0 and tiny_run.history["validation_step"][-1] == TINY.steps
+    )
     assert tiny_run.final_loss < 0.7 * tiny_run.initial_loss, tiny_run.history["validation"]
 
 
@@ -43,8 +61,11 @@ def test_training_is_reproducible_with_a_seed(tiny_run):
 
 def test_progress_is_reported_every_step():
     calls = []
-    train_autoencoder([shapes_picture(0)], dataclasses.replace(TINY, steps=3),
-                      progress=lambda step, total, loss: calls.append((step, total, loss > 0)))
+    train_autoencoder(
+        [shapes_picture(0)],
+        dataclasses.replace(TINY, steps=3),
+        progress=lambda step, total, loss: calls.append((step, total, loss > 0)),
+    )
     assert calls == [(1, 3, True), (2, 3, True), (3, 3, True)]
 
 
@@ -55,7 +76,9 @@ def test_checkpoint_round_trip_gives_the_same_encoder(tiny_run, tmp_path):
     with torch.no_grad():
         assert torch.equal(loaded.encode(batch)["code"], tiny_run.model.encode(batch)["code"])
     payload = torch.load(path, weights_only=True)
-    assert payload["sources"] == ["a.png"] and payload["history"]["validation"] == tiny_run.history["validation"]
+    assert (
+        payload["sources"] == ["a.png"] and payload["history"]["validation"] == tiny_run.history["validation"]
+    )
 
 
 def test_shipped_checkpoint_loads_offline_with_weights_only():
@@ -105,8 +128,17 @@ def test_autoencoder_scorer_grades_with_a_trained_checkpoint(tiny_run, tmp_path)
     assert result.distances == grader.grade(b, a).distances
 
 
-@pytest.mark.parametrize("changes", [{"steps": 0}, {"crop_size": 20}, {"crops": 1}, {"learning_rate": 0.0},
-                                     {"widths": (8, 8, 8)}, {"batch_size": 2.5}])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"steps": 0},
+        {"crop_size": 20},
+        {"crops": 1},
+        {"learning_rate": 0.0},
+        {"widths": (8, 8, 8)},
+        {"batch_size": 2.5},
+    ],
+)
 def test_bad_training_settings_raise_config_error(changes):
     with pytest.raises(ConfigError):
         TrainConfig(**changes)

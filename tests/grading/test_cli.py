@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
+from tests.grading.conftest import shapes_picture
 
 from stylelab.cli import main
 from stylelab.grading.autoencoder import load_autoencoder
-from tests.grading.conftest import shapes_picture
 
 KINDS = ["missing", "directory", "empty", "text", "truncated", "tiny"]
 TRAIN_FAST = ["--steps", "3", "--crops", "8", "--crop-size", "16", "--batch-size", "4", "--quiet"]
@@ -35,7 +35,8 @@ def images_dir(tmp_path: Path) -> Path:
     return folder
 
 
-# --- compare ---------------------------------------------------------------------------------------------------
+# --- compare -----------------------------------------------------------------------------------------
+
 
 def test_compare_prints_a_table_of_pairwise_grades(capsys, good_image, other_image):
     assert main(["compare", str(good_image), str(other_image), str(good_image), "--size", "64"]) == 0
@@ -73,12 +74,15 @@ def test_compare_rejects_bad_images(capsys, tmp_path, bad_images, good_image, ki
     assert bad_images[kind].name in err
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--size", "0"], "size"),
-    (["--size", "big"], "invalid int"),
-    (["--scorer", "vgg"], "Did you mean 'vgg19'"),
-    (["--checkpoint", "x.pt"], "--checkpoint"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--size", "0"], "size"),
+        (["--size", "big"], "invalid int"),
+        (["--scorer", "vgg"], "Did you mean 'vgg19'"),
+        (["--checkpoint", "x.pt"], "--checkpoint"),
+    ],
+)
 def test_compare_rejects_bad_options(capsys, good_image, other_image, args, message):
     err = assert_user_error(capsys, main(["compare", str(good_image), str(other_image), *args]))
     assert message in err
@@ -91,8 +95,20 @@ def test_compare_needs_two_images(capsys, good_image):
 def test_compare_rejects_a_bad_checkpoint(capsys, tmp_path, good_image):
     checkpoint = tmp_path / "bad.pt"
     checkpoint.write_text("nope")
-    err = assert_user_error(capsys, main(["compare", str(good_image), str(good_image), "--scorer", "autoencoder",
-                                          "--checkpoint", str(checkpoint)]))
+    err = assert_user_error(
+        capsys,
+        main(
+            [
+                "compare",
+                str(good_image),
+                str(good_image),
+                "--scorer",
+                "autoencoder",
+                "--checkpoint",
+                str(checkpoint),
+            ]
+        ),
+    )
     assert "bad.pt" in err
 
 
@@ -109,7 +125,9 @@ def test_compare_rejects_an_unwritable_output_dir(capsys, tmp_path, monkeypatch,
     locked = tmp_path / "locked"
     locked.mkdir()
     real_access = os.access
-    monkeypatch.setattr(os, "access", lambda path, mode: False if Path(path) == locked else real_access(path, mode))
+    monkeypatch.setattr(
+        os, "access", lambda path, mode: False if Path(path) == locked else real_access(path, mode)
+    )
     out = locked / "grades.txt"
     err = assert_user_error(capsys, main(["compare", str(good_image), str(other_image), "-o", str(out)]), out)
     assert "not writable" in err
@@ -124,7 +142,8 @@ def test_compare_rejects_a_read_only_output_dir(capsys, tmp_path, good_image, ot
     assert_user_error(capsys, main(["compare", str(good_image), str(other_image), "-o", str(out)]), out)
 
 
-# --- train-grader ----------------------------------------------------------------------------------------------
+# --- train-grader ------------------------------------------------------------------------------------
+
 
 def test_train_grader_writes_a_checkpoint_and_a_loss_curve(capsys, tmp_path, images_dir):
     out = tmp_path / "grader.pt"
@@ -136,12 +155,28 @@ def test_train_grader_writes_a_checkpoint_and_a_loss_curve(capsys, tmp_path, ima
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grader.loss.png", "grader.pt", "images"]
 
 
-def test_compare_accepts_a_checkpoint_from_train_grader(capsys, tmp_path, images_dir, good_image, other_image):
+def test_compare_accepts_a_checkpoint_from_train_grader(
+    capsys, tmp_path, images_dir, good_image, other_image
+):
     out = tmp_path / "grader.pt"
     assert main(["train-grader", str(images_dir), "-o", str(out), *TRAIN_FAST]) == 0
     capsys.readouterr()
-    assert main(["compare", str(good_image), str(other_image), "--scorer", "autoencoder", "--checkpoint", str(out),
-                 "--size", "64"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                str(good_image),
+                str(other_image),
+                "--scorer",
+                "autoencoder",
+                "--checkpoint",
+                str(out),
+                "--size",
+                "64",
+            ]
+        )
+        == 0
+    )
     assert len(capsys.readouterr().out.splitlines()) == 3
 
 
@@ -155,24 +190,35 @@ def test_train_grader_rejects_a_folder_with_a_bad_image(capsys, tmp_path, images
     assert not (tmp_path / "grader.loss.png").exists()
 
 
-@pytest.mark.parametrize("folder, message", [("missing", "no such directory"), ("empty", "contains no images"),
-                                             ("file.png", "not a directory")])
+@pytest.mark.parametrize(
+    "folder, message",
+    [("missing", "no such directory"), ("empty", "contains no images"), ("file.png", "not a directory")],
+)
 def test_train_grader_rejects_bad_image_folders(capsys, tmp_path, folder, message):
     (tmp_path / "empty").mkdir()
     shapes_picture(0).save(tmp_path / "file.png")
     (tmp_path / "empty" / "readme.txt").write_text("no images here")
     out = tmp_path / "grader.pt"
-    err = assert_user_error(capsys, main(["train-grader", str(tmp_path / folder), "-o", str(out), *TRAIN_FAST]), out)
+    err = assert_user_error(
+        capsys, main(["train-grader", str(tmp_path / folder), "-o", str(out), *TRAIN_FAST]), out
+    )
     assert message in err
 
 
-@pytest.mark.parametrize("target, message", [("missing_dir/grader.pt", "does not exist"),
-                                             ("a_file.txt/grader.pt", "not a directory"),
-                                             ("grader.png", "must end in"), (".", "is a directory")])
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        ("missing_dir/grader.pt", "does not exist"),
+        ("a_file.txt/grader.pt", "not a directory"),
+        ("grader.png", "must end in"),
+        (".", "is a directory"),
+    ],
+)
 def test_train_grader_rejects_unusable_output_paths(capsys, tmp_path, images_dir, target, message):
     (tmp_path / "a_file.txt").write_text("x")
-    err = assert_user_error(capsys, main(["train-grader", str(images_dir), "-o", str(tmp_path / target),
-                                          *TRAIN_FAST]))
+    err = assert_user_error(
+        capsys, main(["train-grader", str(images_dir), "-o", str(tmp_path / target), *TRAIN_FAST])
+    )
     assert message in err
     assert not list(tmp_path.glob("*.pt")) and not list(tmp_path.glob("*.loss.png"))
 
@@ -181,20 +227,30 @@ def test_train_grader_rejects_an_unwritable_output_dir(capsys, tmp_path, monkeyp
     locked = tmp_path / "locked"
     locked.mkdir()
     real_access = os.access
-    monkeypatch.setattr(os, "access", lambda path, mode: False if Path(path) == locked else real_access(path, mode))
+    monkeypatch.setattr(
+        os, "access", lambda path, mode: False if Path(path) == locked else real_access(path, mode)
+    )
     out = locked / "grader.pt"
     err = assert_user_error(capsys, main(["train-grader", str(images_dir), "-o", str(out), *TRAIN_FAST]), out)
     assert "not writable" in err
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--steps", "0"], "steps"), (["--crop-size", "20"], "multiple of 8"), (["--crops", "1"], "crops"),
-    (["--learning-rate", "-1"], "learning_rate"), (["--batch-size", "abc"], "invalid int"),
-    (["--learning-rate", "nan"], "learning_rate"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--steps", "0"], "steps"),
+        (["--crop-size", "20"], "multiple of 8"),
+        (["--crops", "1"], "crops"),
+        (["--learning-rate", "-1"], "learning_rate"),
+        (["--batch-size", "abc"], "invalid int"),
+        (["--learning-rate", "nan"], "learning_rate"),
+    ],
+)
 def test_train_grader_rejects_bad_options(capsys, tmp_path, images_dir, args, message):
     out = tmp_path / "grader.pt"
-    err = assert_user_error(capsys, main(["train-grader", str(images_dir), "-o", str(out), *TRAIN_FAST, *args]), out)
+    err = assert_user_error(
+        capsys, main(["train-grader", str(images_dir), "-o", str(out), *TRAIN_FAST, *args]), out
+    )
     assert message in err
 
 

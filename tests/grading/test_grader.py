@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
+from tests.grading.conftest import PAINTINGS, PHOTOS, SMALL, shapes_picture
 
 import stylelab
 from stylelab.errors import ConfigError, InputError, ModelError
-from stylelab.grading import Calibration, Grade, Grader, GradeConfig, grade
+from stylelab.grading import Calibration, Grade, GradeConfig, Grader, grade
 from stylelab.grading.features import working_image
-from tests.grading.conftest import PAINTINGS, PHOTOS, SMALL, shapes_picture
 
 
 def test_a_matrix_costs_one_feature_pass_per_image():
@@ -58,8 +58,10 @@ def test_grade_function_matches_grader_and_is_exported_lazily(small_grader):
 def test_grade_is_the_documented_formula(small_grader):
     result = small_grader.grade(shapes_picture(7), shapes_picture(8))
     calibration = SMALL.calibration
-    similarities = {name: np.exp(-(result.distances[name] / calibration.scales[name]) ** 2)
-                    for name in ("style", "structure", "colour")}
+    similarities = {
+        name: np.exp(-((result.distances[name] / calibration.scales[name]) ** 2))
+        for name in ("style", "structure", "colour")
+    }
     expected = 10 * sum(calibration.weights[name] * similarities[name] for name in similarities)
     assert result.score == pytest.approx(expected, rel=1e-12)
     assert result.components == pytest.approx({name: 10 * value for name, value in similarities.items()})
@@ -74,8 +76,9 @@ def test_weights_change_the_grade_but_not_the_components(small_grader):
     assert result.components == small_grader.grade(a, b).components
 
 
-@pytest.mark.parametrize("changes", [{"scorer": "vgg"}, {"size": 8}, {"size": 256.0}, {"grid": 0},
-                                     {"vgg19": "heavy"}])
+@pytest.mark.parametrize(
+    "changes", [{"scorer": "vgg"}, {"size": 8}, {"size": 256.0}, {"grid": 0}, {"vgg19": "heavy"}]
+)
 def test_bad_config_values_raise_config_error(changes):
     with pytest.raises(ConfigError):
         GradeConfig(**changes)
@@ -86,8 +89,15 @@ def test_unknown_scorer_suggests_the_nearest():
         GradeConfig(scorer="vgg")
 
 
-@pytest.mark.parametrize("values", [(-1, 1, 1, 0.2, 0.5, 10), (0, 0, 0, 0.2, 0.5, 10), (1, 1, 1, 0, 0.5, 10),
-                                    (1, 1, 1, 0.2, float("nan"), 10)])
+@pytest.mark.parametrize(
+    "values",
+    [
+        (-1, 1, 1, 0.2, 0.5, 10),
+        (0, 0, 0, 0.2, 0.5, 10),
+        (1, 1, 1, 0, 0.5, 10),
+        (1, 1, 1, 0.2, float("nan"), 10),
+    ],
+)
 def test_bad_calibrations_raise_config_error(values):
     with pytest.raises(ConfigError):
         Calibration(*values)

@@ -26,8 +26,22 @@ unrelated painting at most 3, and hand-painted attempts at imitating a picture
 land mid-scale.
 """
 
-from stylelab.grading.config import AUTOENCODER_CALIBRATION, SCORERS, VGG19_CALIBRATION, Calibration, GradeConfig
+from stylelab.grading.config import (
+    AUTOENCODER_CALIBRATION,
+    SCORERS,
+    VGG19_CALIBRATION,
+    Calibration,
+    GradeConfig,
+)
 from stylelab.grading.grader import Grade, Grader, grade
 
-__all__ = ["AUTOENCODER_CALIBRATION", "SCORERS", "VGG19_CALIBRATION", "Calibration", "Grade", "GradeConfig",
-           "Grader", "grade"]
+__all__ = [
+    "AUTOENCODER_CALIBRATION",
+    "SCORERS",
+    "VGG19_CALIBRATION",
+    "Calibration",
+    "Grade",
+    "GradeConfig",
+    "Grader",
+    "grade",
+]

@@ -90,26 +90,34 @@ class Autoencoder(nn.Module):
     Inputs are RGB in [0, 1]; outputs are reconstructions in [0, 1].
     """
 
-    def __init__(self, widths: Sequence[int] = TrainConfig.widths, code_channels: int = TrainConfig.code_channels):
+    def __init__(
+        self, widths: Sequence[int] = TrainConfig.widths, code_channels: int = TrainConfig.code_channels
+    ):
         super().__init__()
         w1, w2, w3, w4 = widths
         self.widths = tuple(widths)
         self.code_channels = code_channels
-        self.encoder = nn.ModuleDict({
-            "enc1": nn.Sequential(nn.Conv2d(3, w1, 3, padding=1), nn.ReLU()),
-            "enc2": nn.Sequential(nn.Conv2d(w1, w2, 4, stride=2, padding=1), nn.ReLU()),
-            "enc3": nn.Sequential(nn.Conv2d(w2, w3, 4, stride=2, padding=1), nn.ReLU()),
-            "enc4": nn.Sequential(nn.Conv2d(w3, w4, 4, stride=2, padding=1), nn.ReLU()),
-            "code": nn.Conv2d(w4, code_channels, 3, padding=1),
-        })
+        self.encoder = nn.ModuleDict(
+            {
+                "enc1": nn.Sequential(nn.Conv2d(3, w1, 3, padding=1), nn.ReLU()),
+                "enc2": nn.Sequential(nn.Conv2d(w1, w2, 4, stride=2, padding=1), nn.ReLU()),
+                "enc3": nn.Sequential(nn.Conv2d(w2, w3, 4, stride=2, padding=1), nn.ReLU()),
+                "enc4": nn.Sequential(nn.Conv2d(w3, w4, 4, stride=2, padding=1), nn.ReLU()),
+                "code": nn.Conv2d(w4, code_channels, 3, padding=1),
+            }
+        )
         self.decoder = nn.Sequential(
-            nn.Conv2d(code_channels, w4, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(code_channels, w4, 3, padding=1),
+            nn.ReLU(),
             nn.Upsample(scale_factor=2, mode="nearest"),
-            nn.Conv2d(w4, w3, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(w4, w3, 3, padding=1),
+            nn.ReLU(),
             nn.Upsample(scale_factor=2, mode="nearest"),
-            nn.Conv2d(w3, w2, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(w3, w2, 3, padding=1),
+            nn.ReLU(),
             nn.Upsample(scale_factor=2, mode="nearest"),
-            nn.Conv2d(w2, 3, 3, padding=1), nn.Sigmoid(),
+            nn.Conv2d(w2, 3, 3, padding=1),
+            nn.Sigmoid(),
         )
 
     def encode(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -154,7 +162,9 @@ class TrainResult:
 Progress = Callable[[int, int, float], None]
 
 
-def random_crops(images: Sequence[Image.Image], config: TrainConfig, rng: np.random.Generator) -> torch.Tensor:
+def random_crops(
+    images: Sequence[Image.Image], config: TrainConfig, rng: np.random.Generator
+) -> torch.Tensor:
     """(crops, 3, crop, crop) tensor of random crops (random image, position and horizontal flip)."""
     arrays = [np.asarray(_fit_for_crops(image, config), dtype=np.float32) / 255.0 for image in images]
     size = config.crop_size
@@ -163,7 +173,7 @@ def random_crops(images: Sequence[Image.Image], config: TrainConfig, rng: np.ran
         array = arrays[rng.integers(len(arrays))]
         top = rng.integers(array.shape[0] - size + 1)
         left = rng.integers(array.shape[1] - size + 1)
-        crop = array[top:top + size, left:left + size]
+        crop = array[top : top + size, left : left + size]
         crops[index] = crop[:, ::-1] if rng.random() < 0.5 else crop
     return torch.from_numpy(crops).permute(0, 3, 1, 2).contiguous()
 
@@ -180,13 +190,14 @@ def reconstruction_loss(model: Autoencoder, crops: torch.Tensor, batch_size: int
     """Mean squared error of the reconstructions of ``crops``."""
     total = 0.0
     for start in range(0, len(crops), batch_size):
-        batch = crops[start:start + batch_size]
+        batch = crops[start : start + batch_size]
         total += float(nn.functional.mse_loss(model(batch), batch, reduction="sum"))
     return total / crops.numel()
 
 
-def train_autoencoder(images: Sequence[Image.Image], config: TrainConfig = TrainConfig(),
-                      progress: Progress | None = None) -> TrainResult:
+def train_autoencoder(
+    images: Sequence[Image.Image], config: TrainConfig = TrainConfig(), progress: Progress | None = None
+) -> TrainResult:
     """Train an autoencoder on random crops of ``images``.
 
     Args:
@@ -218,7 +229,7 @@ def train_autoencoder(images: Sequence[Image.Image], config: TrainConfig = Train
     for step in range(1, config.steps + 1):
         if cursor + config.batch_size > len(order):
             order, cursor = torch.randperm(len(training), generator=generator), 0
-        batch = training[order[cursor:cursor + config.batch_size]]
+        batch = training[order[cursor : cursor + config.batch_size]]
         cursor += config.batch_size
         _set_learning_rate(optimiser, config, step)
         model.train()
@@ -253,8 +264,9 @@ def _set_learning_rate(optimiser: torch.optim.Optimizer, config: TrainConfig, st
         group["lr"] = rate
 
 
-def _record_validation(model: Autoencoder, validation: torch.Tensor, step: int,
-                       history: dict[str, list[float]]) -> None:
+def _record_validation(
+    model: Autoencoder, validation: torch.Tensor, step: int, history: dict[str, list[float]]
+) -> None:
     model.eval()
     history["validation"].append(reconstruction_loss(model, validation))
     history["validation_step"].append(float(step))
@@ -269,8 +281,9 @@ def checkpoint_payload(result: TrainResult, config: TrainConfig, sources: Sequen
         "code_channels": config.code_channels,
         "state_dict": {key: value.detach().clone() for key, value in result.model.state_dict().items()},
         "history": {key: list(values) for key, values in result.history.items()},
-        "train_config": {key: list(value) if isinstance(value, tuple) else value
-                         for key, value in asdict(config).items()},
+        "train_config": {
+            key: list(value) if isinstance(value, tuple) else value for key, value in asdict(config).items()
+        },
         "sources": list(sources),
         "seconds": result.seconds,
     }
@@ -284,8 +297,9 @@ def save_checkpoint(payload: dict, path: str | Path) -> Path:
     return path
 
 
-def save_loss_curve(history: dict[str, list[float]], path: str | Path, title: str = "autoencoder training"
-                    ) -> Path:
+def save_loss_curve(
+    history: dict[str, list[float]], path: str | Path, title: str = "autoencoder training"
+) -> Path:
     """Plot training and held-out loss (log scale) to an image file, atomically."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -321,10 +335,14 @@ def load_autoencoder(path: str | Path | None = None, device: str | torch.device 
     label = str(path) if path is not None else "shipped autoencoder checkpoint"
     payload = _read_checkpoint(path, label)
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise ModelError(f"{label}: not a Style Lab autoencoder checkpoint (make one with stylelab train-grader)")
+        raise ModelError(
+            f"{label}: not a Style Lab autoencoder checkpoint (make one with stylelab train-grader)"
+        )
     if payload.get("version") != CHECKPOINT_VERSION:
-        raise ModelError(f"{label}: checkpoint version {payload.get('version')!r} is not supported "
-                         f"(expected {CHECKPOINT_VERSION})")
+        raise ModelError(
+            f"{label}: checkpoint version {payload.get('version')!r} is not supported "
+            f"(expected {CHECKPOINT_VERSION})"
+        )
     try:
         model = Autoencoder(tuple(payload["widths"]), int(payload["code_channels"]))
         model.load_state_dict(payload["state_dict"], strict=True)

@@ -12,15 +12,17 @@ equal palettes.
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 from PIL import Image
 
 QUANTILES = 32
+MAX_SAMPLES = 16_384
 # sRGB (D65) → XYZ, IEC 61966-2-1.
-_SRGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
-                         [0.2126729, 0.7151522, 0.0721750],
-                         [0.0193339, 0.1191920, 0.9503041]])
+_SRGB_TO_XYZ = np.array(
+    [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]]
+)
 _D65_WHITE = np.array([0.95047, 1.0, 1.08883])
 
 
@@ -46,8 +48,14 @@ def projection_directions() -> np.ndarray:
 
 
 def palette_signature(image: Image.Image, quantiles: int = QUANTILES) -> np.ndarray:
-    """(quantiles, 13) array: quantiles of the image's Lab pixels projected on each direction."""
-    lab = srgb_to_lab(np.asarray(image.convert("RGB"))).reshape(-1, 3)
+    """(quantiles, 13) array: quantiles of the image's Lab pixels projected on each direction.
+
+    Large images are sampled on a regular pixel lattice (every k-th row and column) so that
+    at most about MAX_SAMPLES pixels are sorted; the quantiles of such a sample are unbiased.
+    """
+    pixels = np.asarray(image.convert("RGB"))
+    stride = max(1, math.ceil(math.sqrt(pixels.shape[0] * pixels.shape[1] / MAX_SAMPLES)))
+    lab = srgb_to_lab(pixels[::stride, ::stride]).reshape(-1, 3)
     levels = (np.arange(quantiles) + 0.5) / quantiles
     return np.quantile(lab @ projection_directions().T, levels, axis=0)
 

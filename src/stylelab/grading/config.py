@@ -46,23 +46,35 @@ class Calibration:
         """The weights normalised to sum to 1, by component name."""
         raw = (self.style_weight, self.structure_weight, self.colour_weight)
         total = sum(raw)
-        return {name: value / total for name, value in zip(COMPONENTS, raw)}
+        return {name: value / total for name, value in zip(COMPONENTS, raw, strict=True)}
 
     @property
     def scales(self) -> dict[str, float]:
         """The distance scales by component name."""
-        return dict(zip(COMPONENTS, (self.style_scale, self.structure_scale, self.colour_scale)))
+        return dict(zip(COMPONENTS, (self.style_scale, self.structure_scale, self.colour_scale), strict=True))
 
 
 # Calibrated on the pairs of benchmarks/grade_discrimination.py (bundled images, their stylisations and
 # synthetic painted attempts): identical → 10, photo vs unrelated painting ≤ 3, attempts mid-scale,
 # and every discrimination check right. Scales are round numbers near the optimum, not fitted decimals.
-VGG19_CALIBRATION = Calibration(style_weight=0.375, structure_weight=0.5, colour_weight=0.125,
-                                style_scale=0.2, structure_scale=0.5, colour_scale=10.0)
+VGG19_CALIBRATION = Calibration(
+    style_weight=0.375,
+    structure_weight=0.5,
+    colour_weight=0.125,
+    style_scale=0.2,
+    structure_scale=0.5,
+    colour_scale=10.0,
+)
 # The encoder's features change little under brush strokes, so attempts sit high (8–9) whenever
 # unrelated pairs are kept low; this trades some of the mid-scale for meaningful low grades.
-AUTOENCODER_CALIBRATION = Calibration(style_weight=0.2, structure_weight=0.6, colour_weight=0.2,
-                                      style_scale=0.1, structure_scale=0.4, colour_scale=5.0)
+AUTOENCODER_CALIBRATION = Calibration(
+    style_weight=0.2,
+    structure_weight=0.6,
+    colour_weight=0.2,
+    style_scale=0.1,
+    structure_scale=0.4,
+    colour_scale=5.0,
+)
 
 
 @dataclass(frozen=True)

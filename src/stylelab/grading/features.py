@@ -52,16 +52,18 @@ def working_image(image: Image.Image, size: int) -> Image.Image:
     return image if new_size == image.size else image.resize(new_size, Image.LANCZOS)
 
 
-def image_features(picture: Image.Image, style_maps: Sequence[torch.Tensor], layout_map: torch.Tensor,
-                   grid: int) -> ImageFeatures:
+def image_features(
+    picture: Image.Image, style_maps: Sequence[torch.Tensor], layout_map: torch.Tensor, grid: int
+) -> ImageFeatures:
     """Summarise a working-size image and its activations (each (1, C, H, W))."""
-    grams = tuple(gram(fmap.double())[0] for fmap in style_maps)
+    grams = tuple(gram(fmap)[0] for fmap in style_maps)
     pooled = torch.nn.functional.adaptive_avg_pool2d(layout_map.double(), grid)[0]
     return ImageFeatures(grams=grams, layout=pooled.flatten(1), palette=palette_signature(picture))
 
 
 def dice(a: torch.Tensor, b: torch.Tensor) -> float:
     """2⟨a, b⟩ / (‖a‖² + ‖b‖²); 1 when both are zero."""
+    a, b = a.double(), b.double()
     denominator = float(a.pow(2).sum() + b.pow(2).sum())
     if denominator == 0.0:
         return 1.0
@@ -70,7 +72,7 @@ def dice(a: torch.Tensor, b: torch.Tensor) -> float:
 
 def style_distance(a: ImageFeatures, b: ImageFeatures) -> float:
     """Mean over style layers of 1 − Dice of the Gram matrices, in [0, 1]."""
-    return float(np.mean([1.0 - dice(ga, gb) for ga, gb in zip(a.grams, b.grams)]))
+    return float(np.mean([1.0 - dice(ga, gb) for ga, gb in zip(a.grams, b.grams, strict=True)]))
 
 
 def structure_distance(a: ImageFeatures, b: ImageFeatures) -> float:

@@ -52,8 +52,14 @@ def paint(picture: Image.Image, radii: list[float], rng: np.random.Generator) ->
             # strokes run along edges: perpendicular to the luminance gradient
             angle = np.arctan2(gradient_y[y, x], gradient_x[y, x]) + np.pi / 2 + rng.normal(0.0, ANGLE_JITTER)
             colour = nearest_colour(palette, reference[y, x] + rng.normal(0.0, COLOUR_JITTER, 3))
-            draw_stroke(draw, (x, y), angle, radius * rng.uniform(2.0, 4.0),
-                        max(1, round(2 * radius * rng.uniform(0.8, 1.2))), colour)
+            draw_stroke(
+                draw,
+                (x, y),
+                angle,
+                radius * rng.uniform(2.0, 4.0),
+                max(1, round(2 * radius * rng.uniform(0.8, 1.2))),
+                colour,
+            )
     return canvas
 
 
@@ -72,19 +78,27 @@ def stroke_centres(size: tuple[int, int], radius: float, rng: np.random.Generato
     """Jittered grid of stroke centres, one per ``radius`` pixels, in random order."""
     width, height = size
     step = max(2, int(radius))
-    ys, xs = np.mgrid[step // 2:height:step, step // 2:width:step]
+    ys, xs = np.mgrid[step // 2 : height : step, step // 2 : width : step]
     centres = np.stack([xs.ravel(), ys.ravel()], axis=1) + rng.uniform(-step / 2, step / 2, (xs.size, 2))
     centres = np.clip(np.round(centres), 0, [width - 1, height - 1]).astype(int)
     rng.shuffle(centres)
     return centres
 
 
-def draw_stroke(draw: ImageDraw.ImageDraw, centre: tuple[int, int], angle: float, length: float, width: int,
-                colour: tuple[int, int, int]) -> None:
+def draw_stroke(
+    draw: ImageDraw.ImageDraw,
+    centre: tuple[int, int],
+    angle: float,
+    length: float,
+    width: int,
+    colour: tuple[int, int, int],
+) -> None:
     """A straight stroke with round ends."""
     x, y = centre
     dx, dy = np.cos(angle) * length / 2, np.sin(angle) * length / 2
     ends = ((x - dx, y - dy), (x + dx, y + dy))
     draw.line(ends, fill=colour, width=width)
     for end_x, end_y in ends:
-        draw.ellipse([end_x - width / 2, end_y - width / 2, end_x + width / 2, end_y + width / 2], fill=colour)
+        draw.ellipse(
+            [end_x - width / 2, end_y - width / 2, end_x + width / 2, end_y + width / 2], fill=colour
+        )
