@@ -14,7 +14,6 @@ from stylelab.errors import ConfigError, ModelError
 from stylelab.grading import GradeConfig, Grader
 from stylelab.grading.autoencoder import (
     Autoencoder,
-    TrainConfig,
     checkpoint_payload,
     load_autoencoder,
     reconstruction_loss,
@@ -22,6 +21,7 @@ from stylelab.grading.autoencoder import (
     shipped_checkpoint,
     train_autoencoder,
 )
+from stylelab.grading.config import TrainConfig
 from stylelab.imageio import load_image
 
 TINY = TrainConfig(

@@ -134,3 +134,8 @@ def test_flat_images_grade_sensibly(small_grader):
     assert small_grader.grade(grey, grey.copy()).score == 10.0
     result = small_grader.grade(grey, black)
     assert np.isfinite(result.score) and result.score < 10.0
+
+
+def test_unusable_device_raises_config_error(good_image):
+    with pytest.raises(ConfigError, match="device"):
+        Grader(SMALL.replace(device="cuda:7")).grade(good_image, good_image)

@@ -15,7 +15,7 @@ CHECKPOINT_SUFFIXES = (".pt", ".pth")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from stylelab.grading.autoencoder import TrainConfig
+    from stylelab.grading.config import TrainConfig
 
     defaults = TrainConfig()
     parser.add_argument(

@@ -26,22 +26,27 @@ unrelated painting at most 3, and hand-painted attempts at imitating a picture
 land mid-scale.
 """
 
-from stylelab.grading.config import (
-    AUTOENCODER_CALIBRATION,
-    SCORERS,
-    VGG19_CALIBRATION,
-    Calibration,
-    GradeConfig,
-)
-from stylelab.grading.grader import Grade, Grader, grade
+from __future__ import annotations
 
-__all__ = [
-    "AUTOENCODER_CALIBRATION",
-    "SCORERS",
-    "VGG19_CALIBRATION",
-    "Calibration",
-    "Grade",
-    "GradeConfig",
-    "Grader",
-    "grade",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "grade": "stylelab.grading.grader",
+    "Grade": "stylelab.grading.grader",
+    "Grader": "stylelab.grading.grader",
+    "GradeConfig": "stylelab.grading.config",
+    "Calibration": "stylelab.grading.config",
+    "TrainConfig": "stylelab.grading.config",
+    "SCORERS": "stylelab.grading.config",
+    "VGG19_CALIBRATION": "stylelab.grading.config",
+    "AUTOENCODER_CALIBRATION": "stylelab.grading.config",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    # lazy, like the top-level package: reading the config (for CLI defaults) must not import torch
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'stylelab.grading' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

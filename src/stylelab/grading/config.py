@@ -1,4 +1,7 @@
-"""The grading configuration: one frozen dataclass holds every default and calibrated constant."""
+"""Grading settings: frozen dataclasses that hold every default and calibrated constant.
+
+This module imports no torch, so the command line can read defaults cheaply.
+"""
 
 from __future__ import annotations
 
@@ -117,3 +120,48 @@ class GradeConfig:
     def replace(self, **changes) -> GradeConfig:
         """A copy with ``changes`` applied (validated again)."""
         return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of :func:`train_autoencoder` (and defaults of ``stylelab train-grader``).
+
+    Attributes:
+        steps: optimisation steps (Adam, cosine-decayed learning rate).
+        crops: number of random crops drawn once from the images; 1/8 of them are held out.
+        crop_size: side of each square crop in pixels.
+        image_size: images are first resized so their long side is this (the grading size).
+        batch_size: crops per step.
+        learning_rate: Adam's initial learning rate.
+        widths: channels of the four encoder stages.
+        code_channels: channels of the code (the embedding) at 1/8 resolution.
+        seed: seeds crops, initialisation and batch order.
+        evaluations: how many times the held-out loss is measured during training.
+    """
+
+    steps: int = 1500
+    crops: int = 512
+    crop_size: int = 48
+    image_size: int = 256
+    batch_size: int = 16
+    learning_rate: float = 2e-3
+    widths: tuple[int, int, int, int] = (16, 48, 96, 96)
+    code_channels: int = 32
+    seed: int = 0
+    evaluations: int = 24
+
+    def __post_init__(self) -> None:
+        integer("steps", self.steps, minimum=1, maximum=1_000_000)
+        integer("crops", self.crops, minimum=2, maximum=100_000)
+        integer("crop_size", self.crop_size, minimum=16, maximum=512)
+        if self.crop_size % 8:
+            raise ConfigError(f"crop_size: must be a multiple of 8, got {self.crop_size}")
+        integer("image_size", self.image_size, minimum=self.crop_size, maximum=4096)
+        integer("batch_size", self.batch_size, minimum=1, maximum=4096)
+        number("learning_rate", self.learning_rate, minimum=0.0, maximum=1.0, exclusive_minimum=True)
+        if len(self.widths) != 4:
+            raise ConfigError(f"widths: expected 4 channel counts, got {len(self.widths)}")
+        for width in (*self.widths, self.code_channels):
+            integer("channels", width, minimum=1, maximum=1024)
+        integer("seed", self.seed, minimum=0)
+        integer("evaluations", self.evaluations, minimum=1, maximum=10_000)

@@ -163,7 +163,10 @@ class Grader:
 
     def _feature_maps(self) -> FeatureMaps:
         if self._maps is None:
-            self._maps = load_feature_maps(self.config)
+            try:
+                self._maps = load_feature_maps(self.config)
+            except (RuntimeError, AssertionError) as exc:  # what torch raises for an unusable device
+                raise ConfigError(f"device {self.config.device!r} cannot be used: {exc}") from None
         return self._maps
 
 
