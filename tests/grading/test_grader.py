@@ -139,3 +139,12 @@ def test_flat_images_grade_sensibly(small_grader):
 def test_unusable_device_raises_config_error(good_image):
     with pytest.raises(ConfigError, match="device"):
         Grader(SMALL.replace(device="cuda:7")).grade(good_image, good_image)
+
+
+def test_a_bad_second_image_fails_before_any_feature_pass(bad_images, good_image):
+    grader = Grader(SMALL)
+    with pytest.raises(InputError, match="notes.jpg"):
+        grader.grade(good_image, bad_images["text"])
+    with pytest.raises(InputError, match="image 2"):
+        grader.matrix([good_image, np.zeros((4, 4, 3), np.uint8)])
+    assert grader.feature_passes == 0

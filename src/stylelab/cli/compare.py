@@ -66,7 +66,7 @@ def format_table(names: list[str], pairs: list[tuple[int, int, dict]]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from stylelab.grading import GradeConfig, Grader
-    from stylelab.imageio import atomic_write
+    from stylelab.imageio import atomic_write, load_image
 
     if len(args.images) < 2:
         raise ConfigError("compare: give at least two images")
@@ -75,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--checkpoint: only used with --scorer autoencoder")
     output = check_output_file(args.output) if args.output else None
     grader = Grader(config, cache_size=len(args.images))
-    features = [grader.features(path) for path in args.images]
+    pictures = [load_image(path) for path in args.images]  # every file checked before the network loads
+    features = [grader.features(picture) for picture in pictures]
     pairs = [
         (i, j, grader.grade_features(features[i], features[j]).as_dict())
         for i, j in itertools.combinations(range(len(args.images)), 2)

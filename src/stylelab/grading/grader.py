@@ -115,13 +115,14 @@ class Grader:
     def grade(self, a: ImageSource, b: ImageSource) -> Grade:
         """The grade between ``a`` and ``b`` (paths, PIL images or arrays); symmetric.
 
+        Both images are read and checked before any feature is computed.
+
         Raises:
             InputError: an image is missing, unreadable or too small.
             ModelError: the feature network cannot be loaded.
         """
-        return self.grade_features(
-            self.features(a, name="first image"), self.features(b, name="second image")
-        )
+        first, second = _load(a, "first image"), _load(b, "second image")
+        return self.grade_features(self._features_of(first), self._features_of(second))
 
     def grade_features(self, a: ImageFeatures, b: ImageFeatures) -> Grade:
         """The grade between two images' precomputed features."""
@@ -130,12 +131,15 @@ class Grader:
 
     def matrix(self, images: Sequence[ImageSource]) -> list[list[Grade]]:
         """All pairwise grades of ``images`` (n feature passes for n distinct images)."""
-        features = [self.features(image, name=f"image {index + 1}") for index, image in enumerate(images)]
+        pictures = [_load(image, f"image {index + 1}") for index, image in enumerate(images)]
+        features = [self._features_of(picture) for picture in pictures]
         return [[self.grade_features(x, y) for y in features] for x in features]
 
     def features(self, image: ImageSource, name: str | None = None) -> ImageFeatures:
-        """The (cached) features of one image."""
-        picture = load_image(image, name=None if isinstance(image, (str, os.PathLike)) else name)
+        """The (cached) features of one image; ``name`` labels it in error messages."""
+        return self._features_of(_load(image, name))
+
+    def _features_of(self, picture: Image.Image) -> ImageFeatures:
         key = content_key(picture)
         with self._lock:
             cached = self._cache.get(key)
@@ -168,6 +172,11 @@ class Grader:
             except (RuntimeError, AssertionError) as exc:  # what torch raises for an unusable device
                 raise ConfigError(f"device {self.config.device!r} cannot be used: {exc}") from None
         return self._maps
+
+
+def _load(image: ImageSource, name: str | None) -> Image.Image:
+    """Read and check an image; paths name themselves in errors, other sources use ``name``."""
+    return load_image(image, name=None if isinstance(image, (str, os.PathLike)) else name)
 
 
 def load_feature_maps(config: GradeConfig) -> FeatureMaps:
