@@ -19,11 +19,15 @@ Each distance becomes a similarity s = exp(−(d / τ)²) and a component grade
 
     grade = 10 · (w_style·s_style + w_structure·s_structure + w_colour·s_colour)
 
-with weights w (normalised to sum to 1) and scales τ calibrated per scorer
-(:data:`stylelab.grading.config.VGG19_CALIBRATION`: w = 0.375 / 0.5 / 0.125,
-τ = 0.2 / 0.5 / 10 ΔE) so that identical images get 10, a photo against an
-unrelated painting at most 3, and hand-painted attempts at imitating a picture
-land mid-scale.
+with weights w (normalised to sum to 1) and scales τ calibrated per scorer in
+the frozen :class:`GradeConfig` — ``vgg19``: w = 0.375 / 0.5 / 0.125,
+τ = 0.2 / 0.5 / 10 ΔE; ``autoencoder``: w = 0.2 / 0.6 / 0.2, τ = 0.1 / 0.4 / 5 ΔE —
+so that identical images get 10, a photo against an unrelated painting at most 3,
+and (VGG19) painted attempts at imitating a picture land mid-scale
+(benchmarks/grade_discrimination.py).
+
+Use :func:`grade` for one pair, a :class:`Grader` for many: it caches each
+image's features by a hash of its pixels.
 """
 
 from __future__ import annotations
