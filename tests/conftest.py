@@ -140,3 +140,16 @@ def open_rgb(path) -> Image.Image:
     """Read an image fully and close the file (tests run with ResourceWarning as error)."""
     with Image.open(path) as image:
         return image.convert("RGB")
+
+
+@pytest.fixture
+def unwritable_dir(tmp_path) -> Path:
+    """A folder no file can be created in: read-only for users; for root (who may write anywhere on
+    disk, as in CI), /proc/self."""
+    import os
+
+    if os.geteuid() == 0:
+        return Path("/proc/self")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    return locked

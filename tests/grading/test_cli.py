@@ -121,14 +121,8 @@ def test_compare_rejects_unusable_output_paths(capsys, tmp_path, good_image, oth
     assert not (tmp_path / "missing_dir").exists()
 
 
-def test_compare_rejects_an_unwritable_output_dir(capsys, tmp_path, monkeypatch, good_image, other_image):
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    real_access = os.access
-    monkeypatch.setattr(
-        os, "access", lambda path, mode: False if Path(path) == locked else real_access(path, mode)
-    )
-    out = locked / "grades.txt"
+def test_compare_rejects_an_unwritable_output_dir(capsys, unwritable_dir, good_image, other_image):
+    out = unwritable_dir / "grades.txt"
     err = assert_user_error(capsys, main(["compare", str(good_image), str(other_image), "-o", str(out)]), out)
     assert "not writable" in err
 
@@ -223,14 +217,8 @@ def test_train_grader_rejects_unusable_output_paths(capsys, tmp_path, images_dir
     assert not list(tmp_path.glob("*.pt")) and not list(tmp_path.glob("*.loss.png"))
 
 
-def test_train_grader_rejects_an_unwritable_output_dir(capsys, tmp_path, monkeypatch, images_dir):
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    real_access = os.access
-    monkeypatch.setattr(
-        os, "access", lambda path, mode: False if Path(path) == locked else real_access(path, mode)
-    )
-    out = locked / "grader.pt"
+def test_train_grader_rejects_an_unwritable_output_dir(capsys, unwritable_dir, images_dir):
+    out = unwritable_dir / "grader.pt"
     err = assert_user_error(capsys, main(["train-grader", str(images_dir), "-o", str(out), *TRAIN_FAST]), out)
     assert "not writable" in err
 
