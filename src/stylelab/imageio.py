@@ -82,10 +82,11 @@ def _open_file(path: Path, limits: ImageLimits, label: str) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path)
-            _check_size(image.size, limits, label)
-            image.seek(0)
-            image.load()
+            with Image.open(path) as opened:
+                _check_size(opened.size, limits, label)
+                opened.seek(0)  # animations: the first frame
+                opened.load()
+                image = opened.copy()  # detached from the file, which is closed on leaving
     except InputError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -194,9 +195,22 @@ def check_output_dir(folder: str | os.PathLike) -> Path:
         raise OutputError(f"{folder}: output directory does not exist")
     if not folder.is_dir():
         raise OutputError(f"{folder}: is not a directory")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"{folder}: output directory is not writable")
+    try:  # a real probe: permission bits say nothing for root or read-only mounts
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError:
+        raise OutputError(f"{folder}: output directory is not writable") from None
     return folder
+
+
+def ensure_output_dir(folder: str | os.PathLike) -> Path:
+    """Create ``folder`` (and parents) if missing, then check it is a writable directory."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot create output directory ({exc.strerror or exc})") from None
+    return check_output_dir(folder)
 
 
 @contextlib.contextmanager

@@ -23,6 +23,24 @@ def parse_backbone(spec: str) -> tuple[str, str | None]:
     return name, checkpoint or None
 
 
+def layer_names(spec: str) -> tuple[str, ...]:
+    """Names of the layers of the backbone named by ``spec``, without loading weights."""
+    name, _ = parse_backbone(spec)
+    if name == "vgg19":
+        from stylelab.backbones.vgg19 import layer_specs
+
+        with torch.device("meta"):
+            return tuple(layer_name for layer_name, _ in layer_specs())
+    raise ConfigError(f"backbone {name!r} is not available")
+
+
+def check_layers(spec: str, option: str, layers: tuple[str, ...]) -> None:
+    """Raise ConfigError naming ``option`` if a layer does not exist in the backbone."""
+    valid = layer_names(spec)
+    for layer in layers:
+        choice(option, layer, valid)
+
+
 def load_backbone(spec: str = "vgg19", device: str | torch.device = "cpu", pooling: str = "max"
                   ) -> FeatureExtractor:
     """Build the frozen backbone named by ``spec`` on ``device``.
@@ -42,4 +60,4 @@ def load_backbone(spec: str = "vgg19", device: str | torch.device = "cpu", pooli
     raise ConfigError(f"backbone {name!r} is not available")
 
 
-__all__ = ["BACKBONES", "FeatureExtractor", "load_backbone", "parse_backbone"]
+__all__ = ["BACKBONES", "FeatureExtractor", "check_layers", "layer_names", "load_backbone", "parse_backbone"]

@@ -52,6 +52,11 @@ class FeatureExtractor(nn.Module):
         kept = [(name, self.layers[name]) for name in self.layer_names[: last + 1]]
         return FeatureExtractor(self.name, kept, self.preprocess, self.content_layers, self.style_layers)
 
+    def min_side(self) -> int:
+        """Smallest input side that leaves at least one pixel at the last layer."""
+        poolings = sum(1 for name in self.layer_names[:-1] if name.startswith("pool"))
+        return 2 ** poolings
+
     def forward(self, image: torch.Tensor, layers: Iterable[str]) -> dict[str, torch.Tensor]:
         wanted = set(layers)
         features: dict[str, torch.Tensor] = {}

@@ -22,6 +22,7 @@ SUBCOMMANDS = (
     "stylelab.cli.serve",
     "stylelab.cli.grid",
     "stylelab.cli.report",
+    "stylelab.cli.demo",
 )
 EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130

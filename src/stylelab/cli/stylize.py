@@ -1,0 +1,83 @@
+"""``stylelab stylize CONTENT STYLE [STYLE ...] -o OUT``: optimisation-based transfer."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from stylelab.cli.options import add_config_options, config_from_args
+from stylelab.gatys.config import GatysConfig
+from stylelab.imageio import check_output_path, save_image
+
+NAME = "stylize"
+HELP = "Repaint a photo in the style of one or more paintings by optimisation (Gatys et al. 2016)."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("content", help="the photo to repaint")
+    parser.add_argument("styles", nargs="+", metavar="style", help="one or more style images")
+    parser.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, .webp ...)")
+    parser.add_argument("--save-every", type=int, default=0, metavar="N",
+                        help="also save a snapshot every N steps beside the output (0 = never)")
+    parser.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_config_options(parser, GatysConfig, skip=("preview_every",))
+
+
+def run(args: argparse.Namespace) -> int:
+    from stylelab.validate import integer
+
+    integer("--save-every", args.save_every, minimum=0)
+    config = config_from_args(args, GatysConfig, preview_every=args.save_every)
+    output = check_output_path(args.output)
+    from stylelab.gatys.engine import stylize
+
+    with _ProgressBar(output, args.save_every, enabled=not (args.quiet or args.json)) as bar:
+        result = stylize(args.content, args.styles, config, progress=bar.update)
+    save_image(result.image, output)
+    if result.interrupted:
+        print(f"interrupted: saved the best result so far to {output}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(_summary(result, output), indent=2))
+    return 130 if result.interrupted else 0
+
+
+def _summary(result, output: Path) -> dict:
+    final = {name: values[-1] for name, values in result.history.items() if values and name != "scale"}
+    return {"output": str(output), "width": result.image.width, "height": result.image.height,
+            "steps": len(result.history["total"]), "interrupted": result.interrupted,
+            "final_losses": final, "timings": result.timings, "config": result.config.to_dict()}
+
+
+class _ProgressBar:
+    """tqdm bar with the engine's ETA (which knows that fine scales cost more) and snapshots."""
+
+    def __init__(self, output: Path, save_every: int, enabled: bool):
+        self.output, self.save_every, self.enabled = output, save_every, enabled
+        self.bar = None
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def update(self, event) -> None:
+        if self.save_every and event.preview is not None and event.iteration % self.save_every == 0:
+            snapshot = self.output.with_name(f"{self.output.stem}.{event.iteration:05d}{self.output.suffix}")
+            save_image(event.preview, snapshot)
+        if not self.enabled:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=event.total, unit="step", file=sys.stderr, dynamic_ncols=True,
+                            bar_format="{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]")
+        self.bar.update(event.iteration - self.bar.n)
+        losses = " ".join(f"{name}={value:.3g}" for name, value in event.losses.items() if value)
+        eta = f"eta {event.eta:.0f}s" if event.eta is not None else ""
+        self.bar.set_postfix_str(f"scale {event.scale_index + 1}/{event.scale_count} "
+                                 f"{event.width}x{event.height} {losses} {eta}", refresh=False)

@@ -1,0 +1,108 @@
+"""Settings of the optimisation engine: the single source of defaults.
+
+The CLI builds its options from these fields (names, defaults and the help
+text in ``field(metadata=...)``), and the web app reads them too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from stylelab.backbones import POOLINGS, parse_backbone
+from stylelab.errors import ConfigError
+from stylelab.imageio import DEFAULT_LIMITS
+from stylelab.validate import choice, integer, number
+
+OPTIMIZERS = ("lbfgs", "adam")
+COLOR_MODES = ("none", "luminance", "histogram")
+INIT_KINDS = ("content", "noise")
+
+
+def _help(text: str) -> dict[str, str]:
+    return {"help": text}
+
+
+@dataclass(frozen=True)
+class GatysConfig:
+    """Everything that shapes one optimisation-based stylisation."""
+
+    size: int = field(default=512, metadata=_help("long side of the output in pixels"))
+    iterations: int = field(default=100, metadata=_help(
+        "optimiser steps at the final scale (coarser scales get the same number)"))
+    optimizer: str = field(default="lbfgs", metadata=_help("lbfgs or adam"))
+    learning_rate: float = field(default=0.02, metadata=_help("Adam step size (pixels in 0..1)"))
+    lbfgs_history: int = field(default=20, metadata=_help("L-BFGS history length (memory: 2 images per entry)"))
+    init: str = field(default="content", metadata=_help("start image: content, noise, or a path to an image"))
+    content_weight: float = field(default=1.0, metadata=_help("weight of the content loss"))
+    style_weight: float = field(default=20.0, metadata=_help("weight of the style loss"))
+    tv_weight: float = field(default=0.0, metadata=_help("weight of the total-variation loss"))
+    content_layers: tuple[str, ...] = field(default=("relu4_2",), metadata=_help("content layer(s)"))
+    style_layers: tuple[str, ...] = field(default=("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
+                                          metadata=_help("style layers"))
+    style_layer_weights: tuple[float, ...] | None = field(default=None, metadata=_help(
+        "one weight per style layer (default: equal)"))
+    style_weights: tuple[float, ...] | None = field(default=None, metadata=_help(
+        "blend weight per style image (default: equal)"))
+    style_scale: float = field(default=1.0, metadata=_help(
+        "style image long side relative to the output's (smaller = larger brush strokes)"))
+    preserve_color: str = field(default="none", metadata=_help("none, luminance or histogram"))
+    scales: int = field(default=0, metadata=_help(
+        "number of coarse-to-fine scales (0 = automatic: halve the size down to min-scale)"))
+    min_scale: int = field(default=256, metadata=_help("long side of the coarsest scale in automatic mode"))
+    average: float = field(default=0.0, metadata=_help(
+        "iterate averaging: decay of an exponential moving average of the image (0 = off, e.g. 0.9)"))
+    preview_every: int = field(default=0, metadata=_help(
+        "attach a preview image to progress every N steps (0 = never)"))
+    seed: int | None = field(default=None, metadata=_help("random seed (makes CPU runs reproducible)"))
+    device: str = field(default="auto", metadata=_help("auto, cpu, cuda or cuda:N"))
+    backbone: str = field(default="vgg19", metadata=_help("feature network: vgg19, or vgg16:PATH / resnet50:PATH"))
+    pooling: str = field(default="max", metadata=_help("max or avg pooling in the backbone"))
+    max_pixels: int = field(default=DEFAULT_LIMITS.max_pixels, metadata=_help(
+        "reject input images with more pixels than this"))
+
+    def __post_init__(self) -> None:
+        integer("size", self.size, minimum=16, maximum=8192)
+        integer("iterations", self.iterations, minimum=0, maximum=100_000)
+        choice("optimizer", self.optimizer, OPTIMIZERS)
+        number("learning_rate", self.learning_rate, minimum=0.0, exclusive_minimum=True)
+        integer("lbfgs_history", self.lbfgs_history, minimum=1, maximum=1000)
+        for name in ("content_weight", "style_weight", "tv_weight"):
+            number(name, getattr(self, name), minimum=0.0)
+        if not self.content_layers and self.content_weight > 0:
+            raise ConfigError("content_layers: at least one layer is needed when content_weight > 0")
+        if not self.style_layers:
+            raise ConfigError("style_layers: at least one layer is needed")
+        self._check_weights("style_layer_weights", self.style_layer_weights, len(self.style_layers))
+        self._check_weights("style_weights", self.style_weights, None)
+        number("style_scale", self.style_scale, minimum=0.05, maximum=4.0)
+        choice("preserve_color", self.preserve_color, COLOR_MODES)
+        integer("scales", self.scales, minimum=0, maximum=8)
+        integer("min_scale", self.min_scale, minimum=16)
+        number("average", self.average, minimum=0.0, maximum=0.999)
+        integer("preview_every", self.preview_every, minimum=0)
+        if self.seed is not None:
+            integer("seed", self.seed, minimum=0, maximum=2**63 - 1)
+        choice("pooling", self.pooling, POOLINGS)
+        parse_backbone(self.backbone)
+        integer("max_pixels", self.max_pixels, minimum=256)
+        if not self.device:
+            raise ConfigError("device: must not be empty")
+
+    @staticmethod
+    def _check_weights(name: str, weights: tuple[float, ...] | None, count: int | None) -> None:
+        if weights is None:
+            return
+        if count is not None and len(weights) != count:
+            raise ConfigError(f"{name}: expected {count} values (one per layer), got {len(weights)}")
+        for weight in weights:
+            number(name, weight, minimum=0.0)
+        if sum(weights) <= 0:
+            raise ConfigError(f"{name}: at least one weight must be positive")
+
+    def replace(self, **changes: object) -> GatysConfig:
+        """A copy with ``changes`` applied (and validated)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, object]:
+        return dataclasses.asdict(self)

@@ -1,0 +1,389 @@
+"""Optimisation-based style transfer (Gatys, Ecker & Bethge 2016, "Image style
+transfer using convolutional neural networks", CVPR).
+
+``stylize`` runs a plain coarse-to-fine loop: at each scale it resizes the
+content and styles, computes the targets, and optimises the image (started
+from the previous scale's result, upsampled) with L-BFGS or Adam.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from PIL import Image
+
+from stylelab.backbones import FeatureExtractor, check_layers, load_backbone
+from stylelab.errors import Cancelled, ConfigError
+from stylelab.gatys import color
+from stylelab.gatys.config import INIT_KINDS, GatysConfig
+from stylelab.gatys.losses import blended_grams, content_loss, gram, style_loss, tv_loss
+from stylelab.gatys.schedule import IterateAverage, scale_sizes, scaled_shape, upsample, warm_start_adam
+from stylelab.imageio import ImageLimits, ImageSource, load_image
+from stylelab.metrics import image_to_tensor, tensor_to_image
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One optimiser step, as reported to the progress callback.
+
+    ``iteration`` counts steps over all scales (1-based) up to ``total``;
+    ``preview`` is set every ``config.preview_every`` steps and on the last
+    step of each scale.
+    """
+
+    iteration: int
+    total: int
+    scale_index: int
+    scale_count: int
+    width: int
+    height: int
+    losses: dict[str, float]
+    elapsed: float
+    eta: float | None
+    preview: Image.Image | None = None
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass
+class StylizeResult:
+    """What :func:`stylize` returns.
+
+    Attributes:
+        image: the stylised picture (exactly ``config.size`` on the long side).
+        history: per step, the weighted loss terms ``content``, ``style``, ``tv``,
+            ``total``, and the ``scale`` index the step ran at.
+        timings: seconds spent in ``load`` (images), ``model``, ``optimise`` and ``total``;
+            ``ready`` is the time from the call to the first optimiser step.
+        config: the settings used.
+        interrupted: True if stopped early (Ctrl-C or ``Cancelled``); ``image``
+            is then the best result so far.
+    """
+
+    image: Image.Image
+    history: dict[str, list[float]]
+    timings: dict[str, float]
+    config: GatysConfig
+    interrupted: bool = False
+
+
+@dataclass
+class _Inputs:
+    content: torch.Tensor  # full-resolution content, (1, 3, H, W) in [0, 1]
+    styles: list[torch.Tensor]  # what the network should see as style (after colour handling)
+    network_content: torch.Tensor  # what the network should see as content
+    init: torch.Tensor | None  # user-given start image, or None
+
+
+@dataclass
+class _Run:
+    """Mutable state shared by the steps of one stylisation."""
+
+    config: GatysConfig
+    net: FeatureExtractor
+    device: torch.device
+    progress: ProgressCallback | None
+    sizes: list[int]
+    started: float
+    history: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in
+                                                                     ("content", "style", "tv", "total", "scale")})
+    step: int = 0
+    seconds_per_pixel_step: float | None = None
+    first_step_at: float | None = None
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` → CUDA when present, else CPU; validate explicit names.
+
+    Raises:
+        ConfigError: unknown device, or CUDA asked for but not available.
+    """
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise ConfigError(f"device: unknown device {name!r}; use auto, cpu, cuda or cuda:N") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(f"device: {name} asked for, but CUDA is not available on this machine")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ConfigError(f"device: {name} does not exist ({torch.cuda.device_count()} CUDA device(s))")
+    elif device.type != "cpu":
+        raise ConfigError(f"device: unsupported device {name!r}; use auto, cpu, cuda or cuda:N")
+    return device
+
+
+def stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource], config: GatysConfig = GatysConfig(),
+            progress: ProgressCallback | None = None) -> StylizeResult:
+    """Repaint ``content`` in the style of ``styles`` by optimising the image.
+
+    Args:
+        content: path, PIL image or array.
+        styles: one or several (blended by ``config.style_weights``).
+        config: all settings; see :class:`GatysConfig`.
+        progress: called after every step with a :class:`Progress`; may raise
+            :class:`Cancelled` to stop early.
+
+    Returns:
+        A :class:`StylizeResult`. Ctrl-C or ``Cancelled`` return the best image so far.
+
+    Raises:
+        InputError: an image is missing or invalid.
+        ConfigError: settings that do not fit the inputs or the machine.
+        ModelError: backbone weights missing or broken.
+    """
+    started = time.perf_counter()
+    styles = list(styles) if isinstance(styles, (list, tuple)) else [styles]
+    device = resolve_device(config.device)
+    check_layers(config.backbone, "content_layers", config.content_layers)
+    check_layers(config.backbone, "style_layers", config.style_layers)
+    _seed_everything(config.seed)
+    inputs = _load_inputs(content, styles, config)
+    loaded = time.perf_counter()
+    net = load_backbone(config.backbone, device, config.pooling)
+    net = net.truncated(net.check_layers(config.content_layers) + net.check_layers(config.style_layers))
+    model_ready = time.perf_counter()
+    height, width = inputs.content.shape[-2:]
+    sizes = _usable_sizes(config, net.min_side(), width, height)
+    run = _Run(config, net, device, progress, sizes, started)
+    image, interrupted = _optimise_all_scales(run, inputs, width, height)
+    finished = time.perf_counter()
+    timings = {"load": loaded - started, "model": model_ready - loaded, "optimise": finished - model_ready,
+               "ready": (run.first_step_at or finished) - started, "total": finished - started}
+    return StylizeResult(_final_image(image, inputs, config), run.history, timings, config, interrupted)
+
+
+def _seed_everything(seed: int | None) -> None:
+    if seed is not None:
+        random.seed(seed)
+        torch.manual_seed(seed)
+
+
+def _load_inputs(content: ImageSource, styles: list[ImageSource], config: GatysConfig) -> _Inputs:
+    if not styles:
+        raise ConfigError("at least one style image is needed")
+    if config.style_weights is not None and len(config.style_weights) != len(styles):
+        raise ConfigError(f"style_weights: {len(config.style_weights)} weight(s) given for {len(styles)} style(s)")
+    limits = ImageLimits(max_pixels=config.max_pixels)
+    content_image = load_image(content, limits, name=_label(content, "content"))
+    style_images = [load_image(style, limits, name=_label(style, "style")) for style in styles]
+    content_t = image_to_tensor(content_image)
+    style_ts = [image_to_tensor(style) for style in style_images]
+    init = None
+    if config.init not in INIT_KINDS:
+        init = image_to_tensor(load_image(config.init, limits, name=f"init image {config.init}"))
+    if config.preserve_color == "luminance":
+        return _Inputs(content_t, [color.match_luminance(s, content_t) for s in style_ts],
+                       color.luminance_image(content_t), init if init is None else color.luminance_image(init))
+    if config.preserve_color == "histogram":
+        style_ts = [color.match_histogram(s, content_t) for s in style_ts]
+    return _Inputs(content_t, style_ts, content_t, init)
+
+
+def _label(source: ImageSource, role: str) -> str:
+    return str(source) if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__") else f"{role} image"
+
+
+def _usable_sizes(config: GatysConfig, min_side: int, width: int, height: int) -> list[int]:
+    """The scale schedule without scales too small for the network's deepest layer."""
+    final = scaled_shape(width, height, config.size)
+    if min(final) < min_side:
+        raise ConfigError(f"size {config.size} gives a {final[1]}×{final[0]} output; its short side must be at "
+                          f"least {min_side} px for the chosen layers: use a larger --size")
+    sizes = scale_sizes(config.size, config.scales, config.min_scale)
+    return [size for size in sizes if min(scaled_shape(width, height, size)) >= min_side]
+
+
+def _optimise_all_scales(run: _Run, inputs: _Inputs, width: int, height: int) -> tuple[torch.Tensor, bool]:
+    image: torch.Tensor | None = None
+    previous_adam: torch.optim.Adam | None = None
+    for index, long_side in enumerate(run.sizes):
+        shape = scaled_shape(width, height, long_side)
+        start = _start_image(run, inputs, shape, image)
+        image, previous_adam, interrupted = _optimise_scale(run, inputs, index, shape, start, previous_adam)
+        if interrupted:
+            return image, True
+    return image, False
+
+
+def _start_image(run: _Run, inputs: _Inputs, shape: tuple[int, int], previous: torch.Tensor | None
+                 ) -> torch.Tensor:
+    if previous is not None:
+        return upsample(previous, shape)
+    if inputs.init is not None:
+        return upsample(inputs.init, shape).to(run.device)
+    if run.config.init == "noise":
+        return torch.rand((1, 3, *shape), device=run.device)
+    return _resize(inputs.network_content, shape, run.device)
+
+
+def _resize(image: torch.Tensor, shape: tuple[int, int], device: torch.device) -> torch.Tensor:
+    """Area-averaged downscale (or bicubic upscale) to ``shape``, on ``device``."""
+    image = image.to(device)
+    if shape[0] < image.shape[-2]:
+        return torch.nn.functional.interpolate(image, size=shape, mode="area")
+    return upsample(image, shape)
+
+
+@torch.no_grad()
+def _targets(run: _Run, inputs: _Inputs, shape: tuple[int, int]) -> tuple[dict, dict]:
+    config, net = run.config, run.net
+    content = net(_resize(inputs.network_content, shape, run.device), config.content_layers)
+    style_long_side = max(16, round(max(shape) * config.style_scale))
+    grams = []
+    for style in inputs.styles:
+        style_shape = scaled_shape(style.shape[-1], style.shape[-2], style_long_side)
+        if min(style_shape) < net.min_side():  # a tiny style scale: keep the deepest layer non-empty
+            grow = net.min_side() / min(style_shape)
+            style_shape = (round(style_shape[0] * grow), round(style_shape[1] * grow))
+        features = net(_resize(style, style_shape, run.device), config.style_layers)
+        grams.append({layer: gram(features[layer]) for layer in config.style_layers})
+    weights = config.style_weights or [1.0] * len(inputs.styles)
+    return content, blended_grams(grams, weights)
+
+
+def _layer_weights(config: GatysConfig) -> dict[str, float]:
+    weights = config.style_layer_weights or [1.0] * len(config.style_layers)
+    total = sum(weights)
+    return {layer: w / total for layer, w in zip(config.style_layers, weights) if w > 0}
+
+
+def _make_optimizer(config: GatysConfig, image: torch.Tensor) -> torch.optim.Optimizer:
+    if config.optimizer == "adam":
+        return torch.optim.Adam([image], lr=config.learning_rate)
+    # One function evaluation per step (as Gatys et al. used it); no line search.
+    return torch.optim.LBFGS([image], lr=1.0, max_iter=1, history_size=config.lbfgs_history)
+
+
+class _Best:
+    """Lowest-loss iterate seen at the current scale (what Ctrl-C returns)."""
+
+    def __init__(self, image: torch.Tensor):
+        self.loss = float("inf")
+        self.image = image.detach().clone()
+
+    def offer(self, loss: float, image: torch.Tensor) -> None:
+        if loss < self.loss:
+            self.loss = loss
+            self.image = image.detach().clone()
+
+
+def _optimise_scale(run: _Run, inputs: _Inputs, index: int, shape: tuple[int, int], start: torch.Tensor,
+                    previous_adam: torch.optim.Adam | None) -> tuple[torch.Tensor, torch.optim.Adam | None, bool]:
+    config = run.config
+    content_targets, style_targets = _targets(run, inputs, shape)
+    layer_weights = _layer_weights(config)
+    image = start.detach().clone().requires_grad_(True)
+    optimizer = _make_optimizer(config, image)
+    if isinstance(optimizer, torch.optim.Adam) and previous_adam is not None:
+        warm_start_adam(previous_adam, optimizer, shape)
+    average = IterateAverage(image, config.average) if config.average > 0 else None
+    best = _Best(image)
+
+    def objective() -> dict[str, torch.Tensor]:
+        return _losses(run, image, content_targets, style_targets, layer_weights)
+
+    try:
+        for step in range(config.iterations):
+            started = time.perf_counter()
+            run.first_step_at = run.first_step_at or started
+            losses = _step(optimizer, image, objective, best, clamp=config.optimizer == "adam")
+            if average is not None:
+                average.update(image)
+            last = step == config.iterations - 1
+            _report(run, inputs, index, step, losses, time.perf_counter() - started, image, last)
+    except (KeyboardInterrupt, Cancelled):
+        return _scale_result(best, average), None, True
+    with torch.no_grad():
+        best.offer(objective()["total"].item(), image)
+    adam = optimizer if isinstance(optimizer, torch.optim.Adam) else None
+    return _scale_result(best, average), adam, False
+
+
+def _scale_result(best: _Best, average: IterateAverage | None) -> torch.Tensor:
+    return average.value() if average is not None and average.weight > 0 else best.image
+
+
+def _losses(run: _Run, image: torch.Tensor, content_targets: dict, style_targets: dict,
+            layer_weights: dict[str, float]) -> dict[str, torch.Tensor]:
+    config = run.config
+    layers = list(dict.fromkeys(config.content_layers + config.style_layers))
+    features = run.net(image, layers)
+    zero = image.new_zeros(())
+    content = zero
+    if config.content_weight > 0:
+        content = sum(content_loss(features[layer], content_targets[layer]) for layer in config.content_layers)
+        content = config.content_weight * content / len(config.content_layers)
+    style = config.style_weight * style_loss(features, style_targets, layer_weights)
+    tv = config.tv_weight * tv_loss(image) if config.tv_weight > 0 else zero
+    return {"content": content, "style": style, "tv": tv, "total": content + style + tv}
+
+
+def _step(optimizer: torch.optim.Optimizer, image: torch.Tensor, objective: Callable[[], dict],
+          best: _Best, clamp: bool) -> dict[str, float]:
+    record: dict[str, float] = {}
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad(set_to_none=True)
+        losses = objective()
+        losses["total"].backward()
+        record.update({name: value.item() for name, value in losses.items()})
+        best.offer(record["total"], image)
+        return losses["total"]
+
+    optimizer.step(closure)
+    if clamp:
+        with torch.no_grad():
+            image.clamp_(0, 1)
+    return record
+
+
+def _report(run: _Run, inputs: _Inputs, index: int, step: int, losses: dict[str, float], seconds: float,
+            image: torch.Tensor, last_of_scale: bool) -> None:
+    run.step += 1
+    for name, value in losses.items():
+        run.history[name].append(value)
+    run.history["scale"].append(float(index))
+    if run.progress is None:
+        return
+    height, width = image.shape[-2:]
+    pixels = height * width
+    rate = seconds / pixels
+    run.seconds_per_pixel_step = rate if run.seconds_per_pixel_step is None else (
+        0.7 * run.seconds_per_pixel_step + 0.3 * rate)
+    every = run.config.preview_every
+    preview = None
+    if last_of_scale or (every and run.step % every == 0):
+        preview = _picture(image.detach(), inputs, run.config)
+    run.progress(Progress(
+        iteration=run.step, total=run.config.iterations * len(run.sizes), scale_index=index,
+        scale_count=len(run.sizes), width=width, height=height, losses=dict(losses),
+        elapsed=time.perf_counter() - run.started, eta=_eta(run, inputs, index, step), preview=preview))
+
+
+def _eta(run: _Run, inputs: _Inputs, index: int, step: int) -> float:
+    height, width = inputs.content.shape[-2:]
+    remaining = 0
+    for later, long_side in enumerate(run.sizes[index:], start=index):
+        h, w = scaled_shape(width, height, long_side)
+        steps = run.config.iterations - (step + 1) if later == index else run.config.iterations
+        remaining += steps * h * w
+    return remaining * (run.seconds_per_pixel_step or 0.0)
+
+
+def _picture(image: torch.Tensor, inputs: _Inputs, config: GatysConfig) -> Image.Image:
+    image = image.clamp(0, 1)
+    if config.preserve_color == "luminance":
+        content = _resize(inputs.content, tuple(image.shape[-2:]), image.device)
+        image = color.join_luminance(image, content)
+    return tensor_to_image(image)
+
+
+def _final_image(image: torch.Tensor, inputs: _Inputs, config: GatysConfig) -> Image.Image:
+    return _picture(image.detach(), inputs, config)

@@ -1,0 +1,85 @@
+"""Side-by-side sheets and loss-curve plots (PIL and matplotlib, no global state)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from stylelab.imageio import atomic_write
+
+LABEL_HEIGHT = 28
+GAP = 8
+
+
+def side_by_side(panels: Sequence[tuple[str, Image.Image]], height: int = 320) -> Image.Image:
+    """One row of labelled pictures, each scaled to ``height``."""
+    scaled = [(label, image.convert("RGB").resize((max(1, round(image.width * height / image.height)), height),
+                                                  Image.LANCZOS)) for label, image in panels]
+    width = sum(image.width for _, image in scaled) + GAP * (len(scaled) + 1)
+    sheet = Image.new("RGB", (width, height + LABEL_HEIGHT + 2 * GAP), "white")
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default(size=16)
+    x = GAP
+    for label, image in scaled:
+        draw.text((x, GAP // 2 + 2), label, fill=(30, 30, 30), font=font)
+        sheet.paste(image, (x, LABEL_HEIGHT + GAP))
+        x += image.width + GAP
+    return sheet
+
+
+def grid_sheet(rows: Sequence[Sequence[Image.Image]], row_labels: Sequence[str], column_labels: Sequence[str],
+               cell: int = 160) -> Image.Image:
+    """A contact sheet: one thumbnail per cell, labels along the top and left."""
+    label_width = 120
+    width = label_width + len(column_labels) * (cell + GAP) + GAP
+    height = LABEL_HEIGHT + len(rows) * (cell + GAP) + GAP
+    sheet = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default(size=14)
+    for column, label in enumerate(column_labels):
+        draw.text((label_width + column * (cell + GAP) + GAP, 6), label[:22], fill=(30, 30, 30), font=font)
+    for row, (label, images) in enumerate(zip(row_labels, rows)):
+        top = LABEL_HEIGHT + row * (cell + GAP)
+        draw.text((6, top + cell // 2 - 8), label[:16], fill=(30, 30, 30), font=font)
+        for column, image in enumerate(images):
+            thumb = image.convert("RGB")
+            thumb.thumbnail((cell, cell), Image.LANCZOS)
+            sheet.paste(thumb, (label_width + column * (cell + GAP) + GAP, top))
+    return sheet
+
+
+def save_loss_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], path: str | Path,
+                     title: str = "Loss per step") -> Path:
+    """Plot the loss terms of one or more runs (log scale) to a PNG, atomically.
+
+    ``histories`` maps a run label to its history (term → values per step); a
+    ``scale`` entry, if present, marks where the coarse-to-fine scales change.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7, 4), dpi=110)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    for run_label, history in histories.items():
+        prefix = f"{run_label}: " if len(histories) > 1 else ""
+        for term in ("total", "style", "content", "tv"):
+            values = history.get(term, [])
+            if values and max(values) > 0:
+                axes.plot(range(1, len(values) + 1), values, label=f"{prefix}{term}")
+        scales = history.get("scale", [])
+        for step in range(1, len(scales)):
+            if scales[step] != scales[step - 1]:
+                axes.axvline(step + 0.5, color="grey", linestyle=":", linewidth=1)
+    axes.set_yscale("log")
+    axes.set_xlabel("step (dotted lines: next scale)")
+    axes.set_ylabel("weighted loss")
+    axes.set_title(title)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    path = Path(path)
+    with atomic_write(path) as temp:
+        figure.savefig(temp, format="png")
+    return path

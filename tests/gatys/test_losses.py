@@ -1,0 +1,62 @@
+import torch
+
+from stylelab.gatys.losses import blended_grams, content_loss, gram, relative_error, style_loss, tv_loss
+
+
+def test_gram_of_known_tensor():
+    # Two channels over four positions: a = [1, 2, 3, 4], b = [1, 0, 1, 0].
+    features = torch.tensor([[1.0, 2.0, 3.0, 4.0], [1.0, 0.0, 1.0, 0.0]]).reshape(1, 2, 2, 2)
+    expected = torch.tensor([[30.0, 4.0], [4.0, 2.0]]) / 4
+    assert torch.allclose(gram(features)[0], expected)
+
+
+def test_gram_of_ones_is_ones():
+    assert torch.allclose(gram(torch.ones(2, 3, 5, 7)), torch.ones(2, 3, 3))
+
+
+def test_gram_gradient_matches_finite_differences():
+    features = torch.randn(1, 3, 4, 5, dtype=torch.float64, requires_grad=True)
+    weights = torch.randn(1, 3, 3, dtype=torch.float64)
+    assert torch.autograd.gradcheck(lambda f: (gram(f) * weights).sum(), (features,))
+
+
+def test_gram_gradient_matches_autograd_of_plain_matmul():
+    features = torch.randn(1, 4, 6, 6, requires_grad=True)
+    target = torch.randn(1, 4, 4)
+    relative_error(gram(features), target).backward()
+    ours = features.grad.clone()
+    features.grad = None
+    flat = features.reshape(1, 4, 36)
+    relative_error(flat @ flat.transpose(1, 2) / 36, target).backward()
+    assert torch.allclose(ours, features.grad, atol=1e-6)
+
+
+def test_losses_are_zero_for_identical_inputs():
+    features = torch.rand(1, 8, 6, 6)
+    assert content_loss(features, features.clone()) == 0
+    layers = {"a": features}
+    assert style_loss(layers, {"a": gram(features)}, {"a": 1.0}) == 0
+    assert tv_loss(torch.full((1, 3, 8, 8), 0.3)) == 0
+
+
+def test_relative_error_is_one_for_zero_prediction():
+    target = torch.rand(10) + 0.1
+    assert torch.isclose(relative_error(torch.zeros(10), target), torch.tensor(1.0))
+
+
+def test_tv_loss_of_a_step_edge():
+    image = torch.zeros(1, 1, 2, 2)
+    image[..., 1] = 1.0  # one vertical edge: horizontal differences all 1, vertical all 0
+    assert torch.isclose(tv_loss(image), torch.tensor(1.0))
+
+
+def test_style_loss_weights_layers():
+    a, b = torch.rand(1, 2, 3, 3), torch.rand(1, 2, 3, 3)
+    targets = {"x": gram(b), "y": gram(b)}
+    one = relative_error(gram(a), gram(b))
+    assert torch.isclose(style_loss({"x": a, "y": a}, targets, {"x": 0.25, "y": 0.75}), one)
+
+
+def test_blended_grams_are_a_weighted_mean():
+    g1, g2 = {"l": torch.ones(1, 2, 2)}, {"l": torch.zeros(1, 2, 2)}
+    assert torch.allclose(blended_grams([g1, g2], [3.0, 1.0])["l"], torch.full((1, 2, 2), 0.75))

@@ -1,0 +1,145 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from stylelab.errors import InputError, OutputError
+from stylelab.imageio import ImageLimits, atomic_write, check_output_path, load_image, resize_long_side, save_image
+
+EXPECTED_MESSAGE = {
+    "missing": "no such file",
+    "directory": "is a directory",
+    "zero_byte": "file is empty",
+    "text_as_jpg": "not a supported image",
+    "truncated_jpeg": "damaged or truncated",
+    "svg_as_png": "not a supported image",
+    "html_as_jpg": "not a supported image",
+    "tiny": "at least 16 px",
+    "bomb": "too large",
+    "extreme_aspect": "aspect ratio",
+}
+
+
+def test_bad_input_raises_input_error_with_clear_message(bad_input):
+    kind, path = bad_input
+    with pytest.raises(InputError, match=EXPECTED_MESSAGE[kind]) as info:
+        load_image(path)
+    assert str(path) in str(info.value)
+
+
+def test_pixel_limit_is_configurable(tmp_path):
+    path = tmp_path / "big.png"
+    Image.new("RGB", (200, 100)).save(path)
+    assert load_image(path, ImageLimits(max_pixels=20_000)).size == (200, 100)
+    with pytest.raises(InputError, match="over the limit of 19,999 px"):
+        load_image(path, ImageLimits(max_pixels=19_999))
+
+
+def test_unusual_images_become_8bit_rgb(unusual_image):
+    image = load_image(unusual_image)
+    assert image.mode == "RGB"
+    assert min(image.size) >= 16
+
+
+def test_exif_rotation_is_honoured(tmp_path):
+    from tests.conftest import UNUSUAL
+
+    path = tmp_path / "rot.jpg"
+    UNUSUAL["exif_rotated.jpg"](path)
+    image = load_image(path)
+    assert image.size == (30, 60)  # stored 60×30, displayed rotated
+    top, bottom = np.asarray(image)[5, 15], np.asarray(image)[55, 15]
+    assert top[0] > 200 and top[1] < 60  # red half is now on top
+    assert bottom.min() > 200
+
+
+def test_rgba_is_composited_on_white(tmp_path):
+    from tests.conftest import UNUSUAL
+
+    path = tmp_path / "a.png"
+    UNUSUAL["rgba.png"](path)
+    pixels = np.asarray(load_image(path))
+    assert tuple(pixels[10, 5]) == (0, 0, 255)
+    assert tuple(pixels[10, 25]) == (255, 255, 255)
+
+
+def test_sixteen_bit_keeps_its_range(tmp_path):
+    from tests.conftest import UNUSUAL
+
+    path = tmp_path / "g.png"
+    UNUSUAL["sixteen_bit.png"](path)
+    pixels = np.asarray(load_image(path))[..., 0]
+    assert pixels[0, 0] == 0 and pixels[0, -1] == 255
+    assert 100 < pixels[0, 24] < 160
+
+
+def test_animated_gif_gives_first_frame(tmp_path):
+    from tests.conftest import UNUSUAL
+
+    path = tmp_path / "a.gif"
+    UNUSUAL["animated.gif"](path)
+    assert tuple(np.asarray(load_image(path))[0, 0]) == (255, 0, 0)
+
+
+def test_cmyk_converts_to_rgb(tmp_path):
+    from tests.conftest import UNUSUAL
+
+    path = tmp_path / "c.jpg"
+    UNUSUAL["cmyk.jpg"](path)
+    red, green, blue = np.asarray(load_image(path))[10, 10].astype(int)
+    assert red > 200 and green < 60 and blue < 60
+
+
+@pytest.mark.parametrize("array", [
+    np.full((20, 30), 7, np.uint8), np.full((20, 30, 3), 0.5, np.float32), np.full((20, 30, 4), 65535, np.uint16)])
+def test_arrays_are_accepted(array):
+    assert load_image(array).size == (30, 20)
+
+
+def test_bad_arrays_are_rejected():
+    with pytest.raises(InputError, match="shape"):
+        load_image(np.zeros((20, 30, 2), np.uint8))
+    with pytest.raises(InputError, match="NaN"):
+        load_image(np.full((20, 30, 3), np.nan, np.float32))
+
+
+def test_resize_long_side_rounds_like_the_engine():
+    assert resize_long_side(Image.new("RGB", (451, 300)), 64).size == (64, 43)
+
+
+def test_atomic_write_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "out.png"
+    with pytest.raises(RuntimeError):
+        with atomic_write(target) as temp:
+            temp.write_bytes(b"partial")
+            raise RuntimeError("boom")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_image_writes_atomically(tmp_path):
+    target = save_image(Image.new("RGB", (20, 20), "red"), tmp_path / "out.png")
+    with Image.open(target) as written:
+        assert written.size == (20, 20)
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+@pytest.mark.parametrize("make_path, message", [
+    (lambda d: d / "missing" / "out.png", "does not exist"),
+    (lambda d: d, "is a directory"),
+    (lambda d: d / "out.gif2", "unsupported output extension"),
+])
+def test_output_path_is_checked_before_work(tmp_path, make_path, message):
+    with pytest.raises(OutputError, match=message):
+        check_output_path(make_path(tmp_path))
+
+
+def test_unwritable_output_directory_is_refused(tmp_path):
+    import os
+
+    if os.geteuid() == 0:
+        target = "/proc/self/out.png"  # root may write anywhere on disk, but not here
+    else:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        target = locked / "out.png"
+    with pytest.raises(OutputError, match="not writable"):
+        check_output_path(target)

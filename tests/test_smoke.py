@@ -1,0 +1,51 @@
+"""Every module imports cleanly; the library never prints; imports have no side effects."""
+
+import ast
+import importlib
+import pkgutil
+from pathlib import Path
+
+import stylelab
+
+SOURCE = Path(stylelab.__file__).parent
+
+
+def all_modules():
+    for info in pkgutil.walk_packages([str(SOURCE)], prefix="stylelab."):
+        if not info.name.endswith("__main__"):
+            yield info.name
+
+
+def test_every_module_imports():
+    for name in all_modules():
+        importlib.import_module(name)
+
+
+def test_library_code_never_prints():
+    offenders = []
+    for path in SOURCE.rglob("*.py"):
+        if "cli" in path.relative_to(SOURCE).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print":
+                offenders.append(f"{path}:{node.lineno}")
+    assert offenders == []
+
+
+def test_no_assert_statements_in_library_code():
+    offenders = [f"{path}:{node.lineno}" for path in SOURCE.rglob("*.py")
+                 for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Assert)]
+    assert offenders == []
+
+
+def test_import_does_not_load_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, stylelab, stylelab.cli; print('torch' in sys.modules)"
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert completed.stdout.strip() == "False"
+
+
+def test_public_api_is_lazy_and_complete():
+    assert callable(stylelab.stylize) and stylelab.GatysConfig().size > 0
