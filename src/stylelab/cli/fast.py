@@ -1,0 +1,114 @@
+"""``stylelab fast``: one-pass arbitrary style transfer, for one image or a folder."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+from stylelab.errors import ConfigError, InputError, OutputError
+from stylelab.fast.config import COLOR_MODES, DEVICES, FastConfig
+
+NAME = "fast"
+HELP = "fast arbitrary style transfer: any painting, one forward pass (Ghiasi et al. 2017)"
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
+FOLDER_OUTPUT_EXTENSION = ".png"
+
+# option name -> (FastConfig field, argparse keyword arguments)
+_CONFIG_OPTIONS = {
+    "--size": ("size", {"type": int, "metavar": "PX"}),
+    "--strength": ("strength", {"type": float}),
+    "--style-size": ("style_size", {"type": int, "metavar": "PX"}),
+    "--stroke-scale": ("stroke_scale", {"type": float}),
+    "--preserve-color": ("preserve_color", {"nargs": "?", "const": "luminance", "metavar": "|".join(COLOR_MODES)}),
+    "--tile-size": ("tile_size", {"type": int, "metavar": "PX"}),
+    "--device": ("device", {"metavar": "|".join(DEVICES)}),
+    "--max-pixels": ("max_pixels", {"type": int}),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("content", help="content image, or a folder of images (each is stylised)")
+    parser.add_argument("styles", nargs="+", metavar="STYLE", help="style image(s); several are blended")
+    parser.add_argument("-o", "--output", required=True,
+                        help="output image file; an existing folder when CONTENT is a folder")
+    parser.add_argument("--weights", nargs="+", type=float, metavar="W",
+                        help="blend weight per style image (None: equal)")
+    defaults = FastConfig()
+    helps = {item.name: item.metadata["help"] for item in dataclasses.fields(FastConfig)}
+    for option, (name, keywords) in _CONFIG_OPTIONS.items():
+        parser.add_argument(option, dest=name, default=getattr(defaults, name), help=helps[name], **keywords)
+    parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+
+
+def run(args: argparse.Namespace) -> int:
+    from stylelab.fast.engine import FastStylizer, normalise_weights
+    from stylelab.imageio import ImageLimits, load_image, save_image
+
+    config = FastConfig(**{name: getattr(args, name) for name, _ in _CONFIG_OPTIONS.values()})
+    weights = normalise_weights(args.weights, len(args.styles))
+    jobs = plan_jobs(Path(args.content), Path(args.output))
+    limits = ImageLimits(max_pixels=config.max_pixels)
+    for content, _ in jobs:  # reject a bad content image before any work or output
+        load_image(content, limits)
+    styles = [load_image(style, limits) for style in args.styles]
+
+    stylizer = FastStylizer(config.device)
+    load_seconds = stylizer.warm_up()
+    started = time.perf_counter()
+    vector = stylizer.blend(styles, weights, config.style_size)  # once for the whole folder
+    style_seconds = time.perf_counter() - started
+    records = []
+    for content, output in jobs:
+        result = stylizer.stylize_vector(content, vector, config)
+        save_image(result.image, output)
+        records.append({"content": str(content), "output": str(output), "size": list(result.image.size),
+                        "working_size": list(result.working_size), "tiles": result.tiles,
+                        "timings": {key: round(value, 4) for key, value in result.timings.items()}})
+        if not args.json:
+            print(f"wrote {output} ({result.image.width}×{result.image.height}, "
+                  f"{result.timings['total']:.2f} s)")
+    if args.json:
+        summary = {"outputs": records, "styles": list(args.styles), "weights": weights,
+                   "load_seconds": round(load_seconds, 4), "style_seconds": round(style_seconds, 4), "device": stylizer.providers[0],
+                   "config": config.to_dict()}
+        json.dump(summary, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    return 0
+
+
+def plan_jobs(content: Path, output: Path) -> list[tuple[Path, Path]]:
+    """Pair each content image with its output path, checking outputs before any work.
+
+    Raises:
+        InputError: the folder has no images.
+        ConfigError: a folder content with a file output, or two contents mapping to one output.
+        OutputError: the output (folder) is missing, not writable or would overwrite an input.
+    """
+    from stylelab.imageio import OUTPUT_FORMATS, check_output_dir, check_output_path
+
+    if not content.is_dir():
+        check_output_path(output)
+        return [(content, output)]
+    if output.is_file() or (not output.exists() and output.suffix.lower() in OUTPUT_FORMATS):
+        raise ConfigError(f"{output}: when CONTENT is a folder, -o must be an existing folder")
+    if not output.exists():
+        raise OutputError(f"{output}: output folder does not exist; create it first")
+    check_output_dir(output)
+    images = sorted(p for p in content.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    if not images:
+        raise InputError(f"{content}: no images ({', '.join(IMAGE_EXTENSIONS)}) in this folder")
+    jobs = [(image, output / f"{image.stem}{FOLDER_OUTPUT_EXTENSION}") for image in images]
+    targets = [target for _, target in jobs]
+    duplicates = sorted({t.name for t in targets if targets.count(t) > 1})
+    if duplicates:
+        raise ConfigError(f"{content}: several images would be written to {', '.join(duplicates)}; "
+                          "rename them so their names differ before the extension")
+    inputs = {image.resolve() for image in images}
+    clobbered = [str(t) for t in targets if t.resolve() in inputs]
+    if clobbered:
+        raise OutputError(f"{clobbered[0]}: would overwrite an input image; choose another output folder")
+    return jobs

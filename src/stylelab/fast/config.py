@@ -1,0 +1,65 @@
+"""Settings of the fast arbitrary-style method: the single source of defaults.
+
+The CLI builds its options from these fields (names, defaults and the help
+text in ``field(metadata=...)``), and the web app reads them too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from stylelab.imageio import DEFAULT_LIMITS
+from stylelab.validate import choice, integer, number
+
+COLOR_MODES = ("none", "luminance")
+DEVICES = ("auto", "cpu", "cuda")
+MAX_SIZE = 16384
+# onnxruntime's QLinearGlobalAveragePool refuses feature maps above ~8.4 Mpx,
+# so one untiled pass (and the statistics pass) stays at or below 2048².
+MAX_TILE = 2048
+
+
+def _help(text: str) -> dict[str, str]:
+    return {"help": text}
+
+
+@dataclass(frozen=True)
+class FastConfig:
+    """Everything that shapes one fast stylisation (Ghiasi et al. 2017)."""
+
+    size: int | None = field(default=None, metadata=_help(
+        "long side of the output in pixels (None: the content's own size)"))
+    strength: float = field(default=1.0, metadata=_help(
+        "0..1: interpolates the content's own style vector (0) with the painting's (1)"))
+    style_size: int = field(default=256, metadata=_help(
+        "side of the square centre crop of each style image fed to the style network "
+        "(it was trained at 256)"))
+    stroke_scale: float = field(default=1.0, metadata=_help(
+        "brush-stroke size relative to native: the transformer runs at output size / stroke_scale "
+        "and is resized to the output (1 = native resolution, sharpest)"))
+    preserve_color: str = field(default="none", metadata=_help(
+        "none, or luminance: keep the content's colours and take only the stylised brightness"))
+    tile_size: int = field(default=MAX_TILE, metadata=_help(
+        "working images larger than this on a side run in overlapping tiles of this size"))
+    device: str = field(default="auto", metadata=_help("auto, cpu or cuda"))
+    max_pixels: int = field(default=DEFAULT_LIMITS.max_pixels, metadata=_help(
+        "reject input images (and outputs) with more pixels than this"))
+
+    def __post_init__(self) -> None:
+        if self.size is not None:
+            integer("size", self.size, minimum=16, maximum=MAX_SIZE)
+        number("strength", self.strength, minimum=0.0, maximum=1.0)
+        integer("style_size", self.style_size, minimum=64, maximum=1024)
+        number("stroke_scale", self.stroke_scale, minimum=0.25, maximum=8.0)
+        choice("preserve_color", self.preserve_color, COLOR_MODES)
+        integer("tile_size", self.tile_size, minimum=256, maximum=MAX_TILE)
+        choice("device", self.device, DEVICES)
+        integer("max_pixels", self.max_pixels, minimum=256)
+
+    def replace(self, **changes: object) -> FastConfig:
+        """A copy with ``changes`` applied (and validated)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, object]:
+        return dataclasses.asdict(self)

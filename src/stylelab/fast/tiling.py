@@ -1,0 +1,60 @@
+"""Split a large working image into overlapping tiles that reassemble exactly.
+
+The transformer is a stack of convolutions with a receptive field of ±54 px
+at working resolution (measured: flipping one input pixel changes outputs up
+to 54 px away; a crop's output matches the whole image's once 64 px from the
+crop's border). With the instance-norm statistics shared by all tiles (see
+:func:`stylelab.fast.models.inject_statistics`), each tile is run with a
+``MARGIN``-pixel rim of context and only its core is kept, so the tiled result
+equals one pass over the whole image: there is nothing to feather and no seam.
+Tile origins are multiples of 4 because the network downsamples twice by 2.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+MARGIN = 64
+ALIGN = 4
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One tile along one axis: the network sees ``[start, stop)``, the output keeps ``[core_start, core_stop)``."""
+
+    start: int
+    stop: int
+    core_start: int
+    core_stop: int
+
+
+def split_axis(length: int, tile: int, margin: int = MARGIN) -> list[Segment]:
+    """Cut ``[0, length)`` into the fewest aligned segments whose span with margins is at most ``tile``.
+
+    Args:
+        length: the axis length, a multiple of ``ALIGN``.
+        tile: the largest span one segment may have, including its margins.
+        margin: context kept on each inner side of a core.
+
+    Returns:
+        Segments whose cores tile ``[0, length)`` without overlap.
+    """
+    if length <= tile:
+        return [Segment(0, length, 0, length)]
+    count = 2
+    while _core_length(length, count) + (2 * margin if count > 2 else margin) > tile:
+        count += 1
+    core = _core_length(length, count)
+    segments = []
+    for index in range(count):
+        core_start = index * core
+        core_stop = min(length, core_start + core)
+        if core_start >= core_stop:
+            break
+        segments.append(Segment(max(0, core_start - margin), min(length, core_stop + margin), core_start, core_stop))
+    return segments
+
+
+def _core_length(length: int, count: int) -> int:
+    return math.ceil(length / count / ALIGN) * ALIGN

