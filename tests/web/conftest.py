@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from stylelab_fakes import FakeMethods
-
 from stylelab.experiments.runner import RunnerSettings
 from stylelab.web.settings import WebSettings
+from tests.experiments.fakes import FakeMethods
 
 
 def make_settings(data_dir: Path, methods=None, **changes) -> WebSettings:

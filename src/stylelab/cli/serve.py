@@ -25,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Gatys jobs that may run at the same time (default: 1)")
     parser.add_argument("--max-upload-mb", type=float, default=None,
                         help="largest accepted upload in MB (default: 20)")
+    parser.add_argument("--worker-threads", type=int, default=None,
+                        help="torch threads per worker process (default: all cores but one)")
     parser.add_argument("--device", default="auto", help="torch device for the engines: auto, cpu, cuda or cuda:N")
 
 
@@ -37,8 +39,10 @@ def build_settings(args: argparse.Namespace):
 
     settings = WebSettings(data_dir=Path(args.data_dir) if args.data_dir else default_data_dir(), host=args.host,
                            port=args.port, methods=NeuralMethods(device=args.device))
-    if args.gatys_jobs is not None:
-        settings = settings.replace(runner=dataclasses.replace(settings.runner, gatys_workers=args.gatys_jobs))
+    runner_changes = {"gatys_workers": args.gatys_jobs, "threads": args.worker_threads}
+    runner_changes = {name: value for name, value in runner_changes.items() if value is not None}
+    if runner_changes:
+        settings = settings.replace(runner=dataclasses.replace(settings.runner, **runner_changes))
     if args.max_upload_mb is not None:
         settings = settings.replace(max_upload_bytes=int(args.max_upload_mb * MEBIBYTE))
     return settings

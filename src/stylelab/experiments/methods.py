@@ -11,7 +11,6 @@ only plain settings in them and build models inside the worker.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -91,18 +90,25 @@ def _engine(module: str, what: str):
         raise
 
 
-@dataclass(frozen=True)
 class NeuralMethods:
     """The real engines.
 
-    Attributes:
+    Args:
         device: torch device for Gatys and fast transfer ("auto" picks CUDA when present).
         warm_up: run each engine once on a tiny image when a worker starts, so the
             first real job does not pay for loading models.
     """
 
-    device: str = "auto"
-    warm_up: bool = True
+    def __init__(self, device: str = "auto", warm_up: bool = True) -> None:
+        self.device = device
+        self.warm_up = warm_up
+        self._fast_stylizer = None  # built in the worker process, kept between jobs
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"device": self.device, "warm_up": self.warm_up}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__init__(**state)
 
     def prepare(self, lane: str, threads: int | None) -> None:
         import torch
@@ -133,8 +139,11 @@ class NeuralMethods:
 
     def _fast(self, content, style, options: FastOptions) -> Image.Image:
         fast = _engine("stylelab.fast", "fast style-transfer engine")
-        config = dataclasses.replace(fast.FastConfig(), size=options.size)
-        return fast.fast_stylize(content, [style], config=config).image
+        device = "cuda" if self.device.startswith("cuda") else self.device
+        if self._fast_stylizer is None:
+            self._fast_stylizer = fast.FastStylizer(device)
+        config = fast.FastConfig(size=options.size, device=device)
+        return fast.fast_stylize(content, [style], config, stylizer=self._fast_stylizer).image
 
     def _stylize(self, content, style, options: GatysOptions,
                  progress: Callable[[StepReport], None] | None) -> GatysOutcome:

@@ -16,7 +16,7 @@ def extract_palette(image: Image.Image, count: int = 8, *, iterations: int = 20,
     colours come back when the image has fewer distinct ones.
     """
     sample = image.convert("RGB")
-    sample.thumbnail((SAMPLE_SIDE, SAMPLE_SIDE), Image.BILINEAR)
+    sample.thumbnail((SAMPLE_SIDE, SAMPLE_SIDE), Image.NEAREST)  # sampling, not blending: no new colours
     pixels = np.asarray(sample, dtype=np.float64).reshape(-1, 3)
     distinct = np.unique(pixels, axis=0)
     if len(distinct) <= count:

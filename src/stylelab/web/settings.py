@@ -46,10 +46,10 @@ class WebSettings:
     stored_size: int = field(default=1024, metadata=_help("uploaded pictures are shrunk to this long side"))
     fast_size: int = field(default=512, metadata=_help("long side of the fast result"))
     gatys_size: int = field(default=384, metadata=_help("default long side of the Gatys result"))
-    gatys_iterations: int = field(default=40, metadata=_help("default Gatys iterations per scale"))
+    gatys_iterations: int = field(default=60, metadata=_help("default Gatys iterations per scale"))
     gatys_max_size: int = field(default=768, metadata=_help("largest Gatys size a person may pick"))
     gatys_max_iterations: int = field(default=500, metadata=_help("most Gatys iterations a person may pick"))
-    preview_every: int = field(default=5, metadata=_help("Gatys preview image every N iterations"))
+    preview_every: int = field(default=3, metadata=_help("Gatys preview image every N iterations"))
     runner: RunnerSettings = field(default_factory=lambda: RunnerSettings(threads=default_threads()),
                                    metadata=_help("worker processes: lanes, priority, threads, cancel grace"))
     methods: Methods | None = field(default=None, metadata=_help("the engines (None = the real ones)"))

@@ -1,7 +1,7 @@
 """Quick, deterministic stand-ins for the engines, for API, runner and browser tests.
 
-They live in an importable module (``tests/support`` is on pytest's
-``pythonpath``) because worker processes are spawned and unpickle them by name.
+They live in an importable module (``tests.experiments.fakes``) because worker
+processes are spawned and unpickle them by name.
 """
 
 from __future__ import annotations
