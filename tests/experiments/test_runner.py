@@ -99,8 +99,8 @@ def test_both_jobs_run_to_done_with_progress_previews_and_results(make, photo, p
         assert h.store.image(job.result_id).role == job.kind
     assert gatys.progress["iteration"] == gatys.progress["total"] == 8
     assert gatys.preview_version == 8
-    progress = h.events.of_type("progress")
-    assert [event["progress"]["iteration"] for event in progress] == list(range(1, 9))
+    steps = [event["progress"]["iteration"] for event in h.events.of_type("progress")]
+    assert steps == sorted(set(steps)) and steps[-1] == 8  # in order; bursts may be coalesced
     deadline = time.monotonic() + 5  # the event is published just after the store is updated
     while time.monotonic() < deadline:
         last_jobs = h.events.of_type("jobs")[-1]["jobs"]

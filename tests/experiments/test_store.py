@@ -160,11 +160,14 @@ def test_history_is_newest_first_with_paging(store):
     assert store.count_experiments() == 5
 
 
-def test_grades_and_drawing_are_stored(store):
-    experiment = _experiment(store)
+def test_grades_are_stored_with_the_end_of_the_grade_job_and_drawings_with_the_experiment(store):
+    experiment = _experiment(store, kinds=("grade",))
     drawing = store.add_image(new_id(), "drawing", "d", 10, 10)
     store.set_drawing(experiment, drawing.id, "canvas")
-    store.set_grades(experiment, {"drawing_fast": {"score": 5.0}})
+    job = store.claim_next("light")
+    assert not store.end_job(job.id, DONE, grades={"x": 1}, from_states=(QUEUED,))
+    assert store.experiment(experiment).grades is None
+    assert store.end_job(job.id, DONE, grades={"drawing_fast": {"score": 5.0}})
     record = store.experiment(experiment)
     assert (record.drawing_id, record.drawing_source) == (drawing.id, "canvas")
     assert record.finished is not None

@@ -125,13 +125,10 @@ class JobRunner:
             self._thread.join(timeout)
         with self._lock:
             workers, self._workers = self._workers, []
-        for worker in workers:
-            if worker.job is None:
-                worker.tasks.put(None)
+        for worker in workers:  # nothing a worker holds needs saving: results are written atomically
+            worker.process.terminate()
         deadline = time.monotonic() + timeout
         for worker in workers:
-            if worker.job is not None:
-                worker.process.terminate()
             worker.process.join(max(0.1, deadline - time.monotonic()))
             if worker.process.is_alive():
                 worker.process.kill()
@@ -232,18 +229,32 @@ class JobRunner:
                 time.sleep(0.5)
 
     def _step(self) -> None:
-        try:
-            message = self._results.get(timeout=0.2)
-        except queue.Empty:
-            message = None
-        while message is not None:
+        for message in self._drain():
             self._handle(message)
-            try:
-                message = self._results.get_nowait()
-            except queue.Empty:
-                message = None
         self._check_workers()
         self._dispatch()
+
+    def _drain(self) -> list[dict[str, Any]]:
+        """Messages waiting now (after up to 0.2 s for the first); of several progress
+        messages of one job only the latest is kept, so a fast engine cannot flood the store."""
+        try:
+            messages = [self._results.get(timeout=0.2)]
+        except queue.Empty:
+            return []
+        while len(messages) < 1000:
+            try:
+                messages.append(self._results.get_nowait())
+            except queue.Empty:
+                break
+        latest = {m["job"]: index for index, m in enumerate(messages) if m["type"] == "progress"}
+        kept = []
+        for index, message in enumerate(messages):
+            if message["type"] != "progress" or latest[message["job"]] == index:
+                kept.append(message)
+            elif message["preview_version"] is not None:
+                later = messages[latest[message["job"]]]
+                later["preview_version"] = later["preview_version"] or message["preview_version"]
+        return kept
 
     def _worker(self, number: int) -> _Worker | None:
         with self._lock:
@@ -275,16 +286,15 @@ class JobRunner:
         kind = message["type"]
         ended = False
         if kind == "done":
-            result_id = None
+            result_id = grades = None
             if message.get("image"):
                 image = message["image"]
                 self._store.add_image(image["id"], job.kind, f"{job.kind} result", image["width"], image["height"])
                 result_id = image["id"]
             if message.get("grades") is not None:
                 grades = {pair: message["grades"].get(pair) for pair in GRADE_PAIRS}
-                self._store.set_grades(job.experiment_id, grades)
-            ended = self._store.end_job(job.id, DONE, result_id=result_id)
-            if message.get("grades") is not None:
+            ended = self._store.end_job(job.id, DONE, result_id=result_id, grades=grades)
+            if ended and grades is not None:
                 self._publish(job.experiment_id, {"type": "experiment", "experiment_id": job.experiment_id})
         elif kind == "failed":
             ended = self._store.end_job(job.id, FAILED, error=message["error"])

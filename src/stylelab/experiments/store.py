@@ -226,6 +226,9 @@ class Store:
     def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
         connection = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
         connection.row_factory = sqlite3.Row
+        # WAL with synchronous=NORMAL: no fsync per commit (a power cut may lose the last
+        # progress update, never consistency); progress is written after every step.
+        connection.execute("PRAGMA synchronous=NORMAL")
         try:
             if write:
                 connection.execute("BEGIN IMMEDIATE")
@@ -311,10 +314,6 @@ class Store:
             connection.execute("UPDATE experiments SET drawing_id = ?, drawing_source = ?, finished = ? WHERE id = ?",
                                (image_id, source, time.time(), experiment_id))
 
-    def set_grades(self, experiment_id: str, grades: dict[str, Any]) -> None:
-        with self._connect(write=True) as connection:
-            connection.execute("UPDATE experiments SET grades = ? WHERE id = ?", (json.dumps(grades), experiment_id))
-
     # jobs -------------------------------------------------------------------------------------------
 
     def _insert_job(self, connection: sqlite3.Connection, experiment_id: str, kind: str,
@@ -397,13 +396,19 @@ class Store:
                 "WHERE id = ? AND state = ?", (json.dumps(progress), preview_version, job_id, RUNNING))
 
     def end_job(self, job_id: str, state: str, *, result_id: str | None = None, error: str | None = None,
-                from_states: tuple[str, ...] = (RUNNING,)) -> bool:
-        """Move a job from one of ``from_states`` to the final ``state``; False if it was not there."""
+                grades: dict[str, Any] | None = None, from_states: tuple[str, ...] = (RUNNING,)) -> bool:
+        """Move a job from one of ``from_states`` to the final ``state``; False if it was not there.
+
+        ``grades``, if given, are stored on the job's experiment in the same transaction.
+        """
         marks = ",".join("?" * len(from_states))
         with self._connect(write=True) as connection:
             cursor = connection.execute(
                 f"UPDATE jobs SET state = ?, result_id = COALESCE(?, result_id), error = ?, ended = ? "
                 f"WHERE id = ? AND state IN ({marks})", (state, result_id, error, time.time(), job_id, *from_states))
+            if cursor.rowcount == 1 and grades is not None:
+                connection.execute("UPDATE experiments SET grades = ? WHERE id = "
+                                   "(SELECT experiment_id FROM jobs WHERE id = ?)", (json.dumps(grades), job_id))
         return cursor.rowcount == 1
 
     def requeue(self, job_id: str, from_states: tuple[str, ...] = RERUNNABLE_STATES) -> bool:
