@@ -252,7 +252,10 @@ async function showLab(id) {
   if (firstVisit) {
     const scale = CANVAS_LONG_SIDE / Math.max(experiment.photo.width, experiment.photo.height);
     app.painter.resize(Math.round(experiment.photo.width * scale), Math.round(experiment.photo.height * scale));
-    $("#canvas-wrap").style.aspectRatio = `${experiment.photo.width} / ${experiment.photo.height}`;
+    const wrap = $("#canvas-wrap");
+    const aspect = experiment.photo.width / experiment.photo.height;
+    wrap.style.aspectRatio = `${experiment.photo.width} / ${experiment.photo.height}`;
+    wrap.style.width = `min(100%, calc((100vh - 190px) * ${aspect.toFixed(4)}))`; // keep it on screen, undistorted
     loadPalette(experiment);
   }
   renderJobs(experiment.jobs);

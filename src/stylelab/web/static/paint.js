@@ -91,7 +91,7 @@ class Rect {
 class Pencil {
   constructor(s) {
     this.s = s; this.wet = false;
-    this.radius = Math.max(0.6, s.size * 0.18);
+    this.radius = Math.max(0.6, s.size * 0.25);
   }
   spacing() { return 0.5; }
   dab(ctx, x, y, p) {
@@ -155,11 +155,15 @@ class Acrylic {
     const distance = Math.hypot(x1 - x0, y1 - y0);
     if (distance > 0.5) this.normal = { x: -(y1 - y0) / distance, y: (x1 - x0) / distance };
     this.paint = Math.max(0, this.paint - distance / this.reach);
+    this.travelled = (this.travelled || 0) + distance;
     ctx.lineCap = "round";
     const spread = 0.7 + 0.3 * p; // pressing harder splays the bristles
-    for (const b of this.bristles) {
-      const wetness = clamp((this.paint * b.load - b.dryAt) / 0.2, 0, 1);
-      if (wetness <= 0) continue;
+    this.bristles.forEach((b, index) => {
+      const load = this.paint * b.load;
+      const wetness = clamp((load - b.dryAt) / 0.2, 0, 1);
+      if (wetness <= 0) return;
+      // a drying bristle skips over the paper's tooth: broken dry-brush streaks
+      if (load < 0.75 && grain(this.travelled / 3, index * 17, 1) < 0.75 - load) return;
       const dx = this.normal.x * b.across * spread;
       const dy = this.normal.y * b.across * spread;
       ctx.globalAlpha = clamp(this.s.opacity * wetness * (0.6 + 0.4 * p), 0, 1);
@@ -169,7 +173,7 @@ class Acrylic {
       ctx.moveTo(x0 + dx, y0 + dy);
       ctx.lineTo(x1 + dx, y1 + dy);
       ctx.stroke();
-    }
+    });
     ctx.globalAlpha = 1;
     return this.s.size / 2 + 4;
   }
@@ -182,7 +186,7 @@ class Watercolour {
   }
   spacing(r) { return Math.max(1, r * 0.2); }
   dab(ctx, x, y, p, travelled) {
-    const r = (this.s.size / 2) * (0.8 + 0.2 * p) * (0.9 + 0.12 * Math.sin(travelled / 9 + this.wobble));
+    const r = (this.s.size / 2) * (0.8 + 0.2 * p) * (0.9 + 0.16 * grain(travelled, this.wobble * 97, 40));
     ctx.fillStyle = rgba(this.s.colour);
     ctx.beginPath();
     ctx.arc(x, y, r, 0, 2 * Math.PI);
@@ -227,7 +231,7 @@ class Airbrush {
   spacing(r) { return Math.max(1, r * 0.25); }
   dab(ctx, x, y, p) {
     const r = this.s.size / 2;
-    const flow = 0.05 + 0.1 * p;
+    const flow = 0.015 + 0.035 * p; // many overlapping dabs: builds up slowly, soft falloff
     const gradient = ctx.createRadialGradient(x, y, 0, x, y, r);
     gradient.addColorStop(0, rgba(this.s.colour, flow));
     gradient.addColorStop(1, rgba(this.s.colour, 0));
@@ -321,7 +325,11 @@ export class Painter {
     if (event.type === "pointerdown") {
       if (event.button !== 0 || this.stroke) return;
       event.preventDefault();
-      this.wet.setPointerCapture(event.pointerId);
+      try {
+        this.wet.setPointerCapture(event.pointerId);
+      } catch (error) {
+        // a pointer the browser does not know (synthetic events); the stroke still works
+      }
       const at = this.point(event);
       if (this.brush === "fill") {
         this.fill(at.x, at.y);
@@ -366,9 +374,18 @@ export class Painter {
     const distance = Math.hypot(at.x - last.x, at.y - last.y);
     if (distance < 0.01) return;
     if (brush.segment) {
-      const reach = brush.segment(this.target(brush), last.x, last.y, at.x, at.y, at.pressure);
-      stroke.rect.add(at.x, at.y, reach);
-      stroke.rect.add(last.x, last.y, reach);
+      // short pieces, so paint load and pressure change smoothly along a fast stroke
+      const pieces = Math.ceil(distance / 3);
+      let from = last;
+      for (let i = 1; i <= pieces; i++) {
+        const t = i / pieces;
+        const to = { x: last.x + (at.x - last.x) * t, y: last.y + (at.y - last.y) * t,
+          pressure: last.pressure + (at.pressure - last.pressure) * t };
+        const reach = brush.segment(this.target(brush), from.x, from.y, to.x, to.y, to.pressure);
+        stroke.rect.add(to.x, to.y, reach);
+        stroke.rect.add(from.x, from.y, reach);
+        from = to;
+      }
     } else {
       // dabs at even spacing along the path, carrying the remainder to the next segment
       const spacing = brush.spacing(this.size / 2);
