@@ -64,8 +64,18 @@ class FakeMethods:
             elapsed = time.perf_counter() - started
             preview = image if step % options.preview_every == 0 else None
             losses = {"content": 1.0 + 1.0 / step, "style": 100.0 / step, "total": 101.0 / step + 1.0}
-            report = StepReport(step, total, (step - 1) // options.iterations, SCALES, image.width, image.height,
-                                losses, elapsed, elapsed / step * (total - step), preview)
+            report = StepReport(
+                step,
+                total,
+                (step - 1) // options.iterations,
+                SCALES,
+                image.width,
+                image.height,
+                losses,
+                elapsed,
+                elapsed / step * (total - step),
+                preview,
+            )
             try:
                 progress(report)
             except Cancelled:

@@ -19,9 +19,13 @@ def _missing(module: str) -> bool:
         return True
 
 
-needs_gatys = pytest.mark.skipif(_missing("stylelab.gatys.engine"), reason="Gatys engine (branch main) not merged")
+needs_gatys = pytest.mark.skipif(
+    _missing("stylelab.gatys.engine"), reason="Gatys engine (branch main) not merged"
+)
 needs_fast = pytest.mark.skipif(_missing("stylelab.fast"), reason="fast engine (branch fast) not merged yet")
-needs_grading = pytest.mark.skipif(_missing("stylelab.grading"), reason="grading (branch grading) not merged yet")
+needs_grading = pytest.mark.skipif(
+    _missing("stylelab.grading"), reason="grading (branch grading) not merged yet"
+)
 
 
 def test_neural_methods_pickle_without_their_models():
@@ -52,14 +56,16 @@ def test_real_gatys_reports_progress_with_previews_and_stops_on_cancel(photo, pa
         if step.iteration == 3:
             raise Cancelled("enough")
 
-    outcome = methods.run_gatys(photo, painting, GatysOptions(size=48, iterations=10, seed=1, preview_every=2),
-                                progress)
+    outcome = methods.run_gatys(
+        photo, painting, GatysOptions(size=48, iterations=10, seed=1, preview_every=2), progress
+    )
     assert outcome.interrupted
     assert [step.iteration for step in steps] == [1, 2, 3]
     assert steps[1].preview is not None and steps[0].preview is None
     assert set(steps[0].losses) >= {"style", "content"}
-    finished = methods.run_gatys(photo, painting, GatysOptions(size=48, iterations=2, seed=1, preview_every=5),
-                                 lambda step: None)
+    finished = methods.run_gatys(
+        photo, painting, GatysOptions(size=48, iterations=2, seed=1, preview_every=5), lambda step: None
+    )
     assert not finished.interrupted and max(finished.image.size) == 48
 
 

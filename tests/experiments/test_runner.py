@@ -184,7 +184,10 @@ def test_a_crashed_worker_fails_its_job_and_is_replaced(make, photo, painting):
     assert "worker process stopped unexpectedly" in failed.error
     assert h.wait_state(experiment, "fast", DONE)
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and sum(w["lane"] == "gatys" and w["alive"] for w in h.runner.status()) != 1:
+    while (
+        time.monotonic() < deadline
+        and sum(w["lane"] == "gatys" and w["alive"] for w in h.runner.status()) != 1
+    ):
         time.sleep(0.05)
     assert sum(w["lane"] == "gatys" and w["alive"] for w in h.runner.status()) == 1
 
@@ -213,7 +216,9 @@ def test_grades_are_queued_after_a_drawing_and_rerun_when_a_result_arrives(make,
     assert 0 <= grades["drawing_fast"]["score"] <= 10
 
 
-def test_stop_marks_unfinished_jobs_interrupted_and_start_cleans_up_after_a_crash(make, tmp_path, photo, painting):
+def test_stop_marks_unfinished_jobs_interrupted_and_start_cleans_up_after_a_crash(
+    make, tmp_path, photo, painting
+):
     h = make(FakeMethods(step_seconds=0.05))
     experiment = h.experiment(photo, painting, gatys={**GATYS, "iterations": 500})
     h.wait_state(experiment, "gatys", RUNNING)

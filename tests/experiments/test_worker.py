@@ -30,8 +30,14 @@ def _setup(files: DataDir) -> WorkerSetup:
 
 
 def _task(files: DataDir, kind: str, **options) -> dict:
-    return {"job": "0123456789abcdef", "token": 7, "kind": kind, "options": options,
-            "content": str(files.root / "photo.jpg"), "style": str(files.root / "painting.jpg")}
+    return {
+        "job": "0123456789abcdef",
+        "token": 7,
+        "kind": kind,
+        "options": options,
+        "content": str(files.root / "photo.jpg"),
+        "style": str(files.root / "painting.jpg"),
+    }
 
 
 def _token(value: int = 0):
@@ -47,8 +53,17 @@ def test_gatys_task_reports_every_step_and_writes_previews_and_the_result(files)
     assert steps == [1, 2, 3, 4, 5, 6]
     assert [m["preview_version"] for m in messages] == [None, 2, None, 4, None, 6]
     assert files.preview_path(task["job"]).is_file()
-    assert set(messages[0]["progress"]) == {"iteration", "total", "scale_index", "scale_count", "width", "height",
-                                           "losses", "elapsed", "eta"}
+    assert set(messages[0]["progress"]) == {
+        "iteration",
+        "total",
+        "scale_index",
+        "scale_count",
+        "width",
+        "height",
+        "losses",
+        "elapsed",
+        "eta",
+    }
     image = outcome["image"]
     assert files.image_path(image["id"]).is_file() and max(image["width"], image["height"]) == 40
 
@@ -62,18 +77,23 @@ def test_the_cancel_token_stops_a_gatys_task(files):
 
 
 def test_a_fast_task_that_finishes_after_a_cancel_still_ends_cancelled(files):
-    outcome = run_task(_task(files, "fast", size=32), _setup(files), FakeMethods(), files, ListQueue(), _token(7))
+    outcome = run_task(
+        _task(files, "fast", size=32), _setup(files), FakeMethods(), files, ListQueue(), _token(7)
+    )
     assert outcome["type"] == "cancelled"
 
 
 def test_results_larger_than_result_size_are_shrunk(files):
-    outcome = run_task(_task(files, "fast", size=100), _setup(files), FakeMethods(), files, ListQueue(), _token())
+    outcome = run_task(
+        _task(files, "fast", size=100), _setup(files), FakeMethods(), files, ListQueue(), _token()
+    )
     assert max(outcome["image"]["width"], outcome["image"]["height"]) == 48
 
 
 def test_user_errors_and_bugs_both_fail_the_task_with_a_message(files):
-    failed = run_task(_task(files, "fast", size=32), _setup(files), FakeMethods(fail="fast"), files, ListQueue(),
-                      _token())
+    failed = run_task(
+        _task(files, "fast", size=32), _setup(files), FakeMethods(fail="fast"), files, ListQueue(), _token()
+    )
     assert failed == {"type": "failed", "error": "fake fast failure"}
     broken = _task(files, "fast", size=32)
     broken["options"] = {"size": 32, "unknown": 1}  # a TypeError inside the worker: a bug, not a user error
@@ -83,9 +103,16 @@ def test_user_errors_and_bugs_both_fail_the_task_with_a_message(files):
 
 
 def test_grade_task_grades_each_pair(files):
-    task = {"job": "0123456789abcdef", "token": 1, "kind": "grade", "options": {},
-            "pairs": {"drawing_fast": (str(files.root / "photo.jpg"), str(files.root / "photo.jpg")),
-                      "fast_gatys": (str(files.root / "photo.jpg"), str(files.root / "painting.jpg"))}}
+    task = {
+        "job": "0123456789abcdef",
+        "token": 1,
+        "kind": "grade",
+        "options": {},
+        "pairs": {
+            "drawing_fast": (str(files.root / "photo.jpg"), str(files.root / "photo.jpg")),
+            "fast_gatys": (str(files.root / "photo.jpg"), str(files.root / "painting.jpg")),
+        },
+    }
     outcome = run_task(task, _setup(files), FakeMethods(), files, ListQueue(), _token())
     assert outcome["type"] == "done" and outcome["image"] is None
     assert outcome["grades"]["drawing_fast"]["score"] == pytest.approx(10.0)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+
 from stylelab.experiments.runner import RunnerSettings
 from stylelab.web.settings import WebSettings
 from tests.experiments.fakes import FakeMethods
@@ -18,8 +19,14 @@ from tests.experiments.fakes import FakeMethods
 
 def make_settings(data_dir: Path, methods=None, **changes) -> WebSettings:
     """Settings for tests: fake engines, small sizes, quick cancel grace, workers at normal priority."""
-    values = {"runner": RunnerSettings(nice=0, threads=1, cancel_grace=2.0), "fast_size": 64, "gatys_size": 64,
-              "gatys_iterations": 5, "preview_every": 2, **changes}
+    values = {
+        "runner": RunnerSettings(nice=0, threads=1, cancel_grace=2.0),
+        "fast_size": 64,
+        "gatys_size": 64,
+        "gatys_iterations": 5,
+        "preview_every": 2,
+        **changes,
+    }
     return WebSettings(data_dir=data_dir, methods=methods or FakeMethods(), **values)
 
 
@@ -40,8 +47,13 @@ def png_bytes(size=(64, 48), colour=(200, 120, 40), fmt="PNG") -> bytes:
 
 
 def upload(client, data: bytes, role: str = "photo", name: str = "picture.png", **kwargs):
-    return client.post("/api/uploads", params={"role": role, "name": name}, content=data,
-                       headers={"Content-Type": "application/octet-stream"}, **kwargs)
+    return client.post(
+        "/api/uploads",
+        params={"role": role, "name": name},
+        content=data,
+        headers={"Content-Type": "application/octet-stream"},
+        **kwargs,
+    )
 
 
 def wait_for(predicate, timeout: float = 20.0, interval: float = 0.05):
@@ -85,8 +97,9 @@ class LiveServer:
 
         from stylelab.web.app import create_app
 
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning", ws="none",
-                                lifespan="on")
+        config = uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=0, log_level="warning", ws="none", lifespan="on"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="uvicorn-test", daemon=True)
 

@@ -16,12 +16,14 @@ def _events(client, experiment_id: str) -> list[dict]:
         assert response.headers["cache-control"] == "no-cache"
         for line in response.iter_lines():
             if line.startswith("data: "):
-                events.append(json.loads(line[len("data: "):]))
+                events.append(json.loads(line[len("data: ") :]))
     return events
 
 
 def test_the_stream_follows_both_jobs_to_the_end(tmp_path):
-    settings = make_settings(tmp_path, methods=FakeMethods(step_seconds=0.01), gatys_iterations=6, preview_every=2)
+    settings = make_settings(
+        tmp_path, methods=FakeMethods(step_seconds=0.01), gatys_iterations=6, preview_every=2
+    )
     with app_client(settings) as client:
         experiment = start_experiment(client)
         events = _events(client, experiment["id"])
@@ -34,7 +36,9 @@ def test_the_stream_follows_both_jobs_to_the_end(tmp_path):
     assert last["iteration"] == last["total"] == 12 and last["eta"] == 0
     assert {"style", "content", "total"} <= set(last["losses"])
     previews = [event["preview_url"] for event in progress if event["preview_url"]]
-    assert previews and all(url.startswith(f"/api/jobs/{progress[0]['job_id']}/preview?v=") for url in previews)
+    assert previews and all(
+        url.startswith(f"/api/jobs/{progress[0]['job_id']}/preview?v=") for url in previews
+    )
     assert len(json.dumps(progress[-1])) < 600  # small events; pictures are fetched by URL
     jobs = [event for event in events if event["type"] == "jobs"]
     assert jobs[-1]["active"] is False
@@ -48,8 +52,11 @@ def test_a_queued_job_is_told_its_place(tmp_path):
         second = start_experiment(client)
         events = _events(client, second["id"])
         first_state = client.get(f"/api/experiments/{first['id']}").json()["jobs"]["gatys"]["state"]
-    gatys_states = [(e["jobs"]["gatys"]["state"], e["jobs"]["gatys"]["queue_position"])
-                    for e in events if e["type"] == "jobs"]
+    gatys_states = [
+        (e["jobs"]["gatys"]["state"], e["jobs"]["gatys"]["queue_position"])
+        for e in events
+        if e["type"] == "jobs"
+    ]
     snapshot = events[0]["experiment"]["jobs"]["gatys"]
     assert (snapshot["state"], snapshot["queue_position"]) == ("queued", 1)
     assert ("running", None) in gatys_states and gatys_states[-1] == ("done", None)

@@ -7,19 +7,30 @@ import io
 from PIL import Image
 
 from tests.experiments.fakes import FakeMethods
-from tests.web.conftest import app_client, job_state, make_settings, png_bytes, start_experiment, upload, wait_for
+from tests.web.conftest import (
+    app_client,
+    job_state,
+    make_settings,
+    png_bytes,
+    start_experiment,
+    upload,
+    wait_for,
+)
 
 
 def _done(client, experiment_id: str, kinds=("fast", "gatys")) -> dict:
     def finished():
         body = client.get(f"/api/experiments/{experiment_id}").json()
         return body if all(body["jobs"][kind]["state"] == "done" for kind in kinds) else None
+
     return wait_for(finished)
 
 
 def _finish(client, experiment_id: str, source="canvas") -> dict:
     drawing = upload(client, png_bytes((80, 60), (90, 90, 200)), role="drawing", name="drawing.png").json()
-    response = client.post(f"/api/experiments/{experiment_id}/finish", json={"drawing": drawing["id"], "source": source})
+    response = client.post(
+        f"/api/experiments/{experiment_id}/finish", json={"drawing": drawing["id"], "source": source}
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -56,12 +67,22 @@ def test_bad_experiment_requests(client):
         ({"photo": "gallery:photos/nobody", "painting": "gallery:styles/udnie"}, 404, "no bundled image"),
         ({"photo": "0123456789abcdef", "painting": "gallery:styles/udnie"}, 404, "no uploaded photo"),
         ({"photo": drawing["id"], "painting": "gallery:styles/udnie"}, 404, "no uploaded photo or painting"),
-        ({"photo": "../../etc/passwd", "painting": "gallery:styles/udnie"}, 422, "photo: String should match"),
+        (
+            {"photo": "../../etc/passwd", "painting": "gallery:styles/udnie"},
+            422,
+            "photo: String should match",
+        ),
         ({"photo": "gallery:photos/chelsea"}, 422, "painting: Field required"),
-        ({"photo": "gallery:photos/chelsea", "painting": "gallery:styles/udnie", "gatys_size": 4000}, 400,
-         "gatys_size: must be at most 768"),
-        ({"photo": "gallery:photos/chelsea", "painting": "gallery:styles/udnie", "gatys_iterations": 0}, 422,
-         "gatys_iterations: Input should be greater than or equal to 1"),
+        (
+            {"photo": "gallery:photos/chelsea", "painting": "gallery:styles/udnie", "gatys_size": 4000},
+            400,
+            "gatys_size: must be at most 768",
+        ),
+        (
+            {"photo": "gallery:photos/chelsea", "painting": "gallery:styles/udnie", "gatys_iterations": 0},
+            422,
+            "gatys_iterations: Input should be greater than or equal to 1",
+        ),
     ]
     for body, status, message in cases:
         response = client.post("/api/experiments", json=body)
@@ -85,7 +106,9 @@ def test_finishing_grades_the_three_pairs_and_makes_a_sheet(client):
     _done(client, experiment["id"])
     finished = _finish(client, experiment["id"])
     assert finished["drawing"]["role"] == "drawing" and finished["drawing_source"] == "canvas"
-    graded = wait_for(lambda: (body := client.get(f"/api/experiments/{experiment['id']}").json())["grades"] and body)
+    graded = wait_for(
+        lambda: (body := client.get(f"/api/experiments/{experiment['id']}").json())["grades"] and body
+    )
     assert set(graded["grades"]) == {"drawing_fast", "drawing_gatys", "fast_gatys"}
     for grade in graded["grades"].values():
         assert 0 <= grade["score"] <= 10
@@ -116,7 +139,9 @@ def test_finishing_before_gatys_ends_grades_once_it_is_done(tmp_path):
         body = _finish(client, experiment["id"], source="upload")
         assert body["jobs"]["gatys"]["state"] in ("queued", "running")
         assert body["jobs"]["grade"]["state"] == "queued" and body["drawing_source"] == "upload"
-        graded = wait_for(lambda: (b := client.get(f"/api/experiments/{experiment['id']}").json())["grades"] and b)
+        graded = wait_for(
+            lambda: (b := client.get(f"/api/experiments/{experiment['id']}").json())["grades"] and b
+        )
         assert graded["jobs"]["gatys"]["state"] == "done"
         assert graded["grades"]["drawing_gatys"] is not None
 
@@ -148,8 +173,13 @@ def test_cancel_and_rerun_through_the_api(tmp_path):
 def test_a_failing_method_shows_its_message_and_the_rest_goes_on(tmp_path):
     with app_client(make_settings(tmp_path, methods=FakeMethods(fail="gatys"))) as client:
         experiment = start_experiment(client)
-        gatys = wait_for(lambda: (job := client.get(f"/api/experiments/{experiment['id']}").json()["jobs"]["gatys"])
-                         ["state"] == "failed" and job)
+        gatys = wait_for(
+            lambda: (
+                (job := client.get(f"/api/experiments/{experiment['id']}").json()["jobs"]["gatys"])["state"]
+                == "failed"
+                and job
+            )
+        )
         assert gatys["error"] == "fake gatys failure"
         wait_for(lambda: job_state(client, experiment["id"], "fast") == "done")
 
@@ -171,8 +201,12 @@ def test_gallery_and_random_pick(client):
     assert len(gallery["paintings"]) == 5
     picture = client.get(gallery["paintings"][0]["url"])
     assert picture.status_code == 200 and picture.headers["content-type"] == "image/jpeg"
-    picks = {tuple(client.get("/api/gallery/random").json()[role]["ref"] for role in ("photo", "painting"))
-             for _ in range(30)}
+    picks = {
+        tuple(client.get("/api/gallery/random").json()[role]["ref"] for role in ("photo", "painting"))
+        for _ in range(30)
+    }
     assert len(picks) > 1
-    assert all(photo.startswith("gallery:photos/") and painting.startswith("gallery:styles/")
-               for photo, painting in picks)
+    assert all(
+        photo.startswith("gallery:photos/") and painting.startswith("gallery:styles/")
+        for photo, painting in picks
+    )

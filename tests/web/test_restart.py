@@ -5,7 +5,15 @@ from __future__ import annotations
 import sqlite3
 
 from tests.experiments.fakes import FakeMethods
-from tests.web.conftest import app_client, job_state, make_settings, png_bytes, start_experiment, upload, wait_for
+from tests.web.conftest import (
+    app_client,
+    job_state,
+    make_settings,
+    png_bytes,
+    start_experiment,
+    upload,
+    wait_for,
+)
 
 
 def test_history_and_images_survive_a_restart(tmp_path):
@@ -15,7 +23,9 @@ def test_history_and_images_survive_a_restart(tmp_path):
         wait_for(lambda: not client.get(f"/api/experiments/{experiment['id']}").json()["active"])
         drawing = upload(client, png_bytes(), role="drawing").json()
         client.post(f"/api/experiments/{experiment['id']}/finish", json={"drawing": drawing["id"]})
-        before = wait_for(lambda: (b := client.get(f"/api/experiments/{experiment['id']}").json())["grades"] and b)
+        before = wait_for(
+            lambda: (b := client.get(f"/api/experiments/{experiment['id']}").json())["grades"] and b
+        )
     with app_client(settings) as client:
         history = client.get("/api/experiments").json()
         assert [item["id"] for item in history["items"]] == [experiment["id"]]

@@ -28,19 +28,33 @@ def test_serve_options_default_to_the_settings(tmp_path):
     defaults = WebSettings(data_dir=tmp_path)
     assert (settings.host, settings.port, settings.data_dir) == (defaults.host, defaults.port, tmp_path)
     assert settings.runner == defaults.runner
-    args = build_parser().parse_args(["serve", "--data-dir", str(tmp_path), "--gatys-jobs", "2",
-                                      "--max-upload-mb", "5", "--worker-threads", "3"])
+    args = build_parser().parse_args(
+        [
+            "serve",
+            "--data-dir",
+            str(tmp_path),
+            "--gatys-jobs",
+            "2",
+            "--max-upload-mb",
+            "5",
+            "--worker-threads",
+            "3",
+        ]
+    )
     settings = build_settings(args)
     assert (settings.runner.gatys_workers, settings.runner.threads) == (2, 3)
     assert settings.max_upload_bytes == 5 * 1024 * 1024
     assert default_data_dir().name.lower() == "stylelab"
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"port": 70000}, "port: must be at most 65535"),
-    ({"host": ""}, "host: must not be empty"),
-    ({"gatys_size": 2000}, "gatys_size: must be at most 768"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"port": 70000}, "port: must be at most 65535"),
+        ({"host": ""}, "host: must not be empty"),
+        ({"gatys_size": 2000}, "gatys_size: must be at most 768"),
+    ],
+)
 def test_bad_settings_are_config_errors(tmp_path, changes, message):
     with pytest.raises(ConfigError, match=message):
         WebSettings(data_dir=tmp_path, **changes)
@@ -84,8 +98,9 @@ def test_page_and_assets_are_served(client):
 
 
 def test_json_bodies_have_their_own_small_limit(client):
-    response = client.post("/api/experiments", content=b"{" + b" " * 70_000 + b"}",
-                           headers={"Content-Type": "application/json"})
+    response = client.post(
+        "/api/experiments", content=b"{" + b" " * 70_000 + b"}", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.json()["detail"] == "the request body is larger than the limit of 64 KB"
 

@@ -23,23 +23,47 @@ def _jpeg(size=(120, 90)) -> bytes:
 
 def _png_claiming(width: int, height: int) -> bytes:
     """A small PNG whose header claims ``width``×``height`` (a decompression bomb's signature)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + \
-        chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 BAD_UPLOADS = {
     "zero-byte file": (b"", "empty.jpg", 422, "file is empty"),
-    "text renamed .jpg": (b"just some notes, not a picture\n" * 20, "notes.jpg", 422, "not a supported image"),
+    "text renamed .jpg": (
+        b"just some notes, not a picture\n" * 20,
+        "notes.jpg",
+        422,
+        "not a supported image",
+    ),
     "truncated JPEG": (_jpeg()[:700], "cut.jpg", 422, "damaged or truncated"),
-    "SVG as .png": (b'<svg xmlns="http://www.w3.org/2000/svg" width="99" height="99"><rect width="9"/></svg>',
-                    "vector.png", 422, "not a supported image"),
-    "HTML as .jpg": (b"<!doctype html><html><body><script>alert(1)</script></body></html>", "page.jpg", 422,
-                     "not a supported image"),
+    "SVG as .png": (
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="99" height="99"><rect width="9"/></svg>',
+        "vector.png",
+        422,
+        "not a supported image",
+    ),
+    "HTML as .jpg": (
+        b"<!doctype html><html><body><script>alert(1)</script></body></html>",
+        "page.jpg",
+        422,
+        "not a supported image",
+    ),
     "image under 16 px": (png_bytes((12, 40)), "tiny.png", 422, "at least 16 px"),
-    "header over the pixel limit": (_png_claiming(9000, 9000), "big.png", 422, "over the limit of 40,000,000 px"),
+    "header over the pixel limit": (
+        _png_claiming(9000, 9000),
+        "big.png",
+        422,
+        "over the limit of 40,000,000 px",
+    ),
     "decompression bomb": (_png_claiming(30000, 30000), "bomb.png", 422, "image is too large"),
     "extreme aspect ratio": (png_bytes((400, 20)), "strip.png", 422, "aspect ratio 20.0:1 is too extreme"),
 }
@@ -128,13 +152,22 @@ def test_bad_uploads_do_not_stop_the_server_or_a_running_job(tmp_path):
     settings = make_settings(tmp_path, methods=FakeMethods(step_seconds=0.03), gatys_iterations=20)
     with app_client(settings) as client:
         experiment = start_experiment(client)
-        wait_for(lambda: client.get(f"/api/experiments/{experiment['id']}").json()["jobs"]["gatys"]["state"]
-                 == "running")
+        wait_for(
+            lambda: (
+                client.get(f"/api/experiments/{experiment['id']}").json()["jobs"]["gatys"]["state"]
+                == "running"
+            )
+        )
         for data, name, status, _ in BAD_UPLOADS.values():
             assert upload(client, data, name=name).status_code == status
         assert upload(client, b"\0" * (20 * MB + 1)).status_code == 413
         assert client.get("/api/health").json()["ok"]
-        done = wait_for(lambda: (job := client.get(f"/api/experiments/{experiment['id']}").json()["jobs"]["gatys"])
-                        ["state"] in ("done", "failed") and job)
+        done = wait_for(
+            lambda: (
+                (job := client.get(f"/api/experiments/{experiment['id']}").json()["jobs"]["gatys"])["state"]
+                in ("done", "failed")
+                and job
+            )
+        )
         assert done["state"] == "done"
         assert upload(client, png_bytes()).status_code == 201

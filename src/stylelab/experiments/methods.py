@@ -73,8 +73,9 @@ class Methods(Protocol):
     def run_fast(self, content: Path, style: Path, options: FastOptions) -> Image.Image:
         """Return the one-pass stylisation of ``content`` in the style of ``style``."""
 
-    def run_gatys(self, content: Path, style: Path, options: GatysOptions,
-                  progress: Callable[[StepReport], None]) -> GatysOutcome:
+    def run_gatys(
+        self, content: Path, style: Path, options: GatysOptions, progress: Callable[[StepReport], None]
+    ) -> GatysOutcome:
         """Run the optimisation; ``progress`` may raise ``Cancelled`` to stop it."""
 
     def grade(self, candidate: Path, reference: Path) -> GradeReport:
@@ -130,8 +131,9 @@ class NeuralMethods:
     def run_fast(self, content: Path, style: Path, options: FastOptions) -> Image.Image:
         return self._fast(content, style, options)
 
-    def run_gatys(self, content: Path, style: Path, options: GatysOptions,
-                  progress: Callable[[StepReport], None]) -> GatysOutcome:
+    def run_gatys(
+        self, content: Path, style: Path, options: GatysOptions, progress: Callable[[StepReport], None]
+    ) -> GatysOutcome:
         return self._stylize(content, style, options, progress)
 
     def grade(self, candidate: Path, reference: Path) -> GradeReport:
@@ -145,17 +147,34 @@ class NeuralMethods:
         config = fast.FastConfig(size=options.size, device=device)
         return fast.fast_stylize(content, [style], config, stylizer=self._fast_stylizer).image
 
-    def _stylize(self, content, style, options: GatysOptions,
-                 progress: Callable[[StepReport], None] | None) -> GatysOutcome:
+    def _stylize(
+        self, content, style, options: GatysOptions, progress: Callable[[StepReport], None] | None
+    ) -> GatysOutcome:
         config_module = _engine("stylelab.gatys.config", "Gatys engine")
         engine = _engine("stylelab.gatys.engine", "Gatys engine")
         config = config_module.GatysConfig().replace(
-            size=options.size, iterations=options.iterations, seed=options.seed,
-            preview_every=options.preview_every, device=self.device)
+            size=options.size,
+            iterations=options.iterations,
+            seed=options.seed,
+            preview_every=options.preview_every,
+            device=self.device,
+        )
 
         def relay(step) -> None:
-            progress(StepReport(step.iteration, step.total, step.scale_index, step.scale_count, step.width,
-                                step.height, dict(step.losses), step.elapsed, step.eta, step.preview))
+            progress(
+                StepReport(
+                    step.iteration,
+                    step.total,
+                    step.scale_index,
+                    step.scale_count,
+                    step.width,
+                    step.height,
+                    dict(step.losses),
+                    step.elapsed,
+                    step.eta,
+                    step.preview,
+                )
+            )
 
         result = engine.stylize(content, [style], config, progress=relay if progress else None)
         return GatysOutcome(result.image, bool(result.interrupted))
@@ -163,6 +182,8 @@ class NeuralMethods:
     def _grade(self, candidate, reference) -> GradeReport:
         grading = _engine("stylelab.grading", "grading model")
         result = grading.grade(candidate, reference)
-        return GradeReport(float(result.score), float(result.similarity),
-                           {name: float(value) for name, value in result.components.items()})
-
+        return GradeReport(
+            float(result.score),
+            float(result.similarity),
+            {name: float(value) for name, value in result.components.items()},
+        )

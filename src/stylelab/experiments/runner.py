@@ -35,7 +35,6 @@ from stylelab.experiments.store import (
     FAILED,
     QUEUED,
     RERUNNABLE_STATES,
-    RUNNING,
     DataDir,
     JobRecord,
     Store,
@@ -44,8 +43,11 @@ from stylelab.experiments.worker import WorkerSetup, worker_main
 
 LOG = logging.getLogger(__name__)
 LANES = ("gatys", "light")
-GRADE_PAIRS = {"drawing_fast": ("drawing", "fast"), "drawing_gatys": ("drawing", "gatys"),
-               "fast_gatys": ("fast", "gatys")}
+GRADE_PAIRS = {
+    "drawing_fast": ("drawing", "fast"),
+    "drawing_gatys": ("drawing", "gatys"),
+    "fast_gatys": ("fast", "gatys"),
+}
 _RESPAWN_DELAY = 2.0
 Publish = Callable[[str, dict[str, Any]], None]
 
@@ -89,8 +91,9 @@ class _Worker:
 class JobRunner:
     """Runs the jobs of experiments in worker processes; see the module docstring."""
 
-    def __init__(self, store: Store, files: DataDir, methods: Methods, settings: RunnerSettings,
-                 publish: Publish) -> None:
+    def __init__(
+        self, store: Store, files: DataDir, methods: Methods, settings: RunnerSettings, publish: Publish
+    ) -> None:
         self._store = store
         self._files = files
         self._methods = methods
@@ -112,7 +115,10 @@ class JobRunner:
             self._publish_jobs(experiment_id)
         self._results = self._context.Queue()
         with self._lock:
-            for lane, count in (("gatys", self._settings.gatys_workers), ("light", self._settings.light_workers)):
+            for lane, count in (
+                ("gatys", self._settings.gatys_workers),
+                ("light", self._settings.light_workers),
+            ):
                 for _ in range(count):
                     self._workers.append(self._spawn(lane))
         self._thread = threading.Thread(target=self._monitor, name="stylelab-job-monitor", daemon=True)
@@ -147,8 +153,15 @@ class JobRunner:
     def status(self) -> list[dict[str, Any]]:
         """One entry per worker: lane, alive, ready and the job it runs."""
         with self._lock:
-            return [{"lane": w.lane, "alive": w.process.is_alive(), "ready": w.ready,
-                     "job": w.job.id if w.job else None} for w in self._workers]
+            return [
+                {
+                    "lane": w.lane,
+                    "alive": w.process.is_alive(),
+                    "ready": w.ready,
+                    "job": w.job.id if w.job else None,
+                }
+                for w in self._workers
+            ]
 
     # requests from the web app -----------------------------------------------------------------
 
@@ -183,7 +196,9 @@ class JobRunner:
         """
         job = self._job(job_id)
         if not self._store.requeue(job_id, RERUNNABLE_STATES):
-            raise JobError(f"only failed, cancelled or interrupted jobs can be re-run; this one is {job.state}")
+            raise JobError(
+                f"only failed, cancelled or interrupted jobs can be re-run; this one is {job.state}"
+            )
         self._publish_jobs(job.experiment_id)
         self.wake()
         return self._job(job_id)
@@ -211,12 +226,23 @@ class JobRunner:
 
     def _spawn(self, lane: str) -> _Worker:
         self._spawned += 1
-        setup = WorkerSetup(self._spawned, lane, str(self._files.root), self._settings.nice, self._settings.threads,
-                            self._settings.preview_size, self._settings.result_size)
+        setup = WorkerSetup(
+            self._spawned,
+            lane,
+            str(self._files.root),
+            self._settings.nice,
+            self._settings.threads,
+            self._settings.preview_size,
+            self._settings.result_size,
+        )
         tasks = self._context.Queue()
         token = self._context.Value("q", 0, lock=False)
-        process = self._context.Process(target=worker_main, name=f"stylelab-{lane}-worker-{self._spawned}",
-                                        args=(setup, self._methods, tasks, self._results, token), daemon=True)
+        process = self._context.Process(
+            target=worker_main,
+            name=f"stylelab-{lane}-worker-{self._spawned}",
+            args=(setup, self._methods, tasks, self._results, token),
+            daemon=True,
+        )
         process.start()
         return _Worker(self._spawned, lane, process, tasks, token)
 
@@ -274,9 +300,16 @@ class JobRunner:
             return
         if kind == "progress":
             self._store.set_progress(job.id, message["progress"], message["preview_version"])
-            self._publish(job.experiment_id, {"type": "progress", "job_id": job.id, "kind": job.kind,
-                                              "progress": message["progress"],
-                                              "preview_version": message["preview_version"]})
+            self._publish(
+                job.experiment_id,
+                {
+                    "type": "progress",
+                    "job_id": job.id,
+                    "kind": job.kind,
+                    "progress": message["progress"],
+                    "preview_version": message["preview_version"],
+                },
+            )
             return
         if worker is not None and worker.job is not None and worker.job.id == job.id:
             worker.job, worker.cancel_requested = None, None
@@ -289,7 +322,9 @@ class JobRunner:
             result_id = grades = None
             if message.get("image"):
                 image = message["image"]
-                self._store.add_image(image["id"], job.kind, f"{job.kind} result", image["width"], image["height"])
+                self._store.add_image(
+                    image["id"], job.kind, f"{job.kind} result", image["width"], image["height"]
+                )
                 result_id = image["id"]
             if message.get("grades") is not None:
                 grades = {pair: message["grades"].get(pair) for pair in GRADE_PAIRS}
@@ -315,8 +350,10 @@ class JobRunner:
         with self._lock:
             workers = list(self._workers)
         for worker in workers:
-            overdue = (worker.cancel_requested is not None
-                       and now - worker.cancel_requested > self._settings.cancel_grace)
+            overdue = (
+                worker.cancel_requested is not None
+                and now - worker.cancel_requested > self._settings.cancel_grace
+            )
             if worker.process.is_alive() and not overdue:
                 continue
             if not overdue and worker.job is None and now - worker.started < _RESPAWN_DELAY:
@@ -332,9 +369,14 @@ class JobRunner:
             if cancelled or worker.cancel_requested is not None:
                 ended = self._store.end_job(job.id, CANCELLED)
             else:
-                ended = self._store.end_job(job.id, FAILED, error=(
-                    f"the worker process stopped unexpectedly (exit code {worker.process.exitcode}); "
-                    "the job can be re-run"))
+                ended = self._store.end_job(
+                    job.id,
+                    FAILED,
+                    error=(
+                        f"the worker process stopped unexpectedly (exit code {worker.process.exitcode}); "
+                        "the job can be re-run"
+                    ),
+                )
                 LOG.error("worker %d died running job %s", worker.number, job.id)
             if ended:
                 self._after_end(job)
@@ -378,8 +420,11 @@ class JobRunner:
         for other in self._store.jobs_of(experiment.id):
             if other.kind in ("fast", "gatys") and other.state == DONE:
                 results[other.kind] = other.result_id
-        task["pairs"] = {pair: (str(self._files.image_path(results[a])), str(self._files.image_path(results[b])))
-                         for pair, (a, b) in GRADE_PAIRS.items() if results.get(a) and results.get(b)}
+        task["pairs"] = {
+            pair: (str(self._files.image_path(results[a])), str(self._files.image_path(results[b])))
+            for pair, (a, b) in GRADE_PAIRS.items()
+            if results.get(a) and results.get(b)
+        }
         return task
 
     def _publish_jobs(self, experiment_id: str) -> None:
@@ -403,4 +448,3 @@ class JobRunner:
 def default_threads() -> int:
     """Torch threads per worker: all cores but one, so the server and the browser keep one."""
     return max(1, (os.cpu_count() or 2) - 1)
-

@@ -13,10 +13,12 @@ INK = (34, 34, 34)
 MISSING = (225, 222, 216)
 
 
-def make_sheet(tiles: list[tuple[str, Image.Image | None]], lines: list[str], tile: int = TILE) -> Image.Image:
+def make_sheet(
+    tiles: list[tuple[str, Image.Image | None]], lines: list[str], tile: int = TILE
+) -> Image.Image:
     """Lay ``tiles`` (label, image or None) out in one row with ``lines`` of text below.
 
-    Each image is scaled to fit a ``tile``×``tile`` square; a missing one is a
+    Each image is scaled to fill a ``tile``×``tile`` square; a missing one is a
     grey square marked "not available".
     """
     width = MARGIN + len(tiles) * (tile + MARGIN)
@@ -31,10 +33,14 @@ def make_sheet(tiles: list[tuple[str, Image.Image | None]], lines: list[str], ti
         draw.text((left, MARGIN), label, fill=INK, font=label_font)
         if image is None:
             draw.rectangle((left, top, left + tile - 1, top + tile - 1), fill=MISSING)
-            draw.text((left + tile // 2, top + tile // 2), "not available", fill=INK, font=text_font, anchor="mm")
+            draw.text(
+                (left + tile // 2, top + tile // 2), "not available", fill=INK, font=text_font, anchor="mm"
+            )
             continue
-        fitted = image.convert("RGB")
-        fitted.thumbnail((tile, tile), Image.LANCZOS)
+        scale = tile / max(image.size)  # fit the tile, enlarging small results too
+        fitted = image.convert("RGB").resize(
+            (max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.LANCZOS
+        )
         sheet.paste(fitted, (left + (tile - fitted.width) // 2, top + (tile - fitted.height) // 2))
     text_top = MARGIN + LABEL_HEIGHT + tile + MARGIN
     for index, line in enumerate(lines):

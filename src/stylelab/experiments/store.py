@@ -32,7 +32,13 @@ from stylelab.errors import JobError, OutputError
 from stylelab.imageio import ImageLimits, ImageSource, atomic_write, load_image, resize_long_side
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED, INTERRUPTED = (
-    "queued", "running", "done", "failed", "cancelled", "interrupted")
+    "queued",
+    "running",
+    "done",
+    "failed",
+    "cancelled",
+    "interrupted",
+)
 ACTIVE_STATES = (QUEUED, RUNNING)
 RERUNNABLE_STATES = (FAILED, CANCELLED, INTERRUPTED)
 JOB_KINDS = ("fast", "gatys", "grade")
@@ -204,8 +210,15 @@ def _checked(identifier: str) -> str:
     return identifier
 
 
-def store_picture(store: Store, files: DataDir, source: ImageSource, role: str, label: str, limits: ImageLimits,
-                  max_side: int) -> ImageRecord:
+def store_picture(
+    store: Store,
+    files: DataDir,
+    source: ImageSource,
+    role: str,
+    label: str,
+    limits: ImageLimits,
+    max_side: int,
+) -> ImageRecord:
     """Decode ``source`` (the content decides the type, not the name), store it and record it.
 
     Raises:
@@ -261,8 +274,10 @@ class Store:
     def add_image(self, image_id: str, role: str, label: str, width: int, height: int) -> ImageRecord:
         record = ImageRecord(image_id, role, label, width, height, time.time())
         with self._connect(write=True) as connection:
-            connection.execute("INSERT INTO images VALUES (?, ?, ?, ?, ?, ?)",
-                               (record.id, role, label, width, height, record.created))
+            connection.execute(
+                "INSERT INTO images VALUES (?, ?, ?, ?, ?, ?)",
+                (record.id, role, label, width, height, record.created),
+            )
         return record
 
     def image(self, image_id: str) -> ImageRecord | None:
@@ -281,14 +296,17 @@ class Store:
 
     # experiments ------------------------------------------------------------------------------------
 
-    def create_experiment(self, photo_id: str, painting_id: str,
-                          jobs: list[tuple[str, dict[str, Any]]]) -> ExperimentRecord:
+    def create_experiment(
+        self, photo_id: str, painting_id: str, jobs: list[tuple[str, dict[str, Any]]]
+    ) -> ExperimentRecord:
         """Insert an experiment and queue its jobs, given as ``(kind, options)``, in order."""
         experiment_id = new_id()
         now = time.time()
         with self._connect(write=True) as connection:
-            connection.execute("INSERT INTO experiments (id, created, photo_id, painting_id) VALUES (?, ?, ?, ?)",
-                               (experiment_id, now, photo_id, painting_id))
+            connection.execute(
+                "INSERT INTO experiments (id, created, photo_id, painting_id) VALUES (?, ?, ?, ?)",
+                (experiment_id, now, photo_id, painting_id),
+            )
             for kind, options in jobs:
                 self._insert_job(connection, experiment_id, kind, options, now)
         return self.experiment(experiment_id)
@@ -301,8 +319,9 @@ class Store:
     def experiments(self, limit: int, offset: int = 0) -> list[ExperimentRecord]:
         """Newest first."""
         with self._connect() as connection:
-            rows = connection.execute("SELECT * FROM experiments ORDER BY created DESC, id LIMIT ? OFFSET ?",
-                                      (limit, offset)).fetchall()
+            rows = connection.execute(
+                "SELECT * FROM experiments ORDER BY created DESC, id LIMIT ? OFFSET ?", (limit, offset)
+            ).fetchall()
         return [_experiment(row) for row in rows]
 
     def count_experiments(self) -> int:
@@ -311,20 +330,29 @@ class Store:
 
     def set_drawing(self, experiment_id: str, image_id: str, source: str) -> None:
         with self._connect(write=True) as connection:
-            connection.execute("UPDATE experiments SET drawing_id = ?, drawing_source = ?, finished = ? WHERE id = ?",
-                               (image_id, source, time.time(), experiment_id))
+            connection.execute(
+                "UPDATE experiments SET drawing_id = ?, drawing_source = ?, finished = ? WHERE id = ?",
+                (image_id, source, time.time(), experiment_id),
+            )
 
     # jobs -------------------------------------------------------------------------------------------
 
-    def _insert_job(self, connection: sqlite3.Connection, experiment_id: str, kind: str,
-                    options: dict[str, Any], now: float) -> str:
+    def _insert_job(
+        self,
+        connection: sqlite3.Connection,
+        experiment_id: str,
+        kind: str,
+        options: dict[str, Any],
+        now: float,
+    ) -> str:
         if kind not in JOB_KINDS:
             raise JobError(f"unknown job kind {kind!r}")
         job_id = new_id()
         connection.execute(
             "INSERT INTO jobs (id, seq, experiment_id, kind, lane, state, options, created) "
             "VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs), ?, ?, ?, ?, ?, ?)",
-            (job_id, experiment_id, kind, LANE_OF_KIND[kind], QUEUED, json.dumps(options), now))
+            (job_id, experiment_id, kind, LANE_OF_KIND[kind], QUEUED, json.dumps(options), now),
+        )
         return job_id
 
     def add_job(self, experiment_id: str, kind: str, options: dict[str, Any]) -> JobRecord:
@@ -339,8 +367,9 @@ class Store:
 
     def jobs_of(self, experiment_id: str) -> list[JobRecord]:
         with self._connect() as connection:
-            rows = connection.execute("SELECT * FROM jobs WHERE experiment_id = ? ORDER BY seq",
-                                      (experiment_id,)).fetchall()
+            rows = connection.execute(
+                "SELECT * FROM jobs WHERE experiment_id = ? ORDER BY seq", (experiment_id,)
+            ).fetchall()
         return [_job(row) for row in rows]
 
     def jobs_of_many(self, experiment_ids: list[str]) -> dict[str, list[JobRecord]]:
@@ -349,8 +378,9 @@ class Store:
             return found
         marks = ",".join("?" * len(experiment_ids))
         with self._connect() as connection:
-            rows = connection.execute(f"SELECT * FROM jobs WHERE experiment_id IN ({marks}) ORDER BY seq",
-                                      experiment_ids).fetchall()
+            rows = connection.execute(
+                f"SELECT * FROM jobs WHERE experiment_id IN ({marks}) ORDER BY seq", experiment_ids
+            ).fetchall()
         for row in rows:
             found[row["experiment_id"]].append(_job(row))
         return found
@@ -358,7 +388,9 @@ class Store:
     def queue_positions(self) -> dict[str, int]:
         """1-based place of every queued job in its lane's queue."""
         with self._connect() as connection:
-            rows = connection.execute("SELECT id, lane FROM jobs WHERE state = ? ORDER BY seq", (QUEUED,)).fetchall()
+            rows = connection.execute(
+                "SELECT id, lane FROM jobs WHERE state = ? ORDER BY seq", (QUEUED,)
+            ).fetchall()
         positions: dict[str, int] = {}
         counts: dict[str, int] = {}
         for row in rows:
@@ -373,30 +405,46 @@ class Store:
         queued or running, so it grades the finished results.
         """
         with self._connect(write=True) as connection:
-            rows = connection.execute("SELECT * FROM jobs WHERE state = ? AND lane = ? ORDER BY seq",
-                                      (QUEUED, lane)).fetchall()
+            rows = connection.execute(
+                "SELECT * FROM jobs WHERE state = ? AND lane = ? ORDER BY seq", (QUEUED, lane)
+            ).fetchall()
             for row in rows:
                 if row["kind"] == "grade" and self._has_active_siblings(connection, row["experiment_id"]):
                     continue
-                connection.execute("UPDATE jobs SET state = ?, started = ? WHERE id = ?",
-                                   (RUNNING, time.time(), row["id"]))
+                connection.execute(
+                    "UPDATE jobs SET state = ?, started = ? WHERE id = ?", (RUNNING, time.time(), row["id"])
+                )
                 return _job(connection.execute("SELECT * FROM jobs WHERE id = ?", (row["id"],)).fetchone())
         return None
 
     @staticmethod
     def _has_active_siblings(connection: sqlite3.Connection, experiment_id: str) -> bool:
-        return connection.execute(
-            "SELECT 1 FROM jobs WHERE experiment_id = ? AND kind != 'grade' AND state IN (?, ?) LIMIT 1",
-            (experiment_id, *ACTIVE_STATES)).fetchone() is not None
+        return (
+            connection.execute(
+                "SELECT 1 FROM jobs WHERE experiment_id = ? AND kind != 'grade' AND state IN (?, ?) LIMIT 1",
+                (experiment_id, *ACTIVE_STATES),
+            ).fetchone()
+            is not None
+        )
 
     def set_progress(self, job_id: str, progress: dict[str, Any], preview_version: int | None) -> None:
         with self._connect(write=True) as connection:
             connection.execute(
                 "UPDATE jobs SET progress = ?, preview_version = COALESCE(?, preview_version) "
-                "WHERE id = ? AND state = ?", (json.dumps(progress), preview_version, job_id, RUNNING))
+                "WHERE id = ? AND state = ?",
+                (json.dumps(progress), preview_version, job_id, RUNNING),
+            )
 
-    def end_job(self, job_id: str, state: str, *, result_id: str | None = None, error: str | None = None,
-                grades: dict[str, Any] | None = None, from_states: tuple[str, ...] = (RUNNING,)) -> bool:
+    def end_job(
+        self,
+        job_id: str,
+        state: str,
+        *,
+        result_id: str | None = None,
+        error: str | None = None,
+        grades: dict[str, Any] | None = None,
+        from_states: tuple[str, ...] = (RUNNING,),
+    ) -> bool:
         """Move a job from one of ``from_states`` to the final ``state``; False if it was not there.
 
         ``grades``, if given, are stored on the job's experiment in the same transaction.
@@ -405,10 +453,15 @@ class Store:
         with self._connect(write=True) as connection:
             cursor = connection.execute(
                 f"UPDATE jobs SET state = ?, result_id = COALESCE(?, result_id), error = ?, ended = ? "
-                f"WHERE id = ? AND state IN ({marks})", (state, result_id, error, time.time(), job_id, *from_states))
+                f"WHERE id = ? AND state IN ({marks})",
+                (state, result_id, error, time.time(), job_id, *from_states),
+            )
             if cursor.rowcount == 1 and grades is not None:
-                connection.execute("UPDATE experiments SET grades = ? WHERE id = "
-                                   "(SELECT experiment_id FROM jobs WHERE id = ?)", (json.dumps(grades), job_id))
+                connection.execute(
+                    "UPDATE experiments SET grades = ? WHERE id = "
+                    "(SELECT experiment_id FROM jobs WHERE id = ?)",
+                    (json.dumps(grades), job_id),
+                )
         return cursor.rowcount == 1
 
     def requeue(self, job_id: str, from_states: tuple[str, ...] = RERUNNABLE_STATES) -> bool:
@@ -418,7 +471,9 @@ class Store:
             cursor = connection.execute(
                 f"UPDATE jobs SET state = ?, seq = (SELECT MAX(seq) + 1 FROM jobs), progress = NULL, "
                 f"preview_version = NULL, error = NULL, started = NULL, ended = NULL "
-                f"WHERE id = ? AND state IN ({marks})", (QUEUED, job_id, *from_states))
+                f"WHERE id = ? AND state IN ({marks})",
+                (QUEUED, job_id, *from_states),
+            )
         return cursor.rowcount == 1
 
     def interrupt_unfinished(self) -> list[str]:
@@ -427,11 +482,13 @@ class Store:
         Called when the server starts (after a crash) and when it stops.
         """
         with self._connect(write=True) as connection:
-            rows = connection.execute("SELECT DISTINCT experiment_id FROM jobs WHERE state IN (?, ?)",
-                                      ACTIVE_STATES).fetchall()
-            connection.execute("UPDATE jobs SET state = ?, error = ?, ended = ? WHERE state IN (?, ?)",
-                               (INTERRUPTED, "the server stopped before this job finished", time.time(),
-                                *ACTIVE_STATES))
+            rows = connection.execute(
+                "SELECT DISTINCT experiment_id FROM jobs WHERE state IN (?, ?)", ACTIVE_STATES
+            ).fetchall()
+            connection.execute(
+                "UPDATE jobs SET state = ?, error = ?, ended = ? WHERE state IN (?, ?)",
+                (INTERRUPTED, "the server stopped before this job finished", time.time(), *ACTIVE_STATES),
+            )
         return [row[0] for row in rows]
 
 

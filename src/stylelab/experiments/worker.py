@@ -91,8 +91,9 @@ def _lower_priority(nice: int) -> None:
             LOG.warning("could not lower the worker's priority")
 
 
-def run_task(task: dict[str, Any], setup: WorkerSetup, methods: Methods, files: DataDir, results,
-             cancel_token) -> dict[str, Any]:
+def run_task(
+    task: dict[str, Any], setup: WorkerSetup, methods: Methods, files: DataDir, results, cancel_token
+) -> dict[str, Any]:
     """Run one task; return the final message (without ``worker`` and ``job``)."""
     started = time.perf_counter()
 
@@ -115,7 +116,10 @@ def run_task(task: dict[str, Any], setup: WorkerSetup, methods: Methods, files: 
         return {"type": "failed", "error": str(exc)}
     except Exception as exc:  # a bug in an engine must not take the worker down
         LOG.exception("job %s failed", task["job"])
-        return {"type": "failed", "error": f"internal error in the {task['kind']} job: {type(exc).__name__}: {exc}"}
+        return {
+            "type": "failed",
+            "error": f"internal error in the {task['kind']} job: {type(exc).__name__}: {exc}",
+        }
     message["seconds"] = time.perf_counter() - started
     return message
 
@@ -125,8 +129,9 @@ def _run_fast(task, methods: Methods, files: DataDir, setup: WorkerSetup) -> dic
     return {"type": "done", "image": _stored(files, image, setup.result_size), "grades": None}
 
 
-def _run_gatys(task, methods: Methods, files: DataDir, setup: WorkerSetup, results, check_cancel
-               ) -> dict[str, Any]:
+def _run_gatys(
+    task, methods: Methods, files: DataDir, setup: WorkerSetup, results, check_cancel
+) -> dict[str, Any]:
     def on_step(step: StepReport) -> None:
         check_cancel()
         version = None
@@ -134,10 +139,19 @@ def _run_gatys(task, methods: Methods, files: DataDir, setup: WorkerSetup, resul
             files.save_preview(task["job"], step.preview, setup.preview_size)
             version = step.iteration
         report = {name: value for name, value in asdict(step).items() if name != "preview"}
-        results.put({"type": "progress", "worker": setup.index, "job": task["job"], "progress": report,
-                     "preview_version": version})
+        results.put(
+            {
+                "type": "progress",
+                "worker": setup.index,
+                "job": task["job"],
+                "progress": report,
+                "preview_version": version,
+            }
+        )
 
-    outcome = methods.run_gatys(Path(task["content"]), Path(task["style"]), GatysOptions(**task["options"]), on_step)
+    outcome = methods.run_gatys(
+        Path(task["content"]), Path(task["style"]), GatysOptions(**task["options"]), on_step
+    )
     if outcome.interrupted:
         return {"type": "cancelled"}
     return {"type": "done", "image": _stored(files, outcome.image, setup.result_size), "grades": None}
@@ -147,8 +161,11 @@ def _run_grade(task, methods: Methods) -> dict[str, Any]:
     grades = {}
     for pair, (candidate, reference) in task["pairs"].items():
         report = methods.grade(Path(candidate), Path(reference))
-        grades[pair] = {"score": report.score, "similarity": report.similarity,
-                        "components": dict(report.components)}
+        grades[pair] = {
+            "score": report.score,
+            "similarity": report.similarity,
+            "components": dict(report.components),
+        }
     return {"type": "done", "image": None, "grades": grades}
 
 

@@ -63,11 +63,21 @@ def create_app(settings: WebSettings) -> FastAPI:
             state.runner = None
             await run_in_threadpool(runner.stop)
 
-    app = FastAPI(title="Style Lab", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
-                  openapi_url="/api/openapi.json")
+    app = FastAPI(
+        title="Style Lab",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
     app.state.stylelab = state
-    app.add_middleware(BodyLimit, limit_for=lambda path: (settings.max_upload_bytes if path.startswith("/api/uploads")
-                                                          else JSON_BODY_LIMIT))
+    app.add_middleware(
+        BodyLimit,
+        limit_for=lambda path: (
+            settings.max_upload_bytes if path.startswith("/api/uploads") else JSON_BODY_LIMIT
+        ),
+    )
     _add_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
@@ -89,10 +99,13 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [f"{'.'.join(str(part) for part in error['loc'] if part != 'body')}: {error['msg']}"
-                    for error in exc.errors()]
-        return JSONResponse({"detail": "; ".join(problems), "errors": jsonable_encoder(exc.errors())},
-                            status_code=422)
+        problems = [
+            f"{'.'.join(str(part) for part in error['loc'] if part != 'body')}: {error['msg']}"
+            for error in exc.errors()
+        ]
+        return JSONResponse(
+            {"detail": "; ".join(problems), "errors": jsonable_encoder(exc.errors())}, status_code=422
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

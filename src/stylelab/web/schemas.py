@@ -17,26 +17,37 @@ ObjectId = Annotated[str, PathParam(pattern=ID_PATTERN, description="a 16-hex-di
 
 # requests -------------------------------------------------------------------------------------------
 
+
 class ExperimentCreate(BaseModel):
     """Start an experiment: both methods are queued at once."""
 
-    photo: str = Field(pattern=IMAGE_REF_PATTERN, max_length=80,
-                       description="gallery:photos/NAME or the id of an uploaded image")
-    painting: str = Field(pattern=IMAGE_REF_PATTERN, max_length=80,
-                          description="gallery:styles/NAME or the id of an uploaded image")
+    photo: str = Field(
+        pattern=IMAGE_REF_PATTERN,
+        max_length=80,
+        description="gallery:photos/NAME or the id of an uploaded image",
+    )
+    painting: str = Field(
+        pattern=IMAGE_REF_PATTERN,
+        max_length=80,
+        description="gallery:styles/NAME or the id of an uploaded image",
+    )
     gatys_size: int | None = Field(default=None, ge=16, le=4096, description="long side of the Gatys result")
-    gatys_iterations: int | None = Field(default=None, ge=1, le=100_000, description="Gatys iterations per scale")
+    gatys_iterations: int | None = Field(
+        default=None, ge=1, le=100_000, description="Gatys iterations per scale"
+    )
 
 
 class FinishRequest(BaseModel):
     """Attach the person's drawing (an uploaded image) and ask for grades."""
 
     drawing: str = Field(pattern=ID_PATTERN, description="id of the uploaded drawing")
-    source: Literal["canvas", "upload"] = Field(default="canvas",
-                                                description="painted on the canvas, or an uploaded attempt")
+    source: Literal["canvas", "upload"] = Field(
+        default="canvas", description="painted on the canvas, or an uploaded attempt"
+    )
 
 
 # responses ------------------------------------------------------------------------------------------
+
 
 class ImageOut(BaseModel):
     id: str
@@ -147,10 +158,19 @@ class HealthOut(BaseModel):
 
 # views ----------------------------------------------------------------------------------------------
 
+
 def image_out(record: ImageRecord) -> ImageOut:
     base = f"/api/images/{record.id}"
-    return ImageOut(id=record.id, role=record.role, label=record.label, width=record.width, height=record.height,
-                    url=base, thumb_url=f"{base}/thumb", download_url=f"{base}/download")
+    return ImageOut(
+        id=record.id,
+        role=record.role,
+        label=record.label,
+        width=record.width,
+        height=record.height,
+        url=base,
+        thumb_url=f"{base}/thumb",
+        download_url=f"{base}/download",
+    )
 
 
 def job_out(job: JobRecord, positions: dict[str, int], images: dict[str, ImageRecord]) -> JobOut:
@@ -158,15 +178,29 @@ def job_out(job: JobRecord, positions: dict[str, int], images: dict[str, ImageRe
     if job.preview_version is not None:
         preview = f"/api/jobs/{job.id}/preview?v={job.preview_version}"
     result = images.get(job.result_id) if job.result_id else None
-    return JobOut(id=job.id, experiment_id=job.experiment_id, kind=job.kind, state=job.state,
-                  queue_position=positions.get(job.id), options=job.options,
-                  progress=ProgressOut(**job.progress) if job.progress else None, preview_url=preview,
-                  result=image_out(result) if result else None, error=job.error, created=job.created,
-                  started=job.started, ended=job.ended)
+    return JobOut(
+        id=job.id,
+        experiment_id=job.experiment_id,
+        kind=job.kind,
+        state=job.state,
+        queue_position=positions.get(job.id),
+        options=job.options,
+        progress=ProgressOut(**job.progress) if job.progress else None,
+        preview_url=preview,
+        result=image_out(result) if result else None,
+        error=job.error,
+        created=job.created,
+        started=job.started,
+        ended=job.ended,
+    )
 
 
-def experiment_out(experiment: ExperimentRecord, jobs: list[JobRecord], positions: dict[str, int],
-                   images: dict[str, ImageRecord]) -> ExperimentOut:
+def experiment_out(
+    experiment: ExperimentRecord,
+    jobs: list[JobRecord],
+    positions: dict[str, int],
+    images: dict[str, ImageRecord],
+) -> ExperimentOut:
     base = f"/api/experiments/{experiment.id}"
     latest = {job.kind: job for job in jobs}  # jobs come in seq order; one per kind in practice
     drawing = images.get(experiment.drawing_id) if experiment.drawing_id else None
@@ -174,9 +208,17 @@ def experiment_out(experiment: ExperimentRecord, jobs: list[JobRecord], position
     if experiment.grades is not None:
         grades = {pair: GradeOut(**value) if value else None for pair, value in experiment.grades.items()}
     return ExperimentOut(
-        id=experiment.id, created=experiment.created, photo=image_out(images[experiment.photo_id]),
-        painting=image_out(images[experiment.painting_id]), drawing=image_out(drawing) if drawing else None,
-        drawing_source=experiment.drawing_source, finished=experiment.finished,
-        jobs={kind: job_out(job, positions, images) for kind, job in latest.items()}, grades=grades,
-        active=any(job.active for job in jobs), sheet_url=f"{base}/sheet", palette_url=f"{base}/palette",
-        events_url=f"{base}/events")
+        id=experiment.id,
+        created=experiment.created,
+        photo=image_out(images[experiment.photo_id]),
+        painting=image_out(images[experiment.painting_id]),
+        drawing=image_out(drawing) if drawing else None,
+        drawing_source=experiment.drawing_source,
+        finished=experiment.finished,
+        jobs={kind: job_out(job, positions, images) for kind, job in latest.items()},
+        grades=grades,
+        active=any(job.active for job in jobs),
+        sheet_url=f"{base}/sheet",
+        palette_url=f"{base}/palette",
+        events_url=f"{base}/events",
+    )

@@ -38,11 +38,15 @@ class WebSettings:
     """
 
     data_dir: Path = field(metadata=_help("folder for the database and all images"))
-    host: str = field(default="127.0.0.1", metadata=_help("address to listen on (127.0.0.1 = this machine only)"))
+    host: str = field(
+        default="127.0.0.1", metadata=_help("address to listen on (127.0.0.1 = this machine only)")
+    )
     port: int = field(default=8000, metadata=_help("port to listen on"))
     max_upload_bytes: int = field(default=20 * MEBIBYTE, metadata=_help("largest accepted upload in bytes"))
-    image_limits: ImageLimits = field(default=ImageLimits(min_side=16, max_pixels=40_000_000, max_aspect=8.0),
-                                      metadata=_help("smallest side, most pixels and most extreme aspect accepted"))
+    image_limits: ImageLimits = field(
+        default=ImageLimits(min_side=16, max_pixels=40_000_000, max_aspect=8.0),
+        metadata=_help("smallest side, most pixels and most extreme aspect accepted"),
+    )
     stored_size: int = field(default=1024, metadata=_help("uploaded pictures are shrunk to this long side"))
     fast_size: int = field(default=512, metadata=_help("long side of the fast result"))
     gatys_size: int = field(default=384, metadata=_help("default long side of the Gatys result"))
@@ -50,8 +54,10 @@ class WebSettings:
     gatys_max_size: int = field(default=768, metadata=_help("largest Gatys size a person may pick"))
     gatys_max_iterations: int = field(default=500, metadata=_help("most Gatys iterations a person may pick"))
     preview_every: int = field(default=3, metadata=_help("Gatys preview image every N iterations"))
-    runner: RunnerSettings = field(default_factory=lambda: RunnerSettings(threads=default_threads()),
-                                   metadata=_help("worker processes: lanes, priority, threads, cancel grace"))
+    runner: RunnerSettings = field(
+        default_factory=lambda: RunnerSettings(threads=default_threads()),
+        metadata=_help("worker processes: lanes, priority, threads, cancel grace"),
+    )
     methods: Methods | None = field(default=None, metadata=_help("the engines (None = the real ones)"))
 
     def __post_init__(self) -> None:

@@ -22,15 +22,21 @@ class Gallery:
     """The bundled photos and paintings (``stylelab/assets/images``), by folder and name."""
 
     def __init__(self, root: Path) -> None:
-        self._paths = {folder: {path.stem: path for path in sorted((root / folder).glob("*.jpg"))}
-                       for folder in GALLERY_FOLDERS}
+        self._paths = {
+            folder: {path.stem: path for path in sorted((root / folder).glob("*.jpg"))}
+            for folder in GALLERY_FOLDERS
+        }
 
     def items(self, folder: str) -> list[GalleryItem]:
         return [self.item(folder, name) for name in self._paths[folder]]
 
     def item(self, folder: str, name: str) -> GalleryItem:
-        return GalleryItem(ref=f"gallery:{folder}/{name}", name=name, label=name.replace("_", " ").capitalize(),
-                           url=f"/api/gallery/{folder}/{name}.jpg")
+        return GalleryItem(
+            ref=f"gallery:{folder}/{name}",
+            name=name,
+            label=name.replace("_", " ").capitalize(),
+            url=f"/api/gallery/{folder}/{name}.jpg",
+        )
 
     def path(self, folder: str, name: str) -> Path | None:
         return self._paths.get(folder, {}).get(name)
@@ -61,12 +67,17 @@ class AppState:
 
     def experiment_views(self, experiments: list[ExperimentRecord]) -> list[ExperimentOut]:
         jobs = self.store.jobs_of_many([experiment.id for experiment in experiments])
-        image_ids = [image_id for experiment in experiments
-                     for image_id in (experiment.photo_id, experiment.painting_id, experiment.drawing_id)]
+        image_ids = [
+            image_id
+            for experiment in experiments
+            for image_id in (experiment.photo_id, experiment.painting_id, experiment.drawing_id)
+        ]
         image_ids += [job.result_id for listed in jobs.values() for job in listed]
         images = self.store.images(image_ids)
         positions = self.store.queue_positions()
-        return [experiment_out(experiment, jobs[experiment.id], positions, images) for experiment in experiments]
+        return [
+            experiment_out(experiment, jobs[experiment.id], positions, images) for experiment in experiments
+        ]
 
     def event_json(self, event: dict[str, Any]) -> dict[str, Any] | None:
         """Turn a runner event (records inside) into the JSON sent to browsers."""
@@ -74,13 +85,20 @@ class AppState:
             jobs = event["jobs"]
             images = self.store.images([job.result_id for job in jobs])
             positions = self.store.queue_positions()
-            return {"type": "jobs", "active": any(job.active for job in jobs),
-                    "jobs": {job.kind: job_out(job, positions, images).model_dump(mode="json") for job in jobs}}
+            return {
+                "type": "jobs",
+                "active": any(job.active for job in jobs),
+                "jobs": {job.kind: job_out(job, positions, images).model_dump(mode="json") for job in jobs},
+            }
         if event["type"] == "progress":
             version = event["preview_version"]
-            return {"type": "progress", "job_id": event["job_id"], "kind": event["kind"],
-                    "progress": event["progress"],
-                    "preview_url": f"/api/jobs/{event['job_id']}/preview?v={version}" if version else None}
+            return {
+                "type": "progress",
+                "job_id": event["job_id"],
+                "kind": event["kind"],
+                "progress": event["progress"],
+                "preview_url": f"/api/jobs/{event['job_id']}/preview?v={version}" if version else None,
+            }
         experiment = self.store.experiment(event["experiment_id"])
         if experiment is None:
             return None

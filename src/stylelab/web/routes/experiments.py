@@ -23,7 +23,11 @@ from stylelab.web.state import AppState, State, get_experiment
 router = APIRouter(prefix="/api/experiments", tags=["experiments"])
 Experiment = Annotated[ExperimentRecord, Depends(get_experiment)]
 KEEPALIVE_SECONDS = 15.0
-PAIR_LABELS = {"drawing_fast": "Drawing vs fast", "drawing_gatys": "Drawing vs Gatys", "fast_gatys": "Fast vs Gatys"}
+PAIR_LABELS = {
+    "drawing_fast": "Drawing vs fast",
+    "drawing_gatys": "Drawing vs Gatys",
+    "fast_gatys": "Fast vs Gatys",
+}
 
 
 def _resolve(state: AppState, ref: str, role: str) -> ImageRecord:
@@ -34,8 +38,15 @@ def _resolve(state: AppState, ref: str, role: str) -> ImageRecord:
         path = state.gallery.path(folder, name)
         if path is None:
             raise HTTPException(404, f"{role}: no bundled image {folder}/{name}")
-        return store_picture(state.store, state.files, path, role, state.gallery.item(folder, name).label,
-                             settings.image_limits, settings.stored_size)
+        return store_picture(
+            state.store,
+            state.files,
+            path,
+            role,
+            state.gallery.item(folder, name).label,
+            settings.image_limits,
+            settings.stored_size,
+        )
     record = state.store.image(ref)
     if record is None or record.role not in ("photo", "painting"):
         raise HTTPException(404, f"{role}: no uploaded photo or painting with id {ref}")
@@ -46,27 +57,45 @@ def _resolve(state: AppState, ref: str, role: str) -> ImageRecord:
 def create(body: ExperimentCreate, state: State) -> ExperimentOut:
     """Store the two pictures and queue the fast and the Gatys job at once."""
     settings = state.settings
-    size = integer("gatys_size", body.gatys_size or settings.gatys_size, minimum=16, maximum=settings.gatys_max_size)
-    iterations = integer("gatys_iterations", body.gatys_iterations or settings.gatys_iterations, minimum=1,
-                         maximum=settings.gatys_max_iterations)
+    size = integer(
+        "gatys_size", body.gatys_size or settings.gatys_size, minimum=16, maximum=settings.gatys_max_size
+    )
+    iterations = integer(
+        "gatys_iterations",
+        body.gatys_iterations or settings.gatys_iterations,
+        minimum=1,
+        maximum=settings.gatys_max_iterations,
+    )
     runner = state.job_runner()
     photo = _resolve(state, body.photo, "photo")
     painting = _resolve(state, body.painting, "painting")
-    gatys = {"size": size, "iterations": iterations, "seed": random.randrange(2**31),
-             "preview_every": settings.preview_every}
-    experiment = state.store.create_experiment(photo.id, painting.id,
-                                               [("fast", {"size": settings.fast_size}), ("gatys", gatys)])
+    gatys = {
+        "size": size,
+        "iterations": iterations,
+        "seed": random.randrange(2**31),
+        "preview_every": settings.preview_every,
+    }
+    experiment = state.store.create_experiment(
+        photo.id, painting.id, [("fast", {"size": settings.fast_size}), ("gatys", gatys)]
+    )
     runner.wake()
     return state.experiment_view(experiment)
 
 
 @router.get("")
-def history(state: State, limit: Annotated[int, Query(ge=1, le=100)] = 24,
-            offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> HistoryOut:
+def history(
+    state: State,
+    limit: Annotated[int, Query(ge=1, le=100)] = 24,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> HistoryOut:
     """Experiments, newest first."""
     experiments = state.store.experiments(limit, offset)
-    return HistoryOut(items=state.experiment_views(experiments), total=state.store.count_experiments(),
-                      limit=limit, offset=offset)
+    return HistoryOut(
+        items=state.experiment_views(experiments),
+        total=state.store.count_experiments(),
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.get("/{experiment_id}")
@@ -114,8 +143,11 @@ async def events(found: Experiment, state: State, request: Request) -> Streaming
         finally:
             state.broker.unsubscribe(subscription)
 
-    return StreamingResponse(stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.get("/{experiment_id}/palette")
@@ -130,8 +162,13 @@ def sheet(found: Experiment, state: State, download: bool = False) -> Response:
     """All five pictures side by side with the grades, as one PNG (made on request)."""
     view = state.experiment_view(found)
     results = {kind: job.result for kind, job in view.jobs.items()}
-    tiles = [("Photo", view.photo), ("Painting", view.painting), ("Your drawing", view.drawing),
-             ("Fast", results.get("fast")), ("Gatys", results.get("gatys"))]
+    tiles = [
+        ("Photo", view.photo),
+        ("Painting", view.painting),
+        ("Your drawing", view.drawing),
+        ("Fast", results.get("fast")),
+        ("Gatys", results.get("gatys")),
+    ]
     pictures = []
     for label, image in tiles:
         picture = Image.open(state.files.image_path(image.id)) if image else None
@@ -142,7 +179,9 @@ def sheet(found: Experiment, state: State, download: bool = False) -> Response:
     for _, picture in pictures:
         if picture is not None:
             picture.close()
-    headers = {"Content-Disposition": f'attachment; filename="stylelab-{found.id}-sheet.png"'} if download else {}
+    headers = (
+        {"Content-Disposition": f'attachment; filename="stylelab-{found.id}-sheet.png"'} if download else {}
+    )
     return Response(buffer.getvalue(), media_type="image/png", headers=headers)
 
 

@@ -24,13 +24,18 @@ def gallery(state: State) -> GalleryOut:
 @router.get("/random")
 def random_pick(state: State) -> RandomPick:
     """One bundled photo and one bundled painting, picked at random ("surprise me")."""
-    return RandomPick(photo=random.choice(state.gallery.items("photos")),
-                      painting=random.choice(state.gallery.items("styles")))
+    return RandomPick(
+        photo=random.choice(state.gallery.items("photos")),
+        painting=random.choice(state.gallery.items("styles")),
+    )
 
 
 @router.get("/{folder}/{name}.jpg")
-def gallery_image(folder: Literal["photos", "styles"], name: Annotated[str, PathParam(pattern=r"^[a-z0-9_]{1,64}$")],
-                  state: State) -> FileResponse:
+def gallery_image(
+    folder: Literal["photos", "styles"],
+    name: Annotated[str, PathParam(pattern=r"^[a-z0-9_]{1,64}$")],
+    state: State,
+) -> FileResponse:
     path = state.gallery.path(folder, name)
     if path is None:
         raise HTTPException(404, f"no bundled image {folder}/{name}")

@@ -35,5 +35,8 @@ def thumbnail(image_id: ObjectId, state: State) -> FileResponse:
 @router.get("/{image_id}/download")
 def download(image_id: ObjectId, state: State) -> FileResponse:
     record = _record(state, image_id)
-    return FileResponse(state.files.image_path(image_id), media_type="image/png",
-                        filename=f"stylelab-{record.role}-{record.id}.png")
+    return FileResponse(
+        state.files.image_path(image_id),
+        media_type="image/png",
+        filename=f"stylelab-{record.role}-{record.id}.png",
+    )

@@ -15,11 +15,18 @@ def config(state: State) -> ConfigOut:
     """What the page needs to build its forms and check files before sending them."""
     settings = state.settings
     limits = settings.image_limits
-    return ConfigOut(max_upload_bytes=settings.max_upload_bytes, min_side=limits.min_side,
-                     max_pixels=limits.max_pixels, max_aspect=limits.max_aspect, gatys_size=settings.gatys_size,
-                     gatys_iterations=settings.gatys_iterations, gatys_max_size=settings.gatys_max_size,
-                     gatys_max_iterations=settings.gatys_max_iterations, fast_size=settings.fast_size,
-                     gatys_workers=settings.runner.gatys_workers)
+    return ConfigOut(
+        max_upload_bytes=settings.max_upload_bytes,
+        min_side=limits.min_side,
+        max_pixels=limits.max_pixels,
+        max_aspect=limits.max_aspect,
+        gatys_size=settings.gatys_size,
+        gatys_iterations=settings.gatys_iterations,
+        gatys_max_size=settings.gatys_max_size,
+        gatys_max_iterations=settings.gatys_max_iterations,
+        fast_size=settings.fast_size,
+        gatys_workers=settings.runner.gatys_workers,
+    )
 
 
 @router.get("/health")

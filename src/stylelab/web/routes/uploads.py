@@ -15,8 +15,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from stylelab.experiments.store import store_picture
-from stylelab.web.schemas import ImageOut, image_out
 from stylelab.web.limits import too_large_message
+from stylelab.web.schemas import ImageOut, image_out
 from stylelab.web.state import State
 
 router = APIRouter(prefix="/api/uploads", tags=["uploads"])
@@ -48,8 +48,12 @@ async def receive_to_file(request: Request, path: Path, limit: int) -> int:
 
 
 @router.post("", status_code=201)
-async def upload(request: Request, state: State, role: Annotated[Literal["photo", "painting", "drawing"], Query()],
-                 name: Annotated[str, Query(max_length=255)] = "") -> ImageOut:
+async def upload(
+    request: Request,
+    state: State,
+    role: Annotated[Literal["photo", "painting", "drawing"], Query()],
+    name: Annotated[str, Query(max_length=255)] = "",
+) -> ImageOut:
     """Store an image sent as the raw request body; ``name`` is only a label.
 
     Errors: 413 too large, 415 a form instead of a file, 422 empty, not an image,
@@ -64,8 +68,16 @@ async def upload(request: Request, state: State, role: Annotated[Literal["photo"
         size = await receive_to_file(request, temp, settings.max_upload_bytes)
         if size == 0:
             raise HTTPException(422, f"{label}: file is empty")
-        record = await run_in_threadpool(store_picture, state.store, state.files, temp, role, label,
-                                         settings.image_limits, settings.stored_size)
+        record = await run_in_threadpool(
+            store_picture,
+            state.store,
+            state.files,
+            temp,
+            role,
+            label,
+            settings.image_limits,
+            settings.stored_size,
+        )
     finally:
         temp.unlink(missing_ok=True)
     return image_out(record)
