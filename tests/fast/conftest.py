@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fast_helpers import ASSETS, small
+from tests.fast.fast_helpers import ASSETS, small
 from PIL import Image
 
 from stylelab.fast import FastStylizer

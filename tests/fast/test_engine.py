@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from fast_helpers import as_array
+from tests.fast.fast_helpers import as_array
 from PIL import Image
 
 from stylelab.errors import ConfigError
@@ -107,6 +107,8 @@ def test_large_working_images_are_tiled(stylizer, content, style):
 def test_output_over_the_pixel_limit_is_refused(stylizer, content, style):
     with pytest.raises(ConfigError, match="over the limit"):
         stylizer.stylize(content, style, FastConfig(size=4000, max_pixels=1_000_000))
+    with pytest.raises(ConfigError, match="stroke_scale"):  # the working image is bounded too
+        stylizer.stylize(content, style, FastConfig(size=900, stroke_scale=0.25, max_pixels=1_000_000))
 
 
 @pytest.mark.parametrize("changes, message", [

@@ -8,13 +8,14 @@ import pytest
 
 from stylelab.errors import ConfigError, ModelError
 from stylelab.fast import models
-from fast_helpers import ASSETS, as_array, small
+from tests.fast.fast_helpers import ASSETS, as_array, small
 
 
 def _original(file_name: str):
     options = ort.SessionOptions()
     options.log_severity_level = 3
-    return ort.InferenceSession(str(models.model_dir() / file_name), options, providers=["CPUExecutionProvider"])
+    path = str(models.model_dir() / file_name)
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
 def test_transform_matches_original_graph_at_384(stylizer, style):

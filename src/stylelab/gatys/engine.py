@@ -8,6 +8,7 @@ from the previous scale's result, upsampled) with L-BFGS or Adam.
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -147,7 +148,7 @@ def stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource], c
     inputs = _load_inputs(content, styles, config)
     loaded = time.perf_counter()
     net = load_backbone(config.backbone, device, config.pooling)
-    net = net.truncated(net.check_layers(config.content_layers) + net.check_layers(config.style_layers))
+    net = net.truncated(config.content_layers + config.style_layers)
     model_ready = time.perf_counter()
     height, width = inputs.content.shape[-2:]
     sizes = _usable_sizes(config, net.min_side(), width, height)
@@ -187,7 +188,7 @@ def _load_inputs(content: ImageSource, styles: list[ImageSource], config: GatysC
 
 
 def _label(source: ImageSource, role: str) -> str:
-    return str(source) if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__") else f"{role} image"
+    return str(source) if isinstance(source, (str, os.PathLike)) else f"{role} image"
 
 
 def _usable_sizes(config: GatysConfig, min_side: int, width: int, height: int) -> list[int]:
@@ -217,7 +218,7 @@ def _start_image(run: _Run, inputs: _Inputs, shape: tuple[int, int], previous: t
     if previous is not None:
         return upsample(previous, shape)
     if inputs.init is not None:
-        return upsample(inputs.init, shape).to(run.device)
+        return _resize(inputs.init, shape, run.device)
     if run.config.init == "noise":
         return torch.rand((1, 3, *shape), device=run.device)
     return _resize(inputs.network_content, shape, run.device)
