@@ -28,22 +28,14 @@ def test_serve_options_default_to_the_settings(tmp_path):
     defaults = WebSettings(data_dir=tmp_path)
     assert (settings.host, settings.port, settings.data_dir) == (defaults.host, defaults.port, tmp_path)
     assert settings.runner == defaults.runner
-    args = build_parser().parse_args(
-        [
-            "serve",
-            "--data-dir",
-            str(tmp_path),
-            "--gatys-jobs",
-            "2",
-            "--max-upload-mb",
-            "5",
-            "--worker-threads",
-            "3",
-        ]
-    )
+    assert settings.max_upload_bytes == defaults.max_upload_bytes
+    assert settings.methods.device == "auto"
+    options = ["--gatys-jobs", "2", "--max-upload-mb", "5", "--worker-threads", "3"]
+    args = build_parser().parse_args(["serve", "--data-dir", str(tmp_path), *options])
     settings = build_settings(args)
     assert (settings.runner.gatys_workers, settings.runner.threads) == (2, 3)
     assert settings.max_upload_bytes == 5 * 1024 * 1024
+    assert build_parser().parse_args(["serve"]).data_dir == str(default_data_dir())
     assert default_data_dir().name.lower() == "stylelab"
 
 
