@@ -42,7 +42,6 @@ from stylelab.experiments.store import (
 from stylelab.experiments.worker import WorkerSetup, worker_main
 
 LOG = logging.getLogger(__name__)
-LANES = ("gatys", "light")
 GRADE_PAIRS = {
     "drawing_fast": ("drawing", "fast"),
     "drawing_gatys": ("drawing", "gatys"),
