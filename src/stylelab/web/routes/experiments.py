@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import random
 from collections.abc import AsyncIterator
@@ -169,16 +170,14 @@ def sheet(found: Experiment, state: State, download: bool = False) -> Response:
         ("Fast", results.get("fast")),
         ("Gatys", results.get("gatys")),
     ]
-    pictures = []
-    for label, image in tiles:
-        picture = Image.open(state.files.image_path(image.id)) if image else None
-        pictures.append((label, picture))
     lines = [_grade_line(pair, grade) for pair, grade in (view.grades or {}).items()]
     buffer = io.BytesIO()
-    make_sheet(pictures, lines or ["Not graded yet."]).save(buffer, format="PNG")
-    for _, picture in pictures:
-        if picture is not None:
-            picture.close()
+    with contextlib.ExitStack() as opened:
+        pictures = [
+            (label, opened.enter_context(Image.open(state.files.image_path(image.id))) if image else None)
+            for label, image in tiles
+        ]
+        make_sheet(pictures, lines or ["Not graded yet."]).save(buffer, format="PNG")
     headers = (
         {"Content-Disposition": f'attachment; filename="stylelab-{found.id}-sheet.png"'} if download else {}
     )
