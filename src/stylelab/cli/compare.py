@@ -1,0 +1,80 @@
+"""``stylelab compare A B [C ...]``: pairwise grades (0–10) with their components."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from pathlib import Path
+
+from stylelab.errors import ConfigError, OutputError
+
+NAME = "compare"
+HELP = "Grade how close images are to each other (0–10), with style, structure and colour components."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from stylelab.grading.config import SCORERS, GradeConfig
+
+    defaults = GradeConfig()
+    parser.add_argument("images", nargs="+", metavar="IMAGE", help="two or more images; every pair is graded")
+    parser.add_argument("--scorer", default=defaults.scorer,
+                        help=f"feature network: {', '.join(SCORERS)} (autoencoder = the original app's scorer)")
+    parser.add_argument("--size", type=int, default=defaults.size, help="working long side in pixels")
+    parser.add_argument("--checkpoint", default=defaults.checkpoint,
+                        help="autoencoder checkpoint from train-grader (default: %(default)s = the shipped one)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the table (or JSON) to FILE instead of stdout")
+
+
+def check_output_file(path: str) -> Path:
+    """Fail before grading if the report file cannot be written."""
+    from stylelab.imageio import check_output_dir
+
+    target = Path(path)
+    if target.is_dir():
+        raise OutputError(f"{target}: is a directory; give a file name such as {target / 'grades.txt'}")
+    check_output_dir(target.parent if str(target.parent) else Path("."))
+    return target
+
+
+def format_table(names: list[str], pairs: list[tuple[int, int, dict]]) -> str:
+    """A plain-text table, one row per pair."""
+    width_a = max([len("A")] + [len(names[i]) for i, _, _ in pairs])
+    width_b = max([len("B")] + [len(names[j]) for _, j, _ in pairs])
+    header = f"{'A':<{width_a}}  {'B':<{width_b}}  {'grade':>5}  {'style':>5}  {'structure':>9}  {'colour':>6}"
+    lines = [header, "-" * len(header)]
+    for i, j, grade in pairs:
+        parts = grade["components"]
+        lines.append(f"{names[i]:<{width_a}}  {names[j]:<{width_b}}  {grade['score']:5.1f}  {parts['style']:5.1f}  "
+                     f"{parts['structure']:9.1f}  {parts['colour']:6.1f}")
+    return "\n".join(lines) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    from stylelab.grading import Grader, GradeConfig
+    from stylelab.imageio import atomic_write
+
+    if len(args.images) < 2:
+        raise ConfigError("compare: give at least two images")
+    config = GradeConfig(scorer=args.scorer, size=args.size, checkpoint=args.checkpoint)
+    if args.checkpoint is not None and config.scorer != "autoencoder":
+        raise ConfigError("--checkpoint: only used with --scorer autoencoder")
+    output = check_output_file(args.output) if args.output else None
+    grader = Grader(config, cache_size=len(args.images))
+    features = [grader.features(path) for path in args.images]
+    pairs = [(i, j, grader.grade_features(features[i], features[j]).as_dict())
+             for i, j in itertools.combinations(range(len(args.images)), 2)]
+    if args.json:
+        text = json.dumps({"scorer": config.scorer, "size": config.size, "images": list(args.images),
+                           "pairs": [{"a": args.images[i], "b": args.images[j], **grade} for i, j, grade in pairs]},
+                          indent=2) + "\n"
+    else:
+        text = format_table(list(args.images), pairs)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        with atomic_write(output) as temp:
+            temp.write_text(text, encoding="utf-8")
+    return 0

@@ -1,0 +1,106 @@
+"""``stylelab train-grader IMAGES_DIR -o CKPT``: train the autoencoder scorer on random crops."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from stylelab.errors import InputError, OutputError
+
+NAME = "train-grader"
+HELP = "Train the grader's convolutional autoencoder on random crops of your images (CPU is fine)."
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+CHECKPOINT_SUFFIXES = (".pt", ".pth")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from stylelab.grading.autoencoder import TrainConfig
+
+    defaults = TrainConfig()
+    parser.add_argument("images_dir", metavar="IMAGES_DIR",
+                        help="folder of training images (searched recursively: " + ", ".join(IMAGE_SUFFIXES) + ")")
+    parser.add_argument("-o", "--output", required=True, metavar="CKPT",
+                        help="checkpoint to write (.pt); the loss curve goes beside it as CKPT.loss.png")
+    parser.add_argument("--steps", type=int, default=defaults.steps, help="optimisation steps")
+    parser.add_argument("--crops", type=int, default=defaults.crops,
+                        help="random crops drawn from the images (1/8 held out to measure the loss)")
+    parser.add_argument("--crop-size", type=int, default=defaults.crop_size, help="crop side in pixels")
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="crops per step")
+    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate, help="Adam learning rate")
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="random seed")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def loss_curve_path(checkpoint: Path) -> Path:
+    """Where the loss curve of ``checkpoint`` is written: ``name.loss.png`` beside it."""
+    return checkpoint.with_name(checkpoint.stem + ".loss.png")
+
+
+def check_checkpoint_path(path: str) -> Path:
+    """Fail before training if the checkpoint (or its loss curve) cannot be written."""
+    from stylelab.imageio import check_output_dir
+
+    checkpoint = Path(path)
+    if checkpoint.is_dir():
+        raise OutputError(f"{checkpoint}: is a directory; give a file name such as {checkpoint / 'grader.pt'}")
+    if checkpoint.suffix.lower() not in CHECKPOINT_SUFFIXES:
+        raise OutputError(f"{checkpoint}: checkpoint name must end in {' or '.join(CHECKPOINT_SUFFIXES)}")
+    check_output_dir(checkpoint.parent if str(checkpoint.parent) else Path("."))
+    if loss_curve_path(checkpoint).is_dir():
+        raise OutputError(f"{loss_curve_path(checkpoint)}: is a directory; cannot write the loss curve there")
+    return checkpoint
+
+
+def find_images(folder: str) -> list[Path]:
+    """Image files under ``folder`` (recursively), sorted.
+
+    Raises:
+        InputError: the folder is missing, is a file, or holds no images.
+    """
+    root = Path(folder)
+    if not root.exists():
+        raise InputError(f"{root}: no such directory")
+    if not root.is_dir():
+        raise InputError(f"{root}: is not a directory; give a folder of images")
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise InputError(f"{root}: contains no images ({', '.join(IMAGE_SUFFIXES)})")
+    return files
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from stylelab.grading.autoencoder import (TrainConfig, checkpoint_payload, save_checkpoint, save_loss_curve,
+                                              train_autoencoder)
+    from stylelab.imageio import load_image
+
+    config = TrainConfig(steps=args.steps, crops=args.crops, crop_size=args.crop_size, batch_size=args.batch_size,
+                         learning_rate=args.learning_rate, seed=args.seed)
+    checkpoint = check_checkpoint_path(args.output)
+    files = find_images(args.images_dir)
+    images = [load_image(path) for path in files]
+    bar = tqdm(total=config.steps, desc="train-grader", unit="step", file=sys.stderr, disable=args.quiet)
+
+    def progress(step: int, total: int, loss: float) -> None:
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+
+    try:
+        result = train_autoencoder(images, config, progress)
+    finally:
+        bar.close()
+    root = Path(args.images_dir)
+    payload = checkpoint_payload(result, config, [str(path.relative_to(root)) for path in files])
+    curve = save_loss_curve(result.history, loss_curve_path(checkpoint),
+                            title=f"autoencoder: {len(files)} images, {config.crops} crops")
+    try:
+        save_checkpoint(payload, checkpoint)
+    except OutputError:
+        curve.unlink(missing_ok=True)
+        raise
+    print(f"trained on {len(files)} images ({config.crops} crops of {config.crop_size} px) in "
+          f"{result.seconds:.0f} s; held-out loss {result.initial_loss:.4f} → {result.final_loss:.4f}")
+    print(f"wrote {checkpoint} ({checkpoint.stat().st_size / 1e6:.1f} MB) and {curve}")
+    return 0

@@ -1,0 +1,196 @@
+"""The grade between two images, and a grader that caches per-image features."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+from PIL import Image
+
+from stylelab.errors import ConfigError
+from stylelab.grading.config import COMPONENTS, Calibration, GradeConfig
+from stylelab.grading.features import DISTANCES, ImageFeatures, image_features, working_image
+from stylelab.imageio import ImageSource, load_image
+from stylelab.metrics import image_to_tensor
+
+VGG_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+VGG_LAYOUT_LAYER = "relu3_1"
+DEFAULT_CACHE_SIZE = 64
+
+FeatureMaps = Callable[[torch.Tensor], tuple[list[torch.Tensor], torch.Tensor]]
+
+
+@dataclass(frozen=True)
+class Grade:
+    """How close two images are.
+
+    Attributes:
+        score: the grade, 0 (unrelated) to 10 (identical).
+        similarity: score / 10, the weighted mean of the component similarities.
+        components: per-component grades 0–10 (``style``, ``structure``, ``colour``).
+        distances: the raw distances behind them (style 0–1, structure 0–2, colour in ΔE).
+        scorer: the feature network used (``vgg19`` or ``autoencoder``).
+    """
+
+    score: float
+    similarity: float
+    components: dict[str, float]
+    distances: dict[str, float]
+    scorer: str
+
+    def as_dict(self) -> dict:
+        """A JSON-ready dictionary."""
+        return {"score": self.score, "similarity": self.similarity, "components": dict(self.components),
+                "distances": dict(self.distances), "scorer": self.scorer}
+
+
+def component_similarity(distance: float, scale: float) -> float:
+    """exp(−(distance / scale)²): 1 at distance 0, 1/e at ``scale``."""
+    return math.exp(-((distance / scale) ** 2))
+
+
+def combine(distances: dict[str, float], calibration: Calibration, scorer: str) -> Grade:
+    """Turn the three distances into a :class:`Grade` (the formula in the package docstring)."""
+    scales, weights = calibration.scales, calibration.weights
+    similarities = {name: component_similarity(distances[name], scales[name]) for name in COMPONENTS}
+    similarity = min(1.0, sum(weights[name] * similarities[name] for name in COMPONENTS))
+    if all(distances[name] == 0.0 for name in COMPONENTS):
+        similarity = 1.0  # exactly, whatever rounding the weighted sum did
+    return Grade(score=10.0 * similarity, similarity=similarity,
+                 components={name: 10.0 * similarities[name] for name in COMPONENTS},
+                 distances=dict(distances), scorer=scorer)
+
+
+def content_key(image: Image.Image) -> str:
+    """SHA-256 of an RGB image's size and pixels: equal pictures share a key, whatever their source."""
+    digest = hashlib.sha256(f"{image.width}x{image.height}:".encode())
+    digest.update(image.tobytes())
+    return digest.hexdigest()
+
+
+class Grader:
+    """Grades pairs of images, computing each image's features once.
+
+    Features are cached by image content (SHA-256 of the pixels), so an n × n
+    matrix costs n feature passes, and a long-lived grader (the web app keeps
+    one) never recomputes a picture it has seen recently. The feature network
+    is loaded on first use. Safe to share between threads.
+
+    Args:
+        config: scorer, working size and calibration.
+        cache_size: how many images' features to keep (least recently used are dropped).
+    """
+
+    def __init__(self, config: GradeConfig = GradeConfig(), cache_size: int = DEFAULT_CACHE_SIZE):
+        if not isinstance(config, GradeConfig):
+            raise ConfigError(f"config: expected a GradeConfig, got {type(config).__name__}")
+        if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 0:
+            raise ConfigError(f"cache_size: expected an integer ≥ 0, got {cache_size!r}")
+        self.config = config
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, ImageFeatures] = OrderedDict()
+        self._maps: FeatureMaps | None = None
+        self._lock = threading.RLock()
+        self.feature_passes = 0
+
+    def grade(self, a: ImageSource, b: ImageSource) -> Grade:
+        """The grade between ``a`` and ``b`` (paths, PIL images or arrays); symmetric.
+
+        Raises:
+            InputError: an image is missing, unreadable or too small.
+            ModelError: the feature network cannot be loaded.
+        """
+        return self.grade_features(self.features(a, name="first image"), self.features(b, name="second image"))
+
+    def grade_features(self, a: ImageFeatures, b: ImageFeatures) -> Grade:
+        """The grade between two images' precomputed features."""
+        distances = {name: DISTANCES[name](a, b) for name in COMPONENTS}
+        return combine(distances, self.config.calibration, self.config.scorer)
+
+    def matrix(self, images: Sequence[ImageSource]) -> list[list[Grade]]:
+        """All pairwise grades of ``images`` (n feature passes for n distinct images)."""
+        features = [self.features(image, name=f"image {index + 1}") for index, image in enumerate(images)]
+        return [[self.grade_features(x, y) for y in features] for x in features]
+
+    def features(self, image: ImageSource, name: str | None = None) -> ImageFeatures:
+        """The (cached) features of one image."""
+        picture = load_image(image, name=None if isinstance(image, (str, os.PathLike)) else name)
+        key = content_key(picture)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+            features = self._compute(picture)
+            if self.cache_size:
+                self._cache[key] = features
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+            return features
+
+    def clear_cache(self) -> None:
+        """Forget all cached features."""
+        with self._lock:
+            self._cache.clear()
+
+    @torch.no_grad()
+    def _compute(self, picture: Image.Image) -> ImageFeatures:
+        working = working_image(picture, self.config.size)
+        style_maps, layout_map = self._feature_maps()(image_to_tensor(working, self.config.device))
+        self.feature_passes += 1
+        return image_features(working, style_maps, layout_map, self.config.grid)
+
+    def _feature_maps(self) -> FeatureMaps:
+        if self._maps is None:
+            self._maps = load_feature_maps(self.config)
+        return self._maps
+
+
+def load_feature_maps(config: GradeConfig) -> FeatureMaps:
+    """The scorer's network as a function image → (style activations, layout activation)."""
+    if config.scorer == "vgg19":
+        from stylelab.backbones import load_backbone
+
+        net = load_backbone("vgg19", device=config.device).truncated(VGG_STYLE_LAYERS)
+
+        def vgg_maps(image: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+            maps = net(image, VGG_STYLE_LAYERS)
+            return [maps[layer] for layer in VGG_STYLE_LAYERS], maps[VGG_LAYOUT_LAYER]
+
+        return vgg_maps
+    from stylelab.grading.autoencoder import CODE_LAYER, ENCODER_LAYERS, load_autoencoder
+
+    model = load_autoencoder(config.checkpoint, device=config.device)
+
+    def autoencoder_maps(image: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
+        maps = model.encode(image)
+        return [maps[layer] for layer in ENCODER_LAYERS], maps[CODE_LAYER]
+
+    return autoencoder_maps
+
+
+def grade(a: ImageSource, b: ImageSource, config: GradeConfig = GradeConfig()) -> Grade:
+    """The grade (0–10) between two images; see :mod:`stylelab.grading` for the formula.
+
+    This loads the feature network for one pair. To grade many pairs, keep a
+    :class:`Grader`: it loads the network once and caches each image's features.
+
+    Args:
+        a, b: paths, PIL images or arrays.
+        config: scorer, working size and calibration.
+
+    Returns:
+        The :class:`Grade`, symmetric in ``a`` and ``b``.
+
+    Raises:
+        InputError: an image is missing, unreadable or too small.
+        ConfigError: ``config`` is invalid.
+        ModelError: the feature network cannot be loaded.
+    """
+    return Grader(config, cache_size=2).grade(a, b)

@@ -1,0 +1,202 @@
+"""``stylelab compare`` and ``stylelab train-grader`` through stylelab.cli.main, good and bad inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from stylelab.cli import main
+from stylelab.grading.autoencoder import load_autoencoder
+from tests.grading.conftest import shapes_picture
+
+KINDS = ["missing", "directory", "empty", "text", "truncated", "tiny"]
+TRAIN_FAST = ["--steps", "3", "--crops", "8", "--crop-size", "16", "--batch-size", "4", "--quiet"]
+
+
+def assert_user_error(capsys, code: int, *unwritten: Path) -> str:
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "error:" in err
+    for path in unwritten:
+        assert not path.exists()
+        assert not list(path.parent.glob(f".{path.name}*"))  # no temporary left behind either
+    return err
+
+
+@pytest.fixture
+def images_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "images"
+    (folder / "nested").mkdir(parents=True)
+    shapes_picture(1, 64, 48).save(folder / "one.png")
+    shapes_picture(2, 48, 64).save(folder / "nested" / "two.jpg")
+    return folder
+
+
+# --- compare ---------------------------------------------------------------------------------------------------
+
+def test_compare_prints_a_table_of_pairwise_grades(capsys, good_image, other_image):
+    assert main(["compare", str(good_image), str(other_image), str(good_image), "--size", "64"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["A", "B", "grade", "style", "structure", "colour"]
+    rows = [line.split() for line in lines[2:]]
+    assert len(rows) == 3  # 3 images → 3 pairs
+    assert rows[1][0] == rows[1][1] == str(good_image) and float(rows[1][2]) == 10.0
+    assert 0.0 <= float(rows[0][2]) < 10.0
+
+
+def test_compare_json_and_output_file(capsys, tmp_path, good_image, other_image):
+    out = tmp_path / "grades.json"
+    assert main(["compare", str(good_image), str(other_image), "--size", "64", "--json", "-o", str(out)]) == 0
+    assert capsys.readouterr().out == ""
+    report = json.loads(out.read_text())
+    assert report["scorer"] == "vgg19" and report["images"] == [str(good_image), str(other_image)]
+    (pair,) = report["pairs"]
+    assert set(pair) >= {"a", "b", "score", "similarity", "components", "distances"}
+    assert set(pair["components"]) == {"style", "structure", "colour"}
+
+
+def test_compare_with_the_autoencoder_scorer(capsys, good_image, other_image):
+    assert main(["compare", str(good_image), str(other_image), "--scorer", "autoencoder", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["pairs"][0]["scorer"] == "autoencoder"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("position", [0, 1])
+def test_compare_rejects_bad_images(capsys, tmp_path, bad_images, good_image, kind, position):
+    images = [str(good_image), str(good_image)]
+    images[position] = str(bad_images[kind])
+    out = tmp_path / "grades.txt"
+    err = assert_user_error(capsys, main(["compare", *images, "--size", "64", "-o", str(out)]), out)
+    assert bad_images[kind].name in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--size", "0"], "size"),
+    (["--size", "big"], "invalid int"),
+    (["--scorer", "vgg"], "Did you mean 'vgg19'"),
+    (["--checkpoint", "x.pt"], "--checkpoint"),
+])
+def test_compare_rejects_bad_options(capsys, good_image, other_image, args, message):
+    err = assert_user_error(capsys, main(["compare", str(good_image), str(other_image), *args]))
+    assert message in err
+
+
+def test_compare_needs_two_images(capsys, good_image):
+    assert "at least two" in assert_user_error(capsys, main(["compare", str(good_image)]))
+
+
+def test_compare_rejects_a_bad_checkpoint(capsys, tmp_path, good_image):
+    checkpoint = tmp_path / "bad.pt"
+    checkpoint.write_text("nope")
+    err = assert_user_error(capsys, main(["compare", str(good_image), str(good_image), "--scorer", "autoencoder",
+                                          "--checkpoint", str(checkpoint)]))
+    assert "bad.pt" in err
+
+
+@pytest.mark.parametrize("target", ["missing_dir/grades.txt", "a_file.txt/grades.txt", "."])
+def test_compare_rejects_unusable_output_paths(capsys, tmp_path, good_image, other_image, target):
+    (tmp_path / "a_file.txt").write_text("x")
+    out = tmp_path / target
+    code = main(["compare", str(good_image), str(other_image), "--size", "64", "-o", str(out)])
+    assert_user_error(capsys, code)
+    assert not (tmp_path / "missing_dir").exists()
+
+
+def test_compare_rejects_an_unwritable_output_dir(capsys, tmp_path, monkeypatch, good_image, other_image):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if Path(path) == locked else real_access(path, mode))
+    out = locked / "grades.txt"
+    err = assert_user_error(capsys, main(["compare", str(good_image), str(other_image), "-o", str(out)]), out)
+    assert "not writable" in err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write into read-only folders")
+def test_compare_rejects_a_read_only_output_dir(capsys, tmp_path, good_image, other_image):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    out = locked / "grades.txt"
+    assert_user_error(capsys, main(["compare", str(good_image), str(other_image), "-o", str(out)]), out)
+
+
+# --- train-grader ----------------------------------------------------------------------------------------------
+
+def test_train_grader_writes_a_checkpoint_and_a_loss_curve(capsys, tmp_path, images_dir):
+    out = tmp_path / "grader.pt"
+    assert main(["train-grader", str(images_dir), "-o", str(out), *TRAIN_FAST]) == 0
+    assert "trained on 2 images" in capsys.readouterr().out
+    assert load_autoencoder(out).code_channels > 0
+    curve = tmp_path / "grader.loss.png"
+    assert curve.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grader.loss.png", "grader.pt", "images"]
+
+
+def test_compare_accepts_a_checkpoint_from_train_grader(capsys, tmp_path, images_dir, good_image, other_image):
+    out = tmp_path / "grader.pt"
+    assert main(["train-grader", str(images_dir), "-o", str(out), *TRAIN_FAST]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(good_image), str(other_image), "--scorer", "autoencoder", "--checkpoint", str(out),
+                 "--size", "64"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 3
+
+
+@pytest.mark.parametrize("kind", ["empty", "text", "truncated", "tiny"])
+def test_train_grader_rejects_a_folder_with_a_bad_image(capsys, tmp_path, images_dir, bad_images, kind):
+    bad = bad_images[kind]
+    (images_dir / bad.name).write_bytes(bad.read_bytes())
+    out = tmp_path / "grader.pt"
+    err = assert_user_error(capsys, main(["train-grader", str(images_dir), "-o", str(out), *TRAIN_FAST]), out)
+    assert bad.name in err
+    assert not (tmp_path / "grader.loss.png").exists()
+
+
+@pytest.mark.parametrize("folder, message", [("missing", "no such directory"), ("empty", "contains no images"),
+                                             ("file.png", "not a directory")])
+def test_train_grader_rejects_bad_image_folders(capsys, tmp_path, folder, message):
+    (tmp_path / "empty").mkdir()
+    shapes_picture(0).save(tmp_path / "file.png")
+    (tmp_path / "empty" / "readme.txt").write_text("no images here")
+    out = tmp_path / "grader.pt"
+    err = assert_user_error(capsys, main(["train-grader", str(tmp_path / folder), "-o", str(out), *TRAIN_FAST]), out)
+    assert message in err
+
+
+@pytest.mark.parametrize("target, message", [("missing_dir/grader.pt", "does not exist"),
+                                             ("a_file.txt/grader.pt", "not a directory"),
+                                             ("grader.png", "must end in"), (".", "is a directory")])
+def test_train_grader_rejects_unusable_output_paths(capsys, tmp_path, images_dir, target, message):
+    (tmp_path / "a_file.txt").write_text("x")
+    err = assert_user_error(capsys, main(["train-grader", str(images_dir), "-o", str(tmp_path / target),
+                                          *TRAIN_FAST]))
+    assert message in err
+    assert not list(tmp_path.glob("*.pt")) and not list(tmp_path.glob("*.loss.png"))
+
+
+def test_train_grader_rejects_an_unwritable_output_dir(capsys, tmp_path, monkeypatch, images_dir):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if Path(path) == locked else real_access(path, mode))
+    out = locked / "grader.pt"
+    err = assert_user_error(capsys, main(["train-grader", str(images_dir), "-o", str(out), *TRAIN_FAST]), out)
+    assert "not writable" in err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--steps", "0"], "steps"), (["--crop-size", "20"], "multiple of 8"), (["--crops", "1"], "crops"),
+    (["--learning-rate", "-1"], "learning_rate"), (["--batch-size", "abc"], "invalid int"),
+    (["--learning-rate", "nan"], "learning_rate"),
+])
+def test_train_grader_rejects_bad_options(capsys, tmp_path, images_dir, args, message):
+    out = tmp_path / "grader.pt"
+    err = assert_user_error(capsys, main(["train-grader", str(images_dir), "-o", str(out), *TRAIN_FAST, *args]), out)
+    assert message in err
+
+
+def test_train_grader_needs_an_output(capsys, images_dir):
+    assert_user_error(capsys, main(["train-grader", str(images_dir)]))

@@ -1,0 +1,126 @@
+"""The Grader API: caching, configuration and bad inputs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import stylelab
+from stylelab.errors import ConfigError, InputError, ModelError
+from stylelab.grading import Calibration, Grade, Grader, GradeConfig, grade
+from stylelab.grading.features import working_image
+from tests.grading.conftest import PAINTINGS, PHOTOS, SMALL, shapes_picture
+
+
+def test_a_matrix_costs_one_feature_pass_per_image():
+    grader = Grader(SMALL)
+    images = [*PHOTOS[:2], *PAINTINGS[:2], PHOTOS[0]]  # the last repeats the first
+    matrix = grader.matrix(images)
+    assert grader.feature_passes == 4
+    assert len(matrix) == 5 and all(len(row) == 5 for row in matrix)
+    assert all(matrix[i][i].score == 10.0 for i in range(5))
+    assert matrix[0][4].score == 10.0
+    assert matrix[1][2] == grader.grade(images[1], images[2])
+    assert grader.feature_passes == 4  # answered from the cache
+
+
+def test_cache_is_keyed_by_content_not_by_source(small_grader, tmp_path):
+    picture = shapes_picture(11)
+    path = tmp_path / "same.png"
+    picture.save(path)
+    before = small_grader.feature_passes
+    small_grader.features(picture)
+    small_grader.features(path)
+    small_grader.features(np.asarray(picture))
+    assert small_grader.feature_passes == before + 1
+
+
+def test_cache_keeps_only_the_most_recent_images():
+    grader = Grader(SMALL, cache_size=2)
+    pictures = [shapes_picture(seed) for seed in range(3)]
+    for picture in pictures:
+        grader.features(picture)
+    grader.features(pictures[2])
+    assert grader.feature_passes == 3
+    grader.features(pictures[0])  # was dropped
+    assert grader.feature_passes == 4
+
+
+def test_grade_function_matches_grader_and_is_exported_lazily(small_grader):
+    a, b = shapes_picture(5), shapes_picture(6)
+    assert stylelab.grade is grade and stylelab.Grade is Grade
+    assert grade(a, b, SMALL) == small_grader.grade(a, b)
+
+
+def test_grade_is_the_documented_formula(small_grader):
+    result = small_grader.grade(shapes_picture(7), shapes_picture(8))
+    calibration = SMALL.calibration
+    similarities = {name: np.exp(-(result.distances[name] / calibration.scales[name]) ** 2)
+                    for name in ("style", "structure", "colour")}
+    expected = 10 * sum(calibration.weights[name] * similarities[name] for name in similarities)
+    assert result.score == pytest.approx(expected, rel=1e-12)
+    assert result.components == pytest.approx({name: 10 * value for name, value in similarities.items()})
+    assert json.loads(json.dumps(result.as_dict()))["score"] == result.score
+
+
+def test_weights_change_the_grade_but_not_the_components(small_grader):
+    a, b = shapes_picture(9), shapes_picture(10)
+    colour_only = Calibration(0.0, 0.0, 1.0, 0.2, 0.5, 10.0)
+    result = Grader(SMALL.replace(vgg19=colour_only)).grade(a, b)
+    assert result.score == pytest.approx(result.components["colour"])
+    assert result.components == small_grader.grade(a, b).components
+
+
+@pytest.mark.parametrize("changes", [{"scorer": "vgg"}, {"size": 8}, {"size": 256.0}, {"grid": 0},
+                                     {"vgg19": "heavy"}])
+def test_bad_config_values_raise_config_error(changes):
+    with pytest.raises(ConfigError):
+        GradeConfig(**changes)
+
+
+def test_unknown_scorer_suggests_the_nearest():
+    with pytest.raises(ConfigError, match="Did you mean 'vgg19'"):
+        GradeConfig(scorer="vgg")
+
+
+@pytest.mark.parametrize("values", [(-1, 1, 1, 0.2, 0.5, 10), (0, 0, 0, 0.2, 0.5, 10), (1, 1, 1, 0, 0.5, 10),
+                                    (1, 1, 1, 0.2, float("nan"), 10)])
+def test_bad_calibrations_raise_config_error(values):
+    with pytest.raises(ConfigError):
+        Calibration(*values)
+
+
+@pytest.mark.parametrize("kind", ["missing", "directory", "empty", "text", "truncated", "tiny"])
+def test_bad_image_files_raise_input_error(small_grader, bad_images, good_image, kind):
+    with pytest.raises(InputError, match=str(bad_images[kind].name)):
+        small_grader.grade(bad_images[kind], good_image)
+
+
+def test_bad_arrays_raise_input_error(small_grader, good_image):
+    with pytest.raises(InputError):
+        small_grader.grade(np.zeros((8, 8, 3), np.uint8), good_image)
+    with pytest.raises(InputError):
+        small_grader.grade(np.full((32, 32, 3), np.nan), good_image)
+
+
+def test_missing_autoencoder_checkpoint_raises_model_error(tmp_path, good_image):
+    grader = Grader(GradeConfig(scorer="autoencoder", size=64, checkpoint=str(tmp_path / "none.pt")))
+    with pytest.raises(ModelError, match="no such checkpoint"):
+        grader.grade(good_image, good_image)
+
+
+def test_extreme_aspect_ratio_keeps_a_workable_short_side():
+    picture = working_image(Image.new("RGB", (800, 50)), 64)
+    assert min(picture.size) >= 32
+    assert Grader(SMALL).grade(picture, shapes_picture(1)).score <= 10.0
+
+
+def test_flat_images_grade_sensibly(small_grader):
+    grey = Image.new("RGB", (48, 48), (128, 128, 128))
+    black = Image.new("RGB", (48, 48), (0, 0, 0))
+    assert small_grader.grade(grey, grey.copy()).score == 10.0
+    result = small_grader.grade(grey, black)
+    assert np.isfinite(result.score) and result.score < 10.0
