@@ -89,8 +89,8 @@ class FakeMethods:
         colour = 1.0 - float(np.abs(a.mean((0, 1)) - b.mean((0, 1))).mean())
         structure = 1.0 - float(np.abs(a - b).mean())
         similarity = (colour + structure) / 2
-        return GradeReport(10.0 * similarity, similarity, {"colour": colour, "structure": structure})
-
+        components = {"colour": 10.0 * colour, "structure": 10.0 * structure}
+        return GradeReport(10.0 * similarity, similarity, components)
 
 def _mean_colour(image: Image.Image) -> tuple[int, int, int]:
     return tuple(int(v) for v in np.asarray(image, dtype=np.float64).reshape(-1, 3).mean(axis=0))

@@ -30,9 +30,9 @@ needs_grading = pytest.mark.skipif(
 
 def test_neural_methods_pickle_without_their_models():
     methods = NeuralMethods(device="cpu", warm_up=False)
-    methods._fast_stylizer = object()  # a model built in a worker must not travel back
+    methods._fast_stylizer = methods._grader = object()  # models built in a worker must not travel
     copy = pickle.loads(pickle.dumps(methods))
-    assert (copy.device, copy.warm_up, copy._fast_stylizer) == ("cpu", False, None)
+    assert (copy.device, copy.warm_up, copy._fast_stylizer, copy._grader) == ("cpu", False, None, None)
 
 
 @pytest.mark.slow
@@ -75,5 +75,8 @@ def test_real_grading_scores_an_image_against_itself_highest(photo, painting):
     methods = NeuralMethods(device="cpu", warm_up=False)
     same = methods.grade(photo, photo)
     other = methods.grade(photo, painting)
-    assert 0 <= other.score <= same.score <= 10
-    assert same.components
+    assert same.score == 10.0 and 0 <= other.score < 5
+    assert other.similarity == other.score / 10
+    assert set(other.components) >= {"style", "structure", "colour"}
+    assert all(0 <= value <= 10 for value in other.components.values())
+    assert methods._grader is not None  # kept for the next job of this worker

@@ -59,7 +59,15 @@ class GatysOutcome:
 
 @dataclass(frozen=True)
 class GradeReport:
-    score: float  # 0–10
+    """A grade between two pictures.
+
+    Attributes:
+        score: 0 (unrelated) to 10 (identical).
+        similarity: score / 10.
+        components: per-component grades, each 0–10 (e.g. style, structure, colour).
+    """
+
+    score: float
     similarity: float
     components: dict[str, float]
 
@@ -104,6 +112,7 @@ class NeuralMethods:
         self.device = device
         self.warm_up = warm_up
         self._fast_stylizer = None  # built in the worker process, kept between jobs
+        self._grader = None  # likewise; caches the features of pictures it has seen
 
     def __getstate__(self) -> dict[str, object]:
         return {"device": self.device, "warm_up": self.warm_up}
@@ -181,7 +190,9 @@ class NeuralMethods:
 
     def _grade(self, candidate, reference) -> GradeReport:
         grading = _engine("stylelab.grading", "grading model")
-        result = grading.grade(candidate, reference)
+        if self._grader is None:
+            self._grader = grading.Grader()
+        result = self._grader.grade(candidate, reference)
         return GradeReport(
             float(result.score),
             float(result.similarity),

@@ -187,5 +187,5 @@ def sheet(found: Experiment, state: State, download: bool = False) -> Response:
 def _grade_line(pair: str, grade) -> str:
     if grade is None:
         return f"{PAIR_LABELS[pair]}: not available"
-    parts = ", ".join(f"{name} {value:.2f}" for name, value in grade.components.items())
+    parts = ", ".join(f"{name} {value:.1f}" for name, value in grade.components.items())
     return f"{PAIR_LABELS[pair]}: {grade.score:.1f}/10  (similarity {grade.similarity:.2f}; {parts})"

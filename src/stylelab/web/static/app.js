@@ -510,12 +510,12 @@ function gradeCard(title, grade, waiting) {
   }
   const components = Object.entries(grade.components).map(([name, value]) => h("li", {},
     h("span", { class: "component-name" }, name),
-    h("span", { class: "bar" }, h("span", { style: `width:${Math.round(100 * Math.max(0, Math.min(1, value)))}%` })),
-    h("span", { class: "component-value" }, formatNumber(value))));
+    h("span", { class: "bar" }, h("span", { style: `width:${Math.round(10 * Math.max(0, Math.min(10, value)))}%` })),
+    h("span", { class: "component-value" }, `${value.toFixed(1)} / 10`)));
   return h("div", { class: "grade", "data-grade": grade.score.toFixed(1) },
     h("h3", {}, title),
     h("p", { class: "score" }, h("strong", {}, grade.score.toFixed(1)), " / 10"),
-    h("p", { class: "similarity" }, `similarity ${formatNumber(grade.similarity)}`),
+    h("p", { class: "similarity" }, `similarity ${grade.similarity.toFixed(2)}`),
     h("ul", { class: "components" }, components));
 }
 
