@@ -302,8 +302,8 @@ function renderJobs(jobs) {
       continue;
     }
     card.dataset.state = job.state;
-    const status = job.state === "queued" && job.queue_position
-      ? `Waiting — number ${job.queue_position} in the queue` : STATE_TEXT[job.state];
+    const status = job.state !== "queued" || !job.queue_position ? STATE_TEXT[job.state]
+      : job.queue_position === 1 ? "Next in line" : `Waiting: ${job.queue_position - 1} ahead in the queue`;
     const picture = job.result ? h("img", { class: "result", src: job.result.url, alt: `${kind} result` })
       : job.preview_url ? h("img", { class: "result preview", src: job.preview_url, alt: `${kind} preview` })
       : h("div", { class: "result empty" }, job.state === "running" ? "Working…" : "");
