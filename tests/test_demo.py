@@ -8,11 +8,12 @@ def test_demo_runs_end_to_end_at_small_size(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["demo", "--out", str(out), "--size", "64", "--iterations", "3"]) == 0
     printed = capsys.readouterr().out.split()
-    assert sorted(p.rsplit("/", 1)[-1] for p in printed) == ["gatys.png", "loss_curve.png", "sheet.png",
-                                                            "summary.json"]
+    assert sorted(p.rsplit("/", 1)[-1] for p in printed) == ["fast.png", "gatys.png", "loss_curve.png",
+                                                            "sheet.png", "summary.json"]
     assert max(open_rgb(out / "gatys.png").size) == 64
     sheet = open_rgb(out / "sheet.png")
-    assert sheet.width > 2.5 * sheet.height  # three panels side by side
+    assert sheet.width > 3.5 * sheet.height  # four panels side by side
+    assert max(open_rgb(out / "fast.png").size) == 64
     assert open_rgb(out / "loss_curve.png").size[0] > 300
     summary = json.loads((out / "summary.json").read_text())
     assert summary["config"]["size"] == 64 and summary["timings"]["total"] > 0

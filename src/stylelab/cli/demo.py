@@ -23,6 +23,6 @@ def run(args: argparse.Namespace) -> int:
     config = DEMO_CONFIG.replace(**changes)
     with _ProgressBar(None, 0, enabled=True) as bar:
         outputs = run_demo(args.out, config, progress=bar.update)
-    for path in (outputs.result, outputs.sheet, outputs.loss_curve, outputs.summary):
+    for path in (outputs.result, outputs.fast, outputs.sheet, outputs.loss_curve, outputs.summary):
         print(path)
     return 0
