@@ -1,0 +1,64 @@
+"""``stylelab serve``: run the web experiment on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import inspect
+
+NAME = "serve"
+HELP = "run the web experiment (paint beside both methods) in your browser"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from stylelab.experiments.methods import NeuralMethods
+    from stylelab.experiments.runner import RunnerSettings, default_threads
+    from stylelab.web.settings import MEBIBYTE, WebSettings, default_data_dir
+
+    web = {field.name: field for field in dataclasses.fields(WebSettings)}
+    runner = {field.name: field for field in dataclasses.fields(RunnerSettings)}
+    device = inspect.signature(NeuralMethods).parameters["device"].default
+    parser.add_argument("--host", default=web["host"].default, help=web["host"].metadata["help"])
+    parser.add_argument("--port", type=int, default=web["port"].default, help=web["port"].metadata["help"])
+    parser.add_argument("--data-dir", default=str(default_data_dir()), help=web["data_dir"].metadata["help"])
+    parser.add_argument("--gatys-jobs", type=int, default=runner["gatys_workers"].default,
+                        help="Gatys jobs that may run at the same time (the rest queue)")
+    parser.add_argument("--max-upload-mb", type=float, default=web["max_upload_bytes"].default / MEBIBYTE,
+                        help="largest accepted upload in MB")
+    parser.add_argument("--worker-threads", type=int, default=default_threads(),
+                        help="torch threads per worker process (all cores but one)")
+    parser.add_argument("--device", default=device,
+                        help="torch device for the engines: auto, cpu, cuda or cuda:N")
+
+
+def build_settings(args: argparse.Namespace):
+    """The :class:`~stylelab.web.settings.WebSettings` for parsed ``args``.
+
+    Raises:
+        ConfigError: an option out of range.
+    """
+    from pathlib import Path
+
+    from stylelab.experiments.methods import NeuralMethods
+    from stylelab.web.settings import MEBIBYTE, WebSettings
+
+    settings = WebSettings(data_dir=Path(args.data_dir), host=args.host, port=args.port,
+                           max_upload_bytes=int(args.max_upload_mb * MEBIBYTE),
+                           methods=NeuralMethods(device=args.device))
+    runner = dataclasses.replace(settings.runner, gatys_workers=args.gatys_jobs, threads=args.worker_threads)
+    return settings.replace(runner=runner)
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from stylelab.web.app import create_app
+
+    settings = build_settings(args)
+    app = create_app(settings)
+    if settings.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: listening on {settings.host}: other machines can reach Style Lab", flush=True)
+    url = f"http://{settings.host}:{settings.port}/"
+    print(f"Style Lab: open {url}  (data in {settings.data_dir}; Ctrl-C stops)", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", ws="none")
+    return 0

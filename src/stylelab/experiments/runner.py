@@ -1,0 +1,449 @@
+"""Queue jobs and run them in worker processes, never in the server's threads.
+
+:class:`JobRunner` owns a few worker processes (spawned, so no torch state is
+forked from the server) in two lanes: ``gatys`` (by default one worker, so at
+most one optimisation runs at a time) and ``light`` (fast transfer and
+grading). Queued jobs wait in SQLite; one monitor thread in the server process
+
+* hands the oldest runnable queued job of a lane to an idle worker,
+* reads the workers' messages and writes them to the store,
+* publishes every change through the ``publish`` callback (for Server-Sent Events),
+* stops cancelled jobs: first by a shared cancel token that the worker checks
+  at every optimiser step, then, after ``cancel_grace`` seconds, by ending the
+  process and starting a fresh one,
+* restarts a worker that died and fails the job it was running.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from stylelab.errors import JobError
+from stylelab.experiments.methods import Methods
+from stylelab.experiments.store import (
+    ACTIVE_STATES,
+    CANCELLED,
+    DONE,
+    FAILED,
+    QUEUED,
+    RERUNNABLE_STATES,
+    DataDir,
+    JobRecord,
+    Store,
+)
+from stylelab.experiments.worker import WorkerSetup, worker_main
+
+LOG = logging.getLogger(__name__)
+GRADE_PAIRS = {
+    "drawing_fast": ("drawing", "fast"),
+    "drawing_gatys": ("drawing", "gatys"),
+    "fast_gatys": ("fast", "gatys"),
+}
+_RESPAWN_DELAY = 2.0
+Publish = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class RunnerSettings:
+    """How jobs are run.
+
+    Attributes:
+        gatys_workers: Gatys jobs that may run at the same time.
+        light_workers: fast and grade jobs that may run at the same time.
+        nice: niceness added to worker processes (higher = yields more to the server).
+        threads: torch threads per worker (None = torch's default).
+        cancel_grace: seconds a job gets to stop after a cancel before its process is ended.
+        preview_size: long side of Gatys preview images.
+        result_size: results larger than this (long side) are shrunk before storing.
+    """
+
+    gatys_workers: int = 1
+    light_workers: int = 1
+    nice: int = 10
+    threads: int | None = None
+    cancel_grace: float = 5.0
+    preview_size: int = 512
+    result_size: int = 1024
+
+
+@dataclass
+class _Worker:
+    number: int
+    lane: str
+    process: Any
+    tasks: Any
+    cancel_token: Any
+    ready: bool = False
+    job: JobRecord | None = None
+    cancel_requested: float | None = None
+    started: float = field(default_factory=time.monotonic)
+
+
+class JobRunner:
+    """Runs the jobs of experiments in worker processes; see the module docstring."""
+
+    def __init__(
+        self, store: Store, files: DataDir, methods: Methods, settings: RunnerSettings, publish: Publish
+    ) -> None:
+        self._store = store
+        self._files = files
+        self._methods = methods
+        self._settings = settings
+        self._publish = publish
+        self._context = multiprocessing.get_context("spawn")
+        self._results = None
+        self._workers: list[_Worker] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._spawned = 0
+
+    # lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Mark jobs left over from an earlier run interrupted, start the workers and the monitor."""
+        for experiment_id in self._store.interrupt_unfinished():
+            self._publish_jobs(experiment_id)
+        self._results = self._context.Queue()
+        with self._lock:
+            for lane, count in (
+                ("gatys", self._settings.gatys_workers),
+                ("light", self._settings.light_workers),
+            ):
+                for _ in range(count):
+                    self._workers.append(self._spawn(lane))
+        self._thread = threading.Thread(target=self._monitor, name="stylelab-job-monitor", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the monitor and the workers; jobs still queued or running become interrupted."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        with self._lock:
+            workers, self._workers = self._workers, []
+        for worker in workers:  # nothing a worker holds needs saving: results are written atomically
+            worker.process.terminate()
+        deadline = time.monotonic() + timeout
+        for worker in workers:
+            worker.process.join(max(0.1, deadline - time.monotonic()))
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join(1.0)
+        for experiment_id in self._store.interrupt_unfinished():
+            self._publish_jobs(experiment_id)
+        if self._results is not None:
+            self._results.close()
+            self._results.join_thread()
+
+    def wake(self) -> None:
+        """Ask the monitor to look at the queue now (after jobs were added)."""
+        if self._results is not None:
+            self._results.put({"type": "wake"})
+
+    def status(self) -> list[dict[str, Any]]:
+        """One entry per worker: lane, alive, ready and the job it runs."""
+        with self._lock:
+            return [
+                {
+                    "lane": w.lane,
+                    "alive": w.process.is_alive(),
+                    "ready": w.ready,
+                    "job": w.job.id if w.job else None,
+                }
+                for w in self._workers
+            ]
+
+    # requests from the web app -----------------------------------------------------------------
+
+    def cancel(self, job_id: str) -> JobRecord:
+        """Cancel a queued job now, or ask a running one to stop.
+
+        Raises:
+            JobError: no such job, or it has already ended.
+        """
+        job = self._job(job_id)
+        if job.state == QUEUED and self._store.end_job(job_id, CANCELLED, from_states=(QUEUED,)):
+            self._after_end(job)
+            self._publish_jobs(job.experiment_id)
+            self.wake()
+            return self._job(job_id)
+        with self._lock:
+            for worker in self._workers:
+                if worker.job is not None and worker.job.id == job_id:
+                    worker.cancel_token.value = worker.job.seq
+                    worker.cancel_requested = worker.cancel_requested or time.monotonic()
+                    return self._job(job_id)
+        job = self._job(job_id)
+        if job.state in ACTIVE_STATES:  # claimed a moment ago; the monitor has not handed it over yet
+            raise JobError("the job is just starting; try cancelling again in a moment")
+        raise JobError(f"the job has already ended ({job.state}); there is nothing to cancel")
+
+    def rerun(self, job_id: str) -> JobRecord:
+        """Queue a failed, cancelled or interrupted job again.
+
+        Raises:
+            JobError: no such job, or it is queued, running or done.
+        """
+        job = self._job(job_id)
+        if not self._store.requeue(job_id, RERUNNABLE_STATES):
+            raise JobError(
+                f"only failed, cancelled or interrupted jobs can be re-run; this one is {job.state}"
+            )
+        self._publish_jobs(job.experiment_id)
+        self.wake()
+        return self._job(job_id)
+
+    def request_grades(self, experiment_id: str) -> None:
+        """Queue (or queue again) the grade job of an experiment that has a drawing."""
+        experiment = self._store.experiment(experiment_id)
+        if experiment is None or experiment.drawing_id is None:
+            return
+        grade_jobs = [job for job in self._store.jobs_of(experiment_id) if job.kind == "grade"]
+        if not grade_jobs:
+            self._store.add_job(experiment_id, "grade", {})
+        elif not grade_jobs[-1].active:
+            self._store.requeue(grade_jobs[-1].id, (DONE, *RERUNNABLE_STATES))
+        self._publish_jobs(experiment_id)
+        self.wake()
+
+    def _job(self, job_id: str) -> JobRecord:
+        job = self._store.job(job_id)
+        if job is None:
+            raise JobError(f"no job with id {job_id}")
+        return job
+
+    # the monitor thread ------------------------------------------------------------------------
+
+    def _spawn(self, lane: str) -> _Worker:
+        self._spawned += 1
+        setup = WorkerSetup(
+            self._spawned,
+            lane,
+            str(self._files.root),
+            self._settings.nice,
+            self._settings.threads,
+            self._settings.preview_size,
+            self._settings.result_size,
+        )
+        tasks = self._context.Queue()
+        token = self._context.Value("q", 0, lock=False)
+        process = self._context.Process(
+            target=worker_main,
+            name=f"stylelab-{lane}-worker-{self._spawned}",
+            args=(setup, self._methods, tasks, self._results, token),
+            daemon=True,
+        )
+        process.start()
+        return _Worker(self._spawned, lane, process, tasks, token)
+
+    def _monitor(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._step()
+            except Exception:  # the monitor must survive anything a job or the disk throws at it
+                LOG.exception("job monitor")
+                time.sleep(0.5)
+
+    def _step(self) -> None:
+        for message in self._drain():
+            self._handle(message)
+        self._check_workers()
+        self._dispatch()
+
+    def _drain(self) -> list[dict[str, Any]]:
+        """Messages waiting now (after up to 0.2 s for the first); of several progress
+        messages of one job only the latest is kept, so a fast engine cannot flood the store."""
+        try:
+            messages = [self._results.get(timeout=0.2)]
+        except queue.Empty:
+            return []
+        while len(messages) < 1000:
+            try:
+                messages.append(self._results.get_nowait())
+            except queue.Empty:
+                break
+        latest = {m["job"]: index for index, m in enumerate(messages) if m["type"] == "progress"}
+        kept = []
+        for index, message in enumerate(messages):
+            if message["type"] != "progress" or latest[message["job"]] == index:
+                kept.append(message)
+            elif message["preview_version"] is not None:
+                later = messages[latest[message["job"]]]
+                later["preview_version"] = later["preview_version"] or message["preview_version"]
+        return kept
+
+    def _worker(self, number: int) -> _Worker | None:
+        with self._lock:
+            return next((w for w in self._workers if w.number == number), None)
+
+    def _handle(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "wake":
+            return
+        worker = self._worker(message["worker"])
+        if kind == "ready":
+            if worker is not None:
+                worker.ready = True
+            return
+        job = self._store.job(message["job"])
+        if job is None or kind == "started":
+            return
+        if kind == "progress":
+            self._store.set_progress(job.id, message["progress"], message["preview_version"])
+            self._publish(
+                job.experiment_id,
+                {
+                    "type": "progress",
+                    "job_id": job.id,
+                    "kind": job.kind,
+                    "progress": message["progress"],
+                    "preview_version": message["preview_version"],
+                },
+            )
+            return
+        if worker is not None and worker.job is not None and worker.job.id == job.id:
+            worker.job, worker.cancel_requested = None, None
+        self._finish(job, message)
+
+    def _finish(self, job: JobRecord, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        ended = False
+        if kind == "done":
+            result_id = grades = None
+            if message.get("image"):
+                image = message["image"]
+                self._store.add_image(
+                    image["id"], job.kind, f"{job.kind} result", image["width"], image["height"]
+                )
+                result_id = image["id"]
+            if message.get("grades") is not None:
+                grades = {pair: message["grades"].get(pair) for pair in GRADE_PAIRS}
+            ended = self._store.end_job(job.id, DONE, result_id=result_id, grades=grades)
+            if ended and grades is not None:
+                self._publish(job.experiment_id, {"type": "experiment", "experiment_id": job.experiment_id})
+        elif kind == "failed":
+            ended = self._store.end_job(job.id, FAILED, error=message["error"])
+        elif kind == "cancelled":
+            ended = self._store.end_job(job.id, CANCELLED)
+        if ended:
+            self._after_end(job)
+            self._publish_jobs(job.experiment_id)
+
+    def _after_end(self, job: JobRecord) -> None:
+        # Queue grading before publishing the end, so that a listener never sees a moment
+        # with nothing active while grades are still to come.
+        if job.kind != "grade":
+            self.request_grades(job.experiment_id)
+
+    def _check_workers(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            workers = list(self._workers)
+        for worker in workers:
+            overdue = (
+                worker.cancel_requested is not None
+                and now - worker.cancel_requested > self._settings.cancel_grace
+            )
+            if worker.process.is_alive() and not overdue:
+                continue
+            if not overdue and worker.job is None and now - worker.started < _RESPAWN_DELAY:
+                continue  # died while starting: do not respawn in a tight loop
+            if overdue:
+                worker.process.kill()
+            worker.process.join(1.0)
+            self._replace(worker, overdue)
+
+    def _replace(self, worker: _Worker, cancelled: bool) -> None:
+        job = worker.job
+        if job is not None:
+            if cancelled or worker.cancel_requested is not None:
+                ended = self._store.end_job(job.id, CANCELLED)
+            else:
+                ended = self._store.end_job(
+                    job.id,
+                    FAILED,
+                    error=(
+                        f"the worker process stopped unexpectedly (exit code {worker.process.exitcode}); "
+                        "the job can be re-run"
+                    ),
+                )
+                LOG.error("worker %d died running job %s", worker.number, job.id)
+            if ended:
+                self._after_end(job)
+                self._publish_jobs(job.experiment_id)
+        if self._stopping.is_set():
+            return
+        fresh = self._spawn(worker.lane)
+        with self._lock:
+            self._workers = [fresh if w is worker else w for w in self._workers]
+
+    def _dispatch(self) -> None:
+        with self._lock:
+            idle = [w for w in self._workers if w.ready and w.job is None and w.process.is_alive()]
+        claimed = False
+        for worker in idle:
+            job = self._store.claim_next(worker.lane)
+            if job is None:
+                continue
+            claimed = True
+            try:
+                task = self._task(job)
+            except JobError as exc:
+                self._store.end_job(job.id, FAILED, error=str(exc))
+                self._publish_jobs(job.experiment_id)
+                continue
+            worker.job = job
+            worker.tasks.put(task)
+        if claimed:
+            self._publish_queue()
+
+    def _task(self, job: JobRecord) -> dict[str, Any]:
+        experiment = self._store.experiment(job.experiment_id)
+        if experiment is None:
+            raise JobError(f"experiment {job.experiment_id} no longer exists")
+        task = {"job": job.id, "token": job.seq, "kind": job.kind, "options": job.options}
+        if job.kind in ("fast", "gatys"):
+            task["content"] = str(self._files.image_path(experiment.photo_id))
+            task["style"] = str(self._files.image_path(experiment.painting_id))
+            return task
+        results = {"drawing": experiment.drawing_id}
+        for other in self._store.jobs_of(experiment.id):
+            if other.kind in ("fast", "gatys") and other.state == DONE:
+                results[other.kind] = other.result_id
+        task["pairs"] = {
+            pair: (str(self._files.image_path(results[a])), str(self._files.image_path(results[b])))
+            for pair, (a, b) in GRADE_PAIRS.items()
+            if results.get(a) and results.get(b)
+        }
+        return task
+
+    def _publish_jobs(self, experiment_id: str) -> None:
+        self._publish(experiment_id, {"type": "jobs", "jobs": self._store.jobs_of(experiment_id)})
+
+    def _publish_queue(self) -> None:
+        experiments = set()
+        for job_id in self._store.queue_positions():
+            job = self._store.job(job_id)
+            if job is not None:
+                experiments.add(job.experiment_id)
+        for experiment_id in experiments:
+            self._publish_jobs(experiment_id)
+        # jobs that just started are published as running too
+        with self._lock:
+            running = {w.job.experiment_id for w in self._workers if w.job is not None}
+        for experiment_id in running - experiments:
+            self._publish_jobs(experiment_id)
+
+
+def default_threads() -> int:
+    """Torch threads per worker: all cores but one, so the server and the browser keep one."""
+    return max(1, (os.cpu_count() or 2) - 1)

@@ -1,0 +1,505 @@
+"""Experiments and jobs in SQLite; their images as files under the data dir.
+
+Layout of a data dir::
+
+    stylelab.sqlite3          experiments, jobs, images (WAL mode)
+    images/<id>.png           every stored picture, named by a random id
+    images/<id>.thumb.jpg     its thumbnail
+    previews/<job id>.jpg     the latest preview of a running Gatys job
+    tmp/                      uploads while they arrive (emptied at start)
+
+Ids are random hex strings made here; no user-chosen name ever becomes a path.
+Each :class:`Store` call opens its own short-lived connection, so the store can
+be used from request threads and the runner's thread at the same time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import secrets
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from stylelab.errors import JobError, OutputError
+from stylelab.imageio import ImageLimits, ImageSource, atomic_write, load_image, resize_long_side
+
+QUEUED, RUNNING, DONE, FAILED, CANCELLED, INTERRUPTED = (
+    "queued",
+    "running",
+    "done",
+    "failed",
+    "cancelled",
+    "interrupted",
+)
+ACTIVE_STATES = (QUEUED, RUNNING)
+RERUNNABLE_STATES = (FAILED, CANCELLED, INTERRUPTED)
+JOB_KINDS = ("fast", "gatys", "grade")
+# Gatys jobs get their own worker(s); fast and grade jobs are short and share the "light" lane.
+LANE_OF_KIND = {"fast": "light", "gatys": "gatys", "grade": "light"}
+ID_PATTERN = r"^[0-9a-f]{16}$"
+THUMB_SIZE = 256
+_ID_RE = re.compile(ID_PATTERN)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS images (
+    id TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    label TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS experiments (
+    id TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    photo_id TEXT NOT NULL REFERENCES images(id),
+    painting_id TEXT NOT NULL REFERENCES images(id),
+    drawing_id TEXT REFERENCES images(id),
+    drawing_source TEXT,
+    finished REAL,
+    grades TEXT
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL UNIQUE,
+    experiment_id TEXT NOT NULL REFERENCES experiments(id),
+    kind TEXT NOT NULL,
+    lane TEXT NOT NULL,
+    state TEXT NOT NULL,
+    options TEXT NOT NULL,
+    progress TEXT,
+    result_id TEXT REFERENCES images(id),
+    preview_version INTEGER,
+    error TEXT,
+    created REAL NOT NULL,
+    started REAL,
+    ended REAL
+);
+CREATE INDEX IF NOT EXISTS jobs_by_lane ON jobs(state, lane, seq);
+CREATE INDEX IF NOT EXISTS jobs_by_experiment ON jobs(experiment_id);
+CREATE INDEX IF NOT EXISTS experiments_by_time ON experiments(created);
+"""
+
+
+def new_id() -> str:
+    """A fresh random id (16 hex digits) for an image, experiment or job."""
+    return secrets.token_hex(8)
+
+
+def is_id(value: str) -> bool:
+    """True if ``value`` has the shape of an id made by :func:`new_id`."""
+    return bool(_ID_RE.match(value))
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    id: str
+    role: str
+    label: str
+    width: int
+    height: int
+    created: float
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    id: str
+    seq: int
+    experiment_id: str
+    kind: str
+    lane: str
+    state: str
+    options: dict[str, Any]
+    progress: dict[str, Any] | None
+    result_id: str | None
+    preview_version: int | None
+    error: str | None
+    created: float
+    started: float | None
+    ended: float | None
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+
+@dataclass(frozen=True)
+class ExperimentRecord:
+    id: str
+    created: float
+    photo_id: str
+    painting_id: str
+    drawing_id: str | None
+    drawing_source: str | None
+    finished: float | None
+    grades: dict[str, Any] | None
+
+
+class DataDir:
+    """The folders of a data dir and the files in them, addressed by id only."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.images = self.root / "images"
+        self.previews = self.root / "previews"
+        self.tmp = self.root / "tmp"
+        self.database = self.root / "stylelab.sqlite3"
+
+    def create(self) -> None:
+        """Make the folders (and empty ``tmp/``).
+
+        Raises:
+            OutputError: the data dir cannot be created or written.
+        """
+        try:
+            for folder in (self.images, self.previews, self.tmp):
+                folder.mkdir(parents=True, exist_ok=True)
+            for leftover in self.tmp.iterdir():
+                leftover.unlink(missing_ok=True)
+        except OSError as exc:
+            raise OutputError(f"data dir {self.root}: cannot be created or written ({exc})") from None
+
+    def image_path(self, image_id: str) -> Path:
+        return self.images / f"{_checked(image_id)}.png"
+
+    def thumb_path(self, image_id: str) -> Path:
+        return self.images / f"{_checked(image_id)}.thumb.jpg"
+
+    def preview_path(self, job_id: str) -> Path:
+        return self.previews / f"{_checked(job_id)}.jpg"
+
+    def temp_path(self) -> Path:
+        return self.tmp / f"{new_id()}.upload"
+
+    def save_image(self, image: Image.Image, max_side: int | None = None) -> tuple[str, int, int]:
+        """Write ``image`` (shrunk to ``max_side`` if larger) and its thumbnail under a new id.
+
+        Returns:
+            ``(id, width, height)`` of the stored picture.
+        """
+        if max_side is not None and max(image.size) > max_side:
+            image = resize_long_side(image, max_side)
+        image_id = new_id()
+        with atomic_write(self.image_path(image_id)) as temp:
+            image.save(temp, format="PNG")
+        thumb = image.copy()
+        thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.LANCZOS)
+        with atomic_write(self.thumb_path(image_id)) as temp:
+            thumb.convert("RGB").save(temp, format="JPEG", quality=85)
+        return image_id, image.width, image.height
+
+    def save_preview(self, job_id: str, image: Image.Image, max_side: int) -> None:
+        """Replace the preview of ``job_id``."""
+        if max(image.size) > max_side:
+            image = resize_long_side(image, max_side)
+        with atomic_write(self.preview_path(job_id)) as temp:
+            image.convert("RGB").save(temp, format="JPEG", quality=85)
+
+
+def _checked(identifier: str) -> str:
+    if not is_id(identifier):
+        raise JobError(f"not a valid id: {identifier!r}")
+    return identifier
+
+
+def store_picture(
+    store: Store,
+    files: DataDir,
+    source: ImageSource,
+    role: str,
+    label: str,
+    limits: ImageLimits,
+    max_side: int,
+) -> ImageRecord:
+    """Decode ``source`` (the content decides the type, not the name), store it and record it.
+
+    Raises:
+        InputError: not an image, damaged, or outside ``limits`` (the message names ``label``).
+    """
+    image = load_image(source, limits, name=label)
+    image_id, width, height = files.save_image(image, max_side)
+    return store.add_image(image_id, role, label, width, height)
+
+
+class Store:
+    """Experiments, jobs and image records in one SQLite file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    @contextlib.contextmanager
+    def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        connection = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        connection.row_factory = sqlite3.Row
+        # WAL with synchronous=NORMAL: no fsync per commit (a power cut may lose the last
+        # progress update, never consistency); progress is written after every step.
+        connection.execute("PRAGMA synchronous=NORMAL")
+        try:
+            if write:
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    yield connection
+                except BaseException:
+                    connection.execute("ROLLBACK")
+                    raise
+                connection.execute("COMMIT")
+            else:
+                yield connection
+        finally:
+            connection.close()
+
+    def create(self) -> None:
+        """Create the tables if needed (safe on an existing database).
+
+        Raises:
+            OutputError: the database file cannot be opened or is not a Style Lab database.
+        """
+        try:
+            with self._connect() as connection:
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise OutputError(f"database {self.path}: cannot be opened ({exc})") from None
+
+    # images -----------------------------------------------------------------------------------------
+
+    def add_image(self, image_id: str, role: str, label: str, width: int, height: int) -> ImageRecord:
+        record = ImageRecord(image_id, role, label, width, height, time.time())
+        with self._connect(write=True) as connection:
+            connection.execute(
+                "INSERT INTO images VALUES (?, ?, ?, ?, ?, ?)",
+                (record.id, role, label, width, height, record.created),
+            )
+        return record
+
+    def image(self, image_id: str) -> ImageRecord | None:
+        with self._connect() as connection:
+            row = connection.execute("SELECT * FROM images WHERE id = ?", (image_id,)).fetchone()
+        return ImageRecord(**dict(row)) if row else None
+
+    def images(self, image_ids: list[str]) -> dict[str, ImageRecord]:
+        wanted = sorted({image_id for image_id in image_ids if image_id})
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        with self._connect() as connection:
+            rows = connection.execute(f"SELECT * FROM images WHERE id IN ({marks})", wanted).fetchall()
+        return {row["id"]: ImageRecord(**dict(row)) for row in rows}
+
+    # experiments ------------------------------------------------------------------------------------
+
+    def create_experiment(
+        self, photo_id: str, painting_id: str, jobs: list[tuple[str, dict[str, Any]]]
+    ) -> ExperimentRecord:
+        """Insert an experiment and queue its jobs, given as ``(kind, options)``, in order."""
+        experiment_id = new_id()
+        now = time.time()
+        with self._connect(write=True) as connection:
+            connection.execute(
+                "INSERT INTO experiments (id, created, photo_id, painting_id) VALUES (?, ?, ?, ?)",
+                (experiment_id, now, photo_id, painting_id),
+            )
+            for kind, options in jobs:
+                self._insert_job(connection, experiment_id, kind, options, now)
+        return self.experiment(experiment_id)
+
+    def experiment(self, experiment_id: str) -> ExperimentRecord | None:
+        with self._connect() as connection:
+            row = connection.execute("SELECT * FROM experiments WHERE id = ?", (experiment_id,)).fetchone()
+        return _experiment(row) if row else None
+
+    def experiments(self, limit: int, offset: int = 0) -> list[ExperimentRecord]:
+        """Newest first."""
+        with self._connect() as connection:
+            rows = connection.execute(
+                "SELECT * FROM experiments ORDER BY created DESC, id LIMIT ? OFFSET ?", (limit, offset)
+            ).fetchall()
+        return [_experiment(row) for row in rows]
+
+    def count_experiments(self) -> int:
+        with self._connect() as connection:
+            return connection.execute("SELECT COUNT(*) FROM experiments").fetchone()[0]
+
+    def set_drawing(self, experiment_id: str, image_id: str, source: str) -> None:
+        with self._connect(write=True) as connection:
+            connection.execute(
+                "UPDATE experiments SET drawing_id = ?, drawing_source = ?, finished = ? WHERE id = ?",
+                (image_id, source, time.time(), experiment_id),
+            )
+
+    # jobs -------------------------------------------------------------------------------------------
+
+    def _insert_job(
+        self,
+        connection: sqlite3.Connection,
+        experiment_id: str,
+        kind: str,
+        options: dict[str, Any],
+        now: float,
+    ) -> str:
+        if kind not in JOB_KINDS:
+            raise JobError(f"unknown job kind {kind!r}")
+        job_id = new_id()
+        connection.execute(
+            "INSERT INTO jobs (id, seq, experiment_id, kind, lane, state, options, created) "
+            "VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs), ?, ?, ?, ?, ?, ?)",
+            (job_id, experiment_id, kind, LANE_OF_KIND[kind], QUEUED, json.dumps(options), now),
+        )
+        return job_id
+
+    def add_job(self, experiment_id: str, kind: str, options: dict[str, Any]) -> JobRecord:
+        with self._connect(write=True) as connection:
+            job_id = self._insert_job(connection, experiment_id, kind, options, time.time())
+        return self.job(job_id)
+
+    def job(self, job_id: str) -> JobRecord | None:
+        with self._connect() as connection:
+            row = connection.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return _job(row) if row else None
+
+    def jobs_of(self, experiment_id: str) -> list[JobRecord]:
+        with self._connect() as connection:
+            rows = connection.execute(
+                "SELECT * FROM jobs WHERE experiment_id = ? ORDER BY seq", (experiment_id,)
+            ).fetchall()
+        return [_job(row) for row in rows]
+
+    def jobs_of_many(self, experiment_ids: list[str]) -> dict[str, list[JobRecord]]:
+        found: dict[str, list[JobRecord]] = {experiment_id: [] for experiment_id in experiment_ids}
+        if not experiment_ids:
+            return found
+        marks = ",".join("?" * len(experiment_ids))
+        with self._connect() as connection:
+            rows = connection.execute(
+                f"SELECT * FROM jobs WHERE experiment_id IN ({marks}) ORDER BY seq", experiment_ids
+            ).fetchall()
+        for row in rows:
+            found[row["experiment_id"]].append(_job(row))
+        return found
+
+    def queue_positions(self) -> dict[str, int]:
+        """1-based place of every queued job in its lane's queue."""
+        with self._connect() as connection:
+            rows = connection.execute(
+                "SELECT id, lane FROM jobs WHERE state = ? ORDER BY seq", (QUEUED,)
+            ).fetchall()
+        positions: dict[str, int] = {}
+        counts: dict[str, int] = {}
+        for row in rows:
+            counts[row["lane"]] = counts.get(row["lane"], 0) + 1
+            positions[row["id"]] = counts[row["lane"]]
+        return positions
+
+    def claim_next(self, lane: str) -> JobRecord | None:
+        """Mark the oldest runnable queued job of ``lane`` running and return it.
+
+        A grade job is runnable only once no other job of its experiment is
+        queued or running, so it grades the finished results.
+        """
+        with self._connect(write=True) as connection:
+            rows = connection.execute(
+                "SELECT * FROM jobs WHERE state = ? AND lane = ? ORDER BY seq", (QUEUED, lane)
+            ).fetchall()
+            for row in rows:
+                if row["kind"] == "grade" and self._has_active_siblings(connection, row["experiment_id"]):
+                    continue
+                connection.execute(
+                    "UPDATE jobs SET state = ?, started = ? WHERE id = ?", (RUNNING, time.time(), row["id"])
+                )
+                return _job(connection.execute("SELECT * FROM jobs WHERE id = ?", (row["id"],)).fetchone())
+        return None
+
+    @staticmethod
+    def _has_active_siblings(connection: sqlite3.Connection, experiment_id: str) -> bool:
+        return (
+            connection.execute(
+                "SELECT 1 FROM jobs WHERE experiment_id = ? AND kind != 'grade' AND state IN (?, ?) LIMIT 1",
+                (experiment_id, *ACTIVE_STATES),
+            ).fetchone()
+            is not None
+        )
+
+    def set_progress(self, job_id: str, progress: dict[str, Any], preview_version: int | None) -> None:
+        with self._connect(write=True) as connection:
+            connection.execute(
+                "UPDATE jobs SET progress = ?, preview_version = COALESCE(?, preview_version) "
+                "WHERE id = ? AND state = ?",
+                (json.dumps(progress), preview_version, job_id, RUNNING),
+            )
+
+    def end_job(
+        self,
+        job_id: str,
+        state: str,
+        *,
+        result_id: str | None = None,
+        error: str | None = None,
+        grades: dict[str, Any] | None = None,
+        from_states: tuple[str, ...] = (RUNNING,),
+    ) -> bool:
+        """Move a job from one of ``from_states`` to the final ``state``; False if it was not there.
+
+        ``grades``, if given, are stored on the job's experiment in the same transaction.
+        """
+        marks = ",".join("?" * len(from_states))
+        with self._connect(write=True) as connection:
+            cursor = connection.execute(
+                f"UPDATE jobs SET state = ?, result_id = COALESCE(?, result_id), error = ?, ended = ? "
+                f"WHERE id = ? AND state IN ({marks})",
+                (state, result_id, error, time.time(), job_id, *from_states),
+            )
+            if cursor.rowcount == 1 and grades is not None:
+                connection.execute(
+                    "UPDATE experiments SET grades = ? WHERE id = "
+                    "(SELECT experiment_id FROM jobs WHERE id = ?)",
+                    (json.dumps(grades), job_id),
+                )
+        return cursor.rowcount == 1
+
+    def requeue(self, job_id: str, from_states: tuple[str, ...] = RERUNNABLE_STATES) -> bool:
+        """Queue a finished job again (at the back of its lane); False if it was not in ``from_states``."""
+        marks = ",".join("?" * len(from_states))
+        with self._connect(write=True) as connection:
+            cursor = connection.execute(
+                f"UPDATE jobs SET state = ?, seq = (SELECT MAX(seq) + 1 FROM jobs), progress = NULL, "
+                f"preview_version = NULL, error = NULL, started = NULL, ended = NULL "
+                f"WHERE id = ? AND state IN ({marks})",
+                (QUEUED, job_id, *from_states),
+            )
+        return cursor.rowcount == 1
+
+    def interrupt_unfinished(self) -> list[str]:
+        """Mark every queued or running job interrupted; return their experiments' ids.
+
+        Called when the server starts (after a crash) and when it stops.
+        """
+        with self._connect(write=True) as connection:
+            rows = connection.execute(
+                "SELECT DISTINCT experiment_id FROM jobs WHERE state IN (?, ?)", ACTIVE_STATES
+            ).fetchall()
+            connection.execute(
+                "UPDATE jobs SET state = ?, error = ?, ended = ? WHERE state IN (?, ?)",
+                (INTERRUPTED, "the server stopped before this job finished", time.time(), *ACTIVE_STATES),
+            )
+        return [row[0] for row in rows]
+
+
+def _experiment(row: sqlite3.Row) -> ExperimentRecord:
+    values = dict(row)
+    values["grades"] = json.loads(values["grades"]) if values["grades"] else None
+    return ExperimentRecord(**values)
+
+
+def _job(row: sqlite3.Row) -> JobRecord:
+    values = dict(row)
+    values["options"] = json.loads(values["options"])
+    values["progress"] = json.loads(values["progress"]) if values["progress"] else None
+    return JobRecord(**values)

@@ -1,0 +1,113 @@
+"""The FastAPI app: ``create_app(settings)`` builds it; its lifespan runs the jobs.
+
+Nothing is created at import time. ``create_app`` makes the data dir and the
+database (so a bad ``--data-dir`` fails before the server starts); the worker
+processes start with the app's lifespan and stop with it, marking jobs still
+queued or running as interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.resources
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from stylelab.errors import ConfigError, InputError, JobError, ModelError, OutputError, StylelabError
+from stylelab.experiments.methods import NeuralMethods
+from stylelab.experiments.runner import JobRunner
+from stylelab.experiments.store import DataDir, Store
+from stylelab.web.events import EventBroker
+from stylelab.web.limits import BodyLimit
+from stylelab.web.routes import ROUTERS
+from stylelab.web.settings import WebSettings
+from stylelab.web.state import AppState, bundled_gallery
+
+LOG = logging.getLogger(__name__)
+ERROR_STATUS = ((InputError, 422), (ConfigError, 400), (JobError, 409), (ModelError, 503), (OutputError, 500))
+JSON_BODY_LIMIT = 64 * 1024
+
+
+def static_dir() -> Path:
+    return Path(str(importlib.resources.files("stylelab.web") / "static"))
+
+
+def create_app(settings: WebSettings) -> FastAPI:
+    """Build the web app for ``settings``.
+
+    Raises:
+        OutputError: the data dir or its database cannot be created.
+    """
+    files = DataDir(settings.data_dir)
+    files.create()
+    store = Store(files.database)
+    store.create()
+    state = AppState(settings, store, files, EventBroker(), bundled_gallery())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runner = JobRunner(store, files, settings.methods or NeuralMethods(), settings.runner, state.publish)
+        await run_in_threadpool(runner.start)
+        state.runner = runner
+        try:
+            yield
+        finally:
+            state.runner = None
+            await run_in_threadpool(runner.stop)
+
+    app = FastAPI(
+        title="Style Lab",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.stylelab = state
+    app.add_middleware(
+        BodyLimit,
+        limit_for=lambda path: (
+            settings.max_upload_bytes if path.startswith("/api/uploads") else JSON_BODY_LIMIT
+        ),
+    )
+    _add_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    index = static_dir() / "index.html"
+
+    @app.get("/", include_in_schema=False)
+    def home() -> FileResponse:
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=static_dir()), name="static")
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StylelabError)
+    async def stylelab_error(request: Request, exc: StylelabError) -> JSONResponse:
+        status = next((code for kind, code in ERROR_STATUS if isinstance(exc, kind)), 400)
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            f"{'.'.join(str(part) for part in error['loc'] if part != 'body')}: {error['msg']}"
+            for error in exc.errors()
+        ]
+        return JSONResponse(
+            {"detail": "; ".join(problems), "errors": jsonable_encoder(exc.errors())}, status_code=422
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        LOG.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": f"internal error: {type(exc).__name__}"}, status_code=500)

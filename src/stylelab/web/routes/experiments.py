@@ -1,0 +1,191 @@
+"""Experiments: start one, follow it live (SSE), finish it, list the history."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import random
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from PIL import Image
+
+from stylelab.experiments.palette import extract_palette
+from stylelab.experiments.sheet import make_sheet
+from stylelab.experiments.store import ExperimentRecord, ImageRecord, store_picture
+from stylelab.validate import integer
+from stylelab.web.events import format_event
+from stylelab.web.schemas import ExperimentCreate, ExperimentOut, FinishRequest, HistoryOut, PaletteOut
+from stylelab.web.state import AppState, State, get_experiment
+
+router = APIRouter(prefix="/api/experiments", tags=["experiments"])
+Experiment = Annotated[ExperimentRecord, Depends(get_experiment)]
+KEEPALIVE_SECONDS = 15.0
+PAIR_LABELS = {
+    "drawing_fast": "Drawing vs fast",
+    "drawing_gatys": "Drawing vs Gatys",
+    "fast_gatys": "Fast vs Gatys",
+}
+
+
+def _resolve(state: AppState, ref: str, role: str) -> ImageRecord:
+    """A gallery ref is copied into the store; an id must name an uploaded photo or painting."""
+    settings = state.settings
+    if ref.startswith("gallery:"):
+        folder, name = ref.removeprefix("gallery:").split("/")
+        path = state.gallery.path(folder, name)
+        if path is None:
+            raise HTTPException(404, f"{role}: no bundled image {folder}/{name}")
+        return store_picture(
+            state.store,
+            state.files,
+            path,
+            role,
+            state.gallery.item(folder, name).label,
+            settings.image_limits,
+            settings.stored_size,
+        )
+    record = state.store.image(ref)
+    if record is None or record.role not in ("photo", "painting"):
+        raise HTTPException(404, f"{role}: no uploaded photo or painting with id {ref}")
+    return record
+
+
+@router.post("", status_code=201)
+def create(body: ExperimentCreate, state: State) -> ExperimentOut:
+    """Store the two pictures and queue the fast and the Gatys job at once."""
+    settings = state.settings
+    size = integer(
+        "gatys_size", body.gatys_size or settings.gatys_size, minimum=16, maximum=settings.gatys_max_size
+    )
+    iterations = integer(
+        "gatys_iterations",
+        body.gatys_iterations or settings.gatys_iterations,
+        minimum=1,
+        maximum=settings.gatys_max_iterations,
+    )
+    runner = state.job_runner()
+    photo = _resolve(state, body.photo, "photo")
+    painting = _resolve(state, body.painting, "painting")
+    gatys = {
+        "size": size,
+        "iterations": iterations,
+        "seed": random.randrange(2**31),
+        "preview_every": settings.preview_every,
+    }
+    experiment = state.store.create_experiment(
+        photo.id, painting.id, [("fast", {"size": settings.fast_size}), ("gatys", gatys)]
+    )
+    runner.wake()
+    return state.experiment_view(experiment)
+
+
+@router.get("")
+def history(
+    state: State,
+    limit: Annotated[int, Query(ge=1, le=100)] = 24,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> HistoryOut:
+    """Experiments, newest first."""
+    experiments = state.store.experiments(limit, offset)
+    return HistoryOut(
+        items=state.experiment_views(experiments),
+        total=state.store.count_experiments(),
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/{experiment_id}")
+def experiment(found: Experiment, state: State) -> ExperimentOut:
+    return state.experiment_view(found)
+
+
+@router.post("/{experiment_id}/finish")
+def finish(body: FinishRequest, found: Experiment, state: State) -> ExperimentOut:
+    """Attach the drawing (uploaded with role=drawing) and queue grading."""
+    drawing = state.store.image(body.drawing)
+    if drawing is None or drawing.role != "drawing":
+        raise HTTPException(422, "drawing: upload the drawing first (POST /api/uploads?role=drawing)")
+    runner = state.job_runner()
+    state.store.set_drawing(found.id, drawing.id, body.source)
+    runner.request_grades(found.id)
+    return state.experiment_view(state.store.experiment(found.id))
+
+
+@router.get("/{experiment_id}/events")
+async def events(found: Experiment, state: State, request: Request) -> StreamingResponse:
+    """Server-Sent Events: a ``snapshot``, then ``jobs``, ``progress`` and ``experiment`` events.
+
+    The stream ends with an ``end`` event once no job of the experiment is
+    queued or running; open it again after starting something new.
+    """
+    subscription = state.broker.subscribe(found.id)
+
+    async def stream() -> AsyncIterator[str]:
+        try:
+            snapshot = state.experiment_view(state.store.experiment(found.id))
+            yield format_event({"type": "snapshot", "experiment": snapshot.model_dump(mode="json")})
+            active = snapshot.active
+            while active:
+                try:
+                    event = await asyncio.wait_for(subscription.queue.get(), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                yield format_event(event)
+                if event["type"] == "jobs" and not event["active"]:
+                    # events from two threads may arrive out of order: the store has the last word
+                    active = any(job.active for job in state.store.jobs_of(found.id))
+            yield format_event({"type": "end"})
+        finally:
+            state.broker.unsubscribe(subscription)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/{experiment_id}/palette")
+def palette(found: Experiment, state: State, count: Annotated[int, Query(ge=2, le=16)] = 8) -> PaletteOut:
+    """The painting's main colours, for the canvas's palette."""
+    with Image.open(state.files.image_path(found.painting_id)) as painting:
+        return PaletteOut(colors=extract_palette(painting, count))
+
+
+@router.get("/{experiment_id}/sheet")
+def sheet(found: Experiment, state: State, download: bool = False) -> Response:
+    """All five pictures side by side with the grades, as one PNG (made on request)."""
+    view = state.experiment_view(found)
+    results = {kind: job.result for kind, job in view.jobs.items()}
+    tiles = [
+        ("Photo", view.photo),
+        ("Painting", view.painting),
+        ("Your drawing", view.drawing),
+        ("Fast", results.get("fast")),
+        ("Gatys", results.get("gatys")),
+    ]
+    lines = [_grade_line(pair, grade) for pair, grade in (view.grades or {}).items()]
+    buffer = io.BytesIO()
+    with contextlib.ExitStack() as opened:
+        pictures = [
+            (label, opened.enter_context(Image.open(state.files.image_path(image.id))) if image else None)
+            for label, image in tiles
+        ]
+        make_sheet(pictures, lines or ["Not graded yet."]).save(buffer, format="PNG")
+    headers = (
+        {"Content-Disposition": f'attachment; filename="stylelab-{found.id}-sheet.png"'} if download else {}
+    )
+    return Response(buffer.getvalue(), media_type="image/png", headers=headers)
+
+
+def _grade_line(pair: str, grade) -> str:
+    if grade is None:
+        return f"{PAIR_LABELS[pair]}: not available"
+    parts = ", ".join(f"{name} {value:.1f}" for name, value in grade.components.items())
+    return f"{PAIR_LABELS[pair]}: {grade.score:.1f}/10  (similarity {grade.similarity:.2f}; {parts})"

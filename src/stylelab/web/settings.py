@@ -1,0 +1,80 @@
+"""Settings of the web experiment app: the single source of its defaults.
+
+``stylelab serve`` builds its options from these fields; tests build their own
+``WebSettings`` with a temporary data dir and quick fake methods.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stylelab.errors import ConfigError
+from stylelab.experiments.methods import Methods
+from stylelab.experiments.runner import RunnerSettings, default_threads
+from stylelab.imageio import ImageLimits
+from stylelab.validate import integer
+
+MEBIBYTE = 1024 * 1024
+
+
+def _help(text: str) -> dict[str, str]:
+    return {"help": text}
+
+
+def default_data_dir() -> Path:
+    """The user data dir of Style Lab (e.g. ``~/.local/share/stylelab`` on Linux)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("stylelab"))
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """Everything that shapes one web app instance.
+
+    ``methods=None`` means the real engines (:class:`~stylelab.experiments.methods.NeuralMethods`).
+    """
+
+    data_dir: Path = field(metadata=_help("folder for the database and all images"))
+    host: str = field(
+        default="127.0.0.1", metadata=_help("address to listen on (127.0.0.1 = this machine only)")
+    )
+    port: int = field(default=8000, metadata=_help("port to listen on"))
+    max_upload_bytes: int = field(default=20 * MEBIBYTE, metadata=_help("largest accepted upload in bytes"))
+    image_limits: ImageLimits = field(
+        default=ImageLimits(min_side=16, max_pixels=40_000_000, max_aspect=8.0),
+        metadata=_help("smallest side, most pixels and most extreme aspect accepted"),
+    )
+    stored_size: int = field(default=1024, metadata=_help("uploaded pictures are shrunk to this long side"))
+    fast_size: int = field(default=512, metadata=_help("long side of the fast result"))
+    gatys_size: int = field(default=384, metadata=_help("default long side of the Gatys result"))
+    gatys_iterations: int = field(default=60, metadata=_help("default Gatys iterations per scale"))
+    gatys_max_size: int = field(default=768, metadata=_help("largest Gatys size a person may pick"))
+    gatys_max_iterations: int = field(default=500, metadata=_help("most Gatys iterations a person may pick"))
+    preview_every: int = field(default=3, metadata=_help("Gatys preview image every N iterations"))
+    runner: RunnerSettings = field(
+        default_factory=lambda: RunnerSettings(threads=default_threads()),
+        metadata=_help("worker processes: lanes, priority, threads, cancel grace"),
+    )
+    methods: Methods | None = field(default=None, metadata=_help("the engines (None = the real ones)"))
+
+    def __post_init__(self) -> None:
+        if not self.host:
+            raise ConfigError("host: must not be empty")
+        integer("port", self.port, minimum=0, maximum=65535)
+        integer("max_upload_bytes", self.max_upload_bytes, minimum=1024)
+        integer("stored_size", self.stored_size, minimum=64, maximum=8192)
+        integer("fast_size", self.fast_size, minimum=16, maximum=4096)
+        integer("gatys_max_size", self.gatys_max_size, minimum=16, maximum=4096)
+        integer("gatys_size", self.gatys_size, minimum=16, maximum=self.gatys_max_size)
+        integer("gatys_max_iterations", self.gatys_max_iterations, minimum=1, maximum=100_000)
+        integer("gatys_iterations", self.gatys_iterations, minimum=1, maximum=self.gatys_max_iterations)
+        integer("preview_every", self.preview_every, minimum=1)
+        integer("gatys_workers", self.runner.gatys_workers, minimum=1, maximum=16)
+        integer("light_workers", self.runner.light_workers, minimum=1, maximum=16)
+
+    def replace(self, **changes: object) -> WebSettings:
+        """A copy with ``changes`` applied (and validated)."""
+        return dataclasses.replace(self, **changes)

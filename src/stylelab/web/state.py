@@ -1,0 +1,127 @@
+"""What one app instance holds, and the Annotated dependencies that hand it to routes."""
+
+from __future__ import annotations
+
+import importlib.resources
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+
+from stylelab.experiments.runner import JobRunner
+from stylelab.experiments.store import DataDir, ExperimentRecord, Store
+from stylelab.web.events import EventBroker
+from stylelab.web.schemas import ExperimentOut, GalleryItem, ObjectId, experiment_out, job_out
+from stylelab.web.settings import WebSettings
+
+GALLERY_FOLDERS = ("photos", "styles")
+
+
+class Gallery:
+    """The bundled photos and paintings (``stylelab/assets/images``), by folder and name."""
+
+    def __init__(self, root: Path) -> None:
+        self._paths = {
+            folder: {path.stem: path for path in sorted((root / folder).glob("*.jpg"))}
+            for folder in GALLERY_FOLDERS
+        }
+
+    def items(self, folder: str) -> list[GalleryItem]:
+        return [self.item(folder, name) for name in self._paths[folder]]
+
+    def item(self, folder: str, name: str) -> GalleryItem:
+        return GalleryItem(
+            ref=f"gallery:{folder}/{name}",
+            name=name,
+            label=name.replace("_", " ").capitalize(),
+            url=f"/api/gallery/{folder}/{name}.jpg",
+        )
+
+    def path(self, folder: str, name: str) -> Path | None:
+        return self._paths.get(folder, {}).get(name)
+
+
+def bundled_gallery() -> Gallery:
+    return Gallery(Path(str(importlib.resources.files("stylelab") / "assets" / "images")))
+
+
+@dataclass
+class AppState:
+    """Everything the routes share; made by ``create_app``, started by its lifespan."""
+
+    settings: WebSettings
+    store: Store
+    files: DataDir
+    broker: EventBroker
+    gallery: Gallery
+    runner: JobRunner | None = None
+
+    def job_runner(self) -> JobRunner:
+        if self.runner is None:
+            raise HTTPException(503, "the job runner is not running")
+        return self.runner
+
+    def experiment_view(self, experiment: ExperimentRecord) -> ExperimentOut:
+        return self.experiment_views([experiment])[0]
+
+    def experiment_views(self, experiments: list[ExperimentRecord]) -> list[ExperimentOut]:
+        jobs = self.store.jobs_of_many([experiment.id for experiment in experiments])
+        image_ids = [
+            image_id
+            for experiment in experiments
+            for image_id in (experiment.photo_id, experiment.painting_id, experiment.drawing_id)
+        ]
+        image_ids += [job.result_id for listed in jobs.values() for job in listed]
+        images = self.store.images(image_ids)
+        positions = self.store.queue_positions()
+        return [
+            experiment_out(experiment, jobs[experiment.id], positions, images) for experiment in experiments
+        ]
+
+    def event_json(self, event: dict[str, Any]) -> dict[str, Any] | None:
+        """Turn a runner event (records inside) into the JSON sent to browsers."""
+        if event["type"] == "jobs":
+            jobs = event["jobs"]
+            images = self.store.images([job.result_id for job in jobs])
+            positions = self.store.queue_positions()
+            return {
+                "type": "jobs",
+                "active": any(job.active for job in jobs),
+                "jobs": {job.kind: job_out(job, positions, images).model_dump(mode="json") for job in jobs},
+            }
+        if event["type"] == "progress":
+            version = event["preview_version"]
+            return {
+                "type": "progress",
+                "job_id": event["job_id"],
+                "kind": event["kind"],
+                "progress": event["progress"],
+                "preview_url": f"/api/jobs/{event['job_id']}/preview?v={version}" if version else None,
+            }
+        experiment = self.store.experiment(event["experiment_id"])
+        if experiment is None:
+            return None
+        return {"type": "experiment", "experiment": self.experiment_view(experiment).model_dump(mode="json")}
+
+    def publish(self, experiment_id: str, event: dict[str, Any]) -> None:
+        """The runner's ``publish`` callback: convert only if someone listens."""
+        if self.broker.listeners(experiment_id) == 0:
+            return
+        payload = self.event_json(event)
+        if payload is not None:
+            self.broker.publish(experiment_id, payload)
+
+
+def get_state(request: Request) -> AppState:
+    return request.app.state.stylelab
+
+
+State = Annotated[AppState, Depends(get_state)]
+
+
+def get_experiment(experiment_id: ObjectId, state: State) -> ExperimentRecord:
+    experiment = state.store.experiment(experiment_id)
+    if experiment is None:
+        raise HTTPException(404, f"no experiment with id {experiment_id}")
+    return experiment

@@ -1,0 +1,579 @@
+// Style Lab web experiment: views, API calls and live job updates. No dependencies.
+import { BRUSHES, Painter } from "/static/paint.js";
+
+const $ = (selector, root = document) => root.querySelector(selector);
+const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
+
+// Replace the children of `element`, skipping null, undefined and false.
+function setChildren(element, ...children) {
+  element.replaceChildren(...children.flat().filter((child) => child !== null && child !== undefined && child !== false));
+}
+
+// Build an element; children may be strings (inserted as text, never as HTML).
+function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+    else if (name === "dataset") Object.assign(element.dataset, value);
+    else element.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
+}
+
+class ApiError extends Error {
+  constructor(status, detail) {
+    super(detail);
+    this.status = status;
+  }
+}
+
+async function api(path, options = {}) {
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch (error) {
+    throw new ApiError(0, "the Style Lab server cannot be reached; is it still running?");
+  }
+  let body = null;
+  try {
+    body = await response.json();
+  } catch (error) {
+    body = null;
+  }
+  if (!response.ok) throw new ApiError(response.status, (body && body.detail) || response.statusText);
+  return body;
+}
+
+const postJSON = (path, body) => api(path, {
+  method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body ?? {}),
+});
+
+function showError(message) {
+  $("#error-text").textContent = message;
+  $("#error").hidden = false;
+}
+
+function hideError() {
+  $("#error").hidden = true;
+}
+
+function formatSeconds(seconds) {
+  if (seconds === null || seconds === undefined || !isFinite(seconds)) return "";
+  seconds = Math.max(0, Math.round(seconds));
+  if (seconds < 60) return `${seconds} s`;
+  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+}
+
+function formatNumber(value) {
+  if (!isFinite(value)) return String(value);
+  const magnitude = Math.abs(value);
+  if (magnitude !== 0 && (magnitude >= 1e5 || magnitude < 1e-3)) return value.toExponential(2);
+  return value.toFixed(magnitude >= 100 ? 0 : magnitude >= 10 ? 1 : 3);
+}
+
+const app = {
+  config: null,
+  gallery: null,
+  pick: { photo: null, painting: null },
+  experiment: null,
+  painter: null,
+  events: null,
+  historyOffset: 0,
+};
+
+// ----------------------------------------------------------------------------------- routing
+
+function route() {
+  const [, view = "", id = ""] = location.hash.split("/");
+  closeEvents();
+  hideError();
+  for (const section of $$(".view")) section.hidden = true;
+  for (const link of $$("[data-nav]")) link.classList.toggle("current", link.dataset.nav === (view || "start"));
+  const show = (name) => { $(`#view-${name}`).hidden = false; };
+  const handlers = {
+    "": () => { show("start"); return showStart(); },
+    lab: () => { show("lab"); return showLab(id); },
+    results: () => { show("results"); return showResults(id); },
+    history: () => { show("history"); return showHistory(); },
+  };
+  Promise.resolve()
+    .then(handlers[view] || handlers[""])
+    .catch((error) => showError(error.message));
+}
+
+function closeEvents() {
+  if (app.events) app.events.close();
+  app.events = null;
+}
+
+// Follow an experiment by Server-Sent Events until the server says nothing is left to run.
+function followEvents(experiment, onEvent) {
+  closeEvents();
+  const source = new EventSource(experiment.events_url);
+  app.events = source;
+  source.onmessage = (message) => {
+    const event = JSON.parse(message.data);
+    if (event.type === "end") {
+      source.close();
+      if (app.events === source) app.events = null;
+    }
+    onEvent(event);
+  };
+}
+
+// ----------------------------------------------------------------------------------- start
+
+async function showStart() {
+  if (!app.gallery) {
+    app.gallery = await api("/api/gallery");
+    renderGallery("photo", app.gallery.photos);
+    renderGallery("painting", app.gallery.paintings);
+  }
+  const sizeInput = $("#gatys-size");
+  const iterationsInput = $("#gatys-iterations");
+  if (!sizeInput.value) {
+    const c = app.config;
+    Object.assign(sizeInput, { value: c.gatys_size, min: 16, max: c.gatys_max_size });
+    Object.assign(iterationsInput, { value: c.gatys_iterations, min: 1, max: c.gatys_max_iterations });
+    $("#gatys-hint").textContent = `Up to ${c.gatys_max_size} px and ${c.gatys_max_iterations} iterations. ` +
+      "Larger and longer looks better but takes longer on a CPU.";
+  }
+  renderPick();
+}
+
+function renderGallery(role, items) {
+  const container = $(`[data-gallery="${role}"]`);
+  container.replaceChildren(...items.map((item) => h("button", {
+    type: "button", class: "thumb", title: item.label, dataset: { ref: item.ref },
+    onclick: () => choose(role, { ref: item.ref, url: item.url, label: item.label }),
+  }, h("img", { src: item.url, alt: item.label, loading: "lazy" }))));
+}
+
+function choose(role, picked) {
+  app.pick[role] = picked;
+  $(`[data-message="${role}"]`).textContent = "";
+  renderPick();
+}
+
+function renderPick() {
+  for (const role of ["photo", "painting"]) {
+    const picked = app.pick[role];
+    const chosen = $(`[data-chosen="${role}"]`);
+    chosen.replaceChildren(picked
+      ? h("figure", {}, h("img", { src: picked.url, alt: picked.label }), h("figcaption", {}, picked.label))
+      : h("span", { class: "placeholder" }, `No ${role} chosen`));
+    for (const thumb of $$(`[data-gallery="${role}"] .thumb`)) {
+      thumb.classList.toggle("selected", Boolean(picked) && thumb.dataset.ref === picked.ref);
+    }
+  }
+  $("#start").disabled = !(app.pick.photo && app.pick.painting);
+}
+
+async function uploadFile(file, role) {
+  const limit = app.config.max_upload_bytes;
+  if (file.size > limit) {
+    throw new ApiError(413, `${file.name}: the file is ${(file.size / 1048576).toFixed(1)} MB; ` +
+      `the limit is ${(limit / 1048576).toFixed(0)} MB`);
+  }
+  const query = new URLSearchParams({ role, name: file.name || role });
+  return api(`/api/uploads?${query}`, {
+    method: "POST", headers: { "Content-Type": "application/octet-stream" }, body: file,
+  });
+}
+
+function setupDropzone(role, onFile) {
+  const zone = $(`[data-drop="${role}"]`);
+  const input = $(`[data-file="${role}"]`);
+  const message = $(`[data-message="${role}"]`);
+  const accept = async (file) => {
+    if (!file) return;
+    message.textContent = `Checking ${file.name}…`;
+    message.classList.remove("bad");
+    try {
+      await onFile(file);
+      message.textContent = "";
+    } catch (error) {
+      message.textContent = error.message;
+      message.classList.add("bad");
+    }
+  };
+  input.addEventListener("change", () => { accept(input.files[0]); input.value = ""; });
+  zone.addEventListener("dragover", (event) => { event.preventDefault(); zone.classList.add("over"); });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("over");
+    accept(event.dataTransfer.files[0]);
+  });
+}
+
+async function surprise() {
+  const pick = await api("/api/gallery/random");
+  choose("photo", { ref: pick.photo.ref, url: pick.photo.url, label: pick.photo.label });
+  choose("painting", { ref: pick.painting.ref, url: pick.painting.url, label: pick.painting.label });
+}
+
+async function start() {
+  const button = $("#start");
+  button.disabled = true;
+  try {
+    const experiment = await postJSON("/api/experiments", {
+      photo: app.pick.photo.ref,
+      painting: app.pick.painting.ref,
+      gatys_size: Number($("#gatys-size").value) || null,
+      gatys_iterations: Number($("#gatys-iterations").value) || null,
+    });
+    location.hash = `#/lab/${experiment.id}`;
+  } finally {
+    button.disabled = !(app.pick.photo && app.pick.painting);
+  }
+}
+
+// ----------------------------------------------------------------------------------- lab
+
+const CANVAS_LONG_SIDE = 768;
+
+async function showLab(id) {
+  const experiment = await api(`/api/experiments/${id}`);
+  if (experiment.drawing) {
+    location.hash = `#/results/${id}`;
+    return;
+  }
+  const firstVisit = !app.experiment || app.experiment.id !== id;
+  app.experiment = experiment;
+  $("#lab-photo").src = experiment.photo.thumb_url;
+  $("#lab-painting").src = experiment.painting.url;
+  $("#underlay").src = experiment.photo.url;
+  if (firstVisit) {
+    const scale = CANVAS_LONG_SIDE / Math.max(experiment.photo.width, experiment.photo.height);
+    app.painter.resize(Math.round(experiment.photo.width * scale), Math.round(experiment.photo.height * scale));
+    const wrap = $("#canvas-wrap");
+    const aspect = experiment.photo.width / experiment.photo.height;
+    wrap.style.aspectRatio = `${experiment.photo.width} / ${experiment.photo.height}`;
+    wrap.style.width = `min(100%, calc((100vh - 190px) * ${aspect.toFixed(4)}))`; // keep it on screen, undistorted
+    loadPalette(experiment);
+  }
+  renderJobs(experiment.jobs);
+  followEvents(experiment, onLabEvent);
+}
+
+function onLabEvent(event) {
+  if (event.type === "snapshot" || event.type === "experiment") {
+    app.experiment = event.experiment;
+    renderJobs(event.experiment.jobs);
+  } else if (event.type === "jobs") {
+    app.experiment.jobs = event.jobs;
+    renderJobs(event.jobs);
+  } else if (event.type === "progress") {
+    renderProgress(event);
+  }
+}
+
+async function loadPalette(experiment) {
+  const { colors } = await api(experiment.palette_url);
+  $("#palette").replaceChildren(...colors.map((colour) => h("button", {
+    type: "button", class: "swatch", title: colour, style: `background:${colour}`,
+    onclick: () => setColour(colour),
+  })));
+}
+
+function setColour(colour) {
+  app.painter.colour = colour;
+  $("#brush-colour").value = colour;
+}
+
+const JOB_TITLES = { fast: "Fast method", gatys: "Gatys method" };
+const STATE_TEXT = {
+  queued: "Waiting", running: "Running", done: "Done", failed: "Failed", cancelled: "Cancelled",
+  interrupted: "Interrupted by a server restart",
+};
+
+function renderJobs(jobs) {
+  for (const kind of ["fast", "gatys"]) {
+    const job = jobs[kind];
+    const card = $(`#job-${kind}`);
+    if (!job) {
+      card.replaceChildren();
+      continue;
+    }
+    card.dataset.state = job.state;
+    const status = job.state !== "queued" || !job.queue_position ? STATE_TEXT[job.state]
+      : job.queue_position === 1 ? "Next in line" : `Waiting: ${job.queue_position - 1} ahead in the queue`;
+    const picture = job.result ? h("img", { class: "result", src: job.result.url, alt: `${kind} result` })
+      : job.preview_url ? h("img", { class: "result preview", src: job.preview_url, alt: `${kind} preview` })
+      : h("div", { class: "result empty" }, job.state === "running" ? "Working…" : "");
+    setChildren(card,
+      h("div", { class: "job-head" }, h("h3", {}, JOB_TITLES[kind]),
+        h("span", { class: `state ${job.state}`, "data-job-state": job.state }, status)),
+      picture,
+      kind === "gatys" ? progressBlock(job) : null,
+      job.error ? h("p", { class: "job-error" }, job.error) : null,
+      jobButtons(job),
+    );
+  }
+}
+
+function progressBlock(job) {
+  const block = h("div", { class: "progress" },
+    h("progress", { max: 1, value: 0 }),
+    h("div", { class: "progress-text" }),
+    h("div", { class: "losses" }));
+  if (job.progress) fillProgress(block, job.progress, job.state);
+  else if (job.state === "done") block.querySelector("progress").value = 1;
+  return block;
+}
+
+function fillProgress(block, progress, state) {
+  block.querySelector("progress").value = state === "done" ? 1 : progress.iteration / progress.total;
+  const eta = state === "running" && progress.eta !== null ? ` · about ${formatSeconds(progress.eta)} left` : "";
+  block.querySelector(".progress-text").textContent =
+    `Iteration ${progress.iteration} of ${progress.total} · scale ${progress.scale_index + 1} of ` +
+    `${progress.scale_count} (${progress.width}×${progress.height})${eta}`;
+  block.querySelector(".losses").replaceChildren(...Object.entries(progress.losses).map(([name, value]) =>
+    h("span", {}, `${name} ${formatNumber(value)}`)));
+}
+
+function renderProgress(event) {
+  const card = $(`#job-${event.kind}`);
+  const job = app.experiment && app.experiment.jobs[event.kind];
+  if (!card || !job || job.id !== event.job_id || card.dataset.state !== "running") return;
+  job.progress = event.progress;
+  const block = card.querySelector(".progress");
+  if (block) fillProgress(block, event.progress, "running");
+  if (event.preview_url) {
+    let picture = card.querySelector(".result");
+    if (picture.tagName !== "IMG") {
+      const image = h("img", { class: "result preview", alt: `${event.kind} preview` });
+      picture.replaceWith(image);
+      picture = image;
+    }
+    job.preview_url = event.preview_url;
+    picture.src = event.preview_url;
+  }
+}
+
+function jobButtons(job) {
+  const buttons = [];
+  if (job.state === "queued" || job.state === "running") {
+    buttons.push(h("button", { type: "button", class: "small", "data-action": "cancel",
+      onclick: () => jobAction(job, "cancel") }, "Cancel"));
+  }
+  if (["failed", "cancelled", "interrupted"].includes(job.state)) {
+    buttons.push(h("button", { type: "button", class: "small", "data-action": "rerun",
+      onclick: () => jobAction(job, "rerun") }, "Re-run"));
+  }
+  return buttons.length ? h("div", { class: "job-buttons" }, buttons) : null;
+}
+
+async function jobAction(job, action) {
+  try {
+    await postJSON(`/api/jobs/${job.id}/${action}`);
+    route(); // reload the current view (and reopen its event stream)
+  } catch (error) {
+    showError(error.message);
+  }
+}
+
+async function finishWith(blobOrFile, source, name) {
+  const uploaded = await uploadFile(new File([blobOrFile], name, { type: blobOrFile.type || "image/png" }),
+    "drawing");
+  await postJSON(`/api/experiments/${app.experiment.id}/finish`, { drawing: uploaded.id, source });
+  location.hash = `#/results/${app.experiment.id}`;
+}
+
+async function finishCanvas() {
+  const button = $("#finish");
+  if (app.painter.isBlank() && !confirm("The canvas is empty. Compare anyway?")) return;
+  button.disabled = true;
+  try {
+    await finishWith(await app.painter.toBlob(), "canvas", "drawing.png");
+  } catch (error) {
+    showError(error.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function setupCanvas() {
+  const painter = new Painter($("#paper"), $("#wet"));
+  app.painter = painter;
+  $("#brushes").replaceChildren(...BRUSHES.map((brush) => h("button", {
+    type: "button", class: "brush", "data-brush": brush, title: brush,
+    onclick: () => selectBrush(brush),
+  }, h("span", { class: `icon icon-${brush}`, "aria-hidden": "true" }), brush)));
+  const size = $("#brush-size");
+  const opacity = $("#brush-opacity");
+  size.addEventListener("input", () => {
+    painter.size = Number(size.value);
+    $("#brush-size-value").textContent = size.value;
+  });
+  opacity.addEventListener("input", () => {
+    painter.opacity = Number(opacity.value) / 100;
+    $("#brush-opacity-value").textContent = `${opacity.value}%`;
+  });
+  $("#brush-colour").addEventListener("input", (event) => { painter.colour = event.target.value; });
+  $("#undo").addEventListener("click", () => painter.undo());
+  $("#redo").addEventListener("click", () => painter.redo());
+  $("#clear").addEventListener("click", () => painter.clear());
+  $("#underlay-toggle").addEventListener("change", (event) => { $("#underlay").hidden = !event.target.checked; });
+  painter.onChange = () => {
+    $("#undo").disabled = painter.undoStack.length === 0;
+    $("#redo").disabled = painter.redoStack.length === 0;
+  };
+  painter.onChange();
+  document.addEventListener("keydown", (event) => {
+    if ($("#view-lab").hidden || !(event.ctrlKey || event.metaKey)) return;
+    const key = event.key.toLowerCase();
+    if (key === "z" && !event.shiftKey) painter.undo();
+    else if ((key === "z" && event.shiftKey) || key === "y") painter.redo();
+    else return;
+    event.preventDefault();
+  });
+  selectBrush("pencil");
+}
+
+const BRUSH_DEFAULTS = {
+  pencil: { size: 6, opacity: 90 }, marker: { size: 16, opacity: 70 }, acrylic: { size: 28, opacity: 95 },
+  watercolour: { size: 36, opacity: 60 }, airbrush: { size: 48, opacity: 60 }, eraser: { size: 28, opacity: 100 },
+  fill: { size: 12, opacity: 100 },
+};
+
+function selectBrush(brush) {
+  app.painter.brush = brush;
+  for (const button of $$(".brush")) button.classList.toggle("selected", button.dataset.brush === brush);
+  const defaults = BRUSH_DEFAULTS[brush];
+  for (const [id, value] of [["#brush-size", defaults.size], ["#brush-opacity", defaults.opacity]]) {
+    const input = $(id);
+    input.value = value;
+    input.dispatchEvent(new Event("input"));
+  }
+  $("#canvas-wrap").dataset.brush = brush;
+}
+
+// ----------------------------------------------------------------------------------- results
+
+const PAIRS = [["drawing_fast", "Your drawing ↔ fast"], ["drawing_gatys", "Your drawing ↔ Gatys"],
+  ["fast_gatys", "Fast ↔ Gatys"]];
+
+async function showResults(id) {
+  const experiment = await api(`/api/experiments/${id}`);
+  app.experiment = experiment;
+  renderResults(experiment);
+  if (experiment.active) {
+    followEvents(experiment, (event) => {
+      if (event.type === "snapshot" || event.type === "experiment") renderResults(event.experiment);
+      else if (event.type === "jobs") renderResults({ ...app.experiment, jobs: event.jobs, active: event.active });
+      else if (event.type === "end") api(`/api/experiments/${id}`).then(renderResults);
+    });
+  }
+}
+
+function figure(title, image, note, extra = null) {
+  return h("figure", { class: "picture" },
+    h("figcaption", {}, title),
+    image ? h("img", { src: image.url, alt: title }) : h("div", { class: "missing" }, note || "not available"),
+    h("div", { class: "picture-foot" },
+      image ? h("a", { href: image.download_url, download: "", class: "download" }, "Download") : null, extra));
+}
+
+function renderResults(experiment) {
+  app.experiment = experiment;
+  const jobNote = (job) => !job ? "not run" : job.state === "running" && job.progress
+    ? `running: ${Math.round((100 * job.progress.iteration) / job.progress.total)}%` : STATE_TEXT[job.state];
+  const jobExtra = (job) => job ? jobButtons(job) : null;
+  const { fast, gatys } = experiment.jobs;
+  $("#pictures").replaceChildren(
+    figure("Photo", experiment.photo),
+    figure("Painting", experiment.painting),
+    figure(experiment.drawing_source === "upload" ? "Your painting (uploaded)" : "Your drawing", experiment.drawing,
+      h("a", { href: `#/lab/${experiment.id}` }, "not drawn yet — paint it")),
+    figure("Fast method", fast && fast.result, jobNote(fast), jobExtra(fast)),
+    figure("Gatys method", gatys && gatys.result, jobNote(gatys), jobExtra(gatys)),
+  );
+  $("#sheet-link").href = `${experiment.sheet_url}?download=true`;
+  const grades = experiment.grades;
+  const waiting = experiment.active;
+  $("#grades-status").textContent = !experiment.drawing ? "Grades come once you finish your drawing."
+    : waiting ? "Grading waits for the methods still running…" : grades ? "" : "Not graded.";
+  $("#grades").replaceChildren(...PAIRS.map(([pair, title]) => gradeCard(title, grades && grades[pair], waiting)));
+}
+
+function gradeCard(title, grade, waiting) {
+  if (!grade) {
+    return h("div", { class: "grade empty", "data-grade": "none" }, h("h3", {}, title),
+      h("p", {}, waiting ? "waiting…" : "not available"));
+  }
+  const components = Object.entries(grade.components).map(([name, value]) => h("li", {},
+    h("span", { class: "component-name" }, name),
+    h("span", { class: "bar" }, h("span", { style: `width:${Math.round(10 * Math.max(0, Math.min(10, value)))}%` })),
+    h("span", { class: "component-value" }, `${value.toFixed(1)} / 10`)));
+  return h("div", { class: "grade", "data-grade": grade.score.toFixed(1) },
+    h("h3", {}, title),
+    h("p", { class: "score" }, h("strong", {}, grade.score.toFixed(1)), " / 10"),
+    h("p", { class: "similarity" }, `similarity ${grade.similarity.toFixed(2)}`),
+    h("ul", { class: "components" }, components));
+}
+
+// ----------------------------------------------------------------------------------- history
+
+async function showHistory(append = false) {
+  if (!append) app.historyOffset = 0;
+  const page = await api(`/api/experiments?limit=24&offset=${app.historyOffset}`);
+  const cards = page.items.map(historyCard);
+  const list = $("#history-list");
+  if (append) list.append(...cards);
+  else list.replaceChildren(...(cards.length ? cards : [h("p", { class: "hint" }, "No experiments yet.")]));
+  app.historyOffset += page.items.length;
+  $("#history-more").hidden = app.historyOffset >= page.total;
+}
+
+function historyCard(experiment) {
+  const thumbs = [["photo", experiment.photo], ["painting", experiment.painting], ["drawing", experiment.drawing],
+    ["fast", experiment.jobs.fast && experiment.jobs.fast.result],
+    ["gatys", experiment.jobs.gatys && experiment.jobs.gatys.result]];
+  const when = new Date(experiment.created * 1000).toLocaleString();
+  const target = experiment.drawing ? `#/results/${experiment.id}` : `#/lab/${experiment.id}`;
+  const jobs = Object.values(experiment.jobs).map((job) => h("span", { class: `badge ${job.state}` },
+    `${job.kind}: ${STATE_TEXT[job.state]}`, jobButtons(job)));
+  const grades = experiment.grades ? PAIRS.filter(([pair]) => experiment.grades[pair]).map(([pair, title]) =>
+    h("span", { class: "history-grade" }, `${title} ${experiment.grades[pair].score.toFixed(1)}`)) : [];
+  return h("article", { class: "history-card", "data-experiment": experiment.id },
+    h("a", { href: target, class: "thumbs" }, thumbs.map(([label, image]) => image
+      ? h("img", { src: image.thumb_url, alt: label, title: label }) : h("span", { class: "thumb-missing" }, label))),
+    h("div", { class: "history-meta" }, h("a", { href: target }, when),
+      grades.length ? h("div", { class: "history-grades" }, grades) : null,
+      h("div", { class: "badges" }, jobs)));
+}
+
+// ----------------------------------------------------------------------------------- setup
+
+async function main() {
+  $("#error-close").addEventListener("click", hideError);
+  $("#surprise").addEventListener("click", () => surprise().catch((error) => showError(error.message)));
+  $("#start").addEventListener("click", () => start().catch((error) => showError(error.message)));
+  $("#finish").addEventListener("click", finishCanvas);
+  $("#history-more").addEventListener("click", () => showHistory(true).catch((error) => showError(error.message)));
+  for (const role of ["photo", "painting"]) {
+    setupDropzone(role, async (file) => {
+      const image = await uploadFile(file, role);
+      choose(role, { ref: image.id, url: image.url, label: image.label });
+    });
+  }
+  setupDropzone("drawing", (file) => finishWith(file, "upload", file.name));
+  setupCanvas();
+  try {
+    app.config = await api("/api/config");
+  } catch (error) {
+    showError(error.message);
+    return;
+  }
+  window.addEventListener("hashchange", route);
+  route();
+}
+
+main();

@@ -1,0 +1,561 @@
+// Style Lab canvas: brushes, undo/redo and export. No dependencies.
+//
+// Two canvases of the same size are stacked: `paper` holds the painting
+// (transparent where nothing is painted, so the photo underlay can show
+// through), `wet` holds the stroke in progress for brushes that must not build
+// up within one stroke (marker), that build up on purpose (airbrush) or that
+// change when they dry (watercolour). On pointerup the wet stroke is
+// composited onto the paper and the changed rectangle goes on the undo stack.
+
+export const BRUSHES = ["pencil", "marker", "acrylic", "watercolour", "airbrush", "eraser", "fill"];
+export const UNDO_LIMIT = 60;
+const UNDO_BYTES = 400 * 1024 * 1024;
+
+function clamp(value, low, high) {
+  return Math.max(low, Math.min(high, value));
+}
+
+function parseColour(hex) {
+  const value = parseInt(hex.slice(1), 16);
+  return [(value >> 16) & 255, (value >> 8) & 255, value & 255];
+}
+
+function rgba([r, g, b], alpha = 1) {
+  return `rgba(${r | 0},${g | 0},${b | 0},${alpha})`;
+}
+
+// Deterministic lattice noise in [0, 1).
+function hash(x, y) {
+  let h = (x * 374761393 + y * 668265263) | 0;
+  h = Math.imul(h ^ (h >>> 13), 1274126177);
+  return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
+}
+
+// Smooth value noise (bilinear between lattice points `cell` pixels apart): paper grain.
+function grain(x, y, cell = 5) {
+  const gx = x / cell, gy = y / cell;
+  const ix = Math.floor(gx), iy = Math.floor(gy);
+  const fx = gx - ix, fy = gy - iy;
+  const top = hash(ix, iy) * (1 - fx) + hash(ix + 1, iy) * fx;
+  const bottom = hash(ix, iy + 1) * (1 - fx) + hash(ix + 1, iy + 1) * fx;
+  return top * (1 - fy) + bottom * fy;
+}
+
+// Separable running-sum box blur of a Float32Array (w × h), radius r, in place-ish.
+function boxBlur(source, w, h, r) {
+  if (r < 1) return Float32Array.from(source);
+  const temp = new Float32Array(w * h);
+  const out = new Float32Array(w * h);
+  const size = 2 * r + 1;
+  for (let y = 0; y < h; y++) {
+    let sum = 0;
+    const row = y * w;
+    for (let x = -r; x <= r; x++) sum += source[row + clamp(x, 0, w - 1)];
+    for (let x = 0; x < w; x++) {
+      temp[row + x] = sum / size;
+      sum += source[row + Math.min(x + r + 1, w - 1)] - source[row + Math.max(x - r, 0)];
+    }
+  }
+  for (let x = 0; x < w; x++) {
+    let sum = 0;
+    for (let y = -r; y <= r; y++) sum += temp[clamp(y, 0, h - 1) * w + x];
+    for (let y = 0; y < h; y++) {
+      out[y * w + x] = sum / size;
+      sum += temp[Math.min(y + r + 1, h - 1) * w + x] - temp[Math.max(y - r, 0) * w + x];
+    }
+  }
+  return out;
+}
+
+class Rect {
+  constructor() {
+    this.x0 = Infinity; this.y0 = Infinity; this.x1 = -Infinity; this.y1 = -Infinity;
+  }
+  add(x, y, radius) {
+    this.x0 = Math.min(this.x0, x - radius); this.y0 = Math.min(this.y0, y - radius);
+    this.x1 = Math.max(this.x1, x + radius); this.y1 = Math.max(this.y1, y + radius);
+  }
+  clipped(width, height, pad = 2) {
+    const x = clamp(Math.floor(this.x0 - pad), 0, width);
+    const y = clamp(Math.floor(this.y0 - pad), 0, height);
+    const x1 = clamp(Math.ceil(this.x1 + pad), 0, width);
+    const y1 = clamp(Math.ceil(this.y1 + pad), 0, height);
+    return x1 > x && y1 > y ? { x, y, w: x1 - x, h: y1 - y } : null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Brushes. Each gets the painter's settings at the start of a stroke and is fed
+// dabs (x, y, pressure) spaced along the path, plus the segment they came from.
+
+class Pencil {
+  constructor(s) {
+    this.s = s; this.wet = false;
+    this.radius = Math.max(0.6, s.size * 0.25);
+  }
+  spacing() { return 0.5; }
+  dab(ctx, x, y, p) {
+    // graphite: a scatter of single pixels, denser with pressure
+    const r = this.radius * (0.6 + 0.4 * p);
+    const count = Math.max(2, Math.round(r * r * 2.2));
+    ctx.fillStyle = rgba(this.s.colour);
+    ctx.globalAlpha = clamp(this.s.opacity * (0.25 + 0.35 * p), 0.02, 1);
+    for (let i = 0; i < count; i++) {
+      const angle = Math.random() * 2 * Math.PI;
+      const dist = Math.sqrt(Math.random()) * r;
+      ctx.fillRect(x + Math.cos(angle) * dist - 0.5, y + Math.sin(angle) * dist - 0.5, 1, 1);
+    }
+    ctx.globalAlpha = 1;
+    return r;
+  }
+}
+
+class Marker {
+  constructor(s) {
+    this.s = s; this.wet = true; this.blend = "multiply";
+  }
+  spacing(r) { return Math.max(0.5, r * 0.15); }
+  dab(ctx, x, y, p) {
+    // full strength on the wet layer; the opacity is applied once when it dries
+    const r = (this.s.size / 2) * (0.75 + 0.25 * p);
+    ctx.fillStyle = rgba(this.s.colour);
+    ctx.beginPath();
+    ctx.arc(x, y, r, 0, 2 * Math.PI);
+    ctx.fill();
+    return r;
+  }
+}
+
+class Acrylic {
+  // A flat of bristles laid across the stroke (turned to stay across it), each with its
+  // own width, tint and paint load. `paint` runs down with the distance travelled, and
+  // the bristles go dry one by one, leaving dry-brush streaks at the end of a long stroke.
+  constructor(s) {
+    this.s = s; this.wet = false;
+    this.paint = 1;
+    const count = clamp(Math.round(s.size * 0.9), 6, 80);
+    this.bristles = Array.from({ length: count }, (_, i) => {
+      const shade = (Math.random() - 0.5) * 40;
+      return {
+        across: ((i + Math.random()) / count - 0.5) * s.size,
+        width: (0.8 + Math.random() * 1.4) * Math.max(1, s.size / count) * 1.6,
+        colour: s.colour.map((c) => clamp(c + shade, 0, 255)),
+        load: 0.75 + Math.random() * 0.5,
+        dryAt: Math.random() * 0.5,
+      };
+    });
+    this.normal = { x: 0, y: 1 };
+    this.reach = Math.max(150, s.size * 25); // pixels of travel until the brush is dry
+  }
+  spacing() { return 2; }
+  dab(ctx, x, y, p) {
+    return this.segment(ctx, x, y, x + 0.01, y, p); // touching down leaves the bristles' tips
+  }
+  segment(ctx, x0, y0, x1, y1, p) {
+    const distance = Math.hypot(x1 - x0, y1 - y0);
+    if (distance > 0.5) this.normal = { x: -(y1 - y0) / distance, y: (x1 - x0) / distance };
+    this.paint = Math.max(0, this.paint - distance / this.reach);
+    this.travelled = (this.travelled || 0) + distance;
+    ctx.lineCap = "round";
+    const spread = 0.7 + 0.3 * p; // pressing harder splays the bristles
+    this.bristles.forEach((b, index) => {
+      const load = this.paint * b.load;
+      const wetness = clamp((load - b.dryAt) / 0.2, 0, 1);
+      if (wetness <= 0) return;
+      // a drying bristle skips over the paper's tooth: broken dry-brush streaks
+      if (load < 0.75 && grain(this.travelled / 3, index * 17, 1) < 0.75 - load) return;
+      const dx = this.normal.x * b.across * spread;
+      const dy = this.normal.y * b.across * spread;
+      ctx.globalAlpha = clamp(this.s.opacity * wetness * (0.6 + 0.4 * p), 0, 1);
+      ctx.strokeStyle = rgba(b.colour);
+      ctx.lineWidth = b.width * (0.6 + 0.4 * p);
+      ctx.beginPath();
+      ctx.moveTo(x0 + dx, y0 + dy);
+      ctx.lineTo(x1 + dx, y1 + dy);
+      ctx.stroke();
+    });
+    ctx.globalAlpha = 1;
+    return this.s.size / 2 + 4;
+  }
+}
+
+class Watercolour {
+  constructor(s) {
+    this.s = s; this.wet = true; this.blend = "multiply"; this.previewOpacity = 0.35;
+    this.wobble = Math.random() * 10;
+  }
+  spacing(r) { return Math.max(1, r * 0.2); }
+  dab(ctx, x, y, p, travelled) {
+    const r = (this.s.size / 2) * (0.8 + 0.2 * p) * (0.9 + 0.16 * grain(travelled, this.wobble * 97, 40));
+    ctx.fillStyle = rgba(this.s.colour);
+    ctx.beginPath();
+    ctx.arc(x, y, r, 0, 2 * Math.PI);
+    ctx.fill();
+    return r * 1.8; // room for the bleed when it dries
+  }
+  // Turn the wet mask into a translucent wash: pigment gathers at the edge of the
+  // wet area (darker rim), bleeds softly outwards and settles into the paper grain.
+  dry(wet, rect) {
+    const { x, y, w, h } = rect;
+    const source = wet.getImageData(x, y, w, h);
+    const mask = new Float32Array(w * h);
+    for (let i = 0; i < w * h; i++) mask[i] = source.data[i * 4 + 3] / 255;
+    const size = this.s.size;
+    const soft = boxBlur(mask, w, h, Math.max(1, Math.round(size * 0.06)));
+    const body = boxBlur(boxBlur(mask, w, h, Math.max(2, Math.round(size * 0.22))), w, h,
+      Math.max(1, Math.round(size * 0.1)));
+    const bleed = boxBlur(mask, w, h, Math.max(2, Math.round(size * 0.45)));
+    const out = new ImageData(w, h);
+    const [r, g, b] = this.s.colour;
+    for (let j = 0; j < h; j++) {
+      for (let i = 0; i < w; i++) {
+        const k = j * w + i;
+        const edge = clamp((soft[k] - body[k]) * 3, 0, 1);
+        const outside = bleed[k] * (1 - soft[k]);
+        const paper = 0.75 + 0.35 * grain(x + i, y + j) + 0.1 * hash(x + i, y + j);
+        const alpha = clamp(this.s.opacity * paper * (0.32 * soft[k] + 0.55 * edge + 0.18 * outside), 0, 1);
+        if (alpha <= 0) continue;
+        const darken = 1 - 0.25 * edge;
+        out.data[k * 4] = r * darken; out.data[k * 4 + 1] = g * darken; out.data[k * 4 + 2] = b * darken;
+        out.data[k * 4 + 3] = alpha * 255;
+      }
+    }
+    return out;
+  }
+}
+
+class Airbrush {
+  constructor(s) {
+    this.s = s; this.wet = true; this.blend = "normal"; this.continuous = true;
+  }
+  spacing(r) { return Math.max(1, r * 0.25); }
+  dab(ctx, x, y, p) {
+    const r = this.s.size / 2;
+    const flow = 0.015 + 0.035 * p; // many overlapping dabs: builds up slowly, soft falloff
+    const gradient = ctx.createRadialGradient(x, y, 0, x, y, r);
+    gradient.addColorStop(0, rgba(this.s.colour, flow));
+    gradient.addColorStop(1, rgba(this.s.colour, 0));
+    ctx.fillStyle = gradient;
+    ctx.fillRect(x - r, y - r, 2 * r, 2 * r);
+    // overspray: a few fine droplets, thicker near the centre
+    ctx.fillStyle = rgba(this.s.colour, 0.5);
+    for (let i = 0; i < 4; i++) {
+      const angle = Math.random() * 2 * Math.PI;
+      const dist = Math.abs(gaussian()) * r * 0.55;
+      ctx.fillRect(x + Math.cos(angle) * dist, y + Math.sin(angle) * dist, 1, 1);
+    }
+    return r + 1;
+  }
+}
+
+class Eraser {
+  constructor(s) {
+    this.s = s; this.wet = false;
+  }
+  spacing(r) { return Math.max(0.5, r * 0.2); }
+  dab(ctx, x, y, p) {
+    const r = (this.s.size / 2) * (0.7 + 0.3 * p);
+    const gradient = ctx.createRadialGradient(x, y, r * 0.6, x, y, r);
+    gradient.addColorStop(0, `rgba(0,0,0,${this.s.opacity})`);
+    gradient.addColorStop(1, "rgba(0,0,0,0)");
+    ctx.save();
+    ctx.globalCompositeOperation = "destination-out";
+    ctx.fillStyle = gradient;
+    ctx.beginPath();
+    ctx.arc(x, y, r, 0, 2 * Math.PI);
+    ctx.fill();
+    ctx.restore();
+    return r;
+  }
+}
+
+function gaussian() {
+  return Math.sqrt(-2 * Math.log(Math.random() || 1e-9)) * Math.cos(2 * Math.PI * Math.random());
+}
+
+const BRUSH_CLASSES = { pencil: Pencil, marker: Marker, acrylic: Acrylic, watercolour: Watercolour,
+  airbrush: Airbrush, eraser: Eraser };
+
+// ---------------------------------------------------------------------------------------------
+
+export class Painter {
+  constructor(paper, wet) {
+    this.paper = paper;
+    this.wet = wet;
+    this.ctx = paper.getContext("2d", { willReadFrequently: true });
+    this.wetCtx = wet.getContext("2d", { willReadFrequently: true });
+    this.brush = "pencil";
+    this.size = 12;
+    this.opacity = 0.9;
+    this.colour = "#2b2b2b";
+    this.undoStack = [];
+    this.redoStack = [];
+    this.stroke = null;
+    this.onChange = () => {};
+    for (const type of ["pointerdown", "pointermove", "pointerup", "pointercancel", "lostpointercapture"]) {
+      wet.addEventListener(type, (event) => this.handle(event));
+    }
+    wet.addEventListener("contextmenu", (event) => event.preventDefault());
+  }
+
+  resize(width, height) {
+    for (const canvas of [this.paper, this.wet]) {
+      canvas.width = width;
+      canvas.height = height;
+    }
+    this.undoStack = [];
+    this.redoStack = [];
+    this.onChange();
+  }
+
+  settings() {
+    return { size: this.size, opacity: this.opacity, colour: parseColour(this.colour) };
+  }
+
+  point(event) {
+    const box = this.wet.getBoundingClientRect();
+    const x = ((event.clientX - box.left) * this.wet.width) / box.width;
+    const y = ((event.clientY - box.top) * this.wet.height) / box.height;
+    // pens report pressure; mice report 0.5 while pressed and touch often 0 or 1: treat those as full
+    const pressure = event.pointerType === "pen" ? clamp(event.pressure || 0, 0.05, 1) : 1;
+    return { x, y, pressure };
+  }
+
+  handle(event) {
+    if (event.type === "pointerdown") {
+      if (event.button !== 0 || this.stroke) return;
+      event.preventDefault();
+      try {
+        this.wet.setPointerCapture(event.pointerId);
+      } catch (error) {
+        // a pointer the browser does not know (synthetic events); the stroke still works
+      }
+      const at = this.point(event);
+      if (this.brush === "fill") {
+        this.fill(at.x, at.y);
+        return;
+      }
+      this.begin(at, event.pointerId);
+    } else if (event.type === "pointermove") {
+      if (!this.stroke || event.pointerId !== this.stroke.pointer) return;
+      const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [];
+      for (const sample of events.length ? events : [event]) this.extend(this.point(sample));
+    } else if (this.stroke && event.pointerId === this.stroke.pointer) {
+      this.end();
+    }
+  }
+
+  begin(at, pointer) {
+    const brush = new BRUSH_CLASSES[this.brush](this.settings());
+    const before = this.ctx.getImageData(0, 0, this.paper.width, this.paper.height);
+    this.stroke = { brush, pointer, before, rect: new Rect(), last: at, travelled: 0, carry: 0, timer: null };
+    this.wet.style.opacity = brush.wet ? String(brush.previewOpacity ?? this.opacity) : "1";
+    this.wet.style.mixBlendMode = brush.blend || "normal";
+    this.place(at);
+    if (brush.continuous) {
+      // an airbrush keeps spraying while it is held still
+      this.stroke.timer = setInterval(() => this.stroke && this.place(this.stroke.last), 40);
+    }
+  }
+
+  target(brush) {
+    return brush.wet ? this.wetCtx : this.ctx;
+  }
+
+  place(at) {
+    const { brush, rect } = this.stroke;
+    const reach = brush.dab(this.target(brush), at.x, at.y, at.pressure, this.stroke.travelled);
+    rect.add(at.x, at.y, reach);
+  }
+
+  extend(at) {
+    const stroke = this.stroke;
+    const { brush, last } = stroke;
+    const distance = Math.hypot(at.x - last.x, at.y - last.y);
+    if (distance < 0.01) return;
+    if (brush.segment) {
+      // short pieces, so paint load and pressure change smoothly along a fast stroke
+      const pieces = Math.ceil(distance / 3);
+      let from = last;
+      for (let i = 1; i <= pieces; i++) {
+        const t = i / pieces;
+        const to = { x: last.x + (at.x - last.x) * t, y: last.y + (at.y - last.y) * t,
+          pressure: last.pressure + (at.pressure - last.pressure) * t };
+        const reach = brush.segment(this.target(brush), from.x, from.y, to.x, to.y, to.pressure);
+        stroke.rect.add(to.x, to.y, reach);
+        stroke.rect.add(from.x, from.y, reach);
+        from = to;
+      }
+    } else {
+      // dabs at even spacing along the path, carrying the remainder to the next segment
+      const spacing = brush.spacing(this.size / 2);
+      let along = spacing - stroke.carry;
+      while (along <= distance) {
+        const t = along / distance;
+        const pressure = last.pressure + (at.pressure - last.pressure) * t;
+        stroke.travelled += spacing;
+        this.place({ x: last.x + (at.x - last.x) * t, y: last.y + (at.y - last.y) * t, pressure });
+        along += spacing;
+      }
+      stroke.carry = distance - (along - spacing);
+    }
+    stroke.last = at;
+  }
+
+  end() {
+    const stroke = this.stroke;
+    this.stroke = null;
+    clearInterval(stroke.timer);
+    const { width, height } = this.paper;
+    const rect = stroke.rect.clipped(width, height);
+    if (stroke.brush.wet && rect) this.dry(stroke.brush, rect);
+    this.wetCtx.clearRect(0, 0, width, height);
+    if (rect) this.record(rect, stroke.before);
+  }
+
+  dry(brush, rect) {
+    this.ctx.save();
+    this.ctx.globalCompositeOperation = brush.blend === "multiply" ? "multiply" : "source-over";
+    if (brush.dry) {
+      const layer = makeCanvas(rect.w, rect.h);
+      layer.getContext("2d").putImageData(brush.dry(this.wetCtx, rect), 0, 0);
+      this.ctx.drawImage(layer, rect.x, rect.y);
+    } else {
+      this.ctx.globalAlpha = this.opacity;
+      this.ctx.drawImage(this.wet, rect.x, rect.y, rect.w, rect.h, rect.x, rect.y, rect.w, rect.h);
+    }
+    this.ctx.restore();
+  }
+
+  // Undo entries keep only the changed rectangle, before and after.
+  record(rect, beforeFull) {
+    const before = new ImageData(rect.w, rect.h);
+    for (let row = 0; row < rect.h; row++) {
+      const from = ((rect.y + row) * beforeFull.width + rect.x) * 4;
+      before.data.set(beforeFull.data.subarray(from, from + rect.w * 4), row * rect.w * 4);
+    }
+    this.push({ ...rect, before, after: this.ctx.getImageData(rect.x, rect.y, rect.w, rect.h) });
+  }
+
+  push(entry) {
+    this.undoStack.push(entry);
+    this.redoStack = [];
+    let bytes = this.undoStack.reduce((sum, e) => sum + e.before.data.length * 2, 0);
+    while (this.undoStack.length > UNDO_LIMIT || (bytes > UNDO_BYTES && this.undoStack.length > 1)) {
+      const dropped = this.undoStack.shift();
+      bytes -= dropped.before.data.length * 2;
+    }
+    this.onChange();
+  }
+
+  undo() {
+    const entry = this.undoStack.pop();
+    if (!entry) return;
+    this.ctx.putImageData(entry.before, entry.x, entry.y);
+    this.redoStack.push(entry);
+    this.onChange();
+  }
+
+  redo() {
+    const entry = this.redoStack.pop();
+    if (!entry) return;
+    this.ctx.putImageData(entry.after, entry.x, entry.y);
+    this.undoStack.push(entry);
+    this.onChange();
+  }
+
+  clear() {
+    const { width, height } = this.paper;
+    const before = this.ctx.getImageData(0, 0, width, height);
+    this.ctx.clearRect(0, 0, width, height);
+    this.record({ x: 0, y: 0, w: width, h: height }, before);
+  }
+
+  // Flood fill of the area around (x, y) whose colour (as seen on white paper) is close
+  // to the clicked one; scanline algorithm, then one pixel of growth to cover antialiased rims.
+  fill(x, y, tolerance = 40) {
+    const { width, height } = this.paper;
+    x = Math.floor(x); y = Math.floor(y);
+    if (x < 0 || y < 0 || x >= width || y >= height) return;
+    const image = this.ctx.getImageData(0, 0, width, height);
+    const data = image.data;
+    const seen = (i) => {
+      const a = data[i + 3] / 255;
+      return [0, 1, 2].map((c) => data[i + c] * a + 255 * (1 - a));
+    };
+    const start = seen((y * width + x) * 4);
+    const close = (p) => {
+      const c = seen(p * 4);
+      return Math.abs(c[0] - start[0]) + Math.abs(c[1] - start[1]) + Math.abs(c[2] - start[2]) <= tolerance;
+    };
+    const mask = new Uint8Array(width * height);
+    const stack = [[x, y]];
+    while (stack.length) {
+      const [sx, sy] = stack.pop();
+      let left = sx;
+      const row = sy * width;
+      if (mask[row + sx] || !close(row + sx)) continue;
+      while (left > 0 && !mask[row + left - 1] && close(row + left - 1)) left--;
+      let right = sx;
+      while (right < width - 1 && !mask[row + right + 1] && close(row + right + 1)) right++;
+      for (let i = left; i <= right; i++) {
+        mask[row + i] = 1;
+        if (sy > 0 && !mask[row - width + i]) stack.push([i, sy - 1]);
+        if (sy < height - 1 && !mask[row + width + i]) stack.push([i, sy + 1]);
+      }
+    }
+    const grown = Uint8Array.from(mask);
+    const rect = new Rect();
+    for (let j = 0; j < height; j++) {
+      for (let i = 0; i < width; i++) {
+        if (!mask[j * width + i]) continue;
+        rect.add(i, j, 1);
+        if (i > 0) grown[j * width + i - 1] = 1;
+        if (i < width - 1) grown[j * width + i + 1] = 1;
+        if (j > 0) grown[(j - 1) * width + i] = 1;
+        if (j < height - 1) grown[(j + 1) * width + i] = 1;
+      }
+    }
+    const box = rect.clipped(width, height, 1);
+    if (!box) return;
+    const before = this.ctx.getImageData(0, 0, width, height);
+    const [r, g, b] = parseColour(this.colour);
+    const alpha = this.opacity;
+    for (let p = 0; p < width * height; p++) {
+      if (!grown[p]) continue;
+      const i = p * 4;
+      const under = data[i + 3] / 255;
+      const out = alpha + under * (1 - alpha);
+      if (out <= 0) continue;
+      data[i] = (r * alpha + data[i] * under * (1 - alpha)) / out;
+      data[i + 1] = (g * alpha + data[i + 1] * under * (1 - alpha)) / out;
+      data[i + 2] = (b * alpha + data[i + 2] * under * (1 - alpha)) / out;
+      data[i + 3] = out * 255;
+    }
+    this.ctx.putImageData(image, 0, 0);
+    this.record(box, before);
+  }
+
+  // The drawing on white paper, as a PNG blob.
+  toBlob() {
+    const flat = makeCanvas(this.paper.width, this.paper.height);
+    const ctx = flat.getContext("2d");
+    ctx.fillStyle = "#ffffff";
+    ctx.fillRect(0, 0, flat.width, flat.height);
+    ctx.drawImage(this.paper, 0, 0);
+    return new Promise((resolve) => flat.toBlob(resolve, "image/png"));
+  }
+
+  isBlank() {
+    const { data } = this.ctx.getImageData(0, 0, this.paper.width, this.paper.height);
+    for (let i = 3; i < data.length; i += 4) if (data[i]) return false;
+    return true;
+  }
+}
+
+function makeCanvas(width, height) {
+  const canvas = document.createElement("canvas");
+  canvas.width = width;
+  canvas.height = height;
+  return canvas;
+}

@@ -1,0 +1,235 @@
+"""JobRunner with fake engines in real worker processes: lanes, limits, cancel, crashes, restarts."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from stylelab.errors import JobError
+from stylelab.experiments.runner import JobRunner, RunnerSettings
+from stylelab.experiments.store import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    INTERRUPTED,
+    RUNNING,
+    DataDir,
+    Store,
+    store_picture,
+)
+from stylelab.imageio import ImageLimits
+from tests.experiments.fakes import FakeMethods
+
+GATYS = {"size": 32, "iterations": 4, "seed": 0, "preview_every": 2}
+
+
+class Recorder:
+    """The runner's publish callback: keeps every event."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, experiment_id: str, event: dict) -> None:
+        with self.lock:
+            self.events.append((experiment_id, event))
+
+    def of_type(self, kind: str) -> list[dict]:
+        with self.lock:
+            return [event for _, event in self.events if event["type"] == kind]
+
+
+class Harness:
+    def __init__(self, root, methods, **settings) -> None:
+        self.files = DataDir(root)
+        self.files.create()
+        self.store = Store(self.files.database)
+        self.store.create()
+        self.events = Recorder()
+        options = {"nice": 0, "threads": 1, "cancel_grace": 1.0, **settings}
+        self.runner = JobRunner(self.store, self.files, methods, RunnerSettings(**options), self.events)
+
+    def experiment(self, photo, painting, gatys=GATYS, fast=True) -> str:
+        limits = ImageLimits()
+        a = store_picture(self.store, self.files, photo, "photo", "photo", limits, 128)
+        b = store_picture(self.store, self.files, painting, "painting", "painting", limits, 128)
+        jobs = ([("fast", {"size": 32})] if fast else []) + [("gatys", dict(gatys))]
+        experiment = self.store.create_experiment(a.id, b.id, jobs).id
+        self.runner.wake()
+        return experiment
+
+    def job(self, experiment: str, kind: str):
+        return next(job for job in self.store.jobs_of(experiment) if job.kind == kind)
+
+    def wait_state(self, experiment: str, kind: str, states, timeout: float = 20.0):
+        states = (states,) if isinstance(states, str) else states
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job = self.job(experiment, kind)
+            if job.state in states:
+                return job
+            time.sleep(0.03)
+        raise AssertionError(f"{kind} job is {self.job(experiment, kind).state}, not {states}")
+
+
+@pytest.fixture
+def make(tmp_path):
+    made = []
+
+    def factory(methods=None, **settings) -> Harness:
+        harness = Harness(tmp_path / f"data{len(made)}", methods or FakeMethods(), **settings)
+        harness.runner.start()
+        made.append(harness)
+        return harness
+
+    yield factory
+    for harness in made:
+        harness.runner.stop()
+
+
+def test_both_jobs_run_to_done_with_progress_previews_and_results(make, photo, painting):
+    h = make()
+    experiment = h.experiment(photo, painting)
+    fast = h.wait_state(experiment, "fast", DONE)
+    gatys = h.wait_state(experiment, "gatys", DONE)
+    for job in (fast, gatys):
+        assert h.files.image_path(job.result_id).is_file()
+        assert h.store.image(job.result_id).role == job.kind
+    assert gatys.progress["iteration"] == gatys.progress["total"] == 8
+    assert gatys.preview_version == 8
+    steps = [event["progress"]["iteration"] for event in h.events.of_type("progress")]
+    assert steps == sorted(set(steps)) and steps[-1] == 8  # in order; bursts may be coalesced
+    deadline = time.monotonic() + 5  # the event is published just after the store is updated
+    while time.monotonic() < deadline:
+        last_jobs = h.events.of_type("jobs")[-1]["jobs"]
+        if {job.kind: job.state for job in last_jobs} == {"fast": DONE, "gatys": DONE}:
+            break
+        time.sleep(0.02)
+    else:
+        raise AssertionError(f"last jobs event: {last_jobs}")
+
+
+def test_at_most_one_gatys_job_runs_at_a_time_and_the_rest_wait_in_order(make, photo, painting):
+    h = make(FakeMethods(step_seconds=0.02))
+    experiments = [h.experiment(photo, painting, fast=False) for _ in range(3)]
+    seen_running = 0
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        jobs = [h.job(e, "gatys") for e in experiments]
+        seen_running = max(seen_running, sum(job.state == RUNNING for job in jobs))
+        if all(job.state == DONE for job in jobs):
+            break
+        time.sleep(0.01)
+    assert seen_running == 1
+    started = [h.job(e, "gatys").started for e in experiments]
+    assert started == sorted(started)
+
+
+def test_two_gatys_workers_run_two_jobs_at_once(make, photo, painting):
+    h = make(FakeMethods(step_seconds=0.1), gatys_workers=2)
+    first = h.experiment(photo, painting, fast=False, gatys={**GATYS, "iterations": 30})
+    second = h.experiment(photo, painting, fast=False, gatys={**GATYS, "iterations": 30})
+    h.wait_state(first, "gatys", RUNNING)
+    h.wait_state(second, "gatys", RUNNING)
+    h.runner.cancel(h.job(first, "gatys").id)
+    h.runner.cancel(h.job(second, "gatys").id)
+
+
+def test_cancel_stops_a_running_job_and_the_worker_takes_the_next(make, photo, painting):
+    h = make(FakeMethods(step_seconds=0.05))
+    slow = h.experiment(photo, painting, fast=False, gatys={**GATYS, "iterations": 500})
+    job = h.wait_state(slow, "gatys", RUNNING)
+    h.runner.cancel(job.id)
+    assert h.wait_state(slow, "gatys", CANCELLED, timeout=5).error is None
+    quick = h.experiment(photo, painting, fast=False)
+    h.wait_state(quick, "gatys", DONE)
+    with pytest.raises(JobError, match="already ended"):
+        h.runner.cancel(job.id)
+
+
+def test_cancel_of_a_queued_job_is_immediate_and_it_never_runs(make, photo, painting):
+    h = make(FakeMethods(step_seconds=0.05))
+    first = h.experiment(photo, painting, fast=False, gatys={**GATYS, "iterations": 500})
+    second = h.experiment(photo, painting, fast=False)
+    h.wait_state(first, "gatys", RUNNING)
+    queued = h.job(second, "gatys")
+    assert h.store.queue_positions()[queued.id] == 1
+    assert h.runner.cancel(queued.id).state == CANCELLED
+    h.runner.cancel(h.job(first, "gatys").id)
+    h.wait_state(first, "gatys", CANCELLED)
+    time.sleep(0.3)
+    assert h.job(second, "gatys").started is None
+
+
+def test_a_job_that_ignores_cancel_is_ended_with_its_process(make, photo, painting):
+    h = make(FakeMethods(fast_seconds=60), cancel_grace=0.5)
+    experiment = h.experiment(photo, painting, gatys={**GATYS, "iterations": 1})
+    job = h.wait_state(experiment, "fast", RUNNING)
+    time.sleep(0.2)
+    h.runner.cancel(job.id)
+    h.wait_state(experiment, "fast", CANCELLED, timeout=10)
+    # a fresh light worker replaced the killed one
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not all(w["alive"] and w["ready"] for w in h.runner.status()):
+        time.sleep(0.05)
+    assert all(w["alive"] for w in h.runner.status())
+
+
+def test_a_crashed_worker_fails_its_job_and_is_replaced(make, photo, painting):
+    h = make(FakeMethods(crash="gatys"))
+    experiment = h.experiment(photo, painting)
+    failed = h.wait_state(experiment, "gatys", FAILED)
+    assert "worker process stopped unexpectedly" in failed.error
+    assert h.wait_state(experiment, "fast", DONE)
+    deadline = time.monotonic() + 20
+    while (
+        time.monotonic() < deadline
+        and sum(w["lane"] == "gatys" and w["alive"] for w in h.runner.status()) != 1
+    ):
+        time.sleep(0.05)
+    assert sum(w["lane"] == "gatys" and w["alive"] for w in h.runner.status()) == 1
+
+
+def test_engine_errors_fail_the_job_with_the_message_and_rerun_works(make, photo, painting):
+    h = make(FakeMethods(fail="gatys"))
+    experiment = h.experiment(photo, painting)
+    assert h.wait_state(experiment, "gatys", FAILED).error == "fake gatys failure"
+    with pytest.raises(JobError, match="only failed, cancelled or interrupted"):
+        h.runner.rerun(h.job(experiment, "fast").id)
+    h.runner.rerun(h.job(experiment, "gatys").id)
+    assert h.wait_state(experiment, "gatys", FAILED).error == "fake gatys failure"
+
+
+def test_grades_are_queued_after_a_drawing_and_rerun_when_a_result_arrives(make, photo, painting):
+    h = make(FakeMethods(fail="gatys"))
+    experiment = h.experiment(photo, painting)
+    h.wait_state(experiment, "gatys", FAILED)
+    h.wait_state(experiment, "fast", DONE)
+    drawing = store_picture(h.store, h.files, photo, "drawing", "drawing", ImageLimits(), 128)
+    h.store.set_drawing(experiment, drawing.id, "canvas")
+    h.runner.request_grades(experiment)
+    h.wait_state(experiment, "grade", DONE)
+    grades = h.store.experiment(experiment).grades
+    assert grades["drawing_gatys"] is None and grades["fast_gatys"] is None
+    assert 0 <= grades["drawing_fast"]["score"] <= 10
+
+
+def test_stop_marks_unfinished_jobs_interrupted_and_start_cleans_up_after_a_crash(
+    make, tmp_path, photo, painting
+):
+    h = make(FakeMethods(step_seconds=0.05))
+    experiment = h.experiment(photo, painting, gatys={**GATYS, "iterations": 500})
+    h.wait_state(experiment, "gatys", RUNNING)
+    h.runner.stop()
+    assert h.job(experiment, "gatys").state == INTERRUPTED
+    # a server killed without stopping leaves "running" rows behind; the next start fixes them
+    h.store.requeue(h.job(experiment, "gatys").id)
+    h.store.claim_next("gatys")
+    again = Harness(h.files.root, FakeMethods())
+    again.runner.start()
+    try:
+        assert again.job(experiment, "gatys").state == INTERRUPTED
+    finally:
+        again.runner.stop()

@@ -1,0 +1,183 @@
+"""The SQLite store and the data dir: order of the queues, grade gating, restarts, ids as the only paths."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from stylelab.errors import InputError, JobError
+from stylelab.experiments.store import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    INTERRUPTED,
+    QUEUED,
+    RUNNING,
+    THUMB_SIZE,
+    DataDir,
+    Store,
+    is_id,
+    new_id,
+    store_picture,
+)
+from stylelab.imageio import ImageLimits
+
+
+@pytest.fixture
+def files(tmp_path) -> DataDir:
+    data = DataDir(tmp_path / "data")
+    data.create()
+    return data
+
+
+@pytest.fixture
+def store(files) -> Store:
+    database = Store(files.database)
+    database.create()
+    return database
+
+
+def _experiment(store: Store, kinds=("fast", "gatys")) -> str:
+    photo = store.add_image(new_id(), "photo", "p", 10, 10)
+    painting = store.add_image(new_id(), "painting", "q", 10, 10)
+    return store.create_experiment(photo.id, painting.id, [(kind, {"size": 64}) for kind in kinds]).id
+
+
+def test_new_ids_are_random_hex_and_validated():
+    ids = {new_id() for _ in range(200)}
+    assert len(ids) == 200
+    assert all(is_id(value) for value in ids)
+    for bad in ("../../etc/passwd", "ABCDEF0123456789", "0123", "0123456789abcdef/x"):
+        assert not is_id(bad)
+
+
+@pytest.mark.parametrize("bad", ["../secret", "0123456789abcdef/../x", "x" * 16])
+def test_data_dir_never_turns_a_foreign_name_into_a_path(files, bad):
+    with pytest.raises(JobError):
+        files.image_path(bad)
+    with pytest.raises(JobError):
+        files.preview_path(bad)
+
+
+def test_save_image_shrinks_to_max_side_and_writes_a_thumbnail(files):
+    image_id, width, height = files.save_image(Image.new("RGB", (2000, 1000), "red"), max_side=1024)
+    assert (width, height) == (1024, 512)
+    with Image.open(files.image_path(image_id)) as stored:
+        assert stored.size == (1024, 512) and stored.format == "PNG"
+    with Image.open(files.thumb_path(image_id)) as thumb:
+        assert max(thumb.size) == THUMB_SIZE and thumb.format == "JPEG"
+
+
+def test_store_picture_decodes_by_content_and_records_it(store, files, tmp_path):
+    path = tmp_path / "photo.txt"  # the name says text, the content is a PNG
+    Image.new("RGB", (40, 30), "blue").save(path, format="PNG")
+    record = store_picture(store, files, path, "photo", "photo.txt", ImageLimits(), 1024)
+    assert store.image(record.id) == record
+    assert (record.width, record.height) == (40, 30)
+    fake = tmp_path / "photo.png"
+    fake.write_text("hello")
+    with pytest.raises(InputError, match="photo.png: not a supported image"):
+        store_picture(store, files, fake, "photo", "photo.png", ImageLimits(), 1024)
+
+
+def test_claim_takes_the_oldest_job_of_each_lane(store):
+    first = _experiment(store)
+    second = _experiment(store)
+    fast = store.claim_next("light")
+    gatys = store.claim_next("gatys")
+    assert (fast.experiment_id, fast.kind, fast.state) == (first, "fast", RUNNING)
+    assert (gatys.experiment_id, gatys.kind) == (first, "gatys")
+    positions = store.queue_positions()
+    second_jobs = {job.kind: job.id for job in store.jobs_of(second)}
+    assert positions == {second_jobs["fast"]: 1, second_jobs["gatys"]: 1}
+    assert store.claim_next("gatys").experiment_id == second
+    assert store.claim_next("gatys") is None
+
+
+def test_grade_job_waits_until_the_other_jobs_of_its_experiment_end(store):
+    experiment = _experiment(store, kinds=("fast", "gatys", "grade"))
+    fast = store.claim_next("light")
+    assert fast.kind == "fast"
+    assert store.claim_next("light") is None  # grade is queued but gated: gatys not even started
+    gatys = store.claim_next("gatys")
+    store.end_job(fast.id, DONE)
+    assert store.claim_next("light") is None
+    store.end_job(gatys.id, FAILED, error="boom")
+    grade = store.claim_next("light")
+    assert (grade.kind, grade.experiment_id) == ("grade", experiment)
+
+
+def test_end_job_only_moves_jobs_in_the_expected_state(store):
+    _experiment(store)
+    job = store.claim_next("gatys")
+    assert store.end_job(job.id, CANCELLED)
+    assert not store.end_job(job.id, DONE)  # a late "done" after a cancel changes nothing
+    assert store.job(job.id).state == CANCELLED
+
+
+def test_requeue_puts_a_job_at_the_back_of_its_lane(store):
+    first = _experiment(store)
+    job = store.claim_next("gatys")
+    store.end_job(job.id, FAILED, error="x")
+    second = _experiment(store)
+    assert store.requeue(job.id)
+    again = store.job(job.id)
+    assert (again.state, again.error, again.progress) == (QUEUED, None, None)
+    assert store.claim_next("gatys").experiment_id == second
+    assert store.claim_next("gatys").experiment_id == first
+    assert not store.requeue(job.id)  # running jobs are not re-run
+
+
+def test_progress_is_kept_only_for_running_jobs(store):
+    _experiment(store)
+    job = store.claim_next("gatys")
+    store.set_progress(job.id, {"iteration": 3}, 3)
+    assert store.job(job.id).progress == {"iteration": 3}
+    assert store.job(job.id).preview_version == 3
+    store.set_progress(job.id, {"iteration": 4}, None)
+    assert store.job(job.id).preview_version == 3
+    store.end_job(job.id, DONE)
+    store.set_progress(job.id, {"iteration": 5}, 5)
+    assert store.job(job.id).progress == {"iteration": 4}
+
+
+def test_records_survive_a_new_store_on_the_same_file_and_unfinished_jobs_become_interrupted(store, files):
+    experiment = _experiment(store)
+    store.claim_next("gatys")
+    reopened = Store(files.database)
+    reopened.create()
+    assert reopened.experiment(experiment) == store.experiment(experiment)
+    assert reopened.interrupt_unfinished() == [experiment]
+    states = {job.kind: job.state for job in reopened.jobs_of(experiment)}
+    assert states == {"fast": INTERRUPTED, "gatys": INTERRUPTED}
+    assert all("server stopped" in job.error for job in reopened.jobs_of(experiment))
+
+
+def test_history_is_newest_first_with_paging(store):
+    made = [_experiment(store) for _ in range(5)]
+    assert [e.id for e in store.experiments(limit=3)] == made[::-1][:3]
+    assert [e.id for e in store.experiments(limit=3, offset=3)] == made[::-1][3:]
+    assert store.count_experiments() == 5
+
+
+def test_grades_are_stored_with_the_end_of_the_grade_job_and_drawings_with_the_experiment(store):
+    experiment = _experiment(store, kinds=("grade",))
+    drawing = store.add_image(new_id(), "drawing", "d", 10, 10)
+    store.set_drawing(experiment, drawing.id, "canvas")
+    job = store.claim_next("light")
+    assert not store.end_job(job.id, DONE, grades={"x": 1}, from_states=(QUEUED,))
+    assert store.experiment(experiment).grades is None
+    assert store.end_job(job.id, DONE, grades={"drawing_fast": {"score": 5.0}})
+    record = store.experiment(experiment)
+    assert (record.drawing_id, record.drawing_source) == (drawing.id, "canvas")
+    assert record.finished is not None
+    assert record.grades == {"drawing_fast": {"score": 5.0}}
+
+
+def test_a_foreign_file_as_database_is_a_clear_error(tmp_path):
+    from stylelab.errors import OutputError
+
+    path = tmp_path / "not.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(OutputError, match="cannot be opened"):
+        Store(path).create()

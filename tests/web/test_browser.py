@@ -1,0 +1,311 @@
+"""End to end in Debian's chromium through Playwright: a whole experiment through the page.
+
+Screenshots go to ``test-artifacts/`` (git-ignored): web-start.png, web-canvas.png,
+web-results.png, web-history.png.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.experiments.fakes import FakeMethods
+from tests.web.conftest import LiveServer, make_settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        importlib.util.find_spec("playwright") is None,
+        reason="the playwright pip package is not installed (pip install playwright)",
+    ),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], f"JavaScript errors in the page: {errors}"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    settings = make_settings(
+        tmp_path_factory.mktemp("browser-data"),
+        methods=FakeMethods(step_seconds=0.1),
+        gatys_iterations=5,
+        preview_every=1,
+    )
+    with LiveServer(settings) as live:
+        yield live
+
+
+def _shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def _canvas_point(page, fx: float, fy: float) -> tuple[float, float]:
+    box = page.locator("#wet").bounding_box()
+    return box["x"] + box["width"] * fx, box["y"] + box["height"] * fy
+
+
+def _stroke(page, points: list[tuple[float, float]]) -> None:
+    page.mouse.move(*_canvas_point(page, *points[0]))
+    page.mouse.down()
+    for fx, fy in points[1:]:
+        page.mouse.move(*_canvas_point(page, fx, fy), steps=4)
+    page.mouse.up()
+
+
+def _painted(page, region=None) -> int:
+    """Pixels of the paper canvas with any paint (alpha > 0), optionally inside fractional ``region``."""
+    return page.evaluate(
+        """(region) => {
+        const paper = document.getElementById('paper');
+        const [x0, y0, x1, y1] = region || [0, 0, 1, 1];
+        const x = Math.floor(x0 * paper.width), y = Math.floor(y0 * paper.height);
+        const w = Math.max(1, Math.floor((x1 - x0) * paper.width));
+        const h = Math.max(1, Math.floor((y1 - y0) * paper.height));
+        const data = paper.getContext('2d').getImageData(x, y, w, h).data;
+        let count = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i] > 0) count++;
+        return count;
+    }""",
+        region,
+    )
+
+
+def _open_lab(page, server) -> None:
+    page.goto(server.url)
+    page.wait_for_selector("[data-gallery=photo] .thumb")
+    page.click("#surprise")
+    page.wait_for_selector("[data-chosen=photo] img")
+    page.wait_for_selector("[data-chosen=painting] img")
+    page.click(".settings summary")
+    page.fill("#gatys-size", "64")
+    page.fill("#gatys-iterations", "5")
+    page.click("#start")
+    page.wait_for_selector("#view-lab:not([hidden])")
+    page.wait_for_selector("#palette .swatch")
+
+
+def whole_experiment(page, server, prefix: str = "web", timeout: float = 30_000) -> None:
+    """Random pick, two brushes, one undo, both jobs through the page, finish, three grades."""
+    page.goto(server.url)
+    page.wait_for_selector("[data-gallery=painting] .thumb")
+    assert page.locator("#start").is_disabled()
+    page.click("#surprise")
+    page.wait_for_selector("[data-chosen=painting] img")
+    assert page.locator("#start").is_enabled()
+    _shot(page, f"{prefix}-start.png")
+    _open_lab(page, server)
+
+    page.click("[data-brush=acrylic]")
+    page.locator("#palette .swatch").nth(1).click()
+    _stroke(page, [(0.1, 0.3), (0.4, 0.35), (0.8, 0.3)])
+    after_acrylic = _painted(page)
+    page.click("[data-brush=watercolour]")
+    page.locator("#palette .swatch").nth(5).click()
+    _stroke(page, [(0.1, 0.7), (0.5, 0.75), (0.9, 0.65)])
+    after_watercolour = _painted(page)
+    assert 0 < after_acrylic < after_watercolour
+    assert _painted(page, (0.05, 0.55, 0.95, 0.9)) > 0
+    page.click("#underlay-toggle")
+    _shot(page, f"{prefix}-canvas.png")
+
+    page.click("#undo")
+    assert _painted(page) == after_acrylic
+    assert _painted(page, (0.05, 0.55, 0.95, 0.9)) == 0
+    assert page.locator("#redo").is_enabled()
+
+    page.wait_for_selector("#job-fast [data-job-state=done]", timeout=timeout)
+    page.wait_for_selector("#job-gatys [data-job-state=done]", timeout=timeout)
+    assert re.match(r"Iteration (\d+) of \1 ", page.inner_text("#job-gatys .progress-text"))
+    assert page.locator("#job-gatys img.result").count() == 1
+
+    page.click("#finish")
+    page.wait_for_selector("#view-results:not([hidden])")
+    page.wait_for_function(
+        "document.querySelectorAll('.grade[data-grade]:not([data-grade=none])').length === 3", timeout=timeout
+    )
+    assert page.locator(".picture img").count() == 5
+    assert page.locator(".picture a.download").count() == 5
+    titles = page.locator(".grade h3").all_inner_texts()
+    assert titles == ["Your drawing ↔ fast", "Your drawing ↔ Gatys", "Fast ↔ Gatys"]
+    assert page.locator(".grade .components li").count() >= 3
+    assert page.get_attribute("#sheet-link", "href").endswith("/sheet?download=true")
+    _shot(page, f"{prefix}-results.png")
+
+    page.click("[data-nav=history]")
+    page.wait_for_selector(".history-card")
+    assert page.locator(".history-card").first.locator("img").count() == 5
+    _shot(page, f"{prefix}-history.png")
+
+
+def test_a_whole_experiment_through_the_page(page, server):
+    whole_experiment(page, server)
+
+
+def _missing(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is None
+    except ModuleNotFoundError:
+        return True
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_missing("stylelab.gatys.engine"), reason="Gatys engine (branch main) not merged")
+@pytest.mark.skipif(_missing("stylelab.fast"), reason="fast engine (branch fast) not merged yet")
+@pytest.mark.skipif(_missing("stylelab.grading"), reason="grading (branch grading) not merged yet")
+def test_a_whole_experiment_with_the_real_engines(page, tmp_path):
+    from stylelab.experiments.methods import NeuralMethods
+
+    settings = make_settings(
+        tmp_path / "data",
+        methods=NeuralMethods(device="cpu"),
+        fast_size=64,
+        gatys_size=64,
+        gatys_iterations=5,
+        preview_every=2,
+    )
+    with LiveServer(settings) as live:
+        whole_experiment(page, live, prefix="web-real", timeout=180_000)
+
+
+def test_a_bad_upload_is_explained_in_the_page(page, server, tmp_path):
+    page.goto(server.url)
+    page.wait_for_selector("[data-gallery=photo] .thumb")
+    fake = tmp_path / "notes.jpg"
+    fake.write_text("a shopping list, not a photo\n" * 10)
+    page.set_input_files("[data-file=photo]", str(fake))
+    message = page.locator("[data-message=photo]")
+    message.filter(has_text="not a supported image").wait_for()
+    assert "notes.jpg" in message.inner_text()
+    good = tmp_path / "mine.png"
+    shutil.copy(Path(__file__).parents[2] / "src/stylelab/assets/images/photos/coffee.jpg", good)
+    page.set_input_files("[data-file=photo]", str(good))
+    page.wait_for_selector("[data-chosen=photo] figcaption:text('mine.png')")
+    assert message.inner_text() == ""
+
+
+def test_brushes_pressure_fill_and_fifty_undos(page, server):
+    _open_lab(page, server)
+
+    def pen_line(pressure: float, fy: float) -> None:
+        page.evaluate(
+            """([pressure, fy]) => {
+            const wet = document.getElementById('wet');
+            const box = wet.getBoundingClientRect();
+            const at = (fx) => ({clientX: box.left + box.width * fx, clientY: box.top + box.height * fy,
+                pointerId: 7, pointerType: 'pen', pressure, button: 0, buttons: 1, bubbles: true});
+            wet.dispatchEvent(new PointerEvent('pointerdown', at(0.2)));
+            for (let i = 1; i <= 20; i++) {
+                wet.dispatchEvent(new PointerEvent('pointermove', at(0.2 + i * 0.03)));
+            }
+            wet.dispatchEvent(new PointerEvent('pointerup', at(0.8)));
+        }""",
+            [pressure, fy],
+        )
+
+    page.click("[data-brush=marker]")
+    pen_line(0.1, 0.3)
+    pen_line(1.0, 0.7)
+    light = _painted(page, (0, 0.1, 1, 0.5))
+    heavy = _painted(page, (0, 0.5, 1, 0.9))
+    assert 0 < light < heavy  # pressure from a pen makes the marker wider
+
+    page.click("#clear")
+    assert _painted(page) == 0
+    page.click("[data-brush=pencil]")
+    spots = [((i % 11 + 0.5) / 11, (i // 11 + 0.5) / 6) for i in range(55)]
+    for fx, fy in spots:
+        page.mouse.click(*_canvas_point(page, fx, fy))
+    for _ in range(52):
+        page.keyboard.press("Control+z")
+    painted = [_painted(page, (fx - 0.01, fy - 0.01, fx + 0.01, fy + 0.01)) > 0 for fx, fy in spots]
+    assert painted == [True] * 3 + [False] * 52
+    page.keyboard.press("Control+Shift+z")
+    assert (
+        _painted(page, (spots[3][0] - 0.01, spots[3][1] - 0.01, spots[3][0] + 0.01, spots[3][1] + 0.01)) > 0
+    )
+
+    page.click("[data-brush=fill]")
+    page.mouse.click(*_canvas_point(page, 0.97, 0.97))
+    size = page.evaluate(
+        "() => document.getElementById('paper').width * document.getElementById('paper').height"
+    )
+    assert _painted(page) == size  # the blank paper around the dots is one region
+    corners = page.evaluate("""() => {
+        const paper = document.getElementById('paper');
+        const ctx = paper.getContext('2d');
+        const alpha = ([x, y]) => ctx.getImageData(x, y, 1, 1).data[3];
+        return [[1, 1], [paper.width - 2, paper.height - 2]].map(alpha);
+    }""")
+    assert corners == [255, 255]
+
+    page.click("[data-brush=eraser]")
+    _stroke(page, [(0.3, 0.5), (0.7, 0.5)])
+    assert (
+        page.evaluate("""() => {
+        const paper = document.getElementById('paper');
+        return paper.getContext('2d').getImageData(paper.width / 2, paper.height / 2, 1, 1).data[3];
+    }""")
+        < 255
+    )
+
+
+def test_an_interrupted_job_can_be_rerun_from_the_history(browser, tmp_path):
+    import time
+
+    slow = make_settings(tmp_path / "data", methods=FakeMethods(step_seconds=0.2), gatys_iterations=100)
+    with LiveServer(slow) as live:
+        page = browser.new_page()
+        _open_lab(page, live)
+        page.wait_for_selector("#job-gatys [data-job-state=running]", timeout=20_000)
+        page.close()
+        time.sleep(0.3)
+    quick = slow.replace(methods=FakeMethods())
+    with LiveServer(quick) as live:
+        page = browser.new_page()
+        page.goto(f"{live.url}/#/history")
+        card = page.locator(".history-card").first
+        card.locator(".badge.interrupted").first.wait_for()
+        assert "Interrupted by a server restart" in card.inner_text()
+        card.locator("[data-action=rerun]").first.click()
+        page.wait_for_selector(
+            ".history-card .badge.running, .history-card .badge.queued, .history-card .badge.done"
+        )
+        page.close()

@@ -1,0 +1,74 @@
+"""Server-Sent Events: a snapshot, live progress with preview URLs, job states, then an end."""
+
+from __future__ import annotations
+
+import json
+
+from tests.experiments.fakes import FakeMethods
+from tests.web.conftest import app_client, make_settings, start_experiment, wait_for
+
+
+def _events(client, experiment_id: str) -> list[dict]:
+    events = []
+    with client.stream("GET", f"/api/experiments/{experiment_id}/events") as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        assert response.headers["cache-control"] == "no-cache"
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                events.append(json.loads(line[len("data: ") :]))
+    return events
+
+
+def test_the_stream_follows_both_jobs_to_the_end(tmp_path):
+    settings = make_settings(
+        tmp_path, methods=FakeMethods(step_seconds=0.01), gatys_iterations=6, preview_every=2
+    )
+    with app_client(settings) as client:
+        experiment = start_experiment(client)
+        events = _events(client, experiment["id"])
+    assert events[0]["type"] == "snapshot" and events[0]["experiment"]["id"] == experiment["id"]
+    assert events[-1] == {"type": "end"}
+    progress = [event for event in events if event["type"] == "progress"]
+    assert progress, "no progress events"
+    assert all(event["kind"] == "gatys" for event in progress)
+    last = progress[-1]["progress"]
+    assert last["iteration"] == last["total"] == 12 and last["eta"] == 0
+    assert {"style", "content", "total"} <= set(last["losses"])
+    previews = [event["preview_url"] for event in progress if event["preview_url"]]
+    assert previews and all(
+        url.startswith(f"/api/jobs/{progress[0]['job_id']}/preview?v=") for url in previews
+    )
+    assert len(json.dumps(progress[-1])) < 600  # small events; pictures are fetched by URL
+    jobs = [event for event in events if event["type"] == "jobs"]
+    assert jobs[-1]["active"] is False
+    assert {kind: job["state"] for kind, job in jobs[-1]["jobs"].items()} == {"fast": "done", "gatys": "done"}
+
+
+def test_a_queued_job_is_told_its_place(tmp_path):
+    settings = make_settings(tmp_path, methods=FakeMethods(step_seconds=0.02), gatys_iterations=15)
+    with app_client(settings) as client:
+        first = start_experiment(client)
+        second = start_experiment(client)
+        events = _events(client, second["id"])
+        first_state = client.get(f"/api/experiments/{first['id']}").json()["jobs"]["gatys"]["state"]
+    gatys_states = [
+        (e["jobs"]["gatys"]["state"], e["jobs"]["gatys"]["queue_position"])
+        for e in events
+        if e["type"] == "jobs"
+    ]
+    snapshot = events[0]["experiment"]["jobs"]["gatys"]
+    assert (snapshot["state"], snapshot["queue_position"]) == ("queued", 1)
+    assert ("running", None) in gatys_states and gatys_states[-1] == ("done", None)
+    assert first_state == "done"
+
+
+def test_a_finished_experiment_gives_a_snapshot_and_ends(client):
+    experiment = start_experiment(client)
+    wait_for(lambda: not client.get(f"/api/experiments/{experiment['id']}").json()["active"])
+    events = _events(client, experiment["id"])
+    assert [event["type"] for event in events] == ["snapshot", "end"]
+
+
+def test_events_of_an_unknown_experiment_are_404(client):
+    assert client.get("/api/experiments/0123456789abcdef/events").status_code == 404

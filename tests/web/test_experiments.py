@@ -1,0 +1,212 @@
+"""Starting experiments, the job lifecycle through the API, finishing with grades, downloads."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+from tests.experiments.fakes import FakeMethods
+from tests.web.conftest import (
+    app_client,
+    job_state,
+    make_settings,
+    png_bytes,
+    start_experiment,
+    upload,
+    wait_for,
+)
+
+
+def _done(client, experiment_id: str, kinds=("fast", "gatys")) -> dict:
+    def finished():
+        body = client.get(f"/api/experiments/{experiment_id}").json()
+        return body if all(body["jobs"][kind]["state"] == "done" for kind in kinds) else None
+
+    return wait_for(finished)
+
+
+def _finish(client, experiment_id: str, source="canvas") -> dict:
+    drawing = upload(client, png_bytes((80, 60), (90, 90, 200)), role="drawing", name="drawing.png").json()
+    response = client.post(
+        f"/api/experiments/{experiment_id}/finish", json={"drawing": drawing["id"], "source": source}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_starting_queues_both_jobs_at_once_and_both_finish(client):
+    experiment = start_experiment(client, gatys_size=48, gatys_iterations=3)
+    assert set(experiment["jobs"]) == {"fast", "gatys"}
+    assert {job["state"] for job in experiment["jobs"].values()} <= {"queued", "running"}
+    assert experiment["jobs"]["gatys"]["options"]["size"] == 48
+    assert experiment["photo"]["label"] == "Chelsea" and experiment["painting"]["label"] == "Udnie"
+    body = _done(client, experiment["id"])
+    fast, gatys = body["jobs"]["fast"], body["jobs"]["gatys"]
+    assert max(fast["result"]["width"], fast["result"]["height"]) == 64  # settings.fast_size in tests
+    assert max(gatys["result"]["width"], gatys["result"]["height"]) == 48
+    assert gatys["progress"]["iteration"] == gatys["progress"]["total"] == 6
+    with Image.open(io.BytesIO(client.get(gatys["result"]["url"]).content)) as image:
+        assert image.size == (gatys["result"]["width"], gatys["result"]["height"])
+    preview = client.get(gatys["preview_url"])
+    assert preview.status_code == 200 and preview.headers["content-type"] == "image/jpeg"
+    assert body["active"] is False and body["grades"] is None
+
+
+def test_uploaded_pictures_can_be_used(client):
+    photo = upload(client, png_bytes((90, 60), (10, 200, 10)), role="photo").json()
+    painting = upload(client, png_bytes((50, 50), (200, 10, 10)), role="painting").json()
+    experiment = start_experiment(client, photo=photo["id"], painting=painting["id"])
+    assert experiment["photo"]["id"] == photo["id"] and experiment["painting"]["id"] == painting["id"]
+    _done(client, experiment["id"])
+
+
+def test_bad_experiment_requests(client):
+    drawing = upload(client, png_bytes(), role="drawing").json()
+    cases = [
+        ({"photo": "gallery:photos/nobody", "painting": "gallery:styles/udnie"}, 404, "no bundled image"),
+        ({"photo": "0123456789abcdef", "painting": "gallery:styles/udnie"}, 404, "no uploaded photo"),
+        ({"photo": drawing["id"], "painting": "gallery:styles/udnie"}, 404, "no uploaded photo or painting"),
+        (
+            {"photo": "../../etc/passwd", "painting": "gallery:styles/udnie"},
+            422,
+            "photo: String should match",
+        ),
+        ({"photo": "gallery:photos/chelsea"}, 422, "painting: Field required"),
+        (
+            {"photo": "gallery:photos/chelsea", "painting": "gallery:styles/udnie", "gatys_size": 4000},
+            400,
+            "gatys_size: must be at most 768",
+        ),
+        (
+            {"photo": "gallery:photos/chelsea", "painting": "gallery:styles/udnie", "gatys_iterations": 0},
+            422,
+            "gatys_iterations: Input should be greater than or equal to 1",
+        ),
+    ]
+    for body, status, message in cases:
+        response = client.post("/api/experiments", json=body)
+        assert response.status_code == status, (body, response.text)
+        assert message in response.json()["detail"], response.json()
+    assert client.get("/api/experiments").json()["total"] == 0
+
+
+def test_unknown_and_malformed_ids(client):
+    assert client.get("/api/experiments/0123456789abcdef").status_code == 404
+    assert client.get("/api/experiments/not-an-id").status_code == 422
+    assert client.get("/api/jobs/0123456789abcdef").json()["detail"] == "no job with id 0123456789abcdef"
+    assert client.get("/api/images/0123456789abcdef").status_code == 404
+    assert client.get("/api/images/..%2F..%2Fetc%2Fpasswd").status_code in (404, 422)
+    assert client.get("/api/gallery/photos/..%2Fsecret.jpg").status_code in (404, 422)
+    assert client.get("/api/nothing-here").json() == {"detail": "Not Found"}
+
+
+def test_finishing_grades_the_three_pairs_and_makes_a_sheet(client):
+    experiment = start_experiment(client)
+    _done(client, experiment["id"])
+    finished = _finish(client, experiment["id"])
+    assert finished["drawing"]["role"] == "drawing" and finished["drawing_source"] == "canvas"
+    graded = wait_for(
+        lambda: (body := client.get(f"/api/experiments/{experiment['id']}").json())["grades"] and body
+    )
+    assert set(graded["grades"]) == {"drawing_fast", "drawing_gatys", "fast_gatys"}
+    for grade in graded["grades"].values():
+        assert 0 <= grade["score"] <= 10
+        assert set(grade["components"]) == {"colour", "structure"}
+    assert graded["jobs"]["grade"]["state"] == "done"
+    sheet = client.get(graded["sheet_url"], params={"download": True})
+    assert sheet.headers["content-type"] == "image/png"
+    assert "attachment" in sheet.headers["content-disposition"]
+    with Image.open(io.BytesIO(sheet.content)) as image:
+        assert image.width > 5 * 300
+    palette = client.get(graded["palette_url"]).json()["colors"]
+    assert 2 <= len(palette) <= 8 and all(colour.startswith("#") for colour in palette)
+
+
+def test_finishing_needs_an_uploaded_drawing(client):
+    experiment = start_experiment(client)
+    photo = upload(client, png_bytes()).json()
+    response = client.post(f"/api/experiments/{experiment['id']}/finish", json={"drawing": photo["id"]})
+    assert response.status_code == 422
+    assert "upload the drawing first" in response.json()["detail"]
+
+
+def test_finishing_before_gatys_ends_grades_once_it_is_done(tmp_path):
+    settings = make_settings(tmp_path, methods=FakeMethods(step_seconds=0.02), gatys_iterations=25)
+    with app_client(settings) as client:
+        experiment = start_experiment(client)
+        wait_for(lambda: job_state(client, experiment["id"], "fast") == "done")
+        body = _finish(client, experiment["id"], source="upload")
+        assert body["jobs"]["gatys"]["state"] in ("queued", "running")
+        assert body["jobs"]["grade"]["state"] == "queued" and body["drawing_source"] == "upload"
+        graded = wait_for(
+            lambda: (b := client.get(f"/api/experiments/{experiment['id']}").json())["grades"] and b
+        )
+        assert graded["jobs"]["gatys"]["state"] == "done"
+        assert graded["grades"]["drawing_gatys"] is not None
+
+
+def test_cancel_and_rerun_through_the_api(tmp_path):
+    settings = make_settings(tmp_path, methods=FakeMethods(step_seconds=0.05), gatys_iterations=200)
+    with app_client(settings) as client:
+        first = start_experiment(client)
+        second = start_experiment(client)
+        wait_for(lambda: job_state(client, first["id"], "gatys") == "running")
+        queued = client.get(f"/api/experiments/{second['id']}").json()["jobs"]["gatys"]
+        assert (queued["state"], queued["queue_position"]) == ("queued", 1)
+        cancelled = client.post(f"/api/jobs/{queued['id']}/cancel").json()
+        assert cancelled["state"] == "cancelled"
+        running = client.get(f"/api/experiments/{first['id']}").json()["jobs"]["gatys"]
+        client.post(f"/api/jobs/{running['id']}/cancel")
+        wait_for(lambda: job_state(client, first["id"], "gatys") == "cancelled", timeout=5)
+        again = client.post(f"/api/jobs/{running['id']}/cancel")
+        assert again.status_code == 409 and "already ended" in again.json()["detail"]
+        fast = client.get(f"/api/experiments/{first['id']}").json()["jobs"]["fast"]
+        refused = client.post(f"/api/jobs/{fast['id']}/rerun")
+        assert refused.status_code == 409
+        rerun = client.post(f"/api/jobs/{queued['id']}/rerun").json()
+        assert rerun["state"] in ("queued", "running")
+        wait_for(lambda: job_state(client, second["id"], "gatys") == "running")
+        client.post(f"/api/jobs/{queued['id']}/cancel")
+
+
+def test_a_failing_method_shows_its_message_and_the_rest_goes_on(tmp_path):
+    with app_client(make_settings(tmp_path, methods=FakeMethods(fail="gatys"))) as client:
+        experiment = start_experiment(client)
+        gatys = wait_for(
+            lambda: (
+                (job := client.get(f"/api/experiments/{experiment['id']}").json()["jobs"]["gatys"])["state"]
+                == "failed"
+                and job
+            )
+        )
+        assert gatys["error"] == "fake gatys failure"
+        wait_for(lambda: job_state(client, experiment["id"], "fast") == "done")
+
+
+def test_history_lists_experiments_newest_first_with_thumbnails(client):
+    made = [start_experiment(client)["id"] for _ in range(3)]
+    page = client.get("/api/experiments", params={"limit": 2}).json()
+    assert page["total"] == 3 and [item["id"] for item in page["items"]] == made[::-1][:2]
+    rest = client.get("/api/experiments", params={"limit": 2, "offset": 2}).json()
+    assert [item["id"] for item in rest["items"]] == made[:1]
+    thumb = client.get(page["items"][0]["photo"]["thumb_url"])
+    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
+    assert client.get("/api/experiments", params={"limit": 1000}).status_code == 422
+
+
+def test_gallery_and_random_pick(client):
+    gallery = client.get("/api/gallery").json()
+    assert {item["name"] for item in gallery["photos"]} == {"astronaut", "chelsea", "coffee", "rocket"}
+    assert len(gallery["paintings"]) == 5
+    picture = client.get(gallery["paintings"][0]["url"])
+    assert picture.status_code == 200 and picture.headers["content-type"] == "image/jpeg"
+    picks = {
+        tuple(client.get("/api/gallery/random").json()[role]["ref"] for role in ("photo", "painting"))
+        for _ in range(30)
+    }
+    assert len(picks) > 1
+    assert all(
+        photo.startswith("gallery:photos/") and painting.startswith("gallery:styles/")
+        for photo, painting in picks
+    )

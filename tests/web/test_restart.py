@@ -1,0 +1,64 @@
+"""Everything survives a restart on the same data dir; jobs cut off by it are interrupted and can re-run."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from tests.experiments.fakes import FakeMethods
+from tests.web.conftest import (
+    app_client,
+    job_state,
+    make_settings,
+    png_bytes,
+    start_experiment,
+    upload,
+    wait_for,
+)
+
+
+def test_history_and_images_survive_a_restart(tmp_path):
+    settings = make_settings(tmp_path / "data")
+    with app_client(settings) as client:
+        experiment = start_experiment(client)
+        wait_for(lambda: not client.get(f"/api/experiments/{experiment['id']}").json()["active"])
+        drawing = upload(client, png_bytes(), role="drawing").json()
+        client.post(f"/api/experiments/{experiment['id']}/finish", json={"drawing": drawing["id"]})
+        before = wait_for(
+            lambda: (b := client.get(f"/api/experiments/{experiment['id']}").json())["grades"] and b
+        )
+    with app_client(settings) as client:
+        history = client.get("/api/experiments").json()
+        assert [item["id"] for item in history["items"]] == [experiment["id"]]
+        after = client.get(f"/api/experiments/{experiment['id']}").json()
+        assert after == before
+        for image in (after["photo"], after["drawing"], after["jobs"]["gatys"]["result"]):
+            assert client.get(image["url"]).status_code == 200
+            assert client.get(image["thumb_url"]).status_code == 200
+
+
+def test_jobs_cut_off_by_a_restart_are_interrupted_and_can_be_rerun(tmp_path):
+    slow = make_settings(tmp_path / "data", methods=FakeMethods(step_seconds=0.05), gatys_iterations=500)
+    with app_client(slow) as client:
+        experiment = start_experiment(client)
+        waiting = start_experiment(client)
+        wait_for(lambda: job_state(client, experiment["id"], "gatys") == "running")
+    with app_client(slow.replace(methods=FakeMethods(), gatys_iterations=3)) as client:
+        body = client.get(f"/api/experiments/{experiment['id']}").json()
+        gatys = body["jobs"]["gatys"]
+        assert gatys["state"] == "interrupted"
+        assert gatys["error"] == "the server stopped before this job finished"
+        assert job_state(client, waiting["id"], "gatys") == "interrupted"  # queued ones too
+        assert client.post(f"/api/jobs/{gatys['id']}/rerun").json()["state"] in ("queued", "running")
+        wait_for(lambda: job_state(client, experiment["id"], "gatys") == "done")
+
+
+def test_a_killed_server_leaves_running_rows_that_the_next_start_marks_interrupted(tmp_path):
+    settings = make_settings(tmp_path / "data")
+    with app_client(settings) as client:
+        experiment = start_experiment(client)
+        wait_for(lambda: not client.get(f"/api/experiments/{experiment['id']}").json()["active"])
+    with sqlite3.connect(settings.data_dir / "stylelab.sqlite3") as database:  # as if killed mid-job
+        database.execute("UPDATE jobs SET state = 'running' WHERE kind = 'gatys'")
+    with app_client(settings) as client:
+        assert job_state(client, experiment["id"], "gatys") == "interrupted"
+        assert job_state(client, experiment["id"], "fast") == "done"

@@ -1,0 +1,105 @@
+"""Safe defaults: local binding, limits, no remote assets, JSON errors, a usable `stylelab serve`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from stylelab.cli import build_parser, main
+from stylelab.cli.serve import build_settings
+from stylelab.errors import ConfigError
+from stylelab.web.app import create_app, static_dir
+from stylelab.web.settings import WebSettings, default_data_dir
+
+
+def test_defaults_bind_locally_with_a_20_mb_limit(tmp_path):
+    settings = WebSettings(data_dir=tmp_path)
+    assert settings.host == "127.0.0.1"
+    assert settings.max_upload_bytes == 20 * 1024 * 1024
+    assert settings.runner.gatys_workers == 1
+    assert settings.image_limits.max_pixels <= 64_000_000
+
+
+def test_serve_options_default_to_the_settings(tmp_path):
+    args = build_parser().parse_args(["serve", "--data-dir", str(tmp_path)])
+    settings = build_settings(args)
+    defaults = WebSettings(data_dir=tmp_path)
+    assert (settings.host, settings.port, settings.data_dir) == (defaults.host, defaults.port, tmp_path)
+    assert settings.runner == defaults.runner
+    assert settings.max_upload_bytes == defaults.max_upload_bytes
+    assert settings.methods.device == "auto"
+    options = ["--gatys-jobs", "2", "--max-upload-mb", "5", "--worker-threads", "3"]
+    args = build_parser().parse_args(["serve", "--data-dir", str(tmp_path), *options])
+    settings = build_settings(args)
+    assert (settings.runner.gatys_workers, settings.runner.threads) == (2, 3)
+    assert settings.max_upload_bytes == 5 * 1024 * 1024
+    assert build_parser().parse_args(["serve"]).data_dir == str(default_data_dir())
+    assert default_data_dir().name.lower() == "stylelab"
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"port": 70000}, "port: must be at most 65535"),
+        ({"host": ""}, "host: must not be empty"),
+        ({"gatys_size": 2000}, "gatys_size: must be at most 768"),
+    ],
+)
+def test_bad_settings_are_config_errors(tmp_path, changes, message):
+    with pytest.raises(ConfigError, match=message):
+        WebSettings(data_dir=tmp_path, **changes)
+
+
+def test_serve_with_an_unusable_data_dir_is_a_user_error(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert main(["serve", "--data-dir", str(blocker / "data")]) == 2
+    assert capsys.readouterr().err.startswith("error: data dir")
+    assert main(["serve", "--data-dir", str(tmp_path), "--port", "99999"]) == 2
+    assert "port: must be at most 65535" in capsys.readouterr().err
+
+
+def test_nothing_is_built_at_import_time(tmp_path):
+    import importlib
+
+    import stylelab.web.app as module
+
+    importlib.reload(module)
+    assert not any(isinstance(value, WebSettings) for value in vars(module).values())
+    assert list(tmp_path.iterdir()) == []
+    create_app(WebSettings(data_dir=tmp_path / "data"))
+    assert (tmp_path / "data" / "stylelab.sqlite3").is_file()
+
+
+def test_pages_use_only_local_assets():
+    for path in Path(static_dir()).iterdir():
+        text = path.read_text()
+        assert not re.search(r"(src|href)=[\"']?(https?:)?//", text), path.name
+        assert "http://" not in text and "https://" not in text.replace("http://www.w3.org", ""), path.name
+
+
+def test_page_and_assets_are_served(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    for asset in ("/static/app.js", "/static/paint.js", "/static/style.css"):
+        assert client.get(asset).status_code == 200
+    assert client.get("/static/../settings.py").status_code == 404
+    assert client.get("/api/docs").status_code == 404  # the interactive docs would load a CDN
+
+
+def test_json_bodies_have_their_own_small_limit(client):
+    response = client.post(
+        "/api/experiments", content=b"{" + b" " * 70_000 + b"}", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json()["detail"] == "the request body is larger than the limit of 64 KB"
+
+
+def test_config_tells_the_page_the_limits(client, settings):
+    config = client.get("/api/config").json()
+    assert config["max_upload_bytes"] == settings.max_upload_bytes
+    assert config["gatys_max_size"] == settings.gatys_max_size and config["gatys_workers"] == 1
+    health = client.get("/api/health").json()
+    assert health["ok"] and sorted(worker["lane"] for worker in health["workers"]) == ["gatys", "light"]

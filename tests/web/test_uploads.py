@@ -1,0 +1,173 @@
+"""Uploads: good pictures are stored under random ids; every bad one is a JSON 4xx and harms nothing."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import pytest
+from PIL import Image
+
+from stylelab.imageio import ImageLimits
+from tests.web.conftest import app_client, make_settings, png_bytes, start_experiment, upload, wait_for
+
+MB = 1024 * 1024
+
+
+def _jpeg(size=(120, 90)) -> bytes:
+    buffer = io.BytesIO()
+    Image.effect_noise(size, 60).convert("RGB").save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A small PNG whose header claims ``width``×``height`` (a decompression bomb's signature)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+BAD_UPLOADS = {
+    "zero-byte file": (b"", "empty.jpg", 422, "file is empty"),
+    "text renamed .jpg": (
+        b"just some notes, not a picture\n" * 20,
+        "notes.jpg",
+        422,
+        "not a supported image",
+    ),
+    "truncated JPEG": (_jpeg()[:700], "cut.jpg", 422, "damaged or truncated"),
+    "SVG as .png": (
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="99" height="99"><rect width="9"/></svg>',
+        "vector.png",
+        422,
+        "not a supported image",
+    ),
+    "HTML as .jpg": (
+        b"<!doctype html><html><body><script>alert(1)</script></body></html>",
+        "page.jpg",
+        422,
+        "not a supported image",
+    ),
+    "image under 16 px": (png_bytes((12, 40)), "tiny.png", 422, "at least 16 px"),
+    "header over the pixel limit": (
+        _png_claiming(9000, 9000),
+        "big.png",
+        422,
+        "over the limit of 40,000,000 px",
+    ),
+    "decompression bomb": (_png_claiming(30000, 30000), "bomb.png", 422, "image is too large"),
+    "extreme aspect ratio": (png_bytes((400, 20)), "strip.png", 422, "aspect ratio 20.0:1 is too extreme"),
+}
+
+
+def test_a_good_upload_is_decoded_stored_as_png_under_a_random_id(client, settings):
+    response = upload(client, _jpeg((120, 90)), name="holiday.jpg")
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["role"], body["label"], body["width"], body["height"]) == ("photo", "holiday.jpg", 120, 90)
+    assert len(body["id"]) == 16 and "holiday" not in body["id"]
+    stored = settings.data_dir / "images" / f"{body['id']}.png"
+    with Image.open(stored) as image:
+        assert image.format == "PNG" and image.size == (120, 90)
+    picture = client.get(body["url"])
+    assert picture.status_code == 200 and picture.headers["content-type"] == "image/png"
+    assert client.get(body["thumb_url"]).headers["content-type"] == "image/jpeg"
+    download = client.get(body["download_url"])
+    assert f'filename="stylelab-photo-{body["id"]}.png"' in download.headers["content-disposition"]
+    assert list((settings.data_dir / "tmp").iterdir()) == []
+
+
+def test_large_pictures_are_stored_at_the_stored_size(client):
+    body = upload(client, png_bytes((2400, 1200)), role="painting").json()
+    assert (body["width"], body["height"]) == (1024, 512)
+
+
+def test_the_label_is_only_a_label(client, settings):
+    body = upload(client, png_bytes(), name="../../etc/pass\x07wd.png").json()
+    assert body["label"] == "passwd.png"
+    assert not (settings.data_dir.parent / "etc").exists()
+
+
+@pytest.mark.parametrize("case", list(BAD_UPLOADS))
+def test_bad_uploads_are_json_4xx_with_a_clear_detail(client, settings, case):
+    data, name, status, message = BAD_UPLOADS[case]
+    response = upload(client, data, name=name)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert message in response.json()["detail"]
+    assert list((settings.data_dir / "images").iterdir()) == []
+    assert list((settings.data_dir / "tmp").iterdir()) == []
+
+
+def test_over_the_pixel_limit_of_the_settings(tmp_path):
+    limits = ImageLimits(min_side=16, max_pixels=100_000, max_aspect=8.0)
+    with app_client(make_settings(tmp_path, image_limits=limits)) as client:
+        response = upload(client, png_bytes((400, 300)))
+    assert response.status_code == 422
+    assert "400×300 = 120,000 px, over the limit of 100,000 px" in response.json()["detail"]
+
+
+def test_over_20_mb_is_refused_with_413_before_and_while_reading(client):
+    too_big = b"\xff" * (20 * MB + 1)
+    response = upload(client, too_big, name="huge.jpg")
+    assert response.status_code == 413
+    assert response.json()["detail"] == "the request body is larger than the limit of 20 MB"
+
+    def chunks():  # no Content-Length: counted as it arrives
+        for _ in range(21):
+            yield b"\0" * MB
+
+    response = upload(client, chunks(), name="stream.jpg")
+    assert response.status_code == 413
+    assert "limit of 20 MB" in response.json()["detail"]
+
+
+def test_exactly_at_the_limit_is_read_and_then_judged_by_decoding(tmp_path):
+    with app_client(make_settings(tmp_path, max_upload_bytes=4096)) as client:
+        assert upload(client, b"\0" * 4096).status_code == 422
+        assert upload(client, b"\0" * 4097).status_code == 413
+
+
+def test_forms_and_bad_roles_are_refused(client):
+    response = client.post("/api/uploads", params={"role": "photo"}, files={"file": ("a.png", png_bytes())})
+    assert response.status_code == 415
+    assert "not a multipart form" in response.json()["detail"]
+    response = upload(client, png_bytes(), role="result")
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("query.role:")
+
+
+def test_bad_uploads_do_not_stop_the_server_or_a_running_job(tmp_path):
+    from tests.experiments.fakes import FakeMethods
+
+    settings = make_settings(tmp_path, methods=FakeMethods(step_seconds=0.03), gatys_iterations=20)
+    with app_client(settings) as client:
+        experiment = start_experiment(client)
+        wait_for(
+            lambda: (
+                client.get(f"/api/experiments/{experiment['id']}").json()["jobs"]["gatys"]["state"]
+                == "running"
+            )
+        )
+        for data, name, status, _ in BAD_UPLOADS.values():
+            assert upload(client, data, name=name).status_code == status
+        assert upload(client, b"\0" * (20 * MB + 1)).status_code == 413
+        assert client.get("/api/health").json()["ok"]
+        done = wait_for(
+            lambda: (
+                (job := client.get(f"/api/experiments/{experiment['id']}").json()["jobs"]["gatys"])["state"]
+                in ("done", "failed")
+                and job
+            )
+        )
+        assert done["state"] == "done"
+        assert upload(client, png_bytes()).status_code == 201
