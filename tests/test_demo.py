@@ -17,6 +17,9 @@ def test_demo_runs_end_to_end_at_small_size(tmp_path, capsys):
     assert open_rgb(out / "loss_curve.png").size[0] > 300
     summary = json.loads((out / "summary.json").read_text())
     assert summary["config"]["size"] == 64 and summary["timings"]["total"] > 0
+    assert set(summary["grades"]) == {"fast_vs_style", "gatys_vs_style", "fast_vs_content", "gatys_vs_content",
+                                      "fast_vs_gatys"}
+    assert all(0 <= grade <= 10 for grade in summary["grades"].values())
 
 
 def test_demo_refuses_an_output_folder_that_is_a_file(tmp_path, capsys):

@@ -1,8 +1,8 @@
 """The main job of ``make demo``: stylise a bundled photo with a bundled painting.
 
 Writes to the output folder: ``gatys.png`` (optimisation result), ``fast.png``
-(one-pass result), ``sheet.png`` (content | style | both results),
-``loss_curve.png`` and ``summary.json``.
+(one-pass result), ``sheet.png`` (content | style | both results, with
+grades), ``loss_curve.png`` and ``summary.json`` (timings, losses, grades).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from stylelab.fast import FastConfig, fast_stylize
 from stylelab.gatys.config import GatysConfig
+from stylelab.grading import Grader
 from stylelab.gatys.engine import ProgressCallback, stylize
 from stylelab.imageio import atomic_write, ensure_output_dir, load_image, save_image
 from stylelab.sheets import save_loss_curves, side_by_side
@@ -41,17 +42,28 @@ def run_demo(out_dir: str | Path, config: GatysConfig = DEMO_CONFIG, progress: P
     fast_path = save_image(fast.image, out_dir / "fast.png")
     result = stylize(DEMO_CONTENT, DEMO_STYLE, config, progress=progress)
     result_path = save_image(result.image, out_dir / "gatys.png")
+    grades = _grades(fast.image, result.image)
     panels = [("content", load_image(DEMO_CONTENT)), ("style", load_image(DEMO_STYLE)),
-              (f"fast ({fast.timings['total']:.1f} s)", fast.image),
-              (f"Gatys ({len(result.history['total'])} steps, {result.timings['total']:.0f} s)", result.image)]
+              (f"fast, {fast.timings['total']:.1f} s, {grades['fast_vs_style']:.1f}/10 vs style", fast.image),
+              (f"Gatys, {result.timings['total']:.0f} s, {grades['gatys_vs_style']:.1f}/10 vs style", result.image)]
     sheet_path = save_image(side_by_side(panels), out_dir / "sheet.png")
     curve_path = save_loss_curves({"gatys": result.history}, out_dir / "loss_curve.png",
                                   title="Gatys: weighted loss per step")
     summary_path = out_dir / "summary.json"
     summary = {"content": DEMO_CONTENT.name, "style": DEMO_STYLE.name, "timings": result.timings,
-               "fast_timings": fast.timings,
+               "fast_timings": fast.timings, "grades": grades,
                "final_losses": {k: v[-1] for k, v in result.history.items() if v and k != "scale"},
                "config": config.to_dict()}
     with atomic_write(summary_path) as temp:
         temp.write_text(json.dumps(summary, indent=2))
     return DemoOutputs(result_path, fast_path, sheet_path, curve_path, summary_path)
+
+
+def _grades(fast_image, gatys_image) -> dict[str, float]:
+    """0–10 grades of each result against the painting and the photo, and between the methods."""
+    grader = Grader()
+    return {"fast_vs_style": grader.grade(fast_image, DEMO_STYLE).score,
+            "gatys_vs_style": grader.grade(gatys_image, DEMO_STYLE).score,
+            "fast_vs_content": grader.grade(fast_image, DEMO_CONTENT).score,
+            "gatys_vs_content": grader.grade(gatys_image, DEMO_CONTENT).score,
+            "fast_vs_gatys": grader.grade(fast_image, gatys_image).score}
