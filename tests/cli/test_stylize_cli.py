@@ -131,4 +131,4 @@ def test_pixel_limit_option(tmp_path, capsys, photo, painting):
 
 def test_help_lists_defaults_from_the_config(capsys):
     assert main(["stylize", "--help"]) == 0
-    assert "(default: 100)" in capsys.readouterr().out.replace("\n", " ").replace("  ", " ")
+    assert "(default: 60)" in capsys.readouterr().out.replace("\n", " ").replace("  ", " ")

@@ -28,14 +28,14 @@ class GatysConfig:
     """Everything that shapes one optimisation-based stylisation."""
 
     size: int = field(default=512, metadata=_help("long side of the output in pixels"))
-    iterations: int = field(default=100, metadata=_help(
+    iterations: int = field(default=60, metadata=_help(
         "optimiser steps at the final scale (coarser scales get the same number)"))
     optimizer: str = field(default="lbfgs", metadata=_help("lbfgs or adam"))
     learning_rate: float = field(default=0.02, metadata=_help("Adam step size (pixels in 0..1)"))
     lbfgs_history: int = field(default=20, metadata=_help("L-BFGS history length (memory: 2 images per entry)"))
     init: str = field(default="content", metadata=_help("start image: content, noise, or a path to an image"))
     content_weight: float = field(default=1.0, metadata=_help("weight of the content loss"))
-    style_weight: float = field(default=20.0, metadata=_help("weight of the style loss"))
+    style_weight: float = field(default=40.0, metadata=_help("weight of the style loss"))
     tv_weight: float = field(default=0.0, metadata=_help("weight of the total-variation loss"))
     content_layers: tuple[str, ...] = field(default=("relu4_2",), metadata=_help("content layer(s)"))
     style_layers: tuple[str, ...] = field(default=("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
