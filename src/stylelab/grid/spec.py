@@ -317,8 +317,10 @@ def _check_keys(reader: _Reader, values: Mapping[str, Any], origin: Mapping[str,
     known = {"method"} | {name for method in methods.values() for name in method.field_types()}
     for key in values:
         if key not in known:
-            unavailable = "" if "fast" in methods else " (the fast method's settings need stylelab.fast)"
-            raise reader.error(origin[key], f"unknown setting{unavailable}.{_hint(key, sorted(known))}")
+            hint = _hint(key, sorted(known))
+            if not hint and "fast" not in methods:
+                hint = " (settings of the fast method need stylelab.fast, which this build lacks)"
+            raise reader.error(origin[key], f"unknown setting.{hint}")
 
 
 def _is_axis(key: str, value: Any, field_types: Mapping[str, str]) -> bool:
@@ -399,13 +401,13 @@ def _resolve_file_setting(reader: _Reader, key: str, value: str, where: Mapping[
             return value
         path = resolve_path(checkpoint, folder)
         if not path.is_file():
-            raise reader.error(where[key], f"{name} checkpoint {checkpoint}: no such file ({path})")
+            raise reader.error(where[key], f"{name} checkpoint {checkpoint}: no such file ({path.absolute()})")
         return f"{name}{sep}{path.resolve()}"
     if value in ("content", "noise"):
         return value
     path = resolve_path(value, folder)
     if not path.is_file():
-        raise reader.error(where[key], f"init image {value}: no such file ({path})")
+        raise reader.error(where[key], f"init image {value}: no such file ({path.absolute()})")
     return str(path.resolve())
 
 
