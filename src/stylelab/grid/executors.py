@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import socket
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -18,6 +19,9 @@ from stylelab.errors import ConfigError
 from stylelab.grid.spec import Cell
 from stylelab.grid.worker import (OPENMP_ENVIRONMENT, CellResult, CellTask, prepare_worker_process, run_cell,
                                   run_cell_on_ray)
+
+
+CONNECT_TIMEOUT_S = 5.0
 
 
 def task_of(cell: Cell) -> CellTask:
@@ -123,6 +127,8 @@ def _connect(ray, address: str | None) -> bool:
     """Connect to Ray; True if this call started (and so must stop) it."""
     if ray.is_initialized():
         return False
+    if address not in (None, "auto", "local"):
+        _check_reachable(address)
     try:
         ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:
@@ -130,6 +136,19 @@ def _connect(ray, address: str | None) -> bool:
         raise ConfigError(f"--address {where}: cannot connect to a Ray cluster ({exc}); start one with "
                           f"`ray start --head` or leave --address out to run a local instance") from None
     return True
+
+
+def _check_reachable(address: str) -> None:
+    """Fail fast on a dead HOST:PORT: Ray itself retries an unreachable head node for minutes."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"--address {address}: expected auto, HOST:PORT or ray://HOST:PORT")
+    try:
+        with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"--address {address}: cannot connect to a Ray cluster ({exc.strerror or exc}); "
+                          f"is `ray start --head` running there, and is the port open?") from None
 
 
 def _ray_result(ray, ref, cell: Cell) -> CellResult:
