@@ -25,14 +25,19 @@ optimizer = ["lbfgs", "adam"]
 """
 
 
-@pytest.fixture
-def grid_dir(tmp_path) -> Path:
-    """A folder with the four tiny pictures and grid.toml (2 × 2 × 2 settings)."""
+def make_pictures(folder: Path) -> Path:
+    """Write the four tiny pictures and grid.toml (2 × 2 × 2 settings) into ``folder``."""
     for name, (source, size) in PICTURES.items():
         with Image.open(ASSETS / source) as picture:
-            picture.convert("RGB").resize(size, Image.LANCZOS).save(tmp_path / name)
-    (tmp_path / "grid.toml").write_text(TWO_BY_TWO)
-    return tmp_path
+            picture.convert("RGB").resize(size, Image.LANCZOS).save(folder / name)
+    (folder / "grid.toml").write_text(TWO_BY_TWO)
+    return folder
+
+
+@pytest.fixture
+def grid_dir(tmp_path) -> Path:
+    """A folder with the four tiny pictures and grid.toml."""
+    return make_pictures(tmp_path)
 
 
 def write_grid(folder: Path, text: str) -> Path:

@@ -1,6 +1,7 @@
 """stylelab report: files, tables, quality numbers, grades, and chromium opening the HTML cleanly."""
 
 import re
+import shutil
 import sqlite3
 import sys
 import types
@@ -12,6 +13,7 @@ from stylelab.cli import main
 from stylelab.grid import ExecutorConfig, load_grid, run_grid
 from stylelab.grid.methods import Method
 from stylelab.grid.report import ReportConfig, write_report
+from tests.grid.conftest import make_pictures
 
 SMALL = ReportConfig(eval_size=64, thumbnail=64)
 CHROMIUM = Path("/usr/bin/chromium")
@@ -19,9 +21,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 
 
-@pytest.fixture
-def finished_grid(grid_dir, monkeypatch):
+@pytest.fixture(scope="module")
+def _finished_once(tmp_path_factory):
     """The 2 × 2 × 2 grid, run in this process, with one cell (cup × udnie, lbfgs) failed."""
+    folder = tmp_path_factory.mktemp("grid")
+    make_pictures(folder)
     original = Method.run
 
     def run(self, content, style, config):
@@ -29,10 +33,20 @@ def finished_grid(grid_dir, monkeypatch):
             raise RuntimeError("injected failure")
         return original(self, content, style, config)
 
-    monkeypatch.setattr(Method, "run", run)
-    run_grid(load_grid(grid_dir / "grid.toml"), grid_dir / "out", ExecutorConfig(workers=0))
-    monkeypatch.undo()
-    return grid_dir / "out"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Method, "run", run)
+        patch.setitem(sys.modules, "stylelab.grading", None)
+        run_grid(load_grid(folder / "grid.toml"), folder / "out", ExecutorConfig(workers=0))
+        write_report(folder / "out", SMALL)  # computes and caches the quality numbers once
+    return folder
+
+
+@pytest.fixture
+def finished_grid(_finished_once, tmp_path):
+    """A private copy of the finished grid folder (reports write into it)."""
+    copy = tmp_path / "copy"
+    shutil.copytree(_finished_once, copy)
+    return copy / "out"
 
 
 def test_report_files_tables_and_quality_numbers(finished_grid, capsys, monkeypatch):
@@ -83,6 +97,7 @@ def test_report_of_a_folder_without_a_grid(tmp_path, capsys):
     assert "no grid here" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_report_opens_in_chromium_without_console_errors(finished_grid, tmp_path):
     if not CHROMIUM.exists():
