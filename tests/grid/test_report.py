@@ -11,8 +11,9 @@ import pytest
 
 from stylelab.cli import main
 from stylelab.grid import ExecutorConfig, load_grid, run_grid
-from stylelab.grid.methods import Method
+from stylelab.grid.index import Index
 from stylelab.grid.report import ReportConfig, write_report
+from stylelab.grid.runner import output_name
 from tests.grid.conftest import make_pictures
 
 SMALL = ReportConfig(eval_size=64, thumbnail=64)
@@ -23,20 +24,20 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 @pytest.fixture(scope="module")
 def _finished_once(tmp_path_factory):
-    """The 2 × 2 × 2 grid, run in this process, with one cell (cup × udnie, lbfgs) failed."""
+    """The 2 × 2 × 2 grid run for real on a worker process; then one cell (cup × udnie, lbfgs) is
+    recorded as failed, as a failing cell would be, and its output removed."""
     folder = tmp_path_factory.mktemp("grid")
     make_pictures(folder)
-    original = Method.run
-
-    def run(self, content, style, config):
-        if content.size == (48, 64) and style.size == (56, 56) and config.optimizer == "lbfgs":
-            raise RuntimeError("injected failure")
-        return original(self, content, style, config)
-
+    grid = load_grid(folder / "grid.toml")
+    run_grid(grid, folder / "out", ExecutorConfig(workers=1))
+    (cell,) = [c for c in grid.cells() if (c.content.label, c.style.label, c.setting.label)
+               == ("cup", "udnie", "optimizer=lbfgs")]
+    (folder / "out" / output_name(cell.key)).unlink()
+    with Index(folder / "out") as index:
+        index.record(cell.key, status="failed", setting=cell.setting.label, content="cup", style="udnie",
+                     error="unexpected RuntimeError: injected failure\nTraceback ...")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Method, "run", run)
         patch.setitem(sys.modules, "stylelab.grading", None)
-        run_grid(load_grid(folder / "grid.toml"), folder / "out", ExecutorConfig(workers=0))
         write_report(folder / "out", SMALL)  # computes and caches the quality numbers once
     return folder
 

@@ -12,7 +12,7 @@ import pytest
 
 from stylelab.cli import main
 from stylelab.grid import ExecutorConfig, load_grid, run_grid
-from stylelab.grid.methods import Method
+from stylelab.grid.methods import Method, MethodOutput
 from tests.conftest import open_rgb
 
 INLINE = ExecutorConfig(workers=0)
@@ -24,9 +24,9 @@ def statuses(folder: Path) -> dict[str, str]:
 
 
 def count_runs(monkeypatch, fail=None, interrupt_at=None) -> list:
-    """Wrap Method.run: record every call; fail the cells `fail(content, style, config)` picks."""
+    """Replace Method.run by a quick stand-in (these tests are about the grid, not the engine): record
+    every call; fail the cells ``fail(content, style, config)`` picks; Ctrl-C on call ``interrupt_at``."""
     calls = []
-    original = Method.run
 
     def run(self, content, style, config):
         calls.append((content.size, style.size, config.optimizer))
@@ -34,7 +34,8 @@ def count_runs(monkeypatch, fail=None, interrupt_at=None) -> list:
             raise KeyboardInterrupt
         if fail is not None and fail(content, style, config):
             raise RuntimeError("injected failure")
-        return original(self, content, style, config)
+        image = content.resize((32, round(32 * content.height / content.width)))
+        return MethodOutput(image, {"total": [2.0, 1.0]}, {"total": 0.01})
 
     monkeypatch.setattr(Method, "run", run)
     return calls
@@ -57,7 +58,9 @@ def test_two_by_two_grid_with_two_settings_on_a_process_pool(grid_dir, capsys):
 
 def test_rerunning_a_finished_grid_recomputes_nothing_and_is_quick(grid_dir, capsys, monkeypatch):
     grid = load_grid(grid_dir / "grid.toml")
+    count_runs(monkeypatch)
     run_grid(grid, grid_dir / "out", INLINE)
+    monkeypatch.undo()
     before = {p.name: p.stat().st_mtime_ns for p in (grid_dir / "out/cells").iterdir()}
     calls = count_runs(monkeypatch)
     started = time.perf_counter()
@@ -96,7 +99,9 @@ def test_a_failed_cell_is_recorded_and_only_it_is_retried(grid_dir, capsys, monk
 
 def test_a_done_cell_whose_output_was_deleted_is_recomputed(grid_dir, monkeypatch):
     grid = load_grid(grid_dir / "grid.toml")
+    count_runs(monkeypatch)
     run_grid(grid, grid_dir / "out", INLINE)
+    monkeypatch.undo()
     victim = sorted((grid_dir / "out/cells").glob("*.png"))[0]
     victim.unlink()
     calls = count_runs(monkeypatch)
@@ -119,7 +124,7 @@ def test_ctrl_c_keeps_finished_cells_and_the_rerun_does_the_rest(grid_dir, capsy
 
 
 @pytest.mark.slow
-def test_ctrl_c_on_the_process_pool(grid_dir):
+def test_ctrl_c_on_the_process_pool(grid_dir, monkeypatch):
     """A real SIGINT to the command's process group (what a terminal sends) while worker processes run."""
     text = (grid_dir / "grid.toml").read_text().replace("iterations = 1", "iterations = 15").replace(
         "size = 32", "size = 64")
@@ -141,5 +146,6 @@ def test_ctrl_c_on_the_process_pool(grid_dir):
     done = [key for key, status in statuses(out).items() if status == "done"]
     assert 1 <= len(done) < 8
     assert sorted(p.name for p in (out / "cells").iterdir()) == sorted(f"{key[:24]}.png" for key in done)
+    calls = count_runs(monkeypatch)
     summary = run_grid(load_grid(grid_dir / "grid.toml"), out, INLINE)
-    assert summary.computed == 8 - len(done) and summary.skipped == len(done)
+    assert summary.computed == len(calls) == 8 - len(done) and summary.skipped == len(done)
