@@ -121,6 +121,9 @@ def run_grid(grid: Grid, folder: str | Path, executor: ExecutorConfig = Executor
     Raises:
         OutputError: the folder cannot be created or written.
         ConfigError: Ray asked for but unavailable.
+
+    Local workers are spawned processes: a script that calls this with ``workers >= 1``
+    needs the usual ``if __name__ == "__main__":`` guard.
     """
     started = time.perf_counter()
     out = _prepare_folder(Path(folder))
