@@ -61,8 +61,8 @@ def test_report_files_tables_and_quality_numbers(finished_grid, capsys, monkeypa
         assert f"(report/{picture})" in markdown and (finished_grid / "report" / picture).is_file()
     assert "optimizer=lbfgs | cup × udnie: unexpected RuntimeError: injected failure" in markdown
     assert "Grades between methods are omitted" in markdown
-    timing = next(line for line in markdown.splitlines() if line.startswith("| optimizer=adam | 4 |"))
-    assert re.match(r"\| optimizer=adam \| 4 \| \d+\.\d\d \| \d+\.\d\d–\d+\.\d\d \|", timing)
+    timing = next(line for line in markdown.splitlines() if line.startswith("| #2 | optimizer=adam | 4 |"))
+    assert re.match(r"\| #2 \| optimizer=adam \| 4 \| \d+\.\d\d \| \d+\.\d\d–\d+\.\d\d \|", timing)
     with sqlite3.connect(finished_grid / "index.sqlite") as connection:
         numbers = connection.execute("SELECT style_distance, content_distance, eval_size FROM cells "
                                      "WHERE status = 'done'").fetchall()
@@ -126,3 +126,10 @@ def test_report_opens_in_chromium_without_console_errors(finished_grid, tmp_path
     assert images == 2 + 4 + 3  # sheets, comparisons, loss curves
     assert all(url.startswith("file://") for url in requests)
     assert headings[:5] == ["Settings", "Contact sheets", "Settings side by side", "Loss curves", "Timings"]
+
+
+def test_setting_tags_stay_unique_when_long_labels_share_their_start():
+    from stylelab.grid.report import _tag
+
+    labels = [_tag(i, "vgg19, photo colours, optimizer=" + name, 24) for i, name in enumerate(["lbfgs", "adam"])]
+    assert labels == ["#1 vgg19, photo colours…", "#2 vgg19, photo colours…"]

@@ -36,7 +36,9 @@ from stylelab.validate import integer
 ASSETS_DIR = "report"
 REPORT_HTML = "report.html"
 REPORT_MD = "report.md"
-LABEL_CHARS = 30
+LABEL_CHARS = 40
+COMPARISON_HEIGHT = 200
+LABEL_CHAR_WIDTH = 9  # px per character of ImageFont.load_default(size=16), generously
 
 
 def _help(text: str) -> dict[str, str]:
@@ -248,12 +250,23 @@ def _comparison(data: _Data, content: int, style: int) -> Image.Image:
     panels = [("photo", _picture(data, data.layout["contents"][content]["file"], "?")),
               ("painting", _picture(data, data.layout["styles"][style]["file"], "?"))]
     for s, setting in enumerate(data.layout["settings"]):
-        panels.append((_short(setting["label"]), _cell_picture(data, data.record(s, content, style))))
-    return side_by_side(panels, height=200)
+        picture = _cell_picture(data, data.record(s, content, style))
+        panels.append((_tag(s, setting["label"], _chars_that_fit(picture, COMPARISON_HEIGHT)), picture))
+    return side_by_side(panels, height=COMPARISON_HEIGHT)
 
 
-def _short(label: str) -> str:
-    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
+def _chars_that_fit(picture: Image.Image, height: int) -> int:
+    """How many characters of the sheet's 16 px label font fit over a panel of that picture."""
+    return max(4, int(picture.width * height / picture.height / LABEL_CHAR_WIDTH))
+
+
+def _short(label: str, chars: int = LABEL_CHARS) -> str:
+    return label if len(label) <= chars else label[: max(1, chars - 1)] + "…"
+
+
+def _tag(setting: int, label: str, chars: int = LABEL_CHARS) -> str:
+    """``#2 label`` shortened to ``chars``: unique even when long labels share their start."""
+    return _short(f"#{setting + 1} {label}", chars)
 
 
 def _totals(data: _Data, setting: int) -> list[tuple[CellRecord, list[float]]]:
@@ -268,7 +281,7 @@ def _median_curves(data: _Data) -> str | None:
         totals = [values for _, values in _totals(data, s)]
         if totals:
             steps = min(len(values) for values in totals)
-            curves[_short(setting["label"])] = {
+            curves[_tag(s, setting["label"])] = {
                 "total": [statistics.median(values[i] for values in totals) for i in range(steps)]}
     if not curves:
         return None
@@ -285,7 +298,7 @@ def _setting_curves(data: _Data, setting: int) -> str | None:
         return None
     curves = {f"{r.content}×{r.style}": {"total": values} for r, values in totals}
     relative = f"{ASSETS_DIR}/loss-{setting}.png"
-    label = _short(data.layout["settings"][setting]["label"])
+    label = _tag(setting, data.layout["settings"][setting]["label"], 60)
     save_loss_curves(curves, data.folder / relative, title=f"Total loss per step: {label}")
     return relative
 
@@ -327,13 +340,13 @@ def _sections(data: _Data, assets: dict[str, str | None], config: ReportConfig) 
     elif data.grades:
         notes.append(f"Grade: stylelab.grading's 0–10 grade of each output against the output of the first "
                      f"setting ({settings[0]['label']}) for the same photo and painting.")
-    sheets = [(f"Setting: {s['label']}", assets[f"sheet-{i}"]) for i, s in enumerate(settings)]
+    sheets = [(f"Setting #{i + 1}: {s['label']}", assets[f"sheet-{i}"]) for i, s in enumerate(settings)]
     comparisons = [(f"{layout['contents'][c]['label']} × {layout['styles'][t]['label']}", assets[f"compare-{c}-{t}"])
                    for c in range(len(layout["contents"])) for t in range(len(layout["styles"]))
                    if assets.get(f"compare-{c}-{t}")]
     curves = [(title, path) for title, path in
               [("All settings (median over cells)", assets["loss-medians"])]
-              + [(f"Setting: {s['label']}", assets[f"loss-{i}"]) for i, s in enumerate(settings)] if path]
+              + [(f"Setting #{i + 1}: {s['label']}", assets[f"loss-{i}"]) for i, s in enumerate(settings)] if path]
     failures = [f"{r.setting} | {r.content} × {r.style}: {(r.error or '').splitlines()[0]}" for r in failed]
     return _Sections(summary, _settings_table(data), _timing_table(data), _quality_table(data), sheets,
                      comparisons, curves, failures, notes)
@@ -347,8 +360,9 @@ def _settings_table(data: _Data) -> tuple[list[str], list[list[str]]]:
         style = _mean([r.style_distance for r in records])
         content = _mean([r.content_distance for r in records])
         grades = [data.grades[r.key] for r in data.done(s) if r.key in data.grades]
-        rows.append([setting["label"], setting["method"], values, style, content, _mean(grades) if grades else "–"])
-    return ["setting", "method", "settings given", "mean style dist.", "mean content dist.", "mean grade"], rows
+        rows.append([f"#{s + 1}", setting["label"], setting["method"], values, style, content,
+                     _mean(grades) if grades else "–"])
+    return ["#", "setting", "method", "settings given", "mean style dist.", "mean content dist.", "mean grade"], rows
 
 
 def _timing_table(data: _Data) -> tuple[list[str], list[list[str]]]:
@@ -356,14 +370,14 @@ def _timing_table(data: _Data) -> tuple[list[str], list[list[str]]]:
     for s, setting in enumerate(data.layout["settings"]):
         seconds = [r.seconds for r in data.done(s) if r.seconds is not None]
         if not seconds:
-            rows.append([setting["label"], "0", "–", "–", "–", "–"])
+            rows.append([f"#{s + 1}", setting["label"], "0", "–", "–", "–", "–"])
             continue
         spread = _spread(seconds)
         optimise = [r.timings["optimise"] for r in data.done(s) if "optimise" in r.timings]
-        rows.append([setting["label"], str(len(seconds)), f"{spread['median']:.2f}",
+        rows.append([f"#{s + 1}", setting["label"], str(len(seconds)), f"{spread['median']:.2f}",
                      f"{spread['q1']:.2f}–{spread['q3']:.2f}", f"{spread['min']:.2f}–{spread['max']:.2f}",
                      f"{statistics.median(optimise):.2f}" if optimise else "–"])
-    return ["setting", "cells", "median s", "IQR s", "min–max s", "median optimise s"], rows
+    return ["#", "setting", "cells", "median s", "IQR s", "min–max s", "median optimise s"], rows
 
 
 def _quality_table(data: _Data) -> tuple[list[str], list[list[str]]]:
