@@ -46,8 +46,10 @@ RERUN_TARGET_S = 5.0
 def grid_text(iterations: int) -> str:
     contents = ", ".join(f'"bundled:photos/{name}.jpg"' for name in PHOTOS)
     styles = ", ".join(f'"bundled:styles/{name}.jpg"' for name in PAINTINGS)
-    return (f'title = "grid overhead benchmark"\ncontents = [{contents}]\nstyles = [{styles}]\n'
-            f"[settings]\nsize = 256\niterations = {iterations}\nseed = 0\noptimizer = \"lbfgs\"\n")
+    return (
+        f'title = "grid overhead benchmark"\ncontents = [{contents}]\nstyles = [{styles}]\n'
+        f'[settings]\nsize = 256\niterations = {iterations}\nseed = 0\noptimizer = "lbfgs"\n'
+    )
 
 
 def run_alone(grid, folder: Path) -> list[float]:
@@ -82,8 +84,13 @@ def worker_seconds(out: Path) -> list[float]:
 def rerun_command(config: Path, out: Path) -> tuple[float, str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
     started = time.perf_counter()
-    completed = subprocess.run([sys.executable, "-m", "stylelab", "grid", str(config), "--out", str(out), "--quiet"],
-                               capture_output=True, text=True, env=env, check=False)
+    completed = subprocess.run(
+        [sys.executable, "-m", "stylelab", "grid", str(config), "--out", str(out), "--quiet"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     elapsed = time.perf_counter() - started
     if completed.returncode != 0:
         raise SystemExit(f"re-run failed:\n{completed.stderr}")
@@ -112,7 +119,7 @@ def main() -> None:
         after = run_alone(load_grid(config), work / "alone")
         rerun_seconds, rerun = run_grid_timed(config, work / "out", args.workers)
         command_seconds, command_line = rerun_command(config, work / "out")
-    alone = [(a + b) / 2 for a, b in zip(before, after)]
+    alone = [(a + b) / 2 for a, b in zip(before, after, strict=True)]
     total_alone = sum(alone)
     ratio = grid_seconds / total_alone
     orchestration = grid_seconds - sum(cell_seconds)

@@ -19,8 +19,9 @@ def vgg16_state(seed: int = 0, classifier: bool = False) -> dict[str, torch.Tens
     state = {}
     for i, index in enumerate(VGG16_CONVS):
         fan_in = channels[i] * 9
-        state[f"features.{index}.weight"] = torch.randn(channels[i + 1], channels[i], 3, 3,
-                                                        generator=generator) * (2 / fan_in) ** 0.5
+        state[f"features.{index}.weight"] = (
+            torch.randn(channels[i + 1], channels[i], 3, 3, generator=generator) * (2 / fan_in) ** 0.5
+        )
         state[f"features.{index}.bias"] = torch.randn(channels[i + 1], generator=generator) * 0.01
     if classifier:  # small stand-ins: the loader ignores classifier.* whatever their shape
         state.update({"classifier.0.weight": torch.zeros(4, 8), "classifier.6.bias": torch.zeros(4)})
@@ -92,13 +93,22 @@ def vgg16_reference(state: dict, image: torch.Tensor) -> dict[str, torch.Tensor]
 
 
 def _bn_apply(state: dict, prefix: str, x: torch.Tensor) -> torch.Tensor:
-    return F.batch_norm(x, state[f"{prefix}.running_mean"], state[f"{prefix}.running_var"],
-                        state[f"{prefix}.weight"], state[f"{prefix}.bias"], training=False, eps=1e-5)
+    return F.batch_norm(
+        x,
+        state[f"{prefix}.running_mean"],
+        state[f"{prefix}.running_var"],
+        state[f"{prefix}.weight"],
+        state[f"{prefix}.bias"],
+        training=False,
+        eps=1e-5,
+    )
 
 
 def resnet50_reference(state: dict, image: torch.Tensor) -> dict[str, torch.Tensor]:
     """Stem and stage outputs computed straight from torchvision's keys (v1.5 bottlenecks)."""
-    x = F.relu(_bn_apply(state, "bn1", F.conv2d(normalise(image), state["conv1.weight"], stride=2, padding=3)))
+    x = F.relu(
+        _bn_apply(state, "bn1", F.conv2d(normalise(image), state["conv1.weight"], stride=2, padding=3))
+    )
     out = {"conv1": x}
     x = F.max_pool2d(x, 3, 2, 1)
     for stage, blocks, _, stride in RESNET50_STAGES:
@@ -106,12 +116,15 @@ def resnet50_reference(state: dict, image: torch.Tensor) -> dict[str, torch.Tens
             p = f"layer{stage}.{block}"
             s = stride if block == 0 else 1
             y = F.relu(_bn_apply(state, f"{p}.bn1", F.conv2d(x, state[f"{p}.conv1.weight"])))
-            y = F.relu(_bn_apply(state, f"{p}.bn2", F.conv2d(y, state[f"{p}.conv2.weight"], stride=s, padding=1)))
+            y = F.relu(
+                _bn_apply(state, f"{p}.bn2", F.conv2d(y, state[f"{p}.conv2.weight"], stride=s, padding=1))
+            )
             y = _bn_apply(state, f"{p}.bn3", F.conv2d(y, state[f"{p}.conv3.weight"]))
             shortcut = x
             if block == 0:
-                shortcut = _bn_apply(state, f"{p}.downsample.1", F.conv2d(x, state[f"{p}.downsample.0.weight"],
-                                                                          stride=s))
+                shortcut = _bn_apply(
+                    state, f"{p}.downsample.1", F.conv2d(x, state[f"{p}.downsample.0.weight"], stride=s)
+                )
             x = F.relu(y + shortcut)
         out[f"layer{stage}"] = x
     return out

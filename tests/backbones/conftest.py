@@ -10,4 +10,6 @@ def vgg16_checkpoint(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def resnet50_checkpoint(tmp_path_factory):
-    return checkpoints.save(checkpoints.resnet50_state(), tmp_path_factory.mktemp("resnet50") / "resnet50.pth")
+    return checkpoints.save(
+        checkpoints.resnet50_state(), tmp_path_factory.mktemp("resnet50") / "resnet50.pth"
+    )

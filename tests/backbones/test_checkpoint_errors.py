@@ -45,14 +45,17 @@ def test_files_that_are_not_checkpoints(tmp_path, content):
 
 
 def test_a_checkpoint_that_is_not_a_state_dict(tmp_path):
-    expect_model_error(f"resnet50:{save(tmp_path, {'epoch': 3, 'lr': 0.1})}", "expected a state dict of tensors")
+    expect_model_error(
+        f"resnet50:{save(tmp_path, {'epoch': 3, 'lr': 0.1})}", "expected a state dict of tensors"
+    )
 
 
 def test_missing_keys_name_the_expected_keys_and_their_count(tmp_path, arch_state):
     arch, state = arch_state
-    partial = dict(list(state.items())[len(state) // 2:])
-    expect_model_error(f"{arch}:{save(tmp_path, partial)}", "missing", FIRST_KEY[arch], COUNT[arch],
-                       "Expected keys:")
+    partial = dict(list(state.items())[len(state) // 2 :])
+    expect_model_error(
+        f"{arch}:{save(tmp_path, partial)}", "missing", FIRST_KEY[arch], COUNT[arch], "Expected keys:"
+    )
 
 
 def test_wrong_shape_is_named(tmp_path, arch_state):
@@ -70,7 +73,9 @@ def test_unexpected_keys_are_named(tmp_path, arch_state):
 
 
 def test_vgg16_checkpoint_for_resnet50_is_refused(tmp_path):
-    expect_model_error(f"resnet50:{save(tmp_path, checkpoints.vgg16_state())}", "265 missing", "26 unexpected")
+    expect_model_error(
+        f"resnet50:{save(tmp_path, checkpoints.vgg16_state())}", "265 missing", "26 unexpected"
+    )
 
 
 def test_wrapped_and_dataparallel_checkpoints_are_accepted(tmp_path):
@@ -79,9 +84,16 @@ def test_wrapped_and_dataparallel_checkpoints_are_accepted(tmp_path):
     assert load_backbone(f"vgg16:{save(tmp_path, wrapped)}").name == "vgg16"
 
 
-@pytest.mark.parametrize("spec, message", [
-    ("vgg16", "needs a torchvision-format checkpoint"), ("resnet50", "needs a torchvision-format checkpoint"),
-    ("vgg19:/x.pth", "takes no checkpoint"), ("resnet:/x.pth", "Did you mean 'resnet50'"), (16, "expected a string")])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("vgg16", "needs a torchvision-format checkpoint"),
+        ("resnet50", "needs a torchvision-format checkpoint"),
+        ("vgg19:/x.pth", "takes no checkpoint"),
+        ("resnet:/x.pth", "Did you mean 'resnet50'"),
+        (16, "expected a string"),
+    ],
+)
 def test_backbone_specs_are_validated(spec, message):
     with pytest.raises(ConfigError, match=message):
         parse_backbone(spec)
@@ -91,8 +103,21 @@ def test_backbone_specs_are_validated(spec, message):
 
 def test_cli_reports_a_missing_checkpoint_with_exit_2(tmp_path, capsys, photo, painting):
     out = tmp_path / "out.png"
-    code = main(["stylize", str(photo), str(painting), "-o", str(out), "--size", "32", "--iterations", "1",
-                 "--backbone", f"vgg16:{tmp_path / 'missing.pth'}"])
+    code = main(
+        [
+            "stylize",
+            str(photo),
+            str(painting),
+            "-o",
+            str(out),
+            "--size",
+            "32",
+            "--iterations",
+            "1",
+            "--backbone",
+            f"vgg16:{tmp_path / 'missing.pth'}",
+        ]
+    )
     assert code == 2
     assert "error: vgg16 checkpoint" in capsys.readouterr().err
     assert not out.exists()

@@ -22,7 +22,9 @@ def image():
     return torch.rand(1, 3, 64, 56, generator=torch.Generator().manual_seed(2))
 
 
-def test_plain_activations_match_an_independent_forward_over_torchvision_keys(resnet50_checkpoint, state, image):
+def test_plain_activations_match_an_independent_forward_over_torchvision_keys(
+    resnet50_checkpoint, state, image
+):
     net = load_backbone(f"resnet50-plain:{resnet50_checkpoint}")
     expected = checkpoints.resnet50_reference(state, image)
     with torch.no_grad():
@@ -89,7 +91,13 @@ def test_gatys_runs_end_to_end_on_resnet50_with_its_default_layers(resnet50_chec
 
 
 def test_plain_resnet50_lowers_the_loss(resnet50_checkpoint, photo, painting):
-    config = GatysConfig(size=64, iterations=6, seed=0, optimizer="adam", learning_rate=0.05,
-                         backbone=f"resnet50-plain:{resnet50_checkpoint}")
+    config = GatysConfig(
+        size=64,
+        iterations=6,
+        seed=0,
+        optimizer="adam",
+        learning_rate=0.05,
+        backbone=f"resnet50-plain:{resnet50_checkpoint}",
+    )
     total = stylize(photo, painting, config).history["total"]
     assert total[-1] < 0.5 * total[0]

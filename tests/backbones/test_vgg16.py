@@ -28,7 +28,10 @@ def test_layer_map_and_defaults():
     names = layer_names("vgg16:x.pth")
     assert len(names) == 31 and names[:5] == ("conv1_1", "relu1_1", "conv1_2", "relu1_2", "pool1")
     assert names[-3:] == ("conv5_3", "relu5_3", "pool5")
-    assert default_layers("vgg16:x.pth") == (("relu4_2",), ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"))
+    assert default_layers("vgg16:x.pth") == (
+        ("relu4_2",),
+        ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
+    )
     assert vgg16_module.torchvision_names()["conv5_3"] == "features.28"
 
 
@@ -44,7 +47,9 @@ def test_classifier_keys_are_ignored(tmp_path):
 
 
 def test_gatys_runs_end_to_end_on_vgg16(vgg16_checkpoint, photo, painting):
-    result = stylize(photo, painting, GatysConfig(size=32, iterations=4, seed=0, backbone=f"vgg16:{vgg16_checkpoint}"))
+    result = stylize(
+        photo, painting, GatysConfig(size=32, iterations=4, seed=0, backbone=f"vgg16:{vgg16_checkpoint}")
+    )
     assert result.image.size == (32, 21)
     assert result.config.content_layers == ("relu4_2",)
     assert result.history["total"][-1] < result.history["total"][0]

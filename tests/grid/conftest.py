@@ -9,8 +9,12 @@ from PIL import Image
 
 ASSETS = Path(__file__).parents[2] / "src/stylelab/assets/images"
 # Distinct sizes let a test recognise a cell from the images it receives.
-PICTURES = {"cat.png": ("photos/chelsea.jpg", (64, 48)), "cup.png": ("photos/coffee.jpg", (48, 64)),
-            "udnie.png": ("styles/udnie.jpg", (56, 56)), "wreck.png": ("styles/shipwreck.jpg", (64, 40))}
+PICTURES = {
+    "cat.png": ("photos/chelsea.jpg", (64, 48)),
+    "cup.png": ("photos/coffee.jpg", (48, 64)),
+    "udnie.png": ("styles/udnie.jpg", (56, 56)),
+    "wreck.png": ("styles/shipwreck.jpg", (64, 40)),
+}
 
 TWO_BY_TWO = """\
 title = "tiny"

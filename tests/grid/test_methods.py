@@ -54,7 +54,9 @@ def test_method_axis_runs_gatys_and_fast_with_their_own_settings(grid_dir, stand
     summary = run_grid(grid, grid_dir / "out", ExecutorConfig(workers=0))
     assert (summary.computed, summary.failed) == (4, 0)
     with sqlite3.connect(grid_dir / "out/index.sqlite") as connection:
-        histories = dict(connection.execute("SELECT setting, history FROM cells WHERE setting = 'method=fast'"))
+        histories = dict(
+            connection.execute("SELECT setting, history FROM cells WHERE setting = 'method=fast'")
+        )
     assert histories == {"method=fast": "{}"}
     files = write_report(grid_dir / "out", ReportConfig(eval_size=64, thumbnail=64))
     assert "method=fast" in files.markdown.read_text()

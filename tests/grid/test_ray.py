@@ -22,8 +22,19 @@ def test_unreachable_cluster_is_a_user_error(grid_dir, capsys):
     was_running = ray.is_initialized()
     if was_running:
         pytest.skip("a Ray instance is already connected in this process")
-    code = main(["grid", str(grid_dir / "grid.toml"), "--out", str(grid_dir / "out"), "--executor", "ray",
-                 "--address", "127.0.0.1:1", "--quiet"])
+    code = main(
+        [
+            "grid",
+            str(grid_dir / "grid.toml"),
+            "--out",
+            str(grid_dir / "out"),
+            "--executor",
+            "ray",
+            "--address",
+            "127.0.0.1:1",
+            "--quiet",
+        ]
+    )
     assert code == 2
     assert "error: --address 127.0.0.1:1: cannot connect to a Ray cluster" in capsys.readouterr().err
 

@@ -18,8 +18,14 @@ from tests.grid.conftest import make_pictures
 
 SMALL = ReportConfig(eval_size=64, thumbnail=64)
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="module")
@@ -30,12 +36,21 @@ def _finished_once(tmp_path_factory):
     make_pictures(folder)
     grid = load_grid(folder / "grid.toml")
     run_grid(grid, folder / "out", ExecutorConfig(workers=1))
-    (cell,) = [c for c in grid.cells() if (c.content.label, c.style.label, c.setting.label)
-               == ("cup", "udnie", "optimizer=lbfgs")]
+    (cell,) = [
+        c
+        for c in grid.cells()
+        if (c.content.label, c.style.label, c.setting.label) == ("cup", "udnie", "optimizer=lbfgs")
+    ]
     (folder / "out" / output_name(cell.key)).unlink()
     with Index(folder / "out") as index:
-        index.record(cell.key, status="failed", setting=cell.setting.label, content="cup", style="udnie",
-                     error="unexpected RuntimeError: injected failure\nTraceback ...")
+        index.record(
+            cell.key,
+            status="failed",
+            setting=cell.setting.label,
+            content="cup",
+            style="udnie",
+            error="unexpected RuntimeError: injected failure\nTraceback ...",
+        )
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(sys.modules, "stylelab.grading", None)
         write_report(folder / "out", SMALL)  # computes and caches the quality numbers once
@@ -54,7 +69,10 @@ def test_report_files_tables_and_quality_numbers(finished_grid, capsys, monkeypa
     monkeypatch.setitem(sys.modules, "stylelab.grading", None)
     code = main(["report", str(finished_grid), "--eval-size", "64", "--thumbnail", "64"])
     assert code == 0
-    assert capsys.readouterr().out.split() == [str(finished_grid / "report.html"), str(finished_grid / "report.md")]
+    assert capsys.readouterr().out.split() == [
+        str(finished_grid / "report.html"),
+        str(finished_grid / "report.md"),
+    ]
     markdown = (finished_grid / "report.md").read_text()
     assert "2 photos × 2 paintings × 2 settings = 8 cells: 7 done, 1 failed, 0 not run." in markdown
     for picture in ["sheet-0.jpg", "sheet-1.jpg", "compare-1-0.jpg", "loss-medians.png", "loss-1.png"]:
@@ -64,8 +82,9 @@ def test_report_files_tables_and_quality_numbers(finished_grid, capsys, monkeypa
     timing = next(line for line in markdown.splitlines() if line.startswith("| #2 | optimizer=adam | 4 |"))
     assert re.match(r"\| #2 \| optimizer=adam \| 4 \| \d+\.\d\d \| \d+\.\d\d–\d+\.\d\d \|", timing)
     with sqlite3.connect(finished_grid / "index.sqlite") as connection:
-        numbers = connection.execute("SELECT style_distance, content_distance, eval_size FROM cells "
-                                     "WHERE status = 'done'").fetchall()
+        numbers = connection.execute(
+            "SELECT style_distance, content_distance, eval_size FROM cells WHERE status = 'done'"
+        ).fetchall()
     assert len(numbers) == 7 and all(s > 0 and c > 0 and size == 64 for s, c, size in numbers)
 
 
@@ -109,15 +128,18 @@ def test_report_opens_in_chromium_without_console_errors(finished_grid, tmp_path
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.on("console", lambda m: messages.append(f"{m.type}: {m.text}") if m.type in ("error", "warning")
-                else None)
+        page.on(
+            "console",
+            lambda m: messages.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None,
+        )
         page.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))
         requests = []
         page.on("request", lambda r: requests.append(r.url))
         page.goto((finished_grid / "report.html").as_uri())
         page.wait_for_load_state("load")
-        broken = page.evaluate("Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0)"
-                               ".map(i => i.src)")
+        broken = page.evaluate(
+            "Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
+        )
         images = page.evaluate("document.images.length")
         headings = page.evaluate("Array.from(document.querySelectorAll('h2')).map(h => h.textContent)")
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
@@ -131,5 +153,7 @@ def test_report_opens_in_chromium_without_console_errors(finished_grid, tmp_path
 def test_setting_tags_stay_unique_when_long_labels_share_their_start():
     from stylelab.grid.report import _tag
 
-    labels = [_tag(i, "vgg19, photo colours, optimizer=" + name, 24) for i, name in enumerate(["lbfgs", "adam"])]
+    labels = [
+        _tag(i, "vgg19, photo colours, optimizer=" + name, 24) for i, name in enumerate(["lbfgs", "adam"])
+    ]
     assert labels == ["#1 vgg19, photo colours…", "#2 vgg19, photo colours…"]

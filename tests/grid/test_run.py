@@ -78,7 +78,9 @@ def test_a_failed_cell_is_recorded_and_only_it_is_retried(grid_dir, capsys, monk
         return content.size == (64, 48) and style.size == (64, 40) and config.optimizer == "adam"
 
     count_runs(monkeypatch, fail=unlucky)
-    code = main(["grid", str(grid_dir / "grid.toml"), "--out", str(grid_dir / "out"), "--workers", "0", "--quiet"])
+    code = main(
+        ["grid", str(grid_dir / "grid.toml"), "--out", str(grid_dir / "out"), "--workers", "0", "--quiet"]
+    )
     captured = capsys.readouterr()
     assert code == 1
     assert "failed: optimizer=adam | cat × wreck: unexpected RuntimeError: injected failure" in captured.err
@@ -89,7 +91,9 @@ def test_a_failed_cell_is_recorded_and_only_it_is_retried(grid_dir, capsys, monk
 
     monkeypatch.undo()  # the failure is gone now
     calls = count_runs(monkeypatch)
-    code = main(["grid", str(grid_dir / "grid.toml"), "--out", str(grid_dir / "out"), "--workers", "0", "--quiet"])
+    code = main(
+        ["grid", str(grid_dir / "grid.toml"), "--out", str(grid_dir / "out"), "--workers", "0", "--quiet"]
+    )
     assert code == 0
     assert calls == [((64, 48), (64, 40), "adam")]
     assert set(statuses(grid_dir / "out").values()) == {"done"}
@@ -112,7 +116,9 @@ def test_a_done_cell_whose_output_was_deleted_is_recomputed(grid_dir, monkeypatc
 
 def test_ctrl_c_keeps_finished_cells_and_the_rerun_does_the_rest(grid_dir, capsys, monkeypatch):
     count_runs(monkeypatch, interrupt_at=3)
-    code = main(["grid", str(grid_dir / "grid.toml"), "--out", str(grid_dir / "out"), "--workers", "0", "--quiet"])
+    code = main(
+        ["grid", str(grid_dir / "grid.toml"), "--out", str(grid_dir / "out"), "--workers", "0", "--quiet"]
+    )
     assert code == 130
     assert "interrupted" in capsys.readouterr().err
     assert list(statuses(grid_dir / "out").values()) == ["done", "done"]
@@ -126,15 +132,30 @@ def test_ctrl_c_keeps_finished_cells_and_the_rerun_does_the_rest(grid_dir, capsy
 @pytest.mark.slow
 def test_ctrl_c_on_the_process_pool(grid_dir, monkeypatch):
     """A real SIGINT to the command's process group (what a terminal sends) while worker processes run."""
-    text = (grid_dir / "grid.toml").read_text().replace("iterations = 1", "iterations = 15").replace(
-        "size = 32", "size = 64")
+    text = (
+        (grid_dir / "grid.toml")
+        .read_text()
+        .replace("iterations = 1", "iterations = 15")
+        .replace("size = 32", "size = 64")
+    )
     (grid_dir / "grid.toml").write_text(text)
     out = grid_dir / "out"
-    command = [sys.executable, "-m", "stylelab", "grid", str(grid_dir / "grid.toml"), "--out", str(out),
-               "--workers", "1", "--quiet"]
+    command = [
+        sys.executable,
+        "-m",
+        "stylelab",
+        "grid",
+        str(grid_dir / "grid.toml"),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--quiet",
+    ]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
         if (out / "index.sqlite").exists() and "done" in statuses(out).values():

@@ -28,7 +28,9 @@ def test_keys_depend_on_bytes_and_settings_not_on_names(grid_dir):
 
 def test_defaults_given_explicitly_give_the_same_keys(grid_dir):
     keys = [c.key for c in load_grid(grid_dir / "grid.toml").cells()]
-    text = (grid_dir / "grid.toml").read_text() + 'style_layers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]\n'
+    text = (
+        grid_dir / "grid.toml"
+    ).read_text() + 'style_layers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]\n'
     assert [c.key for c in load_grid(write_grid(grid_dir, text)).cells()] == keys
 
 
@@ -48,8 +50,12 @@ preserve_color = "luminance"
     grid = load_grid(write_grid(grid_dir, text))
     assert len(grid.contents) == 4  # the glob matched every tiny picture, sorted
     labels = [s.label for s in grid.settings]
-    assert labels == ["plain, style_layers=relu1_1", "plain, style_layers=relu1_1+relu2_1",
-                      "kept, style_layers=relu1_1", "kept, style_layers=relu1_1+relu2_1"]
+    assert labels == [
+        "plain, style_layers=relu1_1",
+        "plain, style_layers=relu1_1+relu2_1",
+        "kept, style_layers=relu1_1",
+        "kept, style_layers=relu1_1+relu2_1",
+    ]
     assert grid.settings[3].config.style_layers == ("relu1_1", "relu2_1")
     assert grid.settings[3].config.preserve_color == "luminance"
 
@@ -82,8 +88,10 @@ def test_checkpoint_paths_are_relative_to_the_grid_file(grid_dir):
 
 
 def test_toml_lines_finds_keys_tables_and_array_items():
-    lines = TomlLines('a = 1\ncontents = [\n  "x.png",\n  "y.png",\n]\n[settings]\nsize = 3 # c\n'
-                      '[[variants]]\nname = "p"\n[[variants]]\n"size" = 4\n')
+    lines = TomlLines(
+        'a = 1\ncontents = [\n  "x.png",\n  "y.png",\n]\n[settings]\nsize = 3 # c\n'
+        '[[variants]]\nname = "p"\n[[variants]]\n"size" = 4\n'
+    )
     assert lines.line("a") == 1 and lines.line("settings.size") == 7
     assert lines.value_line("contents", "y.png") == 4
     assert lines.line("variants[1].size") == 11 and lines.line("variants[1].optimizer") == 10

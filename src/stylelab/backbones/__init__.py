@@ -34,13 +34,17 @@ def parse_backbone(spec: str) -> tuple[str, str | None]:
         ConfigError: unknown name, a checkpoint for vgg19, or none for the others.
     """
     if not isinstance(spec, str):
-        raise ConfigError(f"backbone: expected a string such as 'vgg19' or 'vgg16:/path/vgg16.pth', got {spec!r}")
+        raise ConfigError(
+            f"backbone: expected a string such as 'vgg19' or 'vgg16:/path/vgg16.pth', got {spec!r}"
+        )
     name, _, checkpoint = spec.partition(":")
     choice("backbone", name, BACKBONES)
     if name == "vgg19" and checkpoint:
         raise ConfigError("backbone: vgg19 uses the bundled weights and takes no checkpoint path")
     if name in CHECKPOINT_BACKBONES and not checkpoint:
-        raise ConfigError(f"backbone: {name} needs a torchvision-format checkpoint, e.g. '{name}:/models/{name}.pth'")
+        raise ConfigError(
+            f"backbone: {name} needs a torchvision-format checkpoint, e.g. '{name}:/models/{name}.pth'"
+        )
     return name, checkpoint or None
 
 
@@ -90,12 +94,18 @@ def check_checkpoint(spec: str) -> None:
     module = _module(name)
     architecture = name.removesuffix("-plain")
     optional = getattr(module, "is_optional", lambda key: key.startswith("classifier."))
-    match_state(read_state_dict(checkpoint, architecture), module.expected_shapes(), architecture=architecture,
-                path=checkpoint, optional=optional)
+    match_state(
+        read_state_dict(checkpoint, architecture),
+        module.expected_shapes(),
+        architecture=architecture,
+        path=checkpoint,
+        optional=optional,
+    )
 
 
-def load_backbone(spec: str = "vgg19", device: str | torch.device = "cpu", pooling: str = "max"
-                  ) -> FeatureExtractor:
+def load_backbone(
+    spec: str = "vgg19", device: str | torch.device = "cpu", pooling: str = "max"
+) -> FeatureExtractor:
     """Build the frozen backbone named by ``spec`` on ``device``.
 
     Raises:
@@ -117,5 +127,13 @@ def load_backbone(spec: str = "vgg19", device: str | torch.device = "cpu", pooli
     return resnet50(Path(checkpoint), pooling=pooling, device=device, smoothing=name == "resnet50")
 
 
-__all__ = ["BACKBONES", "FeatureExtractor", "check_checkpoint", "check_layers", "default_layers", "layer_names",
-           "load_backbone", "parse_backbone"]
+__all__ = [
+    "BACKBONES",
+    "FeatureExtractor",
+    "check_checkpoint",
+    "check_layers",
+    "default_layers",
+    "layer_names",
+    "load_backbone",
+    "parse_backbone",
+]

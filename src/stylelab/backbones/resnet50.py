@@ -61,7 +61,9 @@ class FrozenBatchNorm2d(nn.Module):
         self.register_buffer("running_var", torch.ones(channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, BN_EPS)
+        return F.batch_norm(
+            x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, BN_EPS
+        )
 
 
 class Stem(nn.Module):
@@ -90,8 +92,10 @@ class Bottleneck(nn.Module):
         self.bn3 = FrozenBatchNorm2d(out_channels)
         self.downsample = None
         if stride != 1 or in_channels != out_channels:
-            self.downsample = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
-                                            FrozenBatchNorm2d(out_channels))
+            self.downsample = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False),
+                FrozenBatchNorm2d(out_channels),
+            )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(self.bn1(self.conv1(x)))
@@ -103,13 +107,18 @@ class Bottleneck(nn.Module):
 
 def layer_specs(pooling: str = "max") -> list[tuple[str, nn.Module]]:
     """Named, untrained ResNet50 layers in forward order (see the module docstring)."""
-    pool = nn.MaxPool2d(3, stride=2, padding=1) if pooling == "max" else nn.AvgPool2d(
-        3, stride=2, padding=1, count_include_pad=False)
+    pool = (
+        nn.MaxPool2d(3, stride=2, padding=1)
+        if pooling == "max"
+        else nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False)
+    )
     layers: list[tuple[str, nn.Module]] = [("conv1", Stem()), ("pool1", pool)]
     in_channels = 64
     for stage, blocks, width, stride in STAGES:
         for block in range(blocks):
-            layers.append((f"layer{stage}_{block}", Bottleneck(in_channels, width, stride if block == 0 else 1)))
+            layers.append(
+                (f"layer{stage}_{block}", Bottleneck(in_channels, width, stride if block == 0 else 1))
+            )
             in_channels = width * EXPANSION
         layers.append((f"layer{stage}", nn.Identity()))
     return layers
@@ -150,8 +159,9 @@ def softmax_smoothing(features: torch.Tensor) -> torch.Tensor:
     return (torch.softmax(flat, dim=1) * flat.shape[1]).view_as(features)
 
 
-def resnet50(checkpoint: str | Path, pooling: str = "max", device: str | torch.device = "cpu",
-             smoothing: bool = True) -> FeatureExtractor:
+def resnet50(
+    checkpoint: str | Path, pooling: str = "max", device: str | torch.device = "cpu", smoothing: bool = True
+) -> FeatureExtractor:
     """ResNet50 features from a torchvision-format checkpoint, frozen, on ``device``.
 
     Args:
@@ -163,12 +173,24 @@ def resnet50(checkpoint: str | Path, pooling: str = "max", device: str | torch.d
     Raises:
         ModelError: the file is missing, unreadable, or its keys/shapes are not ResNet50's.
     """
-    state = match_state(read_state_dict(checkpoint, "resnet50"), expected_shapes(), architecture="resnet50",
-                        path=checkpoint, optional=is_optional)
+    state = match_state(
+        read_state_dict(checkpoint, "resnet50"),
+        expected_shapes(),
+        architecture="resnet50",
+        path=checkpoint,
+        optional=is_optional,
+    )
     name = "resnet50" if smoothing else "resnet50-plain"
     with torch.device("meta"):  # skip random initialisation: every weight is assigned below
-        model = FeatureExtractor(name, layer_specs(pooling), imagenet_preprocess, CONTENT_LAYERS, STYLE_LAYERS,
-                                 downsampling=downsampling(), readout=softmax_smoothing if smoothing else None)
+        model = FeatureExtractor(
+            name,
+            layer_specs(pooling),
+            imagenet_preprocess,
+            CONTENT_LAYERS,
+            STYLE_LAYERS,
+            downsampling=downsampling(),
+            readout=softmax_smoothing if smoothing else None,
+        )
     ours = {key: state[torchvision_key(key.removeprefix("layers."))].float() for key in model.state_dict()}
     model.load_state_dict(ours, strict=True, assign=True)
     return model.requires_grad_(False).to(device)

@@ -50,11 +50,14 @@ def read_state_dict(path: str | Path, architecture: str) -> dict[str, torch.Tens
         loaded = torch.load(path, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(path))
     except Exception as exc:  # torch.load raises KeyError, UnpicklingError, RuntimeError … on foreign files
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"{label}: not a PyTorch checkpoint that can be read safely ({first_line})") from None
+        raise ModelError(
+            f"{label}: not a PyTorch checkpoint that can be read safely ({first_line})"
+        ) from None
     state = _unwrap(loaded)
     if state is None:
-        raise ModelError(f"{label}: expected a state dict of tensors (torchvision format), got "
-                         f"{type(loaded).__name__}")
+        raise ModelError(
+            f"{label}: expected a state dict of tensors (torchvision format), got {type(loaded).__name__}"
+        )
     return state
 
 
@@ -68,8 +71,14 @@ def _unwrap(loaded: object) -> dict[str, torch.Tensor] | None:
     return None
 
 
-def match_state(state: Mapping[str, torch.Tensor], expected: Mapping[str, torch.Size], *, architecture: str,
-                path: str | Path, optional: Callable[[str], bool] = lambda key: False) -> dict[str, torch.Tensor]:
+def match_state(
+    state: Mapping[str, torch.Tensor],
+    expected: Mapping[str, torch.Size],
+    *,
+    architecture: str,
+    path: str | Path,
+    optional: Callable[[str], bool] = lambda key: False,
+) -> dict[str, torch.Tensor]:
     """Return the tensors for ``expected`` (torchvision key → shape), checking keys and shapes.
 
     Keys for which ``optional(key)`` is true (a classifier head, BatchNorm's
@@ -80,8 +89,11 @@ def match_state(state: Mapping[str, torch.Tensor], expected: Mapping[str, torch.
     """
     missing = [key for key in expected if key not in state]
     unexpected = [key for key in state if key not in expected and not optional(key)]
-    wrong = [f"{key} {tuple(state[key].shape)} instead of {tuple(shape)}" for key, shape in expected.items()
-             if key in state and state[key].shape != shape]
+    wrong = [
+        f"{key} {tuple(state[key].shape)} instead of {tuple(shape)}"
+        for key, shape in expected.items()
+        if key in state and state[key].shape != shape
+    ]
     if missing or unexpected or wrong:
         problems = []
         if missing:
@@ -90,9 +102,11 @@ def match_state(state: Mapping[str, torch.Tensor], expected: Mapping[str, torch.
             problems.append(f"{len(unexpected)} unexpected ({_first(unexpected)})")
         if wrong:
             problems.append(f"{len(wrong)} with the wrong shape ({_first(wrong)})")
-        raise ModelError(f"{architecture} checkpoint {path} does not match torchvision's {architecture}: "
-                         f"{'; '.join(problems)}. Expected keys: {_first(list(expected))} "
-                         f"({len(expected)} in all)")
+        raise ModelError(
+            f"{architecture} checkpoint {path} does not match torchvision's {architecture}: "
+            f"{'; '.join(problems)}. Expected keys: {_first(list(expected))} "
+            f"({len(expected)} in all)"
+        )
     return {key: state[key] for key in expected}
 
 

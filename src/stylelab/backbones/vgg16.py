@@ -35,7 +35,7 @@ def layer_specs(pooling: str = "max") -> list[tuple[str, nn.Module]]:
     pool = nn.MaxPool2d if pooling == "max" else nn.AvgPool2d
     layers: list[tuple[str, nn.Module]] = []
     in_channels = 3
-    for block, (count, out_channels) in enumerate(zip(BLOCKS, CHANNELS), 1):
+    for block, (count, out_channels) in enumerate(zip(BLOCKS, CHANNELS, strict=True), 1):
         for i in range(1, count + 1):
             layers.append((f"conv{block}_{i}", nn.Conv2d(in_channels, out_channels, 3, padding=1)))
             layers.append((f"relu{block}_{i}", nn.ReLU()))
@@ -57,21 +57,36 @@ def expected_shapes() -> dict[str, torch.Size]:
     """torchvision key → tensor shape of VGG16's convolutional part."""
     with torch.device("meta"):
         modules = dict(layer_specs())
-    return {f"{prefix}.{kind}": getattr(modules[name], kind).shape
-            for name, prefix in torchvision_names().items() for kind in ("weight", "bias")}
+    return {
+        f"{prefix}.{kind}": getattr(modules[name], kind).shape
+        for name, prefix in torchvision_names().items()
+        for kind in ("weight", "bias")
+    }
 
 
-def vgg16(checkpoint: str | Path, pooling: str = "max", device: str | torch.device = "cpu") -> FeatureExtractor:
+def vgg16(
+    checkpoint: str | Path, pooling: str = "max", device: str | torch.device = "cpu"
+) -> FeatureExtractor:
     """VGG16 features with weights from a torchvision-format checkpoint, frozen, on ``device``.
 
     Raises:
         ModelError: the file is missing, unreadable, or its keys/shapes are not VGG16's.
     """
-    state = match_state(read_state_dict(checkpoint, "vgg16"), expected_shapes(), architecture="vgg16",
-                        path=checkpoint, optional=lambda key: key.startswith("classifier."))
-    ours = {f"layers.{name}.{kind}": state[f"{prefix}.{kind}"].float()
-            for name, prefix in torchvision_names().items() for kind in ("weight", "bias")}
+    state = match_state(
+        read_state_dict(checkpoint, "vgg16"),
+        expected_shapes(),
+        architecture="vgg16",
+        path=checkpoint,
+        optional=lambda key: key.startswith("classifier."),
+    )
+    ours = {
+        f"layers.{name}.{kind}": state[f"{prefix}.{kind}"].float()
+        for name, prefix in torchvision_names().items()
+        for kind in ("weight", "bias")
+    }
     with torch.device("meta"):  # skip random initialisation: every weight is assigned below
-        model = FeatureExtractor("vgg16", layer_specs(pooling), imagenet_preprocess, CONTENT_LAYERS, STYLE_LAYERS)
+        model = FeatureExtractor(
+            "vgg16", layer_specs(pooling), imagenet_preprocess, CONTENT_LAYERS, STYLE_LAYERS
+        )
     model.load_state_dict(ours, strict=True, assign=True)
     return model.requires_grad_(False).to(device)

@@ -7,8 +7,10 @@ import argparse
 from stylelab.cli.options import add_config_options, config_from_args
 
 NAME = "report"
-HELP = ("Write report.html and report.md for a grid folder: contact sheets, side-by-side settings, loss curves, "
-        "timings and quality numbers.")
+HELP = (
+    "Write report.html and report.md for a grid folder: contact sheets, side-by-side settings, loss curves, "
+    "timings and quality numbers."
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -9,5 +9,14 @@ computes the missing cells into a folder with an SQLite index
 from stylelab.grid.runner import ExecutorConfig, GridEvent, GridSummary, run_grid
 from stylelab.grid.spec import Cell, Grid, InputImage, Setting, load_grid
 
-__all__ = ["Cell", "ExecutorConfig", "Grid", "GridEvent", "GridSummary", "InputImage", "Setting", "load_grid",
-           "run_grid"]
+__all__ = [
+    "Cell",
+    "ExecutorConfig",
+    "Grid",
+    "GridEvent",
+    "GridSummary",
+    "InputImage",
+    "Setting",
+    "load_grid",
+    "run_grid",
+]

@@ -17,9 +17,14 @@ from concurrent.futures.process import BrokenProcessPool
 
 from stylelab.errors import ConfigError
 from stylelab.grid.spec import Cell
-from stylelab.grid.worker import (OPENMP_ENVIRONMENT, CellResult, CellTask, prepare_worker_process, run_cell,
-                                  run_cell_on_ray)
-
+from stylelab.grid.worker import (
+    OPENMP_ENVIRONMENT,
+    CellResult,
+    CellTask,
+    prepare_worker_process,
+    run_cell,
+    run_cell_on_ray,
+)
 
 CONNECT_TIMEOUT_S = 5.0
 
@@ -42,12 +47,18 @@ def worker_threads(workers: int) -> int:
 def run_local(cells: Sequence[Cell], workers: int) -> Iterator[CellResult]:
     """Run the cells on ``workers`` local processes (spawned, so no forked torch state)."""
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=prepare_worker_process,
-                               initargs=(worker_threads(workers),))
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=prepare_worker_process,
+        initargs=(worker_threads(workers),),
+    )
     futures: dict[Future, Cell] = {}
     try:
-        futures = {pool.submit(run_cell, task_of(cell), str(cell.content.path), str(cell.style.path)): cell
-                   for cell in cells}
+        futures = {
+            pool.submit(run_cell, task_of(cell), str(cell.content.path), str(cell.style.path)): cell
+            for cell in cells
+        }
         pending = set(futures)
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -91,7 +102,8 @@ def run_on_ray(cells: Sequence[Cell], address: str | None, cpus: float, gpus: fl
     ray = _import_ray()
     started_here = _connect(ray, address)
     remote = ray.remote(run_cell_on_ray).options(
-        num_cpus=cpus, num_gpus=gpus, max_retries=0, runtime_env={"env_vars": dict(OPENMP_ENVIRONMENT)})
+        num_cpus=cpus, num_gpus=gpus, max_retries=0, runtime_env={"env_vars": dict(OPENMP_ENVIRONMENT)}
+    )
     refs: dict = {}
     pending: list = []
     try:
@@ -100,8 +112,10 @@ def run_on_ray(cells: Sequence[Cell], address: str | None, cpus: float, gpus: fl
             for image in (cell.content, cell.style):
                 if image.digest not in data:
                     data[image.digest] = ray.put(image.path.read_bytes())
-        refs = {remote.remote(task_of(cell), data[cell.content.digest], data[cell.style.digest]): cell
-                for cell in cells}
+        refs = {
+            remote.remote(task_of(cell), data[cell.content.digest], data[cell.style.digest]): cell
+            for cell in cells
+        }
         pending = list(refs)
         while pending:
             finished, pending = ray.wait(pending, num_returns=1)
@@ -118,8 +132,9 @@ def _import_ray():
     try:
         import ray
     except ImportError:
-        raise ConfigError("--executor ray: Ray is not installed; pip install 'stylelab[ray]' "
-                          "(or pip install 'ray>=2.9')") from None
+        raise ConfigError(
+            "--executor ray: Ray is not installed; pip install 'stylelab[ray]' (or pip install 'ray>=2.9')"
+        ) from None
     return ray
 
 
@@ -133,8 +148,10 @@ def _connect(ray, address: str | None) -> bool:
         ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = address or "this machine"
-        raise ConfigError(f"--address {where}: cannot connect to a Ray cluster ({exc}); start one with "
-                          f"`ray start --head` or leave --address out to run a local instance") from None
+        raise ConfigError(
+            f"--address {where}: cannot connect to a Ray cluster ({exc}); start one with "
+            f"`ray start --head` or leave --address out to run a local instance"
+        ) from None
     return True
 
 
@@ -147,8 +164,10 @@ def _check_reachable(address: str) -> None:
         with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S):
             pass
     except OSError as exc:
-        raise ConfigError(f"--address {address}: cannot connect to a Ray cluster ({exc.strerror or exc}); "
-                          f"is `ray start --head` running there, and is the port open?") from None
+        raise ConfigError(
+            f"--address {address}: cannot connect to a Ray cluster ({exc.strerror or exc}); "
+            f"is `ray start --head` running there, and is the port open?"
+        ) from None
 
 
 def _ray_result(ray, ref, cell: Cell) -> CellResult:

@@ -96,8 +96,10 @@ class Index:
             self.connection = sqlite3.connect(self.path)
             version = self.connection.execute("PRAGMA user_version").fetchone()[0]
             if version not in (0, SCHEMA_VERSION):
-                raise OutputError(f"{self.path}: index schema {version} is newer than this Style Lab "
-                                  f"understands ({SCHEMA_VERSION})")
+                raise OutputError(
+                    f"{self.path}: index schema {version} is newer than this Style Lab "
+                    f"understands ({SCHEMA_VERSION})"
+                )
             with self.connection:
                 self.connection.executescript(SCHEMA)
                 self.connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -113,10 +115,23 @@ class Index:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def record(self, key: str, *, status: str, setting: str, content: str, style: str, output: str | None = None,
-               width: int | None = None, height: int | None = None, error: str | None = None,
-               timings: dict | None = None, history: dict | None = None, seconds: float | None = None,
-               host: str | None = None) -> None:
+    def record(
+        self,
+        key: str,
+        *,
+        status: str,
+        setting: str,
+        content: str,
+        style: str,
+        output: str | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        error: str | None = None,
+        timings: dict | None = None,
+        history: dict | None = None,
+        seconds: float | None = None,
+        host: str | None = None,
+    ) -> None:
         """Insert or replace the row of ``key``; ``attempts`` counts every record of it; quality numbers reset."""
         with self.connection:
             previous = self.connection.execute("SELECT attempts FROM cells WHERE key = ?", (key,)).fetchone()
@@ -125,14 +140,31 @@ class Index:
                 "INSERT OR REPLACE INTO cells (key, status, setting, content, style, output, width, height, error,"
                 " timings, history, seconds, host, attempts, finished_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (key, status, setting, content, style, output, width, height, error, json.dumps(timings or {}),
-                 json.dumps(history or {}), seconds, host, attempts, time.time()))
+                (
+                    key,
+                    status,
+                    setting,
+                    content,
+                    style,
+                    output,
+                    width,
+                    height,
+                    error,
+                    json.dumps(timings or {}),
+                    json.dumps(history or {}),
+                    seconds,
+                    host,
+                    attempts,
+                    time.time(),
+                ),
+            )
 
     def set_quality(self, key: str, style_distance: float, content_distance: float, eval_size: int) -> None:
         with self.connection:
             self.connection.execute(
                 "UPDATE cells SET style_distance = ?, content_distance = ?, eval_size = ? WHERE key = ?",
-                (style_distance, content_distance, eval_size, key))
+                (style_distance, content_distance, eval_size, key),
+            )
 
     def cells(self, keys: Iterable[str] | None = None) -> dict[str, CellRecord]:
         """Rows by key (all, or those of ``keys`` that exist)."""
@@ -147,26 +179,31 @@ class Index:
 
     def save_layout(self, source: str, layout: dict[str, Any]) -> None:
         with self.connection:
-            self.connection.execute("INSERT INTO layouts (created_at, source, layout) VALUES (?, ?, ?)",
-                                    (time.time(), source, json.dumps(layout)))
+            self.connection.execute(
+                "INSERT INTO layouts (created_at, source, layout) VALUES (?, ?, ?)",
+                (time.time(), source, json.dumps(layout)),
+            )
 
     def latest_layout(self) -> dict[str, Any] | None:
         row = self.connection.execute("SELECT layout FROM layouts ORDER BY id DESC LIMIT 1").fetchone()
         return json.loads(row[0]) if row else None
 
     def grade(self, a: str, b: str) -> tuple[float, dict[str, float]] | None:
-        row = self.connection.execute("SELECT score, components FROM grades WHERE a = ? AND b = ?",
-                                      (a, b)).fetchone()
+        row = self.connection.execute(
+            "SELECT score, components FROM grades WHERE a = ? AND b = ?", (a, b)
+        ).fetchone()
         return (row[0], json.loads(row[1])) if row else None
 
     def set_grade(self, a: str, b: str, score: float, components: dict[str, float]) -> None:
         with self.connection:
-            self.connection.execute("INSERT OR REPLACE INTO grades (a, b, score, components) VALUES (?, ?, ?, ?)",
-                                    (a, b, score, json.dumps(components)))
+            self.connection.execute(
+                "INSERT OR REPLACE INTO grades (a, b, score, components) VALUES (?, ?, ?, ?)",
+                (a, b, score, json.dumps(components)),
+            )
 
 
 def _record(row: tuple) -> CellRecord:
-    values = dict(zip(CellRecord.__dataclass_fields__, row))
+    values = dict(zip(CellRecord.__dataclass_fields__, row, strict=True))
     values["timings"] = json.loads(values["timings"])
     values["history"] = json.loads(values["history"])
     return CellRecord(**values)
@@ -180,5 +217,7 @@ def open_existing(folder: str | Path) -> Index:
     """
     folder = Path(folder)
     if not (folder / INDEX_NAME).is_file():
-        raise OutputError(f"{folder}: no grid here (no {INDEX_NAME}); run `stylelab grid CONFIG --out {folder}` first")
+        raise OutputError(
+            f"{folder}: no grid here (no {INDEX_NAME}); run `stylelab grid CONFIG --out {folder}` first"
+        )
     return Index(folder)

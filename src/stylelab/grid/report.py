@@ -49,8 +49,10 @@ def _help(text: str) -> dict[str, str]:
 class ReportConfig:
     """Settings of ``stylelab report`` (the single source of its defaults)."""
 
-    eval_size: int = field(default=EVAL_SIZE, metadata=_help(
-        "long side at which style and content distances are measured (VGG19)"))
+    eval_size: int = field(
+        default=EVAL_SIZE,
+        metadata=_help("long side at which style and content distances are measured (VGG19)"),
+    )
     thumbnail: int = field(default=160, metadata=_help("side of each picture in the contact sheets, in px"))
 
     def __post_init__(self) -> None:
@@ -116,6 +118,7 @@ def _gather(index: Index, folder: Path) -> _Data:
 
 # --- numbers ----------------------------------------------------------------------------------
 
+
 def _fill_quality(index: Index, data: _Data, eval_size: int) -> None:
     missing = [r for r in data.done() if r.style_distance is None or r.eval_size != eval_size]
     if not missing:
@@ -128,8 +131,12 @@ def _fill_quality(index: Index, data: _Data, eval_size: int) -> None:
     for record in missing:
         content, style = sources[record.key]
         output = data.folder / record.output
-        index.set_quality(record.key, style_distance(output, style, net, size=eval_size),
-                          content_distance(output, content, net, size=eval_size), eval_size)
+        index.set_quality(
+            record.key,
+            style_distance(output, style, net, size=eval_size),
+            content_distance(output, content, net, size=eval_size),
+            eval_size,
+        )
 
 
 def _cell_sources(data: _Data) -> dict[str, tuple[Path, Path]]:
@@ -142,8 +149,10 @@ def _grader():
     try:
         return importlib.import_module("stylelab.grading").grade, ""
     except ImportError as exc:
-        return None, (f"Grades between methods are omitted: this build of Style Lab has no grading module "
-                      f"(stylelab.grading: {exc}).")
+        return None, (
+            f"Grades between methods are omitted: this build of Style Lab has no grading module "
+            f"(stylelab.grading: {exc})."
+        )
 
 
 def _fill_grades(index: Index, data: _Data) -> None:
@@ -181,6 +190,7 @@ def _spread(values: Sequence[float]) -> dict[str, float]:
 
 
 # --- pictures ---------------------------------------------------------------------------------
+
 
 def _pictures(data: _Data, config: ReportConfig) -> dict[str, str | None]:
     """Write every picture; returns name → path relative to the folder (None if nothing to plot)."""
@@ -228,27 +238,39 @@ def _contact_sheet(data: _Data, setting: int, thumbnail: int) -> Image.Image:
     from stylelab.sheets import grid_sheet
 
     contents, styles = data.layout["contents"], data.layout["styles"]
-    rows = [[Image.new("RGB", (thumbnail, thumbnail), "white")]
-            + [_picture(data, style["file"], "?") for style in styles]]
+    rows = [
+        [Image.new("RGB", (thumbnail, thumbnail), "white")]
+        + [_picture(data, style["file"], "?") for style in styles]
+    ]
     for c, content in enumerate(contents):
-        rows.append([_picture(data, content["file"], "?")]
-                    + [_cell_picture(data, data.record(setting, c, t)) for t in range(len(styles))])
+        rows.append(
+            [_picture(data, content["file"], "?")]
+            + [_cell_picture(data, data.record(setting, c, t)) for t in range(len(styles))]
+        )
     fitted = [[_fit(image, thumbnail) for image in row] for row in rows]
-    return grid_sheet(fitted, ["(painting)"] + [item["label"] for item in contents],
-                      ["(photo)"] + [item["label"] for item in styles], cell=thumbnail)
+    return grid_sheet(
+        fitted,
+        ["(painting)"] + [item["label"] for item in contents],
+        ["(photo)"] + [item["label"] for item in styles],
+        cell=thumbnail,
+    )
 
 
 def _fit(image: Image.Image, side: int) -> Image.Image:
     """Scale up or down so the long side is ``side`` (grid_sheet only ever shrinks)."""
     scale = side / max(image.size)
-    return image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.LANCZOS)
+    return image.resize(
+        (max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.LANCZOS
+    )
 
 
 def _comparison(data: _Data, content: int, style: int) -> Image.Image:
     from stylelab.sheets import side_by_side
 
-    panels = [("photo", _picture(data, data.layout["contents"][content]["file"], "?")),
-              ("painting", _picture(data, data.layout["styles"][style]["file"], "?"))]
+    panels = [
+        ("photo", _picture(data, data.layout["contents"][content]["file"], "?")),
+        ("painting", _picture(data, data.layout["styles"][style]["file"], "?")),
+    ]
     for s, setting in enumerate(data.layout["settings"]):
         picture = _cell_picture(data, data.record(s, content, style))
         panels.append((_tag(s, setting["label"], _chars_that_fit(picture, COMPARISON_HEIGHT)), picture))
@@ -282,7 +304,8 @@ def _median_curves(data: _Data) -> str | None:
         if totals:
             steps = min(len(values) for values in totals)
             curves[_tag(s, setting["label"])] = {
-                "total": [statistics.median(values[i] for values in totals) for i in range(steps)]}
+                "total": [statistics.median(values[i] for values in totals) for i in range(steps)]
+            }
     if not curves:
         return None
     relative = f"{ASSETS_DIR}/loss-medians.png"
@@ -305,6 +328,7 @@ def _setting_curves(data: _Data, setting: int) -> str | None:
 
 # --- text -------------------------------------------------------------------------------------
 
+
 @dataclass
 class _Sections:
     """The report's content, independent of HTML or markdown."""
@@ -324,32 +348,55 @@ def _sections(data: _Data, assets: dict[str, str | None], config: ReportConfig) 
     layout = data.layout
     settings = layout["settings"]
     done = data.done()
-    failed = [r for r in (data.records.get(k) for k in data.grid.values()) if r is not None and r.status == "failed"]
+    failed = [
+        r for r in (data.records.get(k) for k in data.grid.values()) if r is not None and r.status == "failed"
+    ]
     total = len(data.grid)
-    summary = [f"{len(layout['contents'])} photos × {len(layout['styles'])} paintings × {len(settings)} settings "
-               f"= {total} cells: {len(done)} done, {len(failed)} failed, {total - len(done) - len(failed)} not run.",
-               f"Grid file: {layout['source']}",
-               f"Compute time (sum over cells): {sum(r.seconds or 0 for r in done):.1f} s on "
-               f"{len({r.host for r in done})} machine(s)."]
-    notes = [f"Style distance: mean relative Gram error over VGG19 relu1_1…relu5_1; content distance: relative "
-             f"error at relu4_2; both at {config.eval_size} px long side (stylelab.metrics). Lower is closer.",
-             "Loss values are the engine's weighted relative errors: compare their shapes across settings, not "
-             "their levels when the weights differ."]
+    summary = [
+        f"{len(layout['contents'])} photos × {len(layout['styles'])} paintings × {len(settings)} settings "
+        f"= {total} cells: {len(done)} done, {len(failed)} failed, {total - len(done) - len(failed)} not run.",
+        f"Grid file: {layout['source']}",
+        f"Compute time (sum over cells): {sum(r.seconds or 0 for r in done):.1f} s on "
+        f"{len({r.host for r in done})} machine(s).",
+    ]
+    notes = [
+        f"Style distance: mean relative Gram error over VGG19 relu1_1…relu5_1; content distance: relative "
+        f"error at relu4_2; both at {config.eval_size} px long side (stylelab.metrics). Lower is closer.",
+        "Loss values are the engine's weighted relative errors: compare their shapes across settings, not "
+        "their levels when the weights differ.",
+    ]
     if data.grade_note:
         notes.append(data.grade_note)
     elif data.grades:
-        notes.append(f"Grade: stylelab.grading's 0–10 grade of each output against the output of the first "
-                     f"setting ({settings[0]['label']}) for the same photo and painting.")
+        notes.append(
+            f"Grade: stylelab.grading's 0–10 grade of each output against the output of the first "
+            f"setting ({settings[0]['label']}) for the same photo and painting."
+        )
     sheets = [(f"Setting #{i + 1}: {s['label']}", assets[f"sheet-{i}"]) for i, s in enumerate(settings)]
-    comparisons = [(f"{layout['contents'][c]['label']} × {layout['styles'][t]['label']}", assets[f"compare-{c}-{t}"])
-                   for c in range(len(layout["contents"])) for t in range(len(layout["styles"]))
-                   if assets.get(f"compare-{c}-{t}")]
-    curves = [(title, path) for title, path in
-              [("All settings (median over cells)", assets["loss-medians"])]
-              + [(f"Setting #{i + 1}: {s['label']}", assets[f"loss-{i}"]) for i, s in enumerate(settings)] if path]
+    comparisons = [
+        (f"{layout['contents'][c]['label']} × {layout['styles'][t]['label']}", assets[f"compare-{c}-{t}"])
+        for c in range(len(layout["contents"]))
+        for t in range(len(layout["styles"]))
+        if assets.get(f"compare-{c}-{t}")
+    ]
+    curves = [
+        (title, path)
+        for title, path in [("All settings (median over cells)", assets["loss-medians"])]
+        + [(f"Setting #{i + 1}: {s['label']}", assets[f"loss-{i}"]) for i, s in enumerate(settings)]
+        if path
+    ]
     failures = [f"{r.setting} | {r.content} × {r.style}: {(r.error or '').splitlines()[0]}" for r in failed]
-    return _Sections(summary, _settings_table(data), _timing_table(data), _quality_table(data), sheets,
-                     comparisons, curves, failures, notes)
+    return _Sections(
+        summary,
+        _settings_table(data),
+        _timing_table(data),
+        _quality_table(data),
+        sheets,
+        comparisons,
+        curves,
+        failures,
+        notes,
+    )
 
 
 def _settings_table(data: _Data) -> tuple[list[str], list[list[str]]]:
@@ -360,9 +407,26 @@ def _settings_table(data: _Data) -> tuple[list[str], list[list[str]]]:
         style = _mean([r.style_distance for r in records])
         content = _mean([r.content_distance for r in records])
         grades = [data.grades[r.key] for r in data.done(s) if r.key in data.grades]
-        rows.append([f"#{s + 1}", setting["label"], setting["method"], values, style, content,
-                     _mean(grades) if grades else "–"])
-    return ["#", "setting", "method", "settings given", "mean style dist.", "mean content dist.", "mean grade"], rows
+        rows.append(
+            [
+                f"#{s + 1}",
+                setting["label"],
+                setting["method"],
+                values,
+                style,
+                content,
+                _mean(grades) if grades else "–",
+            ]
+        )
+    return [
+        "#",
+        "setting",
+        "method",
+        "settings given",
+        "mean style dist.",
+        "mean content dist.",
+        "mean grade",
+    ], rows
 
 
 def _timing_table(data: _Data) -> tuple[list[str], list[list[str]]]:
@@ -374,9 +438,17 @@ def _timing_table(data: _Data) -> tuple[list[str], list[list[str]]]:
             continue
         spread = _spread(seconds)
         optimise = [r.timings["optimise"] for r in data.done(s) if "optimise" in r.timings]
-        rows.append([f"#{s + 1}", setting["label"], str(len(seconds)), f"{spread['median']:.2f}",
-                     f"{spread['q1']:.2f}–{spread['q3']:.2f}", f"{spread['min']:.2f}–{spread['max']:.2f}",
-                     f"{statistics.median(optimise):.2f}" if optimise else "–"])
+        rows.append(
+            [
+                f"#{s + 1}",
+                setting["label"],
+                str(len(seconds)),
+                f"{spread['median']:.2f}",
+                f"{spread['q1']:.2f}–{spread['q3']:.2f}",
+                f"{spread['min']:.2f}–{spread['max']:.2f}",
+                f"{statistics.median(optimise):.2f}" if optimise else "–",
+            ]
+        )
     return ["#", "setting", "cells", "median s", "IQR s", "min–max s", "median optimise s"], rows
 
 
@@ -386,13 +458,28 @@ def _quality_table(data: _Data) -> tuple[list[str], list[list[str]]]:
         record = data.records.get(key)
         status = record.status if record else "not run"
         done = record is not None and record.status == "done"
-        rows.append([data.layout["settings"][s]["label"], data.layout["contents"][c]["label"],
-                     data.layout["styles"][t]["label"], status,
-                     f"{record.seconds:.2f}" if done and record.seconds is not None else "–",
-                     _number(record.style_distance) if done else "–",
-                     _number(record.content_distance) if done else "–",
-                     _number(data.grades.get(key), 2) if key in data.grades else "–"])
-    return ["setting", "photo", "painting", "status", "seconds", "style dist.", "content dist.", "grade"], rows
+        rows.append(
+            [
+                data.layout["settings"][s]["label"],
+                data.layout["contents"][c]["label"],
+                data.layout["styles"][t]["label"],
+                status,
+                f"{record.seconds:.2f}" if done and record.seconds is not None else "–",
+                _number(record.style_distance) if done else "–",
+                _number(record.content_distance) if done else "–",
+                _number(data.grades.get(key), 2) if key in data.grades else "–",
+            ]
+        )
+    return [
+        "setting",
+        "photo",
+        "painting",
+        "status",
+        "seconds",
+        "style dist.",
+        "content dist.",
+        "grade",
+    ], rows
 
 
 def _value(value: Any) -> str:
@@ -423,28 +510,37 @@ figcaption { font-size: 0.9rem; color: #555; } .note { color: #555; font-size: 0
 
 def _html(data: _Data, sections: _Sections) -> str:
     e = html.escape
-    parts = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
-             f"<title>{e(data.layout['title'])} — Style Lab grid report</title>",
-             f"<style>{CSS}</style></head><body>", f"<h1>{e(data.layout['title'])}</h1>"]
+    parts = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{e(data.layout['title'])} — Style Lab grid report</title>",
+        f"<style>{CSS}</style></head><body>",
+        f"<h1>{e(data.layout['title'])}</h1>",
+    ]
     parts += [f"<p>{e(line)}</p>" for line in sections.summary]
     parts += ["<h2>Settings</h2>", _html_table(*sections.settings_table)]
-    parts.append("<h2>Contact sheets</h2><p class=\"note\">Rows: photos; columns: paintings.</p>")
+    parts.append('<h2>Contact sheets</h2><p class="note">Rows: photos; columns: paintings.</p>')
     parts += [_html_figure(title, path) for title, path in sections.sheets]
     if sections.comparisons:
         parts.append("<h2>Settings side by side</h2>")
         parts += [_html_figure(title, path) for title, path in sections.comparisons]
     parts.append("<h2>Loss curves</h2>")
     parts += [_html_figure(title, path) for title, path in sections.curves] or [
-        "<p class=\"note\">No loss histories (the fast method has none).</p>"]
-    parts += ["<h2>Timings</h2>", "<p class=\"note\">Wall time per cell in its worker, from reading the inputs "
-              "to the encoded output.</p>", _html_table(*sections.timing_table)]
+        '<p class="note">No loss histories (the fast method has none).</p>'
+    ]
+    parts += [
+        "<h2>Timings</h2>",
+        '<p class="note">Wall time per cell in its worker, from reading the inputs '
+        "to the encoded output.</p>",
+        _html_table(*sections.timing_table),
+    ]
     parts += ["<h2>Quality per cell</h2>", _html_table(*sections.quality_table)]
     if sections.failures:
         parts.append("<h2>Failed cells</h2><ul>")
-        parts += [f"<li class=\"failed\">{e(line)}</li>" for line in sections.failures]
+        parts += [f'<li class="failed">{e(line)}</li>' for line in sections.failures]
         parts.append("</ul>")
     parts.append("<h2>Notes</h2><ul>")
-    parts += [f"<li class=\"note\">{e(line)}</li>" for line in sections.notes]
+    parts += [f'<li class="note">{e(line)}</li>' for line in sections.notes]
     parts += ["</ul>", "</body></html>", ""]
     return "\n".join(parts)
 
@@ -472,18 +568,37 @@ def _html_figure(title: str, path: str) -> str:
 
 def _markdown(data: _Data, sections: _Sections) -> str:
     lines = [f"# {data.layout['title']}", ""] + [f"{line}  " for line in sections.summary] + [""]
-    lines += ["## Settings", "", *_md_table(*sections.settings_table), "", "## Contact sheets", "",
-              "Rows: photos; columns: paintings.", ""]
+    lines += [
+        "## Settings",
+        "",
+        *_md_table(*sections.settings_table),
+        "",
+        "## Contact sheets",
+        "",
+        "Rows: photos; columns: paintings.",
+        "",
+    ]
     lines += [f"![{title}]({path})\n\n*{title}*\n" for title, path in sections.sheets]
     if sections.comparisons:
         lines += ["## Settings side by side", ""]
         lines += [f"![{title}]({path})\n\n*{title}*\n" for title, path in sections.comparisons]
     lines += ["## Loss curves", ""]
     lines += [f"![{title}]({path})\n\n*{title}*\n" for title, path in sections.curves] or [
-        "No loss histories (the fast method has none).", ""]
-    lines += ["## Timings", "", "Wall time per cell in its worker, from reading the inputs to the encoded output.",
-              "", *_md_table(*sections.timing_table), "", "## Quality per cell", "",
-              *_md_table(*sections.quality_table), ""]
+        "No loss histories (the fast method has none).",
+        "",
+    ]
+    lines += [
+        "## Timings",
+        "",
+        "Wall time per cell in its worker, from reading the inputs to the encoded output.",
+        "",
+        *_md_table(*sections.timing_table),
+        "",
+        "## Quality per cell",
+        "",
+        *_md_table(*sections.quality_table),
+        "",
+    ]
     if sections.failures:
         lines += ["## Failed cells", "", *[f"- {line}" for line in sections.failures], ""]
     lines += ["## Notes", "", *[f"- {line}" for line in sections.notes], ""]
@@ -494,8 +609,11 @@ def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
     def row(cells: list[str]) -> str:
         return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
-    return [row(header), "|" + "|".join("---:" if _numeric(v) else "---" for v in (rows[0] if rows else header))
-            + "|", *[row(r) for r in rows]]
+    return [
+        row(header),
+        "|" + "|".join("---:" if _numeric(v) else "---" for v in (rows[0] if rows else header)) + "|",
+        *[row(r) for r in rows],
+    ]
 
 
 def _write_text(path: Path, text: str) -> None:

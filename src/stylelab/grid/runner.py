@@ -43,14 +43,26 @@ class ExecutorConfig:
     """Where and how widely the cells run (the single source of the grid command's defaults)."""
 
     executor: str = field(default="local", metadata=_help("local (process pool on this machine) or ray"))
-    workers: int = field(default=1, metadata=_help(
-        "local worker processes, each with cores/workers torch threads; 0 runs cells in this process"))
-    address: str | None = field(default=None, metadata=_help(
-        "Ray cluster to use: auto, HOST:PORT or ray://HOST:PORT (default: this process's Ray instance, "
-        "else a new local one)"))
+    workers: int = field(
+        default=1,
+        metadata=_help(
+            "local worker processes, each with cores/workers torch threads; 0 runs cells in this process"
+        ),
+    )
+    address: str | None = field(
+        default=None,
+        metadata=_help(
+            "Ray cluster to use: auto, HOST:PORT or ray://HOST:PORT (default: this process's Ray instance, "
+            "else a new local one)"
+        ),
+    )
     cpus_per_cell: float = field(default=1.0, metadata=_help("CPUs Ray reserves for each cell"))
-    gpus_per_cell: float = field(default=0.0, metadata=_help(
-        "GPUs Ray reserves for each cell (set device = \"cuda\" or \"auto\" in the grid's settings)"))
+    gpus_per_cell: float = field(
+        default=0.0,
+        metadata=_help(
+            'GPUs Ray reserves for each cell (set device = "cuda" or "auto" in the grid\'s settings)'
+        ),
+    )
 
     def __post_init__(self) -> None:
         choice("executor", self.executor, EXECUTORS)
@@ -105,8 +117,12 @@ def input_name(image: InputImage) -> str:
     return f"{INPUTS_DIR}/{image.digest[:16]}{image.path.suffix.lower()}"
 
 
-def run_grid(grid: Grid, folder: str | Path, executor: ExecutorConfig = ExecutorConfig(),
-             progress: ProgressCallback | None = None) -> GridSummary:
+def run_grid(
+    grid: Grid,
+    folder: str | Path,
+    executor: ExecutorConfig = ExecutorConfig(),
+    progress: ProgressCallback | None = None,
+) -> GridSummary:
     """Compute every cell of ``grid`` that ``folder`` does not hold yet.
 
     Args:
@@ -141,8 +157,14 @@ def run_grid(grid: Grid, folder: str | Path, executor: ExecutorConfig = Executor
     return summary
 
 
-def _compute(todo: Sequence[Cell], out: Path, index: Index, executor: ExecutorConfig, summary: GridSummary,
-             progress: ProgressCallback | None) -> None:
+def _compute(
+    todo: Sequence[Cell],
+    out: Path,
+    index: Index,
+    executor: ExecutorConfig,
+    summary: GridSummary,
+    progress: ProgressCallback | None,
+) -> None:
     by_key = {cell.key: cell for cell in todo}
     results = _results(todo, executor)
     try:
@@ -171,26 +193,50 @@ def _results(todo: Sequence[Cell], executor: ExecutorConfig) -> Iterator[CellRes
     return executors.run_local(todo, min(executor.workers, len(todo)))
 
 
-def _notify(progress: ProgressCallback | None, summary: GridSummary, to_run: int, cell: Cell | None = None,
-            result: CellResult | None = None) -> None:
+def _notify(
+    progress: ProgressCallback | None,
+    summary: GridSummary,
+    to_run: int,
+    cell: Cell | None = None,
+    result: CellResult | None = None,
+) -> None:
     if progress is not None:
-        progress(GridEvent(summary.total, summary.skipped, to_run, summary.computed + summary.failed,
-                           summary.failed, cell, result))
+        progress(
+            GridEvent(
+                summary.total,
+                summary.skipped,
+                to_run,
+                summary.computed + summary.failed,
+                summary.failed,
+                cell,
+                result,
+            )
+        )
 
 
 def _store(index: Index, out: Path, cell: Cell, result: CellResult) -> None:
     """Write the output file (atomically), then the index row."""
     labels = {"setting": cell.setting.label, "content": cell.content.label, "style": cell.style.label}
     if not result.ok:
-        index.record(cell.key, status="failed", error=result.error, seconds=result.seconds, host=result.host,
-                     **labels)
+        index.record(
+            cell.key, status="failed", error=result.error, seconds=result.seconds, host=result.host, **labels
+        )
         return
     name = output_name(cell.key)
     with atomic_write(out / name) as temp:
         temp.write_bytes(result.png)
-    index.record(cell.key, status="done", output=name, width=result.width, height=result.height,
-                 timings=result.timings, history=result.history, seconds=result.seconds, host=result.host,
-                 **labels)
+    index.record(
+        cell.key,
+        status="done",
+        output=name,
+        width=result.width,
+        height=result.height,
+        timings=result.timings,
+        history=result.history,
+        seconds=result.seconds,
+        host=result.host,
+        **labels,
+    )
 
 
 def _prepare_folder(folder: Path) -> Path:
@@ -215,8 +261,14 @@ def _copy_inputs(grid: Grid, out: Path) -> None:
 
 def layout(grid: Grid, cells: Sequence[Cell]) -> dict[str, Any]:
     """The grid's shape, as JSON, for reports: images, settings and which key is which cell."""
+
     def image(item: InputImage) -> dict[str, str]:
-        return {"label": item.label, "digest": item.digest, "file": input_name(item), "source": str(item.path)}
+        return {
+            "label": item.label,
+            "digest": item.digest,
+            "file": input_name(item),
+            "source": str(item.path),
+        }
 
     position = {id(setting): i for i, setting in enumerate(grid.settings)}
     contents = {content.digest: i for i, content in enumerate(grid.contents)}
@@ -226,10 +278,24 @@ def layout(grid: Grid, cells: Sequence[Cell]) -> dict[str, Any]:
         "source": str(grid.source),
         "contents": [image(item) for item in grid.contents],
         "styles": [image(item) for item in grid.styles],
-        "settings": [{"label": s.label, "method": s.method, "values": _jsonable(s.values),
-                      "config": _jsonable(dataclasses.asdict(s.config))} for s in grid.settings],
-        "cells": [{"key": c.key, "setting": position[id(c.setting)], "content": contents[c.content.digest],
-                   "style": styles[c.style.digest]} for c in cells],
+        "settings": [
+            {
+                "label": s.label,
+                "method": s.method,
+                "values": _jsonable(s.values),
+                "config": _jsonable(dataclasses.asdict(s.config)),
+            }
+            for s in grid.settings
+        ],
+        "cells": [
+            {
+                "key": c.key,
+                "setting": position[id(c.setting)],
+                "content": contents[c.content.digest],
+                "style": styles[c.style.digest],
+            }
+            for c in cells
+        ],
     }
 
 

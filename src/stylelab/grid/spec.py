@@ -35,11 +35,12 @@ import hashlib
 import itertools
 import json
 import re
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from stylelab.errors import ConfigError, InputError, ModelError
 from stylelab.grid.methods import METHODS, Method, available_methods, get_method
@@ -109,12 +110,18 @@ class Grid:
 
     def cells(self) -> list[Cell]:
         """Every combination, setting by setting, then photo by photo, then painting by painting."""
-        return [Cell(cell_key(content, style, setting), content, style, setting)
-                for setting in self.settings for content in self.contents for style in self.styles]
+        return [
+            Cell(cell_key(content, style, setting), content, style, setting)
+            for setting in self.settings
+            for content in self.contents
+            for style in self.styles
+        ]
 
 
 def cell_key(content: InputImage, style: InputImage, setting: Setting) -> str:
-    return hashlib.sha256(f"{CELL_SCHEMA}|{content.digest}|{style.digest}|{setting.digest}".encode()).hexdigest()
+    return hashlib.sha256(
+        f"{CELL_SCHEMA}|{content.digest}|{style.digest}|{setting.digest}".encode()
+    ).hexdigest()
 
 
 class TomlLines:
@@ -218,7 +225,7 @@ def _check_top_level(reader: _Reader, data: Mapping[str, Any]) -> None:
             raise reader.error(key, f"unknown key; a grid file has {', '.join(TOP_LEVEL_KEYS)}.{hint}")
     for key in ("contents", "styles"):
         if key not in data:
-            raise reader.error(key, f"missing: list the {key} images, e.g. {key} = [\"photos/*.jpg\"]")
+            raise reader.error(key, f'missing: list the {key} images, e.g. {key} = ["photos/*.jpg"]')
     if "settings" in data and not isinstance(data["settings"], dict):
         raise reader.error("settings", "expected a table: [settings]")
     variants = data.get("variants", [])
@@ -232,6 +239,7 @@ def _hint(value: str, valid) -> str:
 
 
 # --- images -----------------------------------------------------------------------------------
+
 
 def _images(reader: _Reader, data: Mapping[str, Any], key: str) -> tuple[InputImage, ...]:
     entries = data[key]
@@ -264,7 +272,7 @@ def _expand(reader: _Reader, key: str, entry: str, line: int | None) -> list[Pat
 def resolve_path(entry: str, folder: Path) -> Path:
     """``bundled:photos/x.jpg`` → the bundled image; a relative path → under ``folder``."""
     if entry.startswith(BUNDLED_PREFIX):
-        return ASSETS / entry[len(BUNDLED_PREFIX):]
+        return ASSETS / entry[len(BUNDLED_PREFIX) :]
     path = Path(entry).expanduser()
     return path if path.is_absolute() else folder / path
 
@@ -289,6 +297,7 @@ def _unique_labels(images: list[InputImage]) -> Iterator[InputImage]:
 
 # --- settings ---------------------------------------------------------------------------------
 
+
 def _settings(reader: _Reader, data: Mapping[str, Any]) -> tuple[Setting, ...]:
     methods = available_methods()
     shared = dict(data.get("settings", {}))
@@ -312,8 +321,9 @@ def _settings(reader: _Reader, data: Mapping[str, Any]) -> tuple[Setting, ...]:
     return tuple(settings.values())
 
 
-def _check_keys(reader: _Reader, values: Mapping[str, Any], origin: Mapping[str, str],
-                methods: Mapping[str, Method]) -> None:
+def _check_keys(
+    reader: _Reader, values: Mapping[str, Any], origin: Mapping[str, str], methods: Mapping[str, Method]
+) -> None:
     known = {"method"} | {name for method in methods.values() for name in method.field_types()}
     for key in values:
         if key not in known:
@@ -331,8 +341,9 @@ def _is_axis(key: str, value: Any, field_types: Mapping[str, str]) -> bool:
     return True
 
 
-def _combinations(reader: _Reader, values: dict[str, Any], where: dict[str, str], name: str | None
-                  ) -> Iterator[Setting]:
+def _combinations(
+    reader: _Reader, values: dict[str, Any], where: dict[str, str], name: str | None
+) -> Iterator[Setting]:
     all_types: dict[str, str] = {}
     for method in available_methods().values():
         all_types.update(method.field_types())
@@ -341,17 +352,20 @@ def _combinations(reader: _Reader, values: dict[str, Any], where: dict[str, str]
         if not values[key]:
             raise reader.error(where[key], "an axis needs at least one value")
     for combination in itertools.product(*(values[key] for key in axes)):
-        chosen = {**values, **dict(zip(axes, combination))}
+        chosen = {**values, **dict(zip(axes, combination, strict=True))}
         yield _setting(reader, chosen, where, axes, name)
 
 
-def _setting(reader: _Reader, chosen: dict[str, Any], where: dict[str, str], axes: list[str], name: str | None
-             ) -> Setting:
+def _setting(
+    reader: _Reader, chosen: dict[str, Any], where: dict[str, str], axes: list[str], name: str | None
+) -> Setting:
     method_name = chosen.pop("method", "gatys")
     try:
         method = get_method(method_name)
     except ConfigError as exc:
-        raise reader.error(where.get("method", "settings.method"), _without_field(str(exc), "method")) from None
+        raise reader.error(
+            where.get("method", "settings.method"), _without_field(str(exc), "method")
+        ) from None
     types = method.field_types()
     applicable = {key: _to_field_value(value, types[key]) for key, value in chosen.items() if key in types}
     for key in ("backbone", "init"):
@@ -365,11 +379,19 @@ def _setting(reader: _Reader, chosen: dict[str, Any], where: dict[str, str], axe
         raise reader.error(target or _first_location(where), detail if target else str(exc)) from None
     if method_name == "gatys":
         _check_gatys(reader, config, where)
-    shown = [f"{key}={_show(chosen[key] if key != 'method' else method_name)}" for key in axes
-             if key == "method" or key in types]
+    shown = [
+        f"{key}={_show(chosen[key] if key != 'method' else method_name)}"
+        for key in axes
+        if key == "method" or key in types
+    ]
     label = ", ".join(([name] if name else []) + shown) or method_name
-    return Setting(label, method_name, config, {"method": method_name, **applicable},
-                   _setting_digest(reader, method_name, config))
+    return Setting(
+        label,
+        method_name,
+        config,
+        {"method": method_name, **applicable},
+        _setting_digest(reader, method_name, config),
+    )
 
 
 def _first_location(where: Mapping[str, str]) -> str:
@@ -401,7 +423,9 @@ def _resolve_file_setting(reader: _Reader, key: str, value: str, where: Mapping[
             return value
         path = resolve_path(checkpoint, folder)
         if not path.is_file():
-            raise reader.error(where[key], f"{name} checkpoint {checkpoint}: no such file ({path.absolute()})")
+            raise reader.error(
+                where[key], f"{name} checkpoint {checkpoint}: no such file ({path.absolute()})"
+            )
         return f"{name}{sep}{path.resolve()}"
     if value in ("content", "noise"):
         return value
@@ -419,8 +443,10 @@ def _check_gatys(reader: _Reader, config: Any, where: Mapping[str, str]) -> None
         try:
             check_layers(config.backbone, option, getattr(config, option))
         except ConfigError as exc:
-            raise reader.error(where.get(option) or where.get("backbone") or _first_location(where),
-                               _without_field(str(exc), option)) from None
+            raise reader.error(
+                where.get(option) or where.get("backbone") or _first_location(where),
+                _without_field(str(exc), option),
+            ) from None
     try:
         check_checkpoint(config.backbone)
     except ModelError as exc:
@@ -440,5 +466,15 @@ def _setting_digest(reader: _Reader, method: str, config: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-__all__ = ["BUNDLED_PREFIX", "Cell", "Grid", "InputImage", "METHODS", "Setting", "TomlLines", "cell_key",
-           "load_grid", "resolve_path"]
+__all__ = [
+    "BUNDLED_PREFIX",
+    "Cell",
+    "Grid",
+    "InputImage",
+    "METHODS",
+    "Setting",
+    "TomlLines",
+    "cell_key",
+    "load_grid",
+    "resolve_path",
+]

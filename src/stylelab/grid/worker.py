@@ -80,15 +80,33 @@ def run_cell(task: CellTask, content: str | bytes, style: str | bytes) -> CellRe
         output = get_method(task.method).run(_image(content, "content"), _image(style, "style"), task.config)
         png = _png(output.image)
     except StylelabError as exc:
-        return CellResult(task.key, False, error=f"{type(exc).__name__}: {exc}",
-                          seconds=time.perf_counter() - started, host=host)
+        return CellResult(
+            task.key,
+            False,
+            error=f"{type(exc).__name__}: {exc}",
+            seconds=time.perf_counter() - started,
+            host=host,
+        )
     except Exception as exc:  # a grid keeps going; the index keeps the traceback for whoever investigates
         summary = "".join(traceback.format_exception(exc, limit=-4)).strip()
-        return CellResult(task.key, False, error=f"unexpected {type(exc).__name__}: {exc}\n{summary}",
-                          seconds=time.perf_counter() - started, host=host)
-    return CellResult(task.key, True, png=png, width=output.image.width, height=output.image.height,
-                      history=output.history, timings=output.timings, seconds=time.perf_counter() - started,
-                      host=host)
+        return CellResult(
+            task.key,
+            False,
+            error=f"unexpected {type(exc).__name__}: {exc}\n{summary}",
+            seconds=time.perf_counter() - started,
+            host=host,
+        )
+    return CellResult(
+        task.key,
+        True,
+        png=png,
+        width=output.image.width,
+        height=output.image.height,
+        history=output.history,
+        timings=output.timings,
+        seconds=time.perf_counter() - started,
+        host=host,
+    )
 
 
 def run_cell_on_ray(task: CellTask, content: bytes, style: bytes) -> CellResult:
