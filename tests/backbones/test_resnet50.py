@@ -80,6 +80,7 @@ def test_min_side_counts_every_downsampling_layer(resnet50_checkpoint):
     assert net.truncated(["layer4"]).min_side() == 32
 
 
+@pytest.mark.slow
 def test_gatys_runs_end_to_end_on_resnet50_with_its_default_layers(resnet50_checkpoint, photo, painting):
     config = GatysConfig(size=64, iterations=4, seed=0, backbone=f"resnet50:{resnet50_checkpoint}")
     result = stylize(photo, painting, config)
@@ -90,6 +91,7 @@ def test_gatys_runs_end_to_end_on_resnet50_with_its_default_layers(resnet50_chec
     assert min(total) < total[0]  # the engine returns the lowest-loss iterate
 
 
+@pytest.mark.slow
 def test_plain_resnet50_lowers_the_loss(resnet50_checkpoint, photo, painting):
     config = GatysConfig(
         size=64,

@@ -46,6 +46,7 @@ def test_classifier_keys_are_ignored(tmp_path):
     assert load_backbone(f"vgg16:{path}").name == "vgg16"
 
 
+@pytest.mark.slow
 def test_gatys_runs_end_to_end_on_vgg16(vgg16_checkpoint, photo, painting):
     result = stylize(
         photo, painting, GatysConfig(size=32, iterations=4, seed=0, backbone=f"vgg16:{vgg16_checkpoint}")

@@ -46,6 +46,7 @@ def stand_in_fast(monkeypatch):
     monkeypatch.setitem(sys.modules, "stylelab.fast", module)
 
 
+@pytest.mark.slow
 def test_method_axis_runs_gatys_and_fast_with_their_own_settings(grid_dir, stand_in_fast):
     grid = load_grid(write_grid(grid_dir, MIXED))
     assert [s.label for s in grid.settings] == ["method=gatys", "method=fast"]

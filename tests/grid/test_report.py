@@ -16,6 +16,8 @@ from stylelab.grid.report import ReportConfig, write_report
 from stylelab.grid.runner import output_name
 from tests.grid.conftest import make_pictures
 
+pytestmark = pytest.mark.slow  # the module's grid takes ~15 s to compute once
+
 SMALL = ReportConfig(eval_size=64, thumbnail=64)
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -117,7 +119,6 @@ def test_report_of_a_folder_without_a_grid(tmp_path, capsys):
     assert "no grid here" in capsys.readouterr().err
 
 
-@pytest.mark.slow
 @pytest.mark.browser
 def test_report_opens_in_chromium_without_console_errors(finished_grid, tmp_path):
     if not CHROMIUM.exists():

@@ -41,6 +41,7 @@ def count_runs(monkeypatch, fail=None, interrupt_at=None) -> list:
     return calls
 
 
+@pytest.mark.slow
 def test_two_by_two_grid_with_two_settings_on_a_process_pool(grid_dir, capsys):
     out = grid_dir / "out"
     code = main(["grid", str(grid_dir / "grid.toml"), "--out", str(out), "--workers", "2"])
