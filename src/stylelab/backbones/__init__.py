@@ -1,10 +1,20 @@
 """Feature-extraction networks for style and content losses.
 
-``load_backbone("vgg19")`` uses the bundled Caffe VGG19; other networks load
-from a checkpoint path given after a colon, e.g. ``"vgg16:/models/vgg16.pth"``.
+``load_backbone("vgg19")`` uses the bundled Caffe VGG19; the others load a
+torchvision-format checkpoint whose path follows a colon:
+
+* ``"vgg16:/models/vgg16.pth"`` — VGG16 (:mod:`stylelab.backbones.vgg16`);
+* ``"resnet50:/models/resnet50.pth"`` — ResNet50 with SWAG softmax smoothing, the
+  ResNet variant of the style loss (:mod:`stylelab.backbones.resnet50`);
+* ``"resnet50-plain:/models/resnet50.pth"`` — ResNet50 with raw activations.
+
+Each network has its own layer names and default content/style layers
+(:func:`default_layers`).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import torch
 
@@ -12,26 +22,54 @@ from stylelab.backbones.base import FeatureExtractor
 from stylelab.errors import ConfigError
 from stylelab.validate import choice
 
-BACKBONES = ("vgg19",)
+BACKBONES = ("vgg19", "vgg16", "resnet50", "resnet50-plain")
+CHECKPOINT_BACKBONES = ("vgg16", "resnet50", "resnet50-plain")
 POOLINGS = ("max", "avg")
 
 
 def parse_backbone(spec: str) -> tuple[str, str | None]:
-    """Split ``"name[:checkpoint]"`` and validate the name."""
+    """Split ``"name[:checkpoint]"``, validate the name and whether a checkpoint is given.
+
+    Raises:
+        ConfigError: unknown name, a checkpoint for vgg19, or none for the others.
+    """
+    if not isinstance(spec, str):
+        raise ConfigError(
+            f"backbone: expected a string such as 'vgg19' or 'vgg16:/path/vgg16.pth', got {spec!r}"
+        )
     name, _, checkpoint = spec.partition(":")
     choice("backbone", name, BACKBONES)
+    if name == "vgg19" and checkpoint:
+        raise ConfigError("backbone: vgg19 uses the bundled weights and takes no checkpoint path")
+    if name in CHECKPOINT_BACKBONES and not checkpoint:
+        raise ConfigError(
+            f"backbone: {name} needs a torchvision-format checkpoint, e.g. '{name}:/models/{name}.pth'"
+        )
     return name, checkpoint or None
+
+
+def _module(name: str):
+    if name == "vgg19":
+        from stylelab.backbones import vgg19 as module
+    elif name == "vgg16":
+        from stylelab.backbones import vgg16 as module
+    else:
+        from stylelab.backbones import resnet50 as module
+    return module
 
 
 def layer_names(spec: str) -> tuple[str, ...]:
     """Names of the layers of the backbone named by ``spec``, without loading weights."""
     name, _ = parse_backbone(spec)
-    if name == "vgg19":
-        from stylelab.backbones.vgg19 import layer_specs
+    with torch.device("meta"):
+        return tuple(layer_name for layer_name, _ in _module(name).layer_specs())
 
-        with torch.device("meta"):
-            return tuple(layer_name for layer_name, _ in layer_specs())
-    raise ConfigError(f"backbone {name!r} is not available")
+
+def default_layers(spec: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(content layers, style layers) that the backbone named by ``spec`` uses by default."""
+    name, _ = parse_backbone(spec)
+    module = _module(name)
+    return tuple(module.CONTENT_LAYERS), tuple(module.STYLE_LAYERS)
 
 
 def check_layers(spec: str, option: str, layers: tuple[str, ...]) -> None:
@@ -41,8 +79,33 @@ def check_layers(spec: str, option: str, layers: tuple[str, ...]) -> None:
         choice(option, layer, valid)
 
 
-def load_backbone(spec: str = "vgg19", device: str | torch.device = "cpu", pooling: str = "max"
-                  ) -> FeatureExtractor:
+def check_checkpoint(spec: str) -> None:
+    """Read the checkpoint of ``spec`` (if any) and check its keys and shapes, without building the network.
+
+    Raises:
+        ConfigError: unknown backbone.
+        ModelError: missing, unreadable or mismatched checkpoint.
+    """
+    from stylelab.backbones.torchvision_format import match_state, read_state_dict
+
+    name, checkpoint = parse_backbone(spec)
+    if checkpoint is None:
+        return
+    module = _module(name)
+    architecture = name.removesuffix("-plain")
+    optional = getattr(module, "is_optional", lambda key: key.startswith("classifier."))
+    match_state(
+        read_state_dict(checkpoint, architecture),
+        module.expected_shapes(),
+        architecture=architecture,
+        path=checkpoint,
+        optional=optional,
+    )
+
+
+def load_backbone(
+    spec: str = "vgg19", device: str | torch.device = "cpu", pooling: str = "max"
+) -> FeatureExtractor:
     """Build the frozen backbone named by ``spec`` on ``device``.
 
     Raises:
@@ -52,12 +115,25 @@ def load_backbone(spec: str = "vgg19", device: str | torch.device = "cpu", pooli
     name, checkpoint = parse_backbone(spec)
     choice("pooling", pooling, POOLINGS)
     if name == "vgg19":
-        if checkpoint:
-            raise ConfigError("backbone vgg19 uses the bundled weights and takes no checkpoint path")
         from stylelab.backbones.vgg19 import vgg19
 
         return vgg19(pooling=pooling, device=device)
-    raise ConfigError(f"backbone {name!r} is not available")
+    if name == "vgg16":
+        from stylelab.backbones.vgg16 import vgg16
+
+        return vgg16(Path(checkpoint), pooling=pooling, device=device)
+    from stylelab.backbones.resnet50 import resnet50
+
+    return resnet50(Path(checkpoint), pooling=pooling, device=device, smoothing=name == "resnet50")
 
 
-__all__ = ["BACKBONES", "FeatureExtractor", "check_layers", "layer_names", "load_backbone", "parse_backbone"]
+__all__ = [
+    "BACKBONES",
+    "FeatureExtractor",
+    "check_checkpoint",
+    "check_layers",
+    "default_layers",
+    "layer_names",
+    "load_backbone",
+    "parse_backbone",
+]

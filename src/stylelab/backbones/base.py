@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import torch
 from torch import nn
@@ -11,6 +12,7 @@ from stylelab.errors import ConfigError
 from stylelab.validate import choice
 
 Preprocess = Callable[[torch.Tensor], torch.Tensor]
+Readout = Callable[[torch.Tensor], torch.Tensor]
 
 
 class FeatureExtractor(nn.Module):
@@ -23,10 +25,15 @@ class FeatureExtractor(nn.Module):
         name: backbone name, e.g. ``"vgg19"``.
         layer_names: every layer that can be asked for, in forward order.
         content_layers / style_layers: the defaults for this network.
+        downsampling: layer name → factor by which it shrinks the image (default:
+            2 for every layer whose name starts with ``pool``).
+        readout: applied to each activation handed out (not to what flows on to the
+            next layer); ``None`` hands out raw activations.
     """
 
     def __init__(self, name: str, layers: Sequence[tuple[str, nn.Module]], preprocess: Preprocess,
-                 content_layers: Sequence[str], style_layers: Sequence[str]):
+                 content_layers: Sequence[str], style_layers: Sequence[str], *,
+                 downsampling: Mapping[str, int] | None = None, readout: Readout | None = None):
         super().__init__()
         self.name = name
         self.layer_names = tuple(layer_name for layer_name, _ in layers)
@@ -34,6 +41,10 @@ class FeatureExtractor(nn.Module):
         self.preprocess = preprocess
         self.content_layers = tuple(content_layers)
         self.style_layers = tuple(style_layers)
+        if downsampling is None:
+            downsampling = {layer: 2 for layer in self.layer_names if layer.startswith("pool")}
+        self.downsampling = dict(downsampling)
+        self.readout = readout
         self.requires_grad_(False)
         self.eval()
 
@@ -50,12 +61,12 @@ class FeatureExtractor(nn.Module):
         """Return a copy that stops at the deepest of ``layers`` (shares weights)."""
         last = max(self.layer_names.index(layer) for layer in self.check_layers(layers))
         kept = [(name, self.layers[name]) for name in self.layer_names[: last + 1]]
-        return FeatureExtractor(self.name, kept, self.preprocess, self.content_layers, self.style_layers)
+        return FeatureExtractor(self.name, kept, self.preprocess, self.content_layers, self.style_layers,
+                                downsampling=self.downsampling, readout=self.readout)
 
     def min_side(self) -> int:
         """Smallest input side that leaves at least one pixel at the last layer."""
-        poolings = sum(1 for name in self.layer_names[:-1] if name.startswith("pool"))
-        return 2 ** poolings
+        return math.prod(self.downsampling.get(name, 1) for name in self.layer_names[:-1])
 
     def forward(self, image: torch.Tensor, layers: Iterable[str]) -> dict[str, torch.Tensor]:
         wanted = set(layers)
@@ -64,7 +75,7 @@ class FeatureExtractor(nn.Module):
         for name in self.layer_names:
             x = self.layers[name](x)
             if name in wanted:
-                features[name] = x
+                features[name] = x if self.readout is None else self.readout(x)
                 if len(features) == len(wanted):
                     break
         return features

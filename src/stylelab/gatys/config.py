@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from stylelab.backbones import POOLINGS, parse_backbone
+from stylelab.backbones import POOLINGS, default_layers, parse_backbone
 from stylelab.errors import ConfigError
 from stylelab.imageio import DEFAULT_LIMITS
 from stylelab.validate import choice, integer, number
@@ -37,9 +37,10 @@ class GatysConfig:
     content_weight: float = field(default=1.0, metadata=_help("weight of the content loss"))
     style_weight: float = field(default=40.0, metadata=_help("weight of the style loss"))
     tv_weight: float = field(default=0.0, metadata=_help("weight of the total-variation loss"))
-    content_layers: tuple[str, ...] = field(default=("relu4_2",), metadata=_help("content layer(s)"))
-    style_layers: tuple[str, ...] = field(default=("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
-                                          metadata=_help("style layers"))
+    content_layers: tuple[str, ...] | None = field(default=None, metadata=_help(
+        "content layer(s) (default: the backbone's: relu4_2 for VGG, layer3 for ResNet50)"))
+    style_layers: tuple[str, ...] | None = field(default=None, metadata=_help(
+        "style layers (default: the backbone's: relu1_1 … relu5_1 for VGG, conv1 layer1 … layer4 for ResNet50)"))
     style_layer_weights: tuple[float, ...] | None = field(default=None, metadata=_help(
         "one weight per style layer (default: equal)"))
     style_weights: tuple[float, ...] | None = field(default=None, metadata=_help(
@@ -69,11 +70,13 @@ class GatysConfig:
         integer("lbfgs_history", self.lbfgs_history, minimum=1, maximum=1000)
         for name in ("content_weight", "style_weight", "tv_weight"):
             number(name, getattr(self, name), minimum=0.0)
-        if not self.content_layers and self.content_weight > 0:
+        parse_backbone(self.backbone)
+        content_layers, style_layers = self.layers()
+        if not content_layers and self.content_weight > 0:
             raise ConfigError("content_layers: at least one layer is needed when content_weight > 0")
-        if not self.style_layers:
+        if not style_layers:
             raise ConfigError("style_layers: at least one layer is needed")
-        self._check_weights("style_layer_weights", self.style_layer_weights, len(self.style_layers))
+        self._check_weights("style_layer_weights", self.style_layer_weights, len(style_layers))
         self._check_weights("style_weights", self.style_weights, None)
         number("style_scale", self.style_scale, minimum=0.05, maximum=4.0)
         choice("preserve_color", self.preserve_color, COLOR_MODES)
@@ -84,7 +87,6 @@ class GatysConfig:
         if self.seed is not None:
             integer("seed", self.seed, minimum=0, maximum=2**63 - 1)
         choice("pooling", self.pooling, POOLINGS)
-        parse_backbone(self.backbone)
         integer("max_pixels", self.max_pixels, minimum=256)
         if not self.device:
             raise ConfigError("device: must not be empty")
@@ -99,6 +101,18 @@ class GatysConfig:
             number(name, weight, minimum=0.0)
         if sum(weights) <= 0:
             raise ConfigError(f"{name}: at least one weight must be positive")
+
+    def layers(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(content layers, style layers): the given ones, or the backbone's defaults where ``None``."""
+        content_default, style_default = default_layers(self.backbone)
+        content = content_default if self.content_layers is None else tuple(self.content_layers)
+        style = style_default if self.style_layers is None else tuple(self.style_layers)
+        return content, style
+
+    def resolved(self) -> GatysConfig:
+        """A copy with the backbone's default layers filled in (what the engine runs with)."""
+        content, style = self.layers()
+        return self.replace(content_layers=content, style_layers=style)
 
     def replace(self, **changes: object) -> GatysConfig:
         """A copy with ``changes`` applied (and validated)."""

@@ -143,6 +143,7 @@ def stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource], c
         ModelError: backbone weights missing or broken.
     """
     started = time.perf_counter()
+    config = config.resolved()
     styles = list(styles) if isinstance(styles, (list, tuple)) else [styles]
     device = resolve_device(config.device)
     check_layers(config.backbone, "content_layers", config.content_layers)

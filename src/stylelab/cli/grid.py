@@ -1,0 +1,95 @@
+"""``stylelab grid CONFIG.toml --out DIR``: every content × style × setting, resumable."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from stylelab.cli.options import add_config_options, config_from_args
+
+NAME = "grid"
+HELP = (
+    "Run every combination of contents × styles × settings from a TOML file into a folder; "
+    "a re-run skips finished cells and retries failed ones."
+)
+EXIT_FAILED_CELLS = 1
+EXIT_INTERRUPTED = 130
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from stylelab.grid.runner import ExecutorConfig
+
+    parser.add_argument("config", help="grid file (TOML); see examples/grid.toml")
+    parser.add_argument(
+        "--out", required=True, help="output folder (created if missing): outputs and index.sqlite"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_config_options(parser, ExecutorConfig)
+
+
+def run(args: argparse.Namespace) -> int:
+    from stylelab.grid import load_grid, run_grid
+    from stylelab.grid.runner import ExecutorConfig
+
+    executor = config_from_args(args, ExecutorConfig)
+    grid = load_grid(args.config)
+    with _GridBar(enabled=not args.quiet) as bar:
+        summary = run_grid(grid, args.out, executor, progress=bar.update)
+    for cell, error in summary.failures:
+        print(
+            f"failed: {cell.setting.label} | {cell.content.label} × {cell.style.label}: "
+            f"{error.splitlines()[0]}",
+            file=sys.stderr,
+        )
+    print(
+        f"{summary.total} cells: {summary.computed} computed, {summary.skipped} already done, "
+        f"{summary.failed} failed, in {summary.seconds:.1f} s. Index: {summary.folder / 'index.sqlite'}"
+    )
+    if summary.interrupted:
+        print("interrupted: finished cells are kept; run the same command again to continue", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if summary.failed:
+        print(
+            "some cells failed (errors are in the index); run the same command again to retry them",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED_CELLS
+    print(f"next: stylelab report {summary.folder}")
+    return 0
+
+
+class _GridBar:
+    """One tqdm bar over the whole grid (finished cells count from the start), with tqdm's ETA."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.bar = None
+
+    def __enter__(self) -> _GridBar:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def update(self, event) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(
+                total=event.total,
+                initial=event.skipped,
+                unit="cell",
+                file=sys.stderr,
+                dynamic_ncols=True,
+                smoothing=0.1,
+            )
+        if event.cell is not None:
+            self.bar.update(1)
+            self.bar.set_postfix_str(
+                f"failed {event.failed} | last: {event.cell.setting.label} "
+                f"{event.cell.content.label}×{event.cell.style.label}",
+                refresh=True,
+            )

@@ -1,0 +1,178 @@
+"""Where cells run: this process, a local process pool, or a Ray cluster.
+
+Each executor takes the cells to compute and yields a :class:`CellResult` as
+each one finishes (in completion order). Closing the iterator early (Ctrl-C in
+the driver) stops the work: pending cells are cancelled and running ones are
+killed, so nothing half-done reaches the index.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import socket
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from stylelab.errors import ConfigError
+from stylelab.grid.spec import Cell
+from stylelab.grid.worker import (
+    OPENMP_ENVIRONMENT,
+    CellResult,
+    CellTask,
+    prepare_worker_process,
+    run_cell,
+    run_cell_on_ray,
+)
+
+CONNECT_TIMEOUT_S = 5.0
+
+
+def task_of(cell: Cell) -> CellTask:
+    return CellTask(cell.key, cell.setting.method, cell.setting.config)
+
+
+def run_inline(cells: Sequence[Cell]) -> Iterator[CellResult]:
+    """Run the cells one after another in this process (``--workers 0``: simplest to debug)."""
+    for cell in cells:
+        yield run_cell(task_of(cell), str(cell.content.path), str(cell.style.path))
+
+
+def worker_threads(workers: int) -> int:
+    """Torch threads per worker: the machine's cores shared out, at least one each."""
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+def run_local(cells: Sequence[Cell], workers: int) -> Iterator[CellResult]:
+    """Run the cells on ``workers`` local processes (spawned, so no forked torch state)."""
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=prepare_worker_process,
+        initargs=(worker_threads(workers),),
+    )
+    futures: dict[Future, Cell] = {}
+    try:
+        futures = {
+            pool.submit(run_cell, task_of(cell), str(cell.content.path), str(cell.style.path)): cell
+            for cell in cells
+        }
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield _local_result(future, futures[future])
+    finally:
+        _stop_pool(pool, futures)
+
+
+def _local_result(future: Future, cell: Cell) -> CellResult:
+    try:
+        return future.result()
+    except BrokenProcessPool as exc:
+        return CellResult(cell.key, False, error=f"worker process died (out of memory or killed?): {exc}")
+
+
+def _stop_pool(pool: ProcessPoolExecutor, futures: dict[Future, Cell]) -> None:
+    unfinished = [future for future in futures if not future.done()]
+    for future in unfinished:
+        future.cancel()
+    if unfinished:
+        # Cells still running are abandoned: kill their processes rather than wait for them.
+        terminate = getattr(pool, "terminate_workers", None)  # Python ≥ 3.14
+        if terminate is not None:
+            terminate()
+        else:
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_on_ray(cells: Sequence[Cell], address: str | None, cpus: float, gpus: float) -> Iterator[CellResult]:
+    """Run each cell as a Ray task; inputs travel through Ray's object store, outputs come back as bytes.
+
+    Connects to ``address`` (``auto``, ``HOST:PORT`` or ``ray://HOST:PORT``) or, without one,
+    to the Ray instance this process already started, else starts a local one.
+
+    Raises:
+        ConfigError: Ray is not installed, or no cluster answers at ``address``.
+    """
+    ray = _import_ray()
+    started_here = _connect(ray, address)
+    remote = ray.remote(run_cell_on_ray).options(
+        num_cpus=cpus, num_gpus=gpus, max_retries=0, runtime_env={"env_vars": dict(OPENMP_ENVIRONMENT)}
+    )
+    refs: dict = {}
+    pending: list = []
+    try:
+        data = {}
+        for cell in cells:
+            for image in (cell.content, cell.style):
+                if image.digest not in data:
+                    data[image.digest] = ray.put(image.path.read_bytes())
+        refs = {
+            remote.remote(task_of(cell), data[cell.content.digest], data[cell.style.digest]): cell
+            for cell in cells
+        }
+        pending = list(refs)
+        while pending:
+            finished, pending = ray.wait(pending, num_returns=1)
+            for ref in finished:
+                yield _ray_result(ray, ref, refs[ref])
+    finally:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        if started_here:
+            ray.shutdown()
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError(
+            "--executor ray: Ray is not installed; pip install 'stylelab[ray]' (or pip install 'ray>=2.9')"
+        ) from None
+    return ray
+
+
+def _connect(ray, address: str | None) -> bool:
+    """Connect to Ray; True if this call started (and so must stop) it."""
+    if ray.is_initialized():
+        return False
+    if address not in (None, "auto", "local"):
+        _check_reachable(address)
+    try:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        where = address or "this machine"
+        raise ConfigError(
+            f"--address {where}: cannot connect to a Ray cluster ({exc}); start one with "
+            f"`ray start --head` or leave --address out to run a local instance"
+        ) from None
+    return True
+
+
+def _check_reachable(address: str) -> None:
+    """Fail fast on a dead HOST:PORT: Ray itself retries an unreachable head node for minutes."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"--address {address}: expected auto, HOST:PORT or ray://HOST:PORT")
+    try:
+        with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"--address {address}: cannot connect to a Ray cluster ({exc.strerror or exc}); "
+            f"is `ray start --head` running there, and is the port open?"
+        ) from None
+
+
+def _ray_result(ray, ref, cell: Cell) -> CellResult:
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayError as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return CellResult(cell.key, False, error=f"Ray task failed: {first_line}")

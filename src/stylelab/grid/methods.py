@@ -1,0 +1,98 @@
+"""The stylisation methods a grid can run, behind one small interface.
+
+``gatys`` (:mod:`stylelab.gatys`) is always there. ``fast`` (:mod:`stylelab.fast`,
+Ghiasi et al. 2017) is used when that module is part of this build; otherwise
+asking for it is a :class:`ConfigError` saying so.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image
+
+from stylelab.errors import ConfigError
+from stylelab.validate import choice
+
+METHODS = ("gatys", "fast")
+
+
+@dataclass(frozen=True)
+class MethodOutput:
+    """What one method run gives the grid: the picture, the loss per step (may be empty) and timings."""
+
+    image: Image.Image
+    history: dict[str, list[float]]
+    timings: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Method:
+    """A stylisation method: its config class and how to run it."""
+
+    name: str
+    config_class: type
+
+    def field_types(self) -> dict[str, str]:
+        """Setting name → its annotation, e.g. ``{"size": "int", "style_layers": "tuple[str, ...] | None"}``."""
+        return {f.name: str(f.type).replace(" ", "") for f in dataclasses.fields(self.config_class)}
+
+    def make_config(self, values: Mapping[str, Any]) -> Any:
+        """Build (and validate) the config; Gatys layers are resolved to the backbone's defaults.
+
+        Raises:
+            ConfigError: a bad value, naming the setting first (``"size: ..."``).
+        """
+        config = self.config_class(**values)
+        return config.resolved() if hasattr(config, "resolved") else config
+
+    def run(self, content: Image.Image, style: Image.Image, config: Any) -> MethodOutput:
+        """Stylise ``content`` with ``style``; Ctrl-C propagates as KeyboardInterrupt."""
+        if self.name == "gatys":
+            from stylelab.gatys.engine import stylize
+
+            result = stylize(content, style, config)
+            if (
+                result.interrupted
+            ):  # the engine swallows Ctrl-C to return its best image; a grid cell must not
+                raise KeyboardInterrupt
+            return MethodOutput(result.image, result.history, result.timings)
+        fast = importlib.import_module("stylelab.fast")
+        result = fast.fast_stylize(content, style, config)
+        return MethodOutput(result.image, {}, dict(result.timings))
+
+
+def fast_unavailable_reason() -> str | None:
+    """Why the fast method cannot be used here, or None if it can."""
+    try:
+        importlib.import_module("stylelab.fast")
+    except ImportError as exc:
+        return str(exc) or type(exc).__name__
+    return None
+
+
+def get_method(name: str) -> Method:
+    """The method called ``name``.
+
+    Raises:
+        ConfigError: unknown method, or ``fast`` without :mod:`stylelab.fast` in this build.
+    """
+    choice("method", name, METHODS)
+    if name == "gatys":
+        from stylelab.gatys.config import GatysConfig
+
+        return Method("gatys", GatysConfig)
+    reason = fast_unavailable_reason()
+    if reason is not None:
+        raise ConfigError(f"method: fast method not available in this build of Style Lab ({reason})")
+    return Method("fast", importlib.import_module("stylelab.fast").FastConfig)
+
+
+def available_methods() -> dict[str, Method]:
+    """Every method this build can run, by name."""
+    names = [name for name in METHODS if name != "fast" or fast_unavailable_reason() is None]
+    return {name: get_method(name) for name in names}

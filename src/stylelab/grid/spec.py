@@ -1,0 +1,480 @@
+"""Read a grid's TOML file into contents × styles × settings, and key every cell.
+
+The file::
+
+    title = "Optimisers on two photos"          # optional, shown in the report
+    contents = ["photos/*.jpg", "bundled:photos/chelsea.jpg"]
+    styles = ["bundled:styles/udnie.jpg"]
+
+    [settings]            # shared by every setting; a list of values is an axis
+    method = "gatys"      # gatys | fast
+    size = 256
+    optimizer = ["lbfgs", "adam"]
+
+    [[variants]]          # optional named bundles, each crossed with the axes
+    name = "colour kept"
+    preserve_color = "luminance"
+
+Paths are relative to the TOML file's folder; ``bundled:photos/chelsea.jpg``
+names an image shipped with Style Lab; ``*`` patterns match sorted files. A
+setting whose value is itself a list (``style_layers``) takes a list as one
+value and a list of lists as an axis. Each cell's key is the SHA-256 of its
+content bytes, style bytes and settings (checkpoint and init files by their
+bytes too), so renaming or moving a file recomputes nothing.
+
+tomllib reports no positions, so errors find the line by scanning the text
+for the key: every :class:`ConfigError` names the key and its line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import glob
+import hashlib
+import itertools
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomllib
+
+from stylelab.errors import ConfigError, InputError, ModelError
+from stylelab.grid.methods import METHODS, Method, available_methods, get_method
+
+BUNDLED_PREFIX = "bundled:"
+ASSETS = Path(__file__).parents[1] / "assets" / "images"
+TOP_LEVEL_KEYS = ("title", "contents", "styles", "settings", "variants")
+CELL_SCHEMA = "stylelab-grid-cell-1"
+_HEADER = re.compile(r"^\[\s*([^\[\]]+?)\s*\](\s*#.*)?$")
+_ARRAY_HEADER = re.compile(r"^\[\[\s*([^\[\]]+?)\s*\]\](\s*#.*)?$")
+_KEY = re.compile(r"^(?:\"([^\"]+)\"|'([^']+)'|([A-Za-z0-9_.-]+))\s*=")
+
+
+@dataclass(frozen=True)
+class InputImage:
+    """A content or style image of the grid.
+
+    Attributes:
+        label: short name for sheets and tables (the file name's stem, made unique).
+        path: where it was read.
+        digest: SHA-256 of the file's bytes.
+    """
+
+    label: str
+    path: Path
+    digest: str
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One combination of settings: a method and its validated config.
+
+    Attributes:
+        label: what varies, e.g. ``"colour kept, optimizer=adam"`` (``"default"`` if nothing does).
+        method: ``gatys`` or ``fast``.
+        config: the method's config (GatysConfig with layers resolved, or FastConfig).
+        values: the settings given in the TOML for this combination (for the report).
+        digest: SHA-256 of the method and the full config (files by their bytes).
+    """
+
+    label: str
+    method: str
+    config: Any
+    values: dict[str, Any]
+    digest: str
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One content × style × setting, keyed by what determines its result."""
+
+    key: str
+    content: InputImage
+    style: InputImage
+    setting: Setting
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A parsed grid file."""
+
+    source: Path
+    title: str
+    contents: tuple[InputImage, ...]
+    styles: tuple[InputImage, ...]
+    settings: tuple[Setting, ...]
+
+    def cells(self) -> list[Cell]:
+        """Every combination, setting by setting, then photo by photo, then painting by painting."""
+        return [
+            Cell(cell_key(content, style, setting), content, style, setting)
+            for setting in self.settings
+            for content in self.contents
+            for style in self.styles
+        ]
+
+
+def cell_key(content: InputImage, style: InputImage, setting: Setting) -> str:
+    return hashlib.sha256(
+        f"{CELL_SCHEMA}|{content.digest}|{style.digest}|{setting.digest}".encode()
+    ).hexdigest()
+
+
+class TomlLines:
+    """Line numbers of keys and tables in TOML text, found by scanning it (tomllib gives none).
+
+    Keys are addressed as ``"contents"``, ``"settings.size"``, ``"variants[1].name"``.
+    """
+
+    def __init__(self, text: str):
+        self.lines = text.splitlines()
+        self.keys: dict[str, int] = {}
+        self.tables: dict[str, int] = {}
+        table = ""
+        counts: dict[str, int] = {}
+        for number, raw in enumerate(self.lines, 1):
+            line = raw.strip()
+            if match := _ARRAY_HEADER.match(line):
+                name = match[1]
+                counts[name] = counts.get(name, -1) + 1
+                table = f"{name}[{counts[name]}]"
+                self.tables[table] = number
+            elif match := _HEADER.match(line):
+                table = match[1]
+                self.tables[table] = number
+            elif match := _KEY.match(line):
+                key = match[1] or match[2] or match[3]
+                self.keys.setdefault(f"{table}.{key}" if table else key, number)
+
+    def line(self, path: str) -> int | None:
+        """Line of the key (or table) ``path``, else of its table, else None."""
+        if path in self.keys:
+            return self.keys[path]
+        if path in self.tables:
+            return self.tables[path]
+        parent = path.rpartition(".")[0]
+        return self.line(parent) if parent else None
+
+    def value_line(self, path: str, text: str) -> int | None:
+        """Line at or after ``path``'s key where the string ``text`` appears (an item of an array)."""
+        start = self.line(path)
+        if start is None:
+            return None
+        for number in range(start, len(self.lines) + 1):
+            if text in self.lines[number - 1]:
+                return number
+        return start
+
+
+@dataclass
+class _Reader:
+    """Parsing state: the file, its lines, and a cache of file digests."""
+
+    source: Path
+    lines: TomlLines
+    digests: dict[Path, str] = field(default_factory=dict)
+
+    def error(self, key: str, message: str, line: int | None = None) -> ConfigError:
+        line = line or self.lines.line(key)
+        where = f"{self.source.name} line {line}" if line else self.source.name
+        return ConfigError(f"{where}: {key}: {message}")
+
+    def digest(self, path: Path) -> str:
+        if path not in self.digests:
+            self.digests[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+        return self.digests[path]
+
+
+def load_grid(path: str | Path) -> Grid:
+    """Read and validate a grid file: every image is opened, every setting is checked.
+
+    Raises:
+        ConfigError: naming the key and its line for an unknown key, a missing or
+            unreadable file, or a bad value; or for TOML syntax (with tomllib's position).
+    """
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: no such grid file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{source}: cannot read the grid file ({exc})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source.name}: not valid TOML: {exc}") from None
+    reader = _Reader(source, TomlLines(text))
+    _check_top_level(reader, data)
+    contents = _images(reader, data, "contents")
+    styles = _images(reader, data, "styles")
+    settings = _settings(reader, data)
+    title = data.get("title", source.stem)
+    if not isinstance(title, str):
+        raise reader.error("title", f"expected a string, got {title!r}")
+    return Grid(source, title, contents, styles, settings)
+
+
+def _check_top_level(reader: _Reader, data: Mapping[str, Any]) -> None:
+    for key in data:
+        if key not in TOP_LEVEL_KEYS:
+            hint = _hint(key, TOP_LEVEL_KEYS)
+            raise reader.error(key, f"unknown key; a grid file has {', '.join(TOP_LEVEL_KEYS)}.{hint}")
+    for key in ("contents", "styles"):
+        if key not in data:
+            raise reader.error(key, f'missing: list the {key} images, e.g. {key} = ["photos/*.jpg"]')
+    if "settings" in data and not isinstance(data["settings"], dict):
+        raise reader.error("settings", "expected a table: [settings]")
+    variants = data.get("variants", [])
+    if not isinstance(variants, list) or not all(isinstance(v, dict) for v in variants):
+        raise reader.error("variants", "expected tables: [[variants]]")
+
+
+def _hint(value: str, valid) -> str:
+    close = difflib.get_close_matches(value, list(valid), n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+# --- images -----------------------------------------------------------------------------------
+
+
+def _images(reader: _Reader, data: Mapping[str, Any], key: str) -> tuple[InputImage, ...]:
+    entries = data[key]
+    if isinstance(entries, str):
+        entries = [entries]
+    if not isinstance(entries, list) or not entries or not all(isinstance(e, str) for e in entries):
+        raise reader.error(key, "expected a non-empty list of image paths")
+    images: list[InputImage] = []
+    seen: set[str] = set()
+    for entry in entries:
+        line = reader.lines.value_line(key, entry)
+        for path in _expand(reader, key, entry, line):
+            image = _input_image(reader, key, path, line)
+            if image.digest not in seen:  # the same file twice would only duplicate cells
+                seen.add(image.digest)
+                images.append(image)
+    return tuple(_unique_labels(images))
+
+
+def _expand(reader: _Reader, key: str, entry: str, line: int | None) -> list[Path]:
+    path = resolve_path(entry, reader.source.parent)
+    if glob.has_magic(str(path)):
+        matches = sorted(Path(p) for p in glob.glob(str(path)) if Path(p).is_file())
+        if not matches:
+            raise reader.error(key, f"{entry!r} matches no file", line)
+        return matches
+    return [path]
+
+
+def resolve_path(entry: str, folder: Path) -> Path:
+    """``bundled:photos/x.jpg`` → the bundled image; a relative path → under ``folder``."""
+    if entry.startswith(BUNDLED_PREFIX):
+        return ASSETS / entry[len(BUNDLED_PREFIX) :]
+    path = Path(entry).expanduser()
+    return path if path.is_absolute() else folder / path
+
+
+def _input_image(reader: _Reader, key: str, path: Path, line: int | None) -> InputImage:
+    from stylelab.imageio import load_image
+
+    try:
+        load_image(path, name=str(path))
+    except InputError as exc:
+        raise reader.error(key, str(exc), line) from None
+    return InputImage(path.stem, path.resolve(), reader.digest(path))
+
+
+def _unique_labels(images: list[InputImage]) -> Iterator[InputImage]:
+    counts: dict[str, int] = {}
+    for image in images:
+        counts[image.label] = counts.get(image.label, 0) + 1
+        suffix = "" if counts[image.label] == 1 else f"-{counts[image.label]}"
+        yield dataclasses.replace(image, label=image.label + suffix)
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def _settings(reader: _Reader, data: Mapping[str, Any]) -> tuple[Setting, ...]:
+    methods = available_methods()
+    shared = dict(data.get("settings", {}))
+    origin = {key: f"settings.{key}" for key in shared}
+    _check_keys(reader, shared, origin, methods)
+    variants = data.get("variants") or [None]
+    settings: dict[str, Setting] = {}
+    for index, variant in enumerate(variants):
+        values, where, name = dict(shared), dict(origin), None
+        if variant is not None:
+            variant = dict(variant)
+            name = variant.pop("name", f"variant {index + 1}")
+            if not isinstance(name, str):
+                raise reader.error(f"variants[{index}].name", f"expected a string, got {name!r}")
+            variant_origin = {key: f"variants[{index}].{key}" for key in variant}
+            _check_keys(reader, variant, variant_origin, methods)
+            values.update(variant)
+            where.update(variant_origin)
+        for setting in _combinations(reader, values, where, name):
+            settings.setdefault(setting.digest, setting)  # identical combinations run once
+    return tuple(settings.values())
+
+
+def _check_keys(
+    reader: _Reader, values: Mapping[str, Any], origin: Mapping[str, str], methods: Mapping[str, Method]
+) -> None:
+    known = {"method"} | {name for method in methods.values() for name in method.field_types()}
+    for key in values:
+        if key not in known:
+            hint = _hint(key, sorted(known))
+            if not hint and "fast" not in methods:
+                hint = " (settings of the fast method need stylelab.fast, which this build lacks)"
+            raise reader.error(origin[key], f"unknown setting.{hint}")
+
+
+def _is_axis(key: str, value: Any, field_types: Mapping[str, str]) -> bool:
+    if not isinstance(value, list):
+        return False
+    if field_types.get(key, "").startswith("tuple["):
+        return bool(value) and all(isinstance(item, list) for item in value)
+    return True
+
+
+def _combinations(
+    reader: _Reader, values: dict[str, Any], where: dict[str, str], name: str | None
+) -> Iterator[Setting]:
+    all_types: dict[str, str] = {}
+    for method in available_methods().values():
+        all_types.update(method.field_types())
+    axes = [key for key, value in values.items() if _is_axis(key, value, all_types)]
+    for key in axes:
+        if not values[key]:
+            raise reader.error(where[key], "an axis needs at least one value")
+    for combination in itertools.product(*(values[key] for key in axes)):
+        chosen = {**values, **dict(zip(axes, combination, strict=True))}
+        yield _setting(reader, chosen, where, axes, name)
+
+
+def _setting(
+    reader: _Reader, chosen: dict[str, Any], where: dict[str, str], axes: list[str], name: str | None
+) -> Setting:
+    method_name = chosen.pop("method", "gatys")
+    try:
+        method = get_method(method_name)
+    except ConfigError as exc:
+        raise reader.error(
+            where.get("method", "settings.method"), _without_field(str(exc), "method")
+        ) from None
+    types = method.field_types()
+    applicable = {key: _to_field_value(value, types[key]) for key, value in chosen.items() if key in types}
+    for key in ("backbone", "init"):
+        if isinstance(applicable.get(key), str):
+            applicable[key] = _resolve_file_setting(reader, key, applicable[key], where)
+    try:
+        config = method.make_config(applicable)
+    except ConfigError as exc:
+        key, _, detail = str(exc).partition(": ")
+        target = where.get(key) if key in applicable else None
+        raise reader.error(target or _first_location(where), detail if target else str(exc)) from None
+    if method_name == "gatys":
+        _check_gatys(reader, config, where)
+    shown = [
+        f"{key}={_show(chosen[key] if key != 'method' else method_name)}"
+        for key in axes
+        if key == "method" or key in types
+    ]
+    label = ", ".join(([name] if name else []) + shown) or method_name
+    return Setting(
+        label,
+        method_name,
+        config,
+        {"method": method_name, **applicable},
+        _setting_digest(reader, method_name, config),
+    )
+
+
+def _first_location(where: Mapping[str, str]) -> str:
+    return next(iter(where.values()), "settings")
+
+
+def _without_field(message: str, field_name: str) -> str:
+    return message.removeprefix(f"{field_name}: ")
+
+
+def _to_field_value(value: Any, annotation: str) -> Any:
+    if isinstance(value, list) and annotation.startswith("tuple["):
+        return tuple(value)
+    return value
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "+".join(str(v) for v in value)
+    return str(value)
+
+
+def _resolve_file_setting(reader: _Reader, key: str, value: str, where: Mapping[str, str]) -> str:
+    """Make the checkpoint of ``backbone = "vgg16:models/x.pth"`` and an ``init`` image path absolute."""
+    folder = reader.source.parent
+    if key == "backbone":
+        name, sep, checkpoint = value.partition(":")
+        if not checkpoint:
+            return value
+        path = resolve_path(checkpoint, folder)
+        if not path.is_file():
+            raise reader.error(
+                where[key], f"{name} checkpoint {checkpoint}: no such file ({path.absolute()})"
+            )
+        return f"{name}{sep}{path.resolve()}"
+    if value in ("content", "noise"):
+        return value
+    path = resolve_path(value, folder)
+    if not path.is_file():
+        raise reader.error(where[key], f"init image {value}: no such file ({path.absolute()})")
+    return str(path.resolve())
+
+
+def _check_gatys(reader: _Reader, config: Any, where: Mapping[str, str]) -> None:
+    """Layers exist in the backbone; the checkpoint has the right keys and shapes."""
+    from stylelab.backbones import check_checkpoint, check_layers
+
+    for option in ("content_layers", "style_layers"):
+        try:
+            check_layers(config.backbone, option, getattr(config, option))
+        except ConfigError as exc:
+            raise reader.error(
+                where.get(option) or where.get("backbone") or _first_location(where),
+                _without_field(str(exc), option),
+            ) from None
+    try:
+        check_checkpoint(config.backbone)
+    except ModelError as exc:
+        raise reader.error(where.get("backbone", "settings.backbone"), str(exc)) from None
+
+
+def _setting_digest(reader: _Reader, method: str, config: Any) -> str:
+    values = dataclasses.asdict(config)
+    backbone = values.get("backbone")
+    if isinstance(backbone, str) and ":" in backbone:
+        name, _, checkpoint = backbone.partition(":")
+        values["backbone"] = f"{name}:sha256:{reader.digest(Path(checkpoint))}"
+    init = values.get("init")
+    if isinstance(init, str) and init not in ("content", "noise"):
+        values["init"] = f"sha256:{reader.digest(Path(init))}"
+    canonical = json.dumps({"method": method, "config": values}, sort_keys=True, default=list)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+__all__ = [
+    "BUNDLED_PREFIX",
+    "Cell",
+    "Grid",
+    "InputImage",
+    "METHODS",
+    "Setting",
+    "TomlLines",
+    "cell_key",
+    "load_grid",
+    "resolve_path",
+]

@@ -1,0 +1,137 @@
+"""What runs one cell, wherever it runs: a local worker process, this process, or a Ray task.
+
+A cell's inputs arrive as paths (same filesystem) or as the files' bytes (Ray,
+where the driver ships them); its output goes back as PNG bytes, and the
+driver writes the file and the index. So workers need no shared folder.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import socket
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from stylelab.errors import StylelabError
+
+# Passive OpenMP waiting: with busy-waiting (the default) torch threads spin on
+# barriers, and processes that share cores (several workers, or other programs)
+# slow each other down many-fold. Must be set before torch starts OpenMP.
+OPENMP_ENVIRONMENT = {"OMP_WAIT_POLICY": "PASSIVE"}
+
+
+@dataclass(frozen=True)
+class CellTask:
+    """Everything a worker needs for one cell, except the image data."""
+
+    key: str
+    method: str
+    config: Any
+
+
+@dataclass(frozen=True)
+class CellResult:
+    """What a worker sends back for one cell.
+
+    Attributes:
+        ok: True when ``png`` holds the result; else ``error`` says why not.
+        seconds: wall time of the cell in the worker (reading inputs to encoded PNG).
+        host: the machine it ran on.
+    """
+
+    key: str
+    ok: bool
+    error: str | None = None
+    png: bytes | None = None
+    width: int | None = None
+    height: int | None = None
+    history: dict[str, list[float]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+    host: str = ""
+
+
+def prepare_worker_process(threads: int) -> None:
+    """Initialiser of a local worker process: Ctrl-C is the driver's business; ``threads`` torch threads."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name, value in OPENMP_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def run_cell(task: CellTask, content: str | bytes, style: str | bytes) -> CellResult:
+    """Run one cell; any error becomes a failed result (Ctrl-C propagates).
+
+    Args:
+        task: the key, method and config.
+        content / style: a path, or the file's bytes.
+    """
+    started = time.perf_counter()
+    host = socket.gethostname()
+    try:
+        from stylelab.grid.methods import get_method
+
+        output = get_method(task.method).run(_image(content, "content"), _image(style, "style"), task.config)
+        png = _png(output.image)
+    except StylelabError as exc:
+        return CellResult(
+            task.key,
+            False,
+            error=f"{type(exc).__name__}: {exc}",
+            seconds=time.perf_counter() - started,
+            host=host,
+        )
+    except Exception as exc:  # a grid keeps going; the index keeps the traceback for whoever investigates
+        summary = "".join(traceback.format_exception(exc, limit=-4)).strip()
+        return CellResult(
+            task.key,
+            False,
+            error=f"unexpected {type(exc).__name__}: {exc}\n{summary}",
+            seconds=time.perf_counter() - started,
+            host=host,
+        )
+    return CellResult(
+        task.key,
+        True,
+        png=png,
+        width=output.image.width,
+        height=output.image.height,
+        history=output.history,
+        timings=output.timings,
+        seconds=time.perf_counter() - started,
+        host=host,
+    )
+
+
+def run_cell_on_ray(task: CellTask, content: bytes, style: bytes) -> CellResult:
+    """Ray task body: as many torch threads as CPUs Ray assigned to the task."""
+    import ray
+    import torch
+
+    cpus = ray.get_runtime_context().get_assigned_resources().get("CPU", 1.0)
+    torch.set_num_threads(max(1, int(cpus)))
+    return run_cell(task, content, style)
+
+
+def _image(source: str | bytes, role: str):
+    from PIL import Image
+
+    from stylelab.imageio import load_image
+
+    if isinstance(source, bytes):
+        with Image.open(io.BytesIO(source)) as opened:
+            opened.load()
+            return load_image(opened.copy(), name=role)
+    return load_image(source, name=source)
+
+
+def _png(image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()

@@ -1,0 +1,144 @@
+"""Every bad grid file: exit 2, `error: ...` naming the key and its line, and no output folder."""
+
+import pytest
+
+from stylelab.cli import main
+
+HEADER = 'contents = ["cat.png", "cup.png"]\nstyles = ["udnie.png"]\n[settings]\nsize = 32\n'
+
+# (name, TOML text, key expected in the message, marker: the line holding it is the one to report, detail)
+CASES = [
+    (
+        "unknown top-level key",
+        HEADER.replace("[settings]", "colour = 3\n[settings]"),
+        "colour",
+        "colour =",
+        "unknown key",
+    ),
+    (
+        "unknown setting",
+        HEADER + 'optimiser = "adam"\n',
+        "settings.optimiser",
+        "optimiser =",
+        "Did you mean 'optimizer'",
+    ),
+    (
+        "unknown setting in a variant",
+        HEADER + '[[variants]]\nname = "x"\n[[variants]]\nstyle_wieght = 3\n',
+        "variants[1].style_wieght",
+        "style_wieght",
+        "unknown setting",
+    ),
+    (
+        "missing content file",
+        HEADER.replace('"cup.png"', '\n  "gone.png",\n'),
+        "contents",
+        '"gone.png"',
+        "no such file",
+    ),
+    (
+        "glob matching nothing",
+        HEADER.replace('["udnie.png"]', '["paintings/*.jpg"]'),
+        "styles",
+        "paintings/",
+        "matches no file",
+    ),
+    (
+        "style that is not an image",
+        HEADER.replace("udnie.png", "notes.txt"),
+        "styles",
+        "notes.txt",
+        "not a supported image",
+    ),
+    ("bad choice", HEADER + 'optimizer = "sgd"\n', "settings.optimizer", "sgd", "unknown value 'sgd'"),
+    (
+        "wrong type",
+        HEADER.replace("size = 32", 'size = "big"'),
+        "settings.size",
+        "big",
+        "expected an integer",
+    ),
+    (
+        "bad value inside an axis",
+        HEADER + "iterations = [1, -3]\n",
+        "settings.iterations",
+        "iterations =",
+        "at least 0",
+    ),
+    (
+        "bad value in a variant",
+        HEADER + '[[variants]]\npreserve_color = "lum"\n',
+        "variants[0].preserve_color",
+        "lum",
+        "unknown value 'lum'",
+    ),
+    (
+        "unknown layer",
+        HEADER + 'style_layers = ["relu1_1", "relu9_1"]\n',
+        "settings.style_layers",
+        "relu9_1",
+        "relu9_1",
+    ),
+    (
+        "missing checkpoint",
+        HEADER + 'backbone = "vgg16:models/nope.pth"\n',
+        "settings.backbone",
+        "nope.pth",
+        "no such file",
+    ),
+    (
+        "unknown backbone",
+        HEADER + 'backbone = "alexnet"\n',
+        "settings.backbone",
+        "alexnet",
+        "unknown value 'alexnet'",
+    ),
+    ("missing styles", HEADER.replace('styles = ["udnie.png"]\n', ""), "styles", None, "missing"),
+    ("empty axis", HEADER + "seed = []\n", "settings.seed", "seed =", "at least one value"),
+]
+
+
+def find_line(text: str, marker: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1) if marker in line)
+
+
+@pytest.mark.parametrize("name, text, key, marker, detail", CASES, ids=[case[0] for case in CASES])
+def test_bad_grid_file(grid_dir, capsys, name, text, key, marker, detail):
+    (grid_dir / "notes.txt").write_text("not an image\n" * 20)
+    (grid_dir / "grid.toml").write_text(text)
+    out = grid_dir / "out"
+    code = main(["grid", str(grid_dir / "grid.toml"), "--out", str(out), "--workers", "0", "--quiet"])
+    stderr = capsys.readouterr().err
+    assert code == 2, stderr
+    assert stderr.startswith("error: grid.toml"), stderr
+    assert f"{key}:" in stderr and detail in stderr, stderr
+    if marker is not None:
+        assert f"line {find_line(text, marker)}:" in stderr, stderr
+    assert not out.exists()
+
+
+def test_toml_syntax_error_names_the_line(grid_dir, capsys):
+    (grid_dir / "grid.toml").write_text(HEADER + "iterations = = 3\n")
+    assert main(["grid", str(grid_dir / "grid.toml"), "--out", str(grid_dir / "out")]) == 2
+    stderr = capsys.readouterr().err
+    assert "error: grid.toml: not valid TOML" in stderr and "line 5" in stderr
+
+
+def test_missing_grid_file(tmp_path, capsys):
+    assert main(["grid", str(tmp_path / "none.toml"), "--out", str(tmp_path / "out")]) == 2
+    assert "no such grid file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--executor", "dask"], "executor: unknown value 'dask'"),
+        (["--workers", "-1"], "workers"),
+        (["--address", "auto"], "only with --executor ray"),
+        (["--gpus-per-cell", "1"], "only with --executor ray"),
+    ],
+)
+def test_bad_executor_options(grid_dir, capsys, options, message):
+    assert main(["grid", str(grid_dir / "grid.toml"), "--out", str(grid_dir / "out"), *options]) == 2
+    assert message in capsys.readouterr().err
+    assert not (grid_dir / "out").exists()

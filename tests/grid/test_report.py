@@ -1,0 +1,160 @@
+"""stylelab report: files, tables, quality numbers, grades, and chromium opening the HTML cleanly."""
+
+import re
+import shutil
+import sqlite3
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from stylelab.cli import main
+from stylelab.grid import ExecutorConfig, load_grid, run_grid
+from stylelab.grid.index import Index
+from stylelab.grid.report import ReportConfig, write_report
+from stylelab.grid.runner import output_name
+from tests.grid.conftest import make_pictures
+
+pytestmark = pytest.mark.slow  # the module's grid takes ~15 s to compute once
+
+SMALL = ReportConfig(eval_size=64, thumbnail=64)
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def _finished_once(tmp_path_factory):
+    """The 2 × 2 × 2 grid run for real on a worker process; then one cell (cup × udnie, lbfgs) is
+    recorded as failed, as a failing cell would be, and its output removed."""
+    folder = tmp_path_factory.mktemp("grid")
+    make_pictures(folder)
+    grid = load_grid(folder / "grid.toml")
+    run_grid(grid, folder / "out", ExecutorConfig(workers=1))
+    (cell,) = [
+        c
+        for c in grid.cells()
+        if (c.content.label, c.style.label, c.setting.label) == ("cup", "udnie", "optimizer=lbfgs")
+    ]
+    (folder / "out" / output_name(cell.key)).unlink()
+    with Index(folder / "out") as index:
+        index.record(
+            cell.key,
+            status="failed",
+            setting=cell.setting.label,
+            content="cup",
+            style="udnie",
+            error="unexpected RuntimeError: injected failure\nTraceback ...",
+        )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(sys.modules, "stylelab.grading", None)
+        write_report(folder / "out", SMALL)  # computes and caches the quality numbers once
+    return folder
+
+
+@pytest.fixture
+def finished_grid(_finished_once, tmp_path):
+    """A private copy of the finished grid folder (reports write into it)."""
+    copy = tmp_path / "copy"
+    shutil.copytree(_finished_once, copy)
+    return copy / "out"
+
+
+def test_report_files_tables_and_quality_numbers(finished_grid, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "stylelab.grading", None)
+    code = main(["report", str(finished_grid), "--eval-size", "64", "--thumbnail", "64"])
+    assert code == 0
+    assert capsys.readouterr().out.split() == [
+        str(finished_grid / "report.html"),
+        str(finished_grid / "report.md"),
+    ]
+    markdown = (finished_grid / "report.md").read_text()
+    assert "2 photos × 2 paintings × 2 settings = 8 cells: 7 done, 1 failed, 0 not run." in markdown
+    for picture in ["sheet-0.jpg", "sheet-1.jpg", "compare-1-0.jpg", "loss-medians.png", "loss-1.png"]:
+        assert f"(report/{picture})" in markdown and (finished_grid / "report" / picture).is_file()
+    assert "optimizer=lbfgs | cup × udnie: unexpected RuntimeError: injected failure" in markdown
+    assert "Grades between methods are omitted" in markdown
+    timing = next(line for line in markdown.splitlines() if line.startswith("| #2 | optimizer=adam | 4 |"))
+    assert re.match(r"\| #2 \| optimizer=adam \| 4 \| \d+\.\d\d \| \d+\.\d\d–\d+\.\d\d \|", timing)
+    with sqlite3.connect(finished_grid / "index.sqlite") as connection:
+        numbers = connection.execute(
+            "SELECT style_distance, content_distance, eval_size FROM cells WHERE status = 'done'"
+        ).fetchall()
+    assert len(numbers) == 7 and all(s > 0 and c > 0 and size == 64 for s, c, size in numbers)
+
+
+def test_quality_numbers_are_cached(finished_grid, monkeypatch):
+    write_report(finished_grid, SMALL)
+    import stylelab.metrics
+
+    monkeypatch.setattr(stylelab.metrics, "style_distance", lambda *a, **k: pytest.fail("recomputed"))
+    write_report(finished_grid, SMALL)
+
+
+def test_grades_between_settings_when_grading_exists(finished_grid, monkeypatch):
+    calls = []
+
+    def grade(a, b):
+        calls.append((Path(a).name, Path(b).name))
+        return types.SimpleNamespace(score=7.5, similarity=0.75, components={"style": 7.0})
+
+    monkeypatch.setitem(sys.modules, "stylelab.grading", types.SimpleNamespace(grade=grade))
+    write_report(finished_grid, SMALL)
+    markdown = (finished_grid / "report.md").read_text()
+    assert len(calls) == 3  # adam vs lbfgs for the 3 pairs whose lbfgs cell is done
+    assert "| 7.50 |" in markdown and "0–10 grade" in markdown
+    write_report(finished_grid, SMALL)
+    assert len(calls) == 3  # cached in the index
+
+
+def test_report_of_a_folder_without_a_grid(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    assert "no grid here" in capsys.readouterr().err
+
+
+@pytest.mark.browser
+def test_report_opens_in_chromium_without_console_errors(finished_grid, tmp_path):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+    playwright = pytest.importorskip("playwright.sync_api")
+    write_report(finished_grid, SMALL)
+    messages = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on(
+            "console",
+            lambda m: messages.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None,
+        )
+        page.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))
+        requests = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto((finished_grid / "report.html").as_uri())
+        page.wait_for_load_state("load")
+        broken = page.evaluate(
+            "Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)"
+        )
+        images = page.evaluate("document.images.length")
+        headings = page.evaluate("Array.from(document.querySelectorAll('h2')).map(h => h.textContent)")
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        browser.close()
+    assert messages == [] and broken == []
+    assert images == 2 + 4 + 3  # sheets, comparisons, loss curves
+    assert all(url.startswith("file://") for url in requests)
+    assert headings[:5] == ["Settings", "Contact sheets", "Settings side by side", "Loss curves", "Timings"]
+
+
+def test_setting_tags_stay_unique_when_long_labels_share_their_start():
+    from stylelab.grid.report import _tag
+
+    labels = [
+        _tag(i, "vgg19, photo colours, optimizer=" + name, 24) for i, name in enumerate(["lbfgs", "adam"])
+    ]
+    assert labels == ["#1 vgg19, photo colours…", "#2 vgg19, photo colours…"]

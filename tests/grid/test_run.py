@@ -1,0 +1,173 @@
+"""Running, re-running, resuming after a failure, and Ctrl-C."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from stylelab.cli import main
+from stylelab.grid import ExecutorConfig, load_grid, run_grid
+from stylelab.grid.methods import Method, MethodOutput
+from tests.conftest import open_rgb
+
+INLINE = ExecutorConfig(workers=0)
+
+
+def statuses(folder: Path) -> dict[str, str]:
+    with sqlite3.connect(folder / "index.sqlite") as connection:
+        return dict(connection.execute("SELECT key, status FROM cells"))
+
+
+def count_runs(monkeypatch, fail=None, interrupt_at=None) -> list:
+    """Replace Method.run by a quick stand-in (these tests are about the grid, not the engine): record
+    every call; fail the cells ``fail(content, style, config)`` picks; Ctrl-C on call ``interrupt_at``."""
+    calls = []
+
+    def run(self, content, style, config):
+        calls.append((content.size, style.size, config.optimizer))
+        if interrupt_at is not None and len(calls) == interrupt_at:
+            raise KeyboardInterrupt
+        if fail is not None and fail(content, style, config):
+            raise RuntimeError("injected failure")
+        image = content.resize((32, round(32 * content.height / content.width)))
+        return MethodOutput(image, {"total": [2.0, 1.0]}, {"total": 0.01})
+
+    monkeypatch.setattr(Method, "run", run)
+    return calls
+
+
+@pytest.mark.slow
+def test_two_by_two_grid_with_two_settings_on_a_process_pool(grid_dir, capsys):
+    out = grid_dir / "out"
+    code = main(["grid", str(grid_dir / "grid.toml"), "--out", str(out), "--workers", "2"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "8 cells: 8 computed, 0 already done, 0 failed" in captured.out
+    assert "8/8" in captured.err  # the progress bar
+    done = statuses(out)
+    assert len(done) == 8 and set(done.values()) == {"done"}
+    outputs = sorted((out / "cells").glob("*.png"))
+    assert len(outputs) == 8
+    assert {open_rgb(path).size for path in outputs} == {(32, 24), (24, 32)}
+    assert len(list((out / "inputs").iterdir())) == 4
+
+
+def test_rerunning_a_finished_grid_recomputes_nothing_and_is_quick(grid_dir, capsys, monkeypatch):
+    grid = load_grid(grid_dir / "grid.toml")
+    count_runs(monkeypatch)
+    run_grid(grid, grid_dir / "out", INLINE)
+    monkeypatch.undo()
+    before = {p.name: p.stat().st_mtime_ns for p in (grid_dir / "out/cells").iterdir()}
+    calls = count_runs(monkeypatch)
+    started = time.perf_counter()
+    code = main(["grid", str(grid_dir / "grid.toml"), "--out", str(grid_dir / "out"), "--quiet"])
+    elapsed = time.perf_counter() - started
+    assert code == 0 and calls == []
+    assert "0 computed, 8 already done" in capsys.readouterr().out
+    assert elapsed < 5
+    assert {p.name: p.stat().st_mtime_ns for p in (grid_dir / "out/cells").iterdir()} == before
+
+
+def test_a_failed_cell_is_recorded_and_only_it_is_retried(grid_dir, capsys, monkeypatch):
+    # cat (64×48) × wreck (64×40) with adam fails once.
+    def unlucky(content, style, config):
+        return content.size == (64, 48) and style.size == (64, 40) and config.optimizer == "adam"
+
+    count_runs(monkeypatch, fail=unlucky)
+    code = main(
+        ["grid", str(grid_dir / "grid.toml"), "--out", str(grid_dir / "out"), "--workers", "0", "--quiet"]
+    )
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "failed: optimizer=adam | cat × wreck: unexpected RuntimeError: injected failure" in captured.err
+    assert sorted(statuses(grid_dir / "out").values()) == ["done"] * 7 + ["failed"]
+    with sqlite3.connect(grid_dir / "out/index.sqlite") as connection:
+        (error,) = connection.execute("SELECT error FROM cells WHERE status = 'failed'").fetchone()
+    assert "injected failure" in error and "Traceback" in error
+
+    monkeypatch.undo()  # the failure is gone now
+    calls = count_runs(monkeypatch)
+    code = main(
+        ["grid", str(grid_dir / "grid.toml"), "--out", str(grid_dir / "out"), "--workers", "0", "--quiet"]
+    )
+    assert code == 0
+    assert calls == [((64, 48), (64, 40), "adam")]
+    assert set(statuses(grid_dir / "out").values()) == {"done"}
+    with sqlite3.connect(grid_dir / "out/index.sqlite") as connection:
+        assert connection.execute("SELECT max(attempts) FROM cells").fetchone() == (2,)
+
+
+def test_a_done_cell_whose_output_was_deleted_is_recomputed(grid_dir, monkeypatch):
+    grid = load_grid(grid_dir / "grid.toml")
+    count_runs(monkeypatch)
+    run_grid(grid, grid_dir / "out", INLINE)
+    monkeypatch.undo()
+    victim = sorted((grid_dir / "out/cells").glob("*.png"))[0]
+    victim.unlink()
+    calls = count_runs(monkeypatch)
+    summary = run_grid(grid, grid_dir / "out", INLINE)
+    assert (summary.computed, summary.skipped, len(calls)) == (1, 7, 1)
+    assert victim.exists()
+
+
+def test_ctrl_c_keeps_finished_cells_and_the_rerun_does_the_rest(grid_dir, capsys, monkeypatch):
+    count_runs(monkeypatch, interrupt_at=3)
+    code = main(
+        ["grid", str(grid_dir / "grid.toml"), "--out", str(grid_dir / "out"), "--workers", "0", "--quiet"]
+    )
+    assert code == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert list(statuses(grid_dir / "out").values()) == ["done", "done"]
+    assert len(list((grid_dir / "out/cells").iterdir())) == 2  # no partial or temporary file
+    monkeypatch.undo()
+    calls = count_runs(monkeypatch)
+    summary = run_grid(load_grid(grid_dir / "grid.toml"), grid_dir / "out", INLINE)
+    assert (summary.computed, summary.skipped, len(calls)) == (6, 2, 6)
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_the_process_pool(grid_dir, monkeypatch):
+    """A real SIGINT to the command's process group (what a terminal sends) while worker processes run."""
+    text = (
+        (grid_dir / "grid.toml")
+        .read_text()
+        .replace("iterations = 1", "iterations = 15")
+        .replace("size = 32", "size = 64")
+    )
+    (grid_dir / "grid.toml").write_text(text)
+    out = grid_dir / "out"
+    command = [
+        sys.executable,
+        "-m",
+        "stylelab",
+        "grid",
+        str(grid_dir / "grid.toml"),
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        "--quiet",
+    ]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if (out / "index.sqlite").exists() and "done" in statuses(out).values():
+            break
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr.decode()
+    done = [key for key, status in statuses(out).items() if status == "done"]
+    assert 1 <= len(done) < 8
+    assert sorted(p.name for p in (out / "cells").iterdir()) == sorted(f"{key[:24]}.png" for key in done)
+    calls = count_runs(monkeypatch)
+    summary = run_grid(load_grid(grid_dir / "grid.toml"), out, INLINE)
+    assert summary.computed == len(calls) == 8 - len(done) and summary.skipped == len(done)

@@ -1,0 +1,105 @@
+import pytest
+
+from stylelab.errors import ConfigError
+from stylelab.grid import load_grid
+from stylelab.grid.spec import TomlLines
+from tests.grid.conftest import write_grid
+
+
+def test_two_by_two_by_two(grid_dir):
+    grid = load_grid(grid_dir / "grid.toml")
+    assert [c.label for c in grid.contents] == ["cat", "cup"]
+    assert [s.label for s in grid.styles] == ["udnie", "wreck"]
+    assert [s.label for s in grid.settings] == ["optimizer=lbfgs", "optimizer=adam"]
+    cells = grid.cells()
+    assert len(cells) == 8 and len({c.key for c in cells}) == 8
+    assert grid.settings[1].config.optimizer == "adam" and grid.settings[1].config.size == 32
+    assert grid.settings[0].config.style_layers == ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+
+
+def test_keys_depend_on_bytes_and_settings_not_on_names(grid_dir):
+    keys = [c.key for c in load_grid(grid_dir / "grid.toml").cells()]
+    (grid_dir / "cat.png").rename(grid_dir / "kitten.png")
+    write_grid(grid_dir, (grid_dir / "grid.toml").read_text().replace("cat.png", "kitten.png"))
+    assert [c.key for c in load_grid(grid_dir / "grid.toml").cells()] == keys
+    write_grid(grid_dir, (grid_dir / "grid.toml").read_text().replace("iterations = 1", "iterations = 2"))
+    assert not set(keys) & {c.key for c in load_grid(grid_dir / "grid.toml").cells()}
+
+
+def test_defaults_given_explicitly_give_the_same_keys(grid_dir):
+    keys = [c.key for c in load_grid(grid_dir / "grid.toml").cells()]
+    text = (
+        grid_dir / "grid.toml"
+    ).read_text() + 'style_layers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]\n'
+    assert [c.key for c in load_grid(write_grid(grid_dir, text)).cells()] == keys
+
+
+def test_variants_cross_the_axes_and_lists_of_lists_are_axes_of_tuples(grid_dir):
+    text = """\
+contents = ["*.png"]
+styles = ["bundled:styles/udnie.jpg"]
+[settings]
+size = 32
+style_layers = [["relu1_1"], ["relu1_1", "relu2_1"]]
+[[variants]]
+name = "plain"
+[[variants]]
+name = "kept"
+preserve_color = "luminance"
+"""
+    grid = load_grid(write_grid(grid_dir, text))
+    assert len(grid.contents) == 4  # the glob matched every tiny picture, sorted
+    labels = [s.label for s in grid.settings]
+    assert labels == [
+        "plain, style_layers=relu1_1",
+        "plain, style_layers=relu1_1+relu2_1",
+        "kept, style_layers=relu1_1",
+        "kept, style_layers=relu1_1+relu2_1",
+    ]
+    assert grid.settings[3].config.style_layers == ("relu1_1", "relu2_1")
+    assert grid.settings[3].config.preserve_color == "luminance"
+
+
+def test_identical_combinations_run_once_and_duplicate_files_are_merged(grid_dir):
+    text = """\
+contents = ["cat.png", "cat.png", "bundled:photos/chelsea.jpg"]
+styles = ["udnie.png"]
+[settings]
+size = 32
+[[variants]]
+name = "a"
+[[variants]]
+name = "b"
+size = 32
+"""
+    grid = load_grid(write_grid(grid_dir, text))
+    assert len(grid.contents) == 2 and [c.label for c in grid.contents] == ["cat", "chelsea"]
+    assert [s.label for s in grid.settings] == ["a"]
+
+
+def test_checkpoint_paths_are_relative_to_the_grid_file(grid_dir):
+    from tests.backbones import checkpoints
+
+    (grid_dir / "models").mkdir()
+    checkpoints.save(checkpoints.vgg16_state(), grid_dir / "models/vgg16.pth")
+    text = 'contents = ["cat.png"]\nstyles = ["udnie.png"]\n[settings]\nbackbone = "vgg16:models/vgg16.pth"\n'
+    setting = load_grid(write_grid(grid_dir, text)).settings[0]
+    assert setting.config.backbone == f"vgg16:{(grid_dir / 'models/vgg16.pth').resolve()}"
+
+
+def test_toml_lines_finds_keys_tables_and_array_items():
+    lines = TomlLines(
+        'a = 1\ncontents = [\n  "x.png",\n  "y.png",\n]\n[settings]\nsize = 3 # c\n'
+        '[[variants]]\nname = "p"\n[[variants]]\n"size" = 4\n'
+    )
+    assert lines.line("a") == 1 and lines.line("settings.size") == 7
+    assert lines.value_line("contents", "y.png") == 4
+    assert lines.line("variants[1].size") == 11 and lines.line("variants[1].optimizer") == 10
+    assert lines.line("variants[0]") == 8
+
+
+def test_fast_method_missing_is_a_config_error_with_the_line(grid_dir, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "stylelab.fast", None)
+    text = 'contents = ["cat.png"]\nstyles = ["udnie.png"]\n[settings]\nmethod = "fast"\n'
+    with pytest.raises(ConfigError, match=r"grid.toml line 4: settings.method: fast method not available"):
+        load_grid(write_grid(grid_dir, text))
