@@ -23,25 +23,16 @@ from torch import nn
 
 from stylelab.backbones.base import FeatureExtractor
 from stylelab.backbones.torchvision_format import imagenet_preprocess, match_state, read_state_dict
+from stylelab.backbones.vgg19 import vgg_layer_specs
 
 BLOCKS = (2, 2, 3, 3, 3)
-CHANNELS = (64, 128, 256, 512, 512)
 CONTENT_LAYERS = ("relu4_2",)
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 
 
 def layer_specs(pooling: str = "max") -> list[tuple[str, nn.Module]]:
     """Named, untrained VGG16 layers (convolutions, ReLUs, pools)."""
-    pool = nn.MaxPool2d if pooling == "max" else nn.AvgPool2d
-    layers: list[tuple[str, nn.Module]] = []
-    in_channels = 3
-    for block, (count, out_channels) in enumerate(zip(BLOCKS, CHANNELS, strict=True), 1):
-        for i in range(1, count + 1):
-            layers.append((f"conv{block}_{i}", nn.Conv2d(in_channels, out_channels, 3, padding=1)))
-            layers.append((f"relu{block}_{i}", nn.ReLU()))
-            in_channels = out_channels
-        layers.append((f"pool{block}", pool(2, 2)))
-    return layers
+    return vgg_layer_specs(BLOCKS, pooling)
 
 
 def torchvision_names() -> dict[str, str]:

@@ -34,18 +34,23 @@ def conv_names() -> list[str]:
     return [f"conv{block}_{i}" for block, count in enumerate(BLOCKS, 1) for i in range(1, count + 1)]
 
 
-def layer_specs(pooling: str = "max") -> list[tuple[str, nn.Module]]:
-    """Named, untrained VGG19 layers (convolutions, ReLUs, pools)."""
+def vgg_layer_specs(blocks: tuple[int, ...], pooling: str = "max") -> list[tuple[str, nn.Module]]:
+    """Named, untrained VGG layers with ``blocks[b]`` convolutions in block b (VGG16 and VGG19)."""
     pool = nn.MaxPool2d if pooling == "max" else nn.AvgPool2d
     layers: list[tuple[str, nn.Module]] = []
     in_channels = 3
-    for block, (count, out_channels) in enumerate(zip(BLOCKS, CHANNELS), 1):
+    for block, (count, out_channels) in enumerate(zip(blocks, CHANNELS), 1):
         for i in range(1, count + 1):
             layers.append((f"conv{block}_{i}", nn.Conv2d(in_channels, out_channels, 3, padding=1)))
             layers.append((f"relu{block}_{i}", nn.ReLU()))
             in_channels = out_channels
         layers.append((f"pool{block}", pool(2, 2)))
     return layers
+
+
+def layer_specs(pooling: str = "max") -> list[tuple[str, nn.Module]]:
+    """Named, untrained VGG19 layers (convolutions, ReLUs, pools)."""
+    return vgg_layer_specs(BLOCKS, pooling)
 
 
 def caffe_preprocess(image: torch.Tensor) -> torch.Tensor:

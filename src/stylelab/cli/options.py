@@ -28,7 +28,7 @@ def add_config_options(parser: argparse.ArgumentParser, config_class: type, skip
         if field.name in skip:
             continue
         group.add_argument(f"--{field.name.replace('_', '-')}", dest=f"config_{field.name}",
-                           **_option_kwargs(field))
+                           metavar=field.name.upper(), **_option_kwargs(field))
 
 
 def config_from_args(args: argparse.Namespace, config_class: type, **extra: Any) -> Any:
