@@ -102,6 +102,7 @@ class JobRunner:
         self._results = None
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
+        self._early_cancels: set[str] = set()  # cancelled between claim and hand-over to a worker
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._spawned = 0
@@ -179,13 +180,18 @@ class JobRunner:
         with self._lock:
             for worker in self._workers:
                 if worker.job is not None and worker.job.id == job_id:
-                    worker.cancel_token.value = worker.job.seq
-                    worker.cancel_requested = worker.cancel_requested or time.monotonic()
+                    self._request_cancel(worker)
                     return self._job(job_id)
-        job = self._job(job_id)
-        if job.state in ACTIVE_STATES:  # claimed a moment ago; the monitor has not handed it over yet
-            raise JobError("the job is just starting; try cancelling again in a moment")
+            job = self._job(job_id)
+            if job.state in ACTIVE_STATES:  # claimed a moment ago: cancel it when it is handed over
+                self._early_cancels.add(job_id)
+                return job
         raise JobError(f"the job has already ended ({job.state}); there is nothing to cancel")
+
+    @staticmethod
+    def _request_cancel(worker: Any) -> None:
+        worker.cancel_token.value = worker.job.seq
+        worker.cancel_requested = worker.cancel_requested or time.monotonic()
 
     def rerun(self, job_id: str) -> JobRecord:
         """Queue a failed, cancelled or interrupted job again.
@@ -401,7 +407,11 @@ class JobRunner:
                 self._store.end_job(job.id, FAILED, error=str(exc))
                 self._publish_jobs(job.experiment_id)
                 continue
-            worker.job = job
+            with self._lock:
+                worker.job = job
+                if job.id in self._early_cancels:
+                    self._early_cancels.discard(job.id)
+                    self._request_cancel(worker)
             worker.tasks.put(task)
         if claimed:
             self._publish_queue()
