@@ -20,6 +20,7 @@ from typing import Protocol
 from PIL import Image
 
 from stylelab.errors import ModelError
+from stylelab.gatys.progress import Progress as StepReport  # the engine's own event; torch-free
 
 
 @dataclass(frozen=True)
@@ -33,22 +34,6 @@ class GatysOptions:
     iterations: int
     seed: int
     preview_every: int
-
-
-@dataclass(frozen=True)
-class StepReport:
-    """One optimiser step of a Gatys run (mirrors ``stylelab.gatys.engine.Progress``)."""
-
-    iteration: int
-    total: int
-    scale_index: int
-    scale_count: int
-    width: int
-    height: int
-    losses: dict[str, float]
-    elapsed: float
-    eta: float | None
-    preview: Image.Image | None = None
 
 
 @dataclass(frozen=True)
@@ -169,23 +154,7 @@ class NeuralMethods:
             device=self.device,
         )
 
-        def relay(step) -> None:
-            progress(
-                StepReport(
-                    step.iteration,
-                    step.total,
-                    step.scale_index,
-                    step.scale_count,
-                    step.width,
-                    step.height,
-                    dict(step.losses),
-                    step.elapsed,
-                    step.eta,
-                    step.preview,
-                )
-            )
-
-        result = engine.stylize(content, [style], config, progress=relay if progress else None)
+        result = engine.stylize(content, [style], config, progress=progress)
         return GatysOutcome(result.image, bool(result.interrupted))
 
     def _grade(self, candidate, reference) -> GradeReport:

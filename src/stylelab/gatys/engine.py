@@ -22,31 +22,10 @@ from stylelab.errors import Cancelled, ConfigError
 from stylelab.gatys import color
 from stylelab.gatys.config import INIT_KINDS, GatysConfig
 from stylelab.gatys.losses import blended_grams, content_loss, gram, style_loss, tv_loss
+from stylelab.gatys.progress import Progress
 from stylelab.gatys.schedule import IterateAverage, scale_sizes, scaled_shape, upsample, warm_start_adam
 from stylelab.imageio import ImageLimits, ImageSource, load_image
 from stylelab.metrics import image_to_tensor, tensor_to_image
-
-
-@dataclass(frozen=True)
-class Progress:
-    """One optimiser step, as reported to the progress callback.
-
-    ``iteration`` counts steps over all scales (1-based) up to ``total``;
-    ``preview`` is set every ``config.preview_every`` steps and on the last
-    step of each scale.
-    """
-
-    iteration: int
-    total: int
-    scale_index: int
-    scale_count: int
-    width: int
-    height: int
-    losses: dict[str, float]
-    elapsed: float
-    eta: float | None
-    preview: Image.Image | None = None
-
 
 ProgressCallback = Callable[[Progress], None]
 
