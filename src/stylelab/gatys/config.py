@@ -35,7 +35,7 @@ class GatysConfig:
     lbfgs_history: int = field(default=20, metadata=_help("L-BFGS history length (memory: 2 images per entry)"))
     init: str = field(default="content", metadata=_help("start image: content, noise, or a path to an image"))
     content_weight: float = field(default=1.0, metadata=_help("weight of the content loss"))
-    style_weight: float = field(default=40.0, metadata=_help("weight of the style loss"))
+    style_weight: float = field(default=10.0, metadata=_help("weight of the style loss"))
     tv_weight: float = field(default=0.0, metadata=_help("weight of the total-variation loss"))
     content_layers: tuple[str, ...] | None = field(default=None, metadata=_help(
         "content layer(s) (default: the backbone's: relu4_2 for VGG, layer3 for ResNet50)"))

@@ -23,7 +23,8 @@ from stylelab.gatys import color
 from stylelab.gatys.config import INIT_KINDS, GatysConfig
 from stylelab.gatys.losses import blended_grams, content_loss, gram, style_loss, tv_loss
 from stylelab.gatys.progress import Progress
-from stylelab.gatys.schedule import IterateAverage, scale_sizes, scaled_shape, upsample, warm_start_adam
+from stylelab.gatys.schedule import (IterateAverage, scale_sizes, scaled_shape, upsample, warm_start_adam,
+                                     warm_start_lbfgs)
 from stylelab.imageio import ImageLimits, ImageSource, load_image
 from stylelab.metrics import image_to_tensor, tensor_to_image
 
@@ -191,11 +192,11 @@ def _usable_sizes(config: GatysConfig, min_side: int, width: int, height: int) -
 
 def _optimise_all_scales(run: _Run, inputs: _Inputs, width: int, height: int) -> tuple[torch.Tensor, bool]:
     image: torch.Tensor | None = None
-    previous_adam: torch.optim.Adam | None = None
+    previous: torch.optim.Optimizer | None = None
     for index, long_side in enumerate(run.sizes):
         shape = scaled_shape(width, height, long_side)
         start = _start_image(run, inputs, shape, image)
-        image, previous_adam, interrupted = _optimise_scale(run, inputs, index, shape, start, previous_adam)
+        image, previous, interrupted = _optimise_scale(run, inputs, index, shape, start, previous)
         if interrupted:
             return image, True
     return image, False
@@ -263,14 +264,16 @@ class _Best:
 
 
 def _optimise_scale(run: _Run, inputs: _Inputs, index: int, shape: tuple[int, int], start: torch.Tensor,
-                    previous_adam: torch.optim.Adam | None) -> tuple[torch.Tensor, torch.optim.Adam | None, bool]:
+                    previous: torch.optim.Optimizer | None
+                    ) -> tuple[torch.Tensor, torch.optim.Optimizer | None, bool]:
     config = run.config
     content_targets, style_targets = _targets(run, inputs, shape)
     layer_weights = _layer_weights(config)
     image = start.detach().clone().requires_grad_(True)
     optimizer = _make_optimizer(config, image)
-    if isinstance(optimizer, torch.optim.Adam) and previous_adam is not None:
-        warm_start_adam(previous_adam, optimizer, shape)
+    if previous is not None:
+        warm_start = warm_start_adam if isinstance(optimizer, torch.optim.Adam) else warm_start_lbfgs
+        warm_start(previous, optimizer, shape)
     average = IterateAverage(image, config.average) if config.average > 0 else None
     best = _Best(image)
 
@@ -290,8 +293,7 @@ def _optimise_scale(run: _Run, inputs: _Inputs, index: int, shape: tuple[int, in
         return _scale_result(best, average), None, True
     with torch.no_grad():
         best.offer(objective()["total"].item(), image)
-    adam = optimizer if isinstance(optimizer, torch.optim.Adam) else None
-    return _scale_result(best, average), adam, False
+    return _scale_result(best, average), optimizer, False
 
 
 def _scale_result(best: _Best, average: IterateAverage | None) -> torch.Tensor:

@@ -70,3 +70,40 @@ def warm_start_adam(previous: torch.optim.Adam, current: torch.optim.Adam, shape
         "exp_avg_sq": F.interpolate(old_state["exp_avg_sq"], size=shape, mode="bilinear",
                                     align_corners=False).clamp_min(0),
     }
+
+
+def warm_start_lbfgs(previous: torch.optim.LBFGS, current: torch.optim.LBFGS, shape: tuple[int, int]) -> None:
+    """Carry L-BFGS's curvature pairs to the next scale, resized.
+
+    Not in Gatys et al.: without it L-BFGS restarts with no history and a
+    first step of length 1/|g|_1, so the first steps at the fine scale (the
+    costly ones) barely move. Step pairs ``s`` are pixel displacements and are
+    resized as images; gradient differences ``y`` are resized and divided by
+    the pixel-count ratio, because every loss term is a mean over positions.
+    """
+    (old_param,) = previous.param_groups[0]["params"]
+    (new_param,) = current.param_groups[0]["params"]
+    old_state = previous.state.get(old_param)
+    if not old_state or not old_state.get("old_dirs"):
+        return
+    ratio = new_param.numel() / old_param.numel()
+
+    def resized(vector: torch.Tensor) -> torch.Tensor:
+        image = vector.view_as(old_param)
+        return F.interpolate(image, size=shape, mode="bilinear", align_corners=False).flatten()
+
+    steps = [resized(s) for s in old_state["old_stps"]]
+    grads = [resized(y) / ratio for y in old_state["old_dirs"]]
+    pairs = [(y, s, y.dot(s)) for y, s in zip(grads, steps)]
+    pairs = [(y, s, ys) for y, s, ys in pairs if ys > 1e-10]
+    if not pairs:
+        return
+    last_y, _, last_ys = pairs[-1]
+    flat = new_param.detach().flatten()
+    # n_iter 1 with a zero previous step: the next step() uses this history and a full step length.
+    current.state[new_param] = {
+        "func_evals": 0, "n_iter": 1, "d": torch.zeros_like(flat), "t": 1.0,
+        "old_dirs": [y for y, _, _ in pairs], "old_stps": [s for _, s, _ in pairs],
+        "ro": [1.0 / ys for _, _, ys in pairs], "H_diag": last_ys / last_y.dot(last_y),
+        "prev_flat_grad": torch.zeros_like(flat), "prev_loss": None,
+    }
