@@ -2,7 +2,8 @@
 
 The floor runs the frozen VGG19 to the deepest layer the losses use (relu5_1),
 backpropagating to the input image, at the same size. Style Lab's step is
-timed through the production path (``stylize``, single scale, L-BFGS);
+timed through the production path (``stylize``, single scale, L-BFGS), with
+a bare step run in its progress callback between each two of its steps;
 pastiche's through its own ``PasticheArtist.draw``. Medians over the steps.
 
     python benchmarks/floor.py [--size 512] [--steps 8]
@@ -22,28 +23,33 @@ CONTENT = ROOT / "src/stylelab/assets/images/photos/chelsea.jpg"
 STYLE = ROOT / "src/stylelab/assets/images/styles/shipwreck.jpg"
 
 
-def bare_step_seconds(size: tuple[int, int], steps: int) -> float:
+def interleaved_step_seconds(long_side: int, steps: int) -> tuple[float, float, tuple[int, int]]:
+    """(our step, bare step, (H, W)): medians, with one bare step run between each two of ours.
+
+    Interleaving puts both under the same conditions (clock, cache, allocator
+    state): timed in separate phases, the floor alone moved by 15 % between runs.
+    """
     from stylelab.backbones import load_backbone
-
-    net = load_backbone("vgg19").truncated(["relu5_1"])
-    image = torch.rand(1, 3, *size, requires_grad=True)
-    durations = []
-    for _ in range(steps + 2):
-        started = time.perf_counter()
-        net(image, ["relu5_1"])["relu5_1"].sum().backward()
-        durations.append(time.perf_counter() - started)
-    return statistics.median(durations[2:])
-
-
-def our_step_seconds(long_side: int, steps: int) -> tuple[float, tuple[int, int]]:
     from stylelab.gatys.config import GatysConfig
     from stylelab.gatys.engine import stylize
 
-    stamps: list[float] = []
+    net = load_backbone("vgg19").truncated(["relu5_1"])
+    ours: list[float] = []
+    bare: list[float] = []
+    last_exit: list[float] = []
+
+    def bare_step(event) -> None:
+        entered = time.perf_counter()
+        if last_exit:
+            ours.append(entered - last_exit[0])
+        image = torch.rand(1, 3, event.height, event.width, requires_grad=True)
+        net(image, ["relu5_1"])["relu5_1"].sum().backward()
+        last_exit[:] = [time.perf_counter()]
+        bare.append(last_exit[0] - entered)
+
     result = stylize(CONTENT, STYLE, GatysConfig(size=long_side, iterations=steps + 2, scales=1, seed=0),
-                     progress=lambda event: stamps.append(time.perf_counter()))
-    durations = [b - a for a, b in zip(stamps, stamps[1:])]
-    return statistics.median(durations[1:]), (result.image.height, result.image.width)
+                     progress=bare_step)
+    return statistics.median(ours[1:]), statistics.median(bare[2:]), (result.image.height, result.image.width)
 
 
 def pastiche_step_seconds(long_side: int, steps: int) -> float:
@@ -64,8 +70,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--skip-pastiche", action="store_true")
     args = parser.parse_args()
-    ours, shape = our_step_seconds(args.size, args.steps)
-    floor = bare_step_seconds(shape, args.steps)
+    ours, floor, shape = interleaved_step_seconds(args.size, args.steps)
     lines = [f"Step cost at {shape[1]}×{shape[0]} px, {torch.get_num_threads()} threads, median of {args.steps} steps",
              "", "| what | s / step | × floor |", "|---|---:|---:|",
              f"| bare VGG19 forward + backward to relu5_1 (floor) | {floor:.3f} | 1.00 |",

@@ -54,3 +54,13 @@ def test_gatys_runs_end_to_end_on_vgg16(vgg16_checkpoint, photo, painting):
     assert result.image.size == (32, 21)
     assert result.config.content_layers == ("relu4_2",)
     assert result.history["total"][-1] < result.history["total"][0]
+
+
+def test_reductions_run_in_the_forward_pass_and_replace_the_activation(net):
+    image = torch.rand(1, 3, 48, 40, generator=torch.Generator().manual_seed(2), requires_grad=True)
+    plain = net(image, ["relu1_1", "relu3_1"])
+    reduced = net(image, ["relu1_1", "relu3_1"], reduce={"relu1_1": lambda f: f.pow(2).sum()})
+    assert torch.allclose(reduced["relu1_1"], plain["relu1_1"].pow(2).sum())
+    assert torch.equal(reduced["relu3_1"], plain["relu3_1"])
+    # Created before the deeper layers, the reduction's backward node runs after theirs.
+    assert reduced["relu1_1"].grad_fn._sequence_nr() < reduced["relu3_1"].grad_fn._sequence_nr()

@@ -174,3 +174,13 @@ def test_unknown_devices_are_refused(name):
 
 def test_auto_device_on_this_machine():
     assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def test_lbfgs_history_is_shortened_to_its_memory_budget():
+    from stylelab.gatys.engine import LBFGS_HISTORY_BYTES, MIN_LBFGS_HISTORY, lbfgs_history
+
+    config = GatysConfig(lbfgs_history=20)
+    assert lbfgs_history(config, torch.zeros(1, 3, 64, 64)) == 20
+    large = torch.empty(1, 3, 1024, 1024)
+    assert lbfgs_history(config, large) * 2 * large.numel() * 4 <= LBFGS_HISTORY_BYTES
+    assert lbfgs_history(config, torch.empty(1, 3, 4096, 4096)) == MIN_LBFGS_HISTORY

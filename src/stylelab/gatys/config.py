@@ -32,7 +32,8 @@ class GatysConfig:
         "optimiser steps at the final scale (coarser scales get the same number)"))
     optimizer: str = field(default="lbfgs", metadata=_help("lbfgs or adam"))
     learning_rate: float = field(default=0.02, metadata=_help("Adam step size (pixels in 0..1)"))
-    lbfgs_history: int = field(default=20, metadata=_help("L-BFGS history length (memory: 2 images per entry)"))
+    lbfgs_history: int = field(default=20, metadata=_help(
+        "L-BFGS history length (2 images per entry; shortened to fit 128 MB at large sizes, at least 5)"))
     init: str = field(default="content", metadata=_help("start image: content, noise, or a path to an image"))
     content_weight: float = field(default=1.0, metadata=_help("weight of the content loss"))
     style_weight: float = field(default=10.0, metadata=_help("weight of the style loss"))

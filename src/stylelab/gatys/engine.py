@@ -21,14 +21,24 @@ from stylelab.backbones import FeatureExtractor, check_layers, load_backbone
 from stylelab.errors import Cancelled, ConfigError
 from stylelab.gatys import color
 from stylelab.gatys.config import INIT_KINDS, GatysConfig
-from stylelab.gatys.losses import blended_grams, content_loss, gram, style_loss, tv_loss
+from stylelab.gatys.losses import blended_grams, content_loss, gram, relative_error, tv_loss
 from stylelab.gatys.progress import Progress
-from stylelab.gatys.schedule import (IterateAverage, scale_sizes, scaled_shape, upsample, warm_start_adam,
-                                     warm_start_lbfgs)
+from stylelab.gatys.schedule import (
+    IterateAverage,
+    scale_sizes,
+    scaled_shape,
+    upsample,
+    warm_start_adam,
+    warm_start_lbfgs,
+)
 from stylelab.imageio import ImageLimits, ImageSource, load_image
 from stylelab.metrics import image_to_tensor, tensor_to_image
+from stylelab.runtime import reuse_freed_memory
 
 ProgressCallback = Callable[[Progress], None]
+LBFGS_HISTORY_BYTES = 128 * 2**20
+HEAP_REUSE_MAX_PIXELS = 640 * 640  # faster steps, at the cost of fragmentation: not worth it above this
+MIN_LBFGS_HISTORY = 5
 
 
 @dataclass
@@ -137,7 +147,10 @@ def stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource], c
     width, height = inputs.content.size
     sizes = _usable_sizes(config, net.min_side(), width, height)
     run = _Run(config, net, device, progress, sizes, started)
-    image, interrupted = _optimise_all_scales(run, inputs, width, height)
+    final_height, final_width = scaled_shape(width, height, sizes[-1])
+    small = final_height * final_width <= HEAP_REUSE_MAX_PIXELS
+    with reuse_freed_memory(enabled=device.type == "cpu" and small):
+        image, interrupted = _optimise_all_scales(run, inputs, width, height)
     finished = time.perf_counter()
     timings = {"load": loaded - started, "model": model_ready - loaded, "optimise": finished - model_ready,
                "ready": (run.first_step_at or finished) - started, "total": finished - started}
@@ -247,7 +260,14 @@ def _make_optimizer(config: GatysConfig, image: torch.Tensor) -> torch.optim.Opt
     if config.optimizer == "adam":
         return torch.optim.Adam([image], lr=config.learning_rate)
     # One function evaluation per step (as Gatys et al. used it); no line search.
-    return torch.optim.LBFGS([image], lr=1.0, max_iter=1, history_size=config.lbfgs_history)
+    return torch.optim.LBFGS([image], lr=1.0, max_iter=1, history_size=lbfgs_history(config, image))
+
+
+def lbfgs_history(config: GatysConfig, image: torch.Tensor) -> int:
+    """``config.lbfgs_history``, shortened at large sizes so the history stays within LBFGS_HISTORY_BYTES
+    (two image-sized vectors per entry: 25 MB per entry at 1024×1024, so 5 entries there)."""
+    entry_bytes = 2 * image.numel() * image.element_size()
+    return max(MIN_LBFGS_HISTORY, min(config.lbfgs_history, LBFGS_HISTORY_BYTES // entry_bytes))
 
 
 class _Best:
@@ -303,15 +323,23 @@ def _scale_result(best: _Best, average: IterateAverage | None) -> torch.Tensor:
 def _losses(run: _Run, image: torch.Tensor, content_targets: dict, style_targets: dict,
             layer_weights: dict[str, float]) -> dict[str, torch.Tensor]:
     config = run.config
-    layers = list(dict.fromkeys(config.content_layers + config.style_layers))
-    features = run.net(image, layers)
-    zero = image.new_zeros(())
-    content = zero
-    if config.content_weight > 0:
-        content = sum(content_loss(features[layer], content_targets[layer]) for layer in config.content_layers)
-        content = config.content_weight * content / len(config.content_layers)
-    style = config.style_weight * style_loss(features, style_targets, layer_weights)
-    tv = config.tv_weight * tv_loss(image) if config.tv_weight > 0 else zero
+    content_layers = config.content_layers if config.content_weight > 0 else ()
+    content_scale = config.content_weight / max(1, len(config.content_layers))
+
+    def layer_terms(layer: str) -> Callable[[torch.Tensor], torch.Tensor]:
+        def terms(features: torch.Tensor) -> torch.Tensor:
+            content = content_loss(features, content_targets[layer]) if layer in content_layers else None
+            style = (relative_error(gram(features), style_targets[layer])
+                     if layer in layer_weights else None)
+            zero = features.new_zeros(())
+            return torch.stack([zero if content is None else content_scale * content,
+                                zero if style is None else config.style_weight * layer_weights[layer] * style])
+        return terms
+
+    layers = list(dict.fromkeys(content_layers + tuple(layer_weights)))
+    per_layer = run.net(image, layers, reduce={layer: layer_terms(layer) for layer in layers})
+    content, style = torch.stack(list(per_layer.values())).sum(0)
+    tv = config.tv_weight * tv_loss(image) if config.tv_weight > 0 else image.new_zeros(())
     return {"content": content, "style": style, "tv": tv, "total": content + style + tv}
 
 

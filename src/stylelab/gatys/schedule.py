@@ -95,7 +95,7 @@ def warm_start_lbfgs(previous: torch.optim.LBFGS, current: torch.optim.LBFGS, sh
     steps = [resized(s) for s in old_state["old_stps"]]
     grads = [resized(y) / ratio for y in old_state["old_dirs"]]
     pairs = [(y, s, y.dot(s)) for y, s in zip(grads, steps)]
-    pairs = [(y, s, ys) for y, s, ys in pairs if ys > 1e-10]
+    pairs = [(y, s, ys) for y, s, ys in pairs if ys > 1e-10][-current.defaults["history_size"]:]
     if not pairs:
         return
     last_y, _, last_ys = pairs[-1]
