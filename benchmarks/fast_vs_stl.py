@@ -44,10 +44,10 @@ SIZE = 1024
 BIG = 4096
 REPEATS = 5
 CONFIGS = {
-    "default (stroke 1)": FastConfig(device="cpu"),
+    "default (stroke 1, style size 512)": FastConfig(device="cpu"),
+    "stroke 1.33": FastConfig(stroke_scale=1.33, device="cpu"),
     "stroke 1.5": FastConfig(stroke_scale=1.5, device="cpu"),
-    "stroke 2": FastConfig(stroke_scale=2.0, device="cpu"),
-    "stroke 1, style size 512": FastConfig(style_size=512, device="cpu"),
+    "stroke 1, style size 256": FastConfig(style_size=256, device="cpu"),
 }
 MEMORY_LIMIT_GB = 4.0
 

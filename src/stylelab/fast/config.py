@@ -32,9 +32,9 @@ class FastConfig:
         "long side of the output in pixels (None: the content's own size)"))
     strength: float = field(default=1.0, metadata=_help(
         "0..1: interpolates the content's own style vector (0) with the painting's (1)"))
-    style_size: int = field(default=256, metadata=_help(
-        "side of the square centre crop of each style image fed to the style network "
-        "(it was trained at 256)"))
+    style_size: int = field(default=512, metadata=_help(
+        "side of the square centre crop of each style image fed to the style network (trained at 256; "
+        "512 gave outputs 1.1-4x closer to the painting's Gram statistics at native resolution)"))
     stroke_scale: float = field(default=1.0, metadata=_help(
         "brush-stroke size relative to native: the transformer runs at output size / stroke_scale "
         "and is resized to the output (1 = native resolution, sharpest)"))
