@@ -60,3 +60,25 @@ def test_style_loss_weights_layers():
 def test_blended_grams_are_a_weighted_mean():
     g1, g2 = {"l": torch.ones(1, 2, 2)}, {"l": torch.zeros(1, 2, 2)}
     assert torch.allclose(blended_grams([g1, g2], [3.0, 1.0])["l"], torch.full((1, 2, 2), 0.75))
+
+
+def test_bfloat16_gram_products_stay_close_to_float32():
+    generator = torch.Generator().manual_seed(0)
+    features = torch.rand(1, 16, 24, 24, generator=generator, requires_grad=True)
+    weights = torch.rand(1, 16, 16, generator=generator)
+    exact = gram(features)
+    fast = gram(features, torch.bfloat16)
+    assert fast.dtype == torch.float32
+    assert relative_error(fast, exact).item() < 1e-4
+    (exact_grad,) = torch.autograd.grad((exact * weights).sum(), features)
+    (fast_grad,) = torch.autograd.grad((fast * weights).sum(), features)
+    assert relative_error(fast_grad, exact_grad).item() < 1e-4
+    assert not torch.equal(fast, exact)  # the products really ran in bfloat16
+
+
+def test_fast_product_dtype_is_float32_off_cpu_or_without_native_bfloat16(monkeypatch):
+    from stylelab.gatys.losses import fast_product_dtype
+
+    assert fast_product_dtype(torch.device("cuda")) == torch.float32
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+    assert fast_product_dtype(torch.device("cpu")) == torch.float32

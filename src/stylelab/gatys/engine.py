@@ -21,7 +21,7 @@ from stylelab.backbones import FeatureExtractor, check_layers, load_backbone
 from stylelab.errors import Cancelled, ConfigError
 from stylelab.gatys import color
 from stylelab.gatys.config import INIT_KINDS, GatysConfig
-from stylelab.gatys.losses import blended_grams, content_loss, gram, relative_error, tv_loss
+from stylelab.gatys.losses import blended_grams, content_loss, fast_product_dtype, gram, relative_error, tv_loss
 from stylelab.gatys.progress import Progress
 from stylelab.gatys.schedule import (
     IterateAverage,
@@ -86,6 +86,7 @@ class _Run:
     started: float
     history: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in
                                                                      ("content", "style", "tv", "total", "scale")})
+    product_dtype: torch.dtype = torch.float32
     step: int = 0
     seconds_per_pixel_step: float | None = None
     first_step_at: float | None = None
@@ -146,7 +147,7 @@ def stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource], c
     model_ready = time.perf_counter()
     width, height = inputs.content.size
     sizes = _usable_sizes(config, net.min_side(), width, height)
-    run = _Run(config, net, device, progress, sizes, started)
+    run = _Run(config, net, device, progress, sizes, started, product_dtype=fast_product_dtype(device))
     final_height, final_width = scaled_shape(width, height, sizes[-1])
     small = final_height * final_width <= HEAP_REUSE_MAX_PIXELS
     with reuse_freed_memory(enabled=device.type == "cpu" and small):
@@ -245,7 +246,7 @@ def _targets(run: _Run, inputs: _Inputs, shape: tuple[int, int]) -> tuple[dict, 
             grow = net.min_side() / min(style_shape)
             style_shape = (round(style_shape[0] * grow), round(style_shape[1] * grow))
         features = net(_resized(style, style_shape, run.device), config.style_layers)
-        grams.append({layer: gram(features[layer]) for layer in config.style_layers})
+        grams.append({layer: gram(features[layer], run.product_dtype) for layer in config.style_layers})
     weights = config.style_weights or [1.0] * len(inputs.styles)
     return content, blended_grams(grams, weights)
 
@@ -329,7 +330,7 @@ def _losses(run: _Run, image: torch.Tensor, content_targets: dict, style_targets
     def layer_terms(layer: str) -> Callable[[torch.Tensor], torch.Tensor]:
         def terms(features: torch.Tensor) -> torch.Tensor:
             content = content_loss(features, content_targets[layer]) if layer in content_layers else None
-            style = (relative_error(gram(features), style_targets[layer])
+            style = (relative_error(gram(features, run.product_dtype), style_targets[layer])
                      if layer in layer_weights else None)
             zero = features.new_zeros(())
             return torch.stack([zero if content is None else content_scale * content,
