@@ -184,3 +184,29 @@ def test_lbfgs_history_is_shortened_to_its_memory_budget():
     large = torch.empty(1, 3, 1024, 1024)
     assert lbfgs_history(config, large) * 2 * large.numel() * 4 <= LBFGS_HISTORY_BYTES
     assert lbfgs_history(config, torch.empty(1, 3, 4096, 4096)) == MIN_LBFGS_HISTORY
+
+
+def test_first_step_losses_are_the_papers_terms_at_the_start_image(photo, painting):
+    # Gatys et al. eqs. 1 and 3-5, normalised: content at relu4_2, equal-weight style over relu1_1..relu5_1.
+    from stylelab.backbones import load_backbone
+    from stylelab.gatys.losses import fast_product_dtype, relative_error
+    from stylelab.gatys.losses import gram as gram_of
+    from stylelab.gatys.schedule import scaled_shape
+    from stylelab.imageio import load_image
+
+    config = GatysConfig(size=64, iterations=1, scales=1, seed=0)
+    result = stylize(photo, painting, config)
+    net = load_backbone("vgg19")
+    dtype = fast_product_dtype(torch.device("cpu"))
+    content, style = load_image(photo), load_image(painting)
+    h, w = scaled_shape(*content.size, 64)
+    start = image_to_tensor(content.resize((w, h), Image.LANCZOS))
+    sh, sw = scaled_shape(*style.size, 64)
+    style_t = image_to_tensor(style.resize((sw, sh), Image.LANCZOS))
+    layers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
+    with torch.no_grad():
+        ours, theirs = net(start, layers), net(style_t, layers)
+        expected = config.style_weight * sum(
+            relative_error(gram_of(ours[layer], dtype), gram_of(theirs[layer], dtype)) for layer in layers) / 5
+    assert result.history["content"][0] == pytest.approx(0.0, abs=1e-6)
+    assert result.history["style"][0] == pytest.approx(expected.item(), rel=1e-4)

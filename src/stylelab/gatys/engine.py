@@ -328,6 +328,7 @@ def _losses(run: _Run, image: torch.Tensor, content_targets: dict, style_targets
     content_scale = config.content_weight / max(1, len(config.content_layers))
 
     def layer_terms(layer: str) -> Callable[[torch.Tensor], torch.Tensor]:
+        # [content, style] of one layer: Gatys et al. 2016 eq. 1 and eqs. 3-5, normalised (see losses.py).
         def terms(features: torch.Tensor) -> torch.Tensor:
             content = content_loss(features, content_targets[layer]) if layer in content_layers else None
             style = (relative_error(gram(features, run.product_dtype), style_targets[layer])

@@ -74,15 +74,6 @@ def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return relative_error(features, target)
 
 
-def style_loss(features: Mapping[str, torch.Tensor], target_grams: Mapping[str, torch.Tensor],
-               layer_weights: Mapping[str, float]) -> torch.Tensor:
-    """Weighted sum over layers of relative Gram errors (Gatys et al. 2016, eqs. 3–5, normalised)."""
-    total = features[next(iter(layer_weights))].new_zeros(())
-    for layer, weight in layer_weights.items():
-        total = total + weight * relative_error(gram(features[layer]), target_grams[layer])
-    return total
-
-
 def tv_loss(image: torch.Tensor) -> torch.Tensor:
     """Mean squared difference between neighbouring pixels (total variation, squared form)."""
     dx = image[..., :, 1:] - image[..., :, :-1]
