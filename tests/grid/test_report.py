@@ -14,20 +14,12 @@ from stylelab.grid import ExecutorConfig, load_grid, run_grid
 from stylelab.grid.index import Index
 from stylelab.grid.report import ReportConfig, write_report
 from stylelab.grid.runner import output_name
+from tests.browser import CHROMIUM, launch_chromium
 from tests.grid.conftest import make_pictures
 
 pytestmark = pytest.mark.slow  # the module's grid takes ~15 s to compute once
 
 SMALL = ReportConfig(eval_size=64, thumbnail=64)
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +119,7 @@ def test_report_opens_in_chromium_without_console_errors(finished_grid, tmp_path
     write_report(finished_grid, SMALL)
     messages = []
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.on(
             "console",
