@@ -74,28 +74,20 @@ def run_cell(task: CellTask, content: str | bytes, style: str | bytes) -> CellRe
     """
     started = time.perf_counter()
     host = socket.gethostname()
+
+    def failed(error: str) -> CellResult:
+        return CellResult(task.key, False, error=error, seconds=time.perf_counter() - started, host=host)
+
     try:
         from stylelab.grid.methods import get_method
 
         output = get_method(task.method).run(_image(content, "content"), _image(style, "style"), task.config)
         png = _png(output.image)
     except StylelabError as exc:
-        return CellResult(
-            task.key,
-            False,
-            error=f"{type(exc).__name__}: {exc}",
-            seconds=time.perf_counter() - started,
-            host=host,
-        )
+        return failed(f"{type(exc).__name__}: {exc}")
     except Exception as exc:  # a grid keeps going; the index keeps the traceback for whoever investigates
         summary = "".join(traceback.format_exception(exc, limit=-4)).strip()
-        return CellResult(
-            task.key,
-            False,
-            error=f"unexpected {type(exc).__name__}: {exc}\n{summary}",
-            seconds=time.perf_counter() - started,
-            host=host,
-        )
+        return failed(f"unexpected {type(exc).__name__}: {exc}\n{summary}")
     return CellResult(
         task.key,
         True,
