@@ -184,6 +184,7 @@ def test_lbfgs_history_is_shortened_to_its_memory_budget():
     large = torch.empty(1, 3, 1024, 1024)
     assert lbfgs_history(config, large) * 2 * large.numel() * 4 <= LBFGS_HISTORY_BYTES
     assert lbfgs_history(config, torch.empty(1, 3, 4096, 4096)) == MIN_LBFGS_HISTORY
+    assert lbfgs_history(GatysConfig(lbfgs_history=3), torch.empty(1, 3, 1024, 1024)) == 3  # never lengthened
 
 
 def test_first_step_losses_are_the_papers_terms_at_the_start_image(photo, painting):

@@ -266,9 +266,10 @@ def _make_optimizer(config: GatysConfig, image: torch.Tensor) -> torch.optim.Opt
 
 def lbfgs_history(config: GatysConfig, image: torch.Tensor) -> int:
     """``config.lbfgs_history``, shortened at large sizes so the history stays within LBFGS_HISTORY_BYTES
-    (two image-sized vectors per entry: 25 MB per entry at 1024×1024, so 5 entries there)."""
+    (two image-sized vectors per entry: 25 MB per entry at 1024×1024, so 5 entries there), but not
+    below MIN_LBFGS_HISTORY; a shorter history asked for is kept."""
     entry_bytes = 2 * image.numel() * image.element_size()
-    return max(MIN_LBFGS_HISTORY, min(config.lbfgs_history, LBFGS_HISTORY_BYTES // entry_bytes))
+    return min(config.lbfgs_history, max(MIN_LBFGS_HISTORY, LBFGS_HISTORY_BYTES // entry_bytes))
 
 
 class _Best:
