@@ -92,10 +92,16 @@ def warm_start_lbfgs(previous: torch.optim.LBFGS, current: torch.optim.LBFGS, sh
         image = vector.view_as(old_param)
         return F.interpolate(image, size=shape, mode="bilinear", align_corners=False).flatten()
 
-    steps = [resized(s) for s in old_state["old_stps"]]
-    grads = [resized(y) / ratio for y in old_state["old_dirs"]]
-    pairs = [(y, s, y.dot(s)) for y, s in zip(grads, steps)]
-    pairs = [(y, s, ys) for y, s, ys in pairs if ys > 1e-10][-current.defaults["history_size"]:]
+    # Newest first, resizing only the pairs that fit the new (possibly shorter) history.
+    newest_first = []
+    for y, s in zip(reversed(old_state["old_dirs"]), reversed(old_state["old_stps"]), strict=True):
+        if len(newest_first) == current.defaults["history_size"]:
+            break
+        y, s = resized(y) / ratio, resized(s)
+        ys = y.dot(s)
+        if ys > 1e-10:
+            newest_first.append((y, s, ys))
+    pairs = newest_first[::-1]
     if not pairs:
         return
     last_y, _, last_ys = pairs[-1]
