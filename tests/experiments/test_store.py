@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from PIL import Image
 
@@ -172,6 +174,59 @@ def test_grades_are_stored_with_the_end_of_the_grade_job_and_drawings_with_the_e
     assert (record.drawing_id, record.drawing_source) == (drawing.id, "canvas")
     assert record.finished is not None
     assert record.grades == {"drawing_fast": {"score": 5.0}}
+
+
+class _EndsAJobAfterTheFirstRead:
+    """A connection whose first SELECT is followed by another writer ending a grade job."""
+
+    def __init__(self, connection, end_job):
+        self._connection, self._end_job = connection, end_job
+
+    def execute(self, sql, *args):
+        cursor = self._connection.execute(sql, *args)
+        if sql.startswith("SELECT") and self._end_job is not None:
+            rows = cursor.fetchall()
+            self._end_job()
+            self._end_job = None
+            return _Rows(rows)
+        return cursor
+
+
+class _Rows:
+    def __init__(self, rows):
+        self._rows = rows
+
+    def fetchall(self):
+        return self._rows
+
+
+def test_a_snapshot_is_one_moment_even_when_a_grade_job_ends_between_its_reads(store):
+    experiment = _experiment(store, kinds=("fast", "grade"))
+    drawing = store.add_image(new_id(), "drawing", "d", 10, 10)
+    store.set_drawing(experiment, drawing.id, "canvas")
+    fast = store.claim_next("light")
+    assert store.end_job(fast.id, DONE)
+    grade = store.claim_next("light")
+    writer = Store(store.path)
+    real_connect = store._connect
+
+    @contextlib.contextmanager
+    def connect_with_a_writer_between_reads(write=False):
+        with real_connect(write) as connection:
+            yield _EndsAJobAfterTheFirstRead(
+                connection, lambda: writer.end_job(grade.id, DONE, grades={"drawing_fast": {"score": 5.0}})
+            )
+
+    store._connect = connect_with_a_writer_between_reads
+    record, jobs = store.snapshot([experiment])[experiment]
+    # as of the first read: grading still running and no grades (never "done with no grades")
+    assert record.grades is None
+    assert [job.state for job in jobs] == [DONE, RUNNING]
+    del store._connect
+    record, jobs = store.snapshot([experiment])[experiment]
+    assert record.grades == {"drawing_fast": {"score": 5.0}}
+    assert [job.state for job in jobs] == [DONE, DONE]
+    assert store.snapshot([new_id()]) == {}
 
 
 def test_a_foreign_file_as_database_is_a_clear_error(tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import shutil
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -116,6 +117,8 @@ def _open_lab(page, server) -> None:
 
 def whole_experiment(page, server, prefix: str = "web", timeout: float = 30_000) -> None:
     """Random pick, two brushes, one undo, both jobs through the page, finish, three grades."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     page.goto(server.url)
     page.wait_for_selector("[data-gallery=painting] .thumb")
     assert page.locator("#start").is_disabled()
@@ -150,9 +153,18 @@ def whole_experiment(page, server, prefix: str = "web", timeout: float = 30_000)
 
     page.click("#finish")
     page.wait_for_selector("#view-results:not([hidden])")
-    page.wait_for_function(
-        "document.querySelectorAll('.grade[data-grade]:not([data-grade=none])').length === 3", timeout=timeout
-    )
+    try:
+        page.wait_for_function(
+            "document.querySelectorAll('.grade[data-grade]:not([data-grade=none])').length === 3",
+            timeout=timeout,
+        )
+    except PlaywrightTimeoutError as error:
+        experiment_id = page.url.rsplit("/", 1)[-1]
+        with urllib.request.urlopen(f"{server.url}/api/experiments/{experiment_id}") as response:
+            stored = response.read().decode()
+        raise AssertionError(
+            f"grades not shown; page says {page.inner_text('#grades-status')!r}; the API says {stored}"
+        ) from error
     assert page.locator(".picture img").count() == 5
     assert page.locator(".picture a.download").count() == 5
     titles = page.locator(".grade h3").all_inner_texts()

@@ -104,11 +104,15 @@ def test_unknown_and_malformed_ids(client):
 def test_finishing_grades_the_three_pairs_and_makes_a_sheet(client):
     experiment = start_experiment(client)
     _done(client, experiment["id"])
+    state = client.app.state.stylelab
+    read_before_grading = state.store.experiment(experiment["id"])
     finished = _finish(client, experiment["id"])
     assert finished["drawing"]["role"] == "drawing" and finished["drawing_source"] == "canvas"
     graded = wait_for(
         lambda: (body := client.get(f"/api/experiments/{experiment['id']}").json())["grades"] and body
     )
+    # a view is built from the store as it is now, never from a record read earlier
+    assert state.experiment_view(read_before_grading).grades is not None
     assert set(graded["grades"]) == {"drawing_fast", "drawing_gatys", "fast_gatys"}
     for grade in graded["grades"].values():
         assert 0 <= grade["score"] <= 10

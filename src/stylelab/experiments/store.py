@@ -372,17 +372,28 @@ class Store:
             ).fetchall()
         return [_job(row) for row in rows]
 
-    def jobs_of_many(self, experiment_ids: list[str]) -> dict[str, list[JobRecord]]:
-        found: dict[str, list[JobRecord]] = {experiment_id: [] for experiment_id in experiment_ids}
+    def snapshot(self, experiment_ids: list[str]) -> dict[str, tuple[ExperimentRecord, list[JobRecord]]]:
+        """Experiments and their jobs (in queue order) as of one moment; ids not found are left out.
+
+        One read transaction: read apart, a grade job could end between the two reads
+        and a view would show it done with no grades stored.
+        """
         if not experiment_ids:
-            return found
+            return {}
         marks = ",".join("?" * len(experiment_ids))
         with self._connect() as connection:
-            rows = connection.execute(
+            connection.execute("BEGIN")
+            experiments = connection.execute(
+                f"SELECT * FROM experiments WHERE id IN ({marks})", experiment_ids
+            ).fetchall()
+            jobs = connection.execute(
                 f"SELECT * FROM jobs WHERE experiment_id IN ({marks}) ORDER BY seq", experiment_ids
             ).fetchall()
-        for row in rows:
-            found[row["experiment_id"]].append(_job(row))
+            connection.execute("COMMIT")
+        found = {row["id"]: (_experiment(row), []) for row in experiments}
+        for row in jobs:
+            if row["experiment_id"] in found:
+                found[row["experiment_id"]][1].append(_job(row))
         return found
 
     def queue_positions(self) -> dict[str, int]:

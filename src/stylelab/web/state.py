@@ -66,18 +66,18 @@ class AppState:
         return self.experiment_views([experiment])[0]
 
     def experiment_views(self, experiments: list[ExperimentRecord]) -> list[ExperimentOut]:
-        jobs = self.store.jobs_of_many([experiment.id for experiment in experiments])
+        """Views of ``experiments`` as stored now (re-read with their jobs in one snapshot)."""
+        current = self.store.snapshot([experiment.id for experiment in experiments])
+        pairs = [current.get(experiment.id, (experiment, [])) for experiment in experiments]
         image_ids = [
             image_id
-            for experiment in experiments
+            for experiment, jobs in pairs
             for image_id in (experiment.photo_id, experiment.painting_id, experiment.drawing_id)
+            + tuple(job.result_id for job in jobs)
         ]
-        image_ids += [job.result_id for listed in jobs.values() for job in listed]
         images = self.store.images(image_ids)
         positions = self.store.queue_positions()
-        return [
-            experiment_out(experiment, jobs[experiment.id], positions, images) for experiment in experiments
-        ]
+        return [experiment_out(experiment, jobs, positions, images) for experiment, jobs in pairs]
 
     def event_json(self, event: dict[str, Any]) -> dict[str, Any] | None:
         """Turn a runner event (records inside) into the JSON sent to browsers."""

@@ -113,7 +113,7 @@ def finish(body: FinishRequest, found: Experiment, state: State) -> ExperimentOu
     runner = state.job_runner()
     state.store.set_drawing(found.id, drawing.id, body.source)
     runner.request_grades(found.id)
-    return state.experiment_view(state.store.experiment(found.id))
+    return state.experiment_view(found)
 
 
 @router.get("/{experiment_id}/events")
@@ -127,7 +127,7 @@ async def events(found: Experiment, state: State, request: Request) -> Streaming
 
     async def stream() -> AsyncIterator[str]:
         try:
-            snapshot = state.experiment_view(state.store.experiment(found.id))
+            snapshot = state.experiment_view(found)
             yield format_event({"type": "snapshot", "experiment": snapshot.model_dump(mode="json")})
             active = snapshot.active
             while active:
