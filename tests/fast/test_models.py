@@ -81,3 +81,60 @@ def test_cuda_without_provider_is_a_config_error():
 def test_unknown_device_lists_the_choices():
     with pytest.raises(ConfigError, match="choose from auto, cpu, cuda"):
         models.providers_for("tpu")
+
+
+@pytest.mark.parametrize("height, width", [(96, 132), (384, 384)])
+def test_upsampling_in_int8_gives_the_same_bytes(height, width):
+    graph = models.make_size_dynamic(models.load_graph(models.TRANSFORM_FILE))
+    plain = models.create_session(graph, [models.CPU_PROVIDER], "cpu")
+    assert models.upsample_in_int8(graph) == 3  # the three expanding layers
+    rewritten = models.create_session(graph, [models.CPU_PROVIDER], "cpu")
+    assert models.upsample_in_int8(graph) == 0
+    rng = np.random.default_rng(1)
+    names = [item.name for item in plain.get_inputs()]
+    feed = {
+        names[0]: rng.random((1, height, width, 3), dtype=np.float32),
+        names[1]: rng.normal(0.0, 0.5, (1, 1, 1, 100)).astype(np.float32),
+    }
+    assert np.array_equal(plain.run(None, feed)[0], rewritten.run(None, feed)[0])
+
+
+def _upsample_chain(out_scale: float, pad_mode: str):
+    from onnx import TensorProto, helper, numpy_helper
+
+    def constant(name, value, dtype):
+        return numpy_helper.from_array(np.array(value, dtype=dtype), name)
+
+    nodes = [
+        helper.make_node("DequantizeLinear", ["x", "s_in", "z"], ["xf"], name="dq"),
+        helper.make_node("Resize", ["xf", "roi", "scales"], ["up"], name="resize", mode="nearest"),
+        helper.make_node("Pad", ["up", "pads"], ["padded"], name="pad", mode=pad_mode),
+        helper.make_node("QuantizeLinear", ["padded", "s_out", "z"], ["y"], name="q"),
+    ]
+    initializers = [
+        constant("s_in", 0.1, np.float32),
+        constant("s_out", out_scale, np.float32),
+        constant("z", 0, np.int8),
+        constant("roi", [], np.float32),
+        constant("scales", [1, 1, 2, 2], np.float32),
+        constant("pads", [0, 0, 1, 1, 0, 0, 1, 1], np.int64),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "chain",
+        [helper.make_tensor_value_info("x", TensorProto.INT8, [1, 1, 2, 2])],
+        [helper.make_tensor_value_info("y", TensorProto.INT8, None)],
+        initializers,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+@pytest.mark.parametrize(
+    "out_scale, pad_mode, rewritten", [(0.1, "reflect", 1), (0.2, "reflect", 0), (0.1, "constant", 0)]
+)
+def test_only_value_copying_chains_with_equal_quantisation_move_to_int8(out_scale, pad_mode, rewritten):
+    model = _upsample_chain(out_scale, pad_mode)
+    assert models.upsample_in_int8(model) == rewritten
+    assert [node.op_type for node in model.graph.node][:1] == (
+        ["Resize"] if rewritten else ["DequantizeLinear"]
+    )

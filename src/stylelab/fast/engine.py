@@ -115,6 +115,7 @@ class FastStylizer:
             graph = models.make_size_dynamic(models.load_graph(models.PREDICT_FILE))
         else:
             graph = models.make_size_dynamic(models.load_graph(models.TRANSFORM_FILE))
+            models.upsample_in_int8(graph)
             if kind == "statistics":
                 self._statistic_names = models.expose_statistics(graph)
             elif kind == "tiled":
