@@ -1,9 +1,14 @@
-"""Everything survives a restart on the same data dir; jobs cut off by it are interrupted and can re-run."""
+"""Everything survives a restart on the same data dir; jobs cut off by it are interrupted and can re-run;
+one server per data dir."""
 
 from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
+from stylelab.errors import ConfigError
+from stylelab.web.app import create_app
 from tests.experiments.fakes import FakeMethods
 from tests.web.conftest import (
     app_client,
@@ -62,3 +67,18 @@ def test_a_killed_server_leaves_running_rows_that_the_next_start_marks_interrupt
     with app_client(settings) as client:
         assert job_state(client, experiment["id"], "gatys") == "interrupted"
         assert job_state(client, experiment["id"], "fast") == "done"
+
+
+def test_a_second_server_on_the_same_data_dir_is_refused_and_touches_nothing(tmp_path):
+    settings = make_settings(tmp_path / "data", methods=FakeMethods(step_seconds=0.05), gatys_iterations=500)
+    with app_client(settings) as client:
+        experiment = start_experiment(client)
+        wait_for(lambda: job_state(client, experiment["id"], "gatys") == "running")
+        arriving = settings.data_dir / "tmp" / "upload-in-progress"
+        arriving.write_bytes(b"partial upload")
+        with pytest.raises(ConfigError, match="is in use by another Style Lab server"):
+            create_app(settings)
+        assert arriving.read_bytes() == b"partial upload"  # tmp/ was not emptied under the first server
+        assert job_state(client, experiment["id"], "gatys") == "running"  # nor its job interrupted
+    with app_client(settings) as client:  # the first one stopped: the data dir is free again
+        assert job_state(client, experiment["id"], "gatys") == "interrupted"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -103,3 +104,18 @@ def test_config_tells_the_page_the_limits(client, settings):
     assert config["gatys_max_size"] == settings.gatys_max_size and config["gatys_workers"] == 1
     health = client.get("/api/health").json()
     assert health["ok"] and sorted(worker["lane"] for worker in health["workers"]) == ["gatys", "light"]
+
+
+def test_serve_on_a_data_dir_in_use_is_a_user_error(tmp_path, capsys):
+    from stylelab.experiments.lock import DataDirLock
+
+    running = DataDirLock(tmp_path)
+    running.acquire()
+    try:
+        assert main(["serve", "--data-dir", str(tmp_path), "--port", "0"]) == 2
+    finally:
+        running.release()
+    err = capsys.readouterr().err
+    expected = f"error: data dir {tmp_path} is in use by another Style Lab server (pid {os.getpid()})"
+    assert err.startswith(expected)
+    assert "Traceback" not in err

@@ -1,9 +1,10 @@
 """The FastAPI app: ``create_app(settings)`` builds it; its lifespan runs the jobs.
 
-Nothing is created at import time. ``create_app`` makes the data dir and the
-database (so a bad ``--data-dir`` fails before the server starts); the worker
-processes start with the app's lifespan and stop with it, marking jobs still
-queued or running as interrupted.
+Nothing is created at import time. ``create_app`` makes the data dir, takes its
+lock (one server per data dir) and makes the database, so a bad or busy
+``--data-dir`` fails before the server starts; the worker processes start with
+the app's lifespan and stop with it, marking jobs still queued or running as
+interrupted, and the lock is given up with them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import importlib.resources
 import logging
+import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from stylelab.errors import ConfigError, InputError, JobError, ModelError, OutputError, StylelabError
+from stylelab.experiments.lock import DataDirLock
 from stylelab.experiments.methods import NeuralMethods
 from stylelab.experiments.runner import JobRunner
 from stylelab.experiments.store import DataDir, Store
@@ -40,20 +43,36 @@ def static_dir() -> Path:
     return Path(str(importlib.resources.files("stylelab.web") / "static"))
 
 
+def _make_root(files: DataDir) -> None:
+    try:
+        files.root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"data dir {files.root}: cannot be created ({exc})") from None
+
+
 def create_app(settings: WebSettings) -> FastAPI:
     """Build the web app for ``settings``.
 
     Raises:
         OutputError: the data dir or its database cannot be created.
+        ConfigError: another server uses the data dir.
     """
     files = DataDir(settings.data_dir)
-    files.create()
-    store = Store(files.database)
-    store.create()
+    lock = DataDirLock(files.root)
+    _make_root(files)
+    lock.acquire()  # before create(): it empties tmp/, which a running server writes to
+    try:
+        files.create()
+        store = Store(files.database)
+        store.create()
+    except BaseException:
+        lock.release()
+        raise
     state = AppState(settings, store, files, EventBroker(), bundled_gallery())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        lock.acquire()  # again, if an earlier lifespan of this app gave it up
         runner = JobRunner(store, files, settings.methods or NeuralMethods(), settings.runner, state.publish)
         await run_in_threadpool(runner.start)
         state.runner = runner
@@ -62,6 +81,7 @@ def create_app(settings: WebSettings) -> FastAPI:
         finally:
             state.runner = None
             await run_in_threadpool(runner.stop)
+            lock.release()
 
     app = FastAPI(
         title="Style Lab",
@@ -72,6 +92,7 @@ def create_app(settings: WebSettings) -> FastAPI:
         openapi_url="/api/openapi.json",
     )
     app.state.stylelab = state
+    weakref.finalize(app, lock.release)  # an app dropped without running its lifespan frees the data dir
     app.add_middleware(
         BodyLimit,
         limit_for=lambda path: (

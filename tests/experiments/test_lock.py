@@ -1,0 +1,50 @@
+"""One server per data dir: the lock, its message, and its release on exit or crash."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from stylelab.errors import ConfigError, OutputError
+from stylelab.experiments.lock import DataDirLock
+
+
+def test_a_second_holder_is_refused_with_the_first_ones_pid(tmp_path):
+    first = DataDirLock(tmp_path)
+    first.acquire()
+    first.acquire()  # holding it already: nothing to do
+    message = rf"data dir .* is in use by another Style Lab server \(pid {os.getpid()}\)"
+    with pytest.raises(ConfigError, match=message):
+        DataDirLock(tmp_path).acquire()
+    first.release()
+    second = DataDirLock(tmp_path)
+    second.acquire()
+    assert second.held
+    second.release()
+    second.release()  # not held: nothing to do
+    assert not second.held
+
+
+def test_a_missing_folder_is_an_output_error(tmp_path):
+    with pytest.raises(OutputError, match="cannot create server.lock"):
+        DataDirLock(tmp_path / "missing").acquire()
+
+
+def test_the_lock_dies_with_a_killed_holder(tmp_path):
+    code = ("import sys; from stylelab.experiments.lock import DataDirLock; "
+            f"lock = DataDirLock({str(tmp_path)!r}); lock.acquire(); "
+            "print('locked', flush=True); sys.stdin.read()")
+    with subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          text=True) as holder:
+        try:
+            assert holder.stdout.readline().strip() == "locked"
+            with pytest.raises(ConfigError, match=rf"pid {holder.pid}\)"):
+                DataDirLock(tmp_path).acquire()
+        finally:
+            holder.kill()
+    lock = DataDirLock(tmp_path)  # the file is still there; the lock went with the process
+    lock.acquire()
+    lock.release()
