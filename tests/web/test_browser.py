@@ -16,7 +16,7 @@ import pytest
 
 from tests.browser import CHROMIUM, launch_chromium
 from tests.experiments.fakes import FakeMethods
-from tests.web.conftest import LiveServer, make_settings
+from tests.web.conftest import LiveServer, make_settings, wait_for
 
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
 
@@ -289,6 +289,36 @@ def test_brushes_pressure_fill_and_fifty_undos(page, server):
     }""")
         < 255
     )
+
+
+def test_a_reload_keeps_the_painting(page, server):
+    _open_lab(page, server)
+    experiment_id = page.evaluate("() => location.hash.split('/')[2]")
+    draft_url = f"{server.url}/api/experiments/{experiment_id}/draft"
+    page.click("[data-brush=marker]")
+    _stroke(page, [(0.1, 0.2), (0.4, 0.2), (0.4, 0.3)])
+    page.click("[data-brush=watercolour]")
+    _stroke(page, [(0.6, 0.6), (0.8, 0.7)])
+    page.wait_for_timeout(1500)  # the watercolour dries before it is committed
+    regions = {"marker": (0.05, 0.15, 0.45, 0.35), "wash": (0.55, 0.55, 0.85, 0.75)}
+    before = {name: _painted(page, region) for name, region in regions.items()}
+    assert min(before.values()) > 100
+    page.wait_for_selector("#draft-status[data-state=saved]")
+    assert page.request.get(draft_url).status == 200
+    page.reload()
+    page.wait_for_selector("#view-lab:not([hidden])")
+    wait_for(lambda: _painted(page) > 0, timeout=10)
+    after = {name: _painted(page, region) for name, region in regions.items()}
+    assert after == before  # the same pixels came back, translucent wash included
+    assert page.locator("#undo").is_disabled()  # the strokes came back, not their undo steps
+    _shot(page, "draft-after-reload.png")
+    page.click("#clear")
+    assert _painted(page) == 0
+    page.wait_for_selector("#draft-status[data-state=saved]")
+    page.reload()  # clearing is saved too
+    page.wait_for_selector("#view-lab:not([hidden])")
+    page.wait_for_timeout(1000)
+    assert _painted(page) == 0
 
 
 def test_an_interrupted_job_can_be_rerun_from_the_history(browser, tmp_path):

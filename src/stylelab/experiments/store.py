@@ -6,6 +6,7 @@ Layout of a data dir::
     images/<id>.png           every stored picture, named by a random id
     images/<id>.thumb.jpg     its thumbnail
     previews/<job id>.jpg     the latest preview of a running Gatys job
+    drafts/<experiment id>.png  the canvas as last saved while painting (RGBA)
     tmp/                      uploads while they arrive (emptied at start)
 
 Ids are random hex strings made here; no user-chosen name ever becomes a path.
@@ -150,6 +151,7 @@ class DataDir:
         self.root = Path(root)
         self.images = self.root / "images"
         self.previews = self.root / "previews"
+        self.drafts = self.root / "drafts"
         self.tmp = self.root / "tmp"
         self.database = self.root / "stylelab.sqlite3"
 
@@ -160,7 +162,7 @@ class DataDir:
             OutputError: the data dir cannot be created or written.
         """
         try:
-            for folder in (self.images, self.previews, self.tmp):
+            for folder in (self.images, self.previews, self.drafts, self.tmp):
                 folder.mkdir(parents=True, exist_ok=True)
             for leftover in self.tmp.iterdir():
                 leftover.unlink(missing_ok=True)
@@ -175,6 +177,9 @@ class DataDir:
 
     def preview_path(self, job_id: str) -> Path:
         return self.previews / f"{_checked(job_id)}.jpg"
+
+    def draft_path(self, experiment_id: str) -> Path:
+        return self.drafts / f"{_checked(experiment_id)}.png"
 
     def temp_path(self) -> Path:
         return self.tmp / f"{new_id()}.upload"

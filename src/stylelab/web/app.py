@@ -96,7 +96,9 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.add_middleware(
         BodyLimit,
         limit_for=lambda path: (
-            settings.max_upload_bytes if path.startswith("/api/uploads") else JSON_BODY_LIMIT
+            settings.max_upload_bytes
+            if path.startswith("/api/uploads") or path.endswith("/draft")
+            else JSON_BODY_LIMIT
         ),
     )
     _add_error_handlers(app)

@@ -1,4 +1,4 @@
-"""Experiments: start one, follow it live (SSE), finish it, list the history."""
+"""Experiments: start one, follow it live (SSE), keep the canvas draft, finish it, list the history."""
 
 from __future__ import annotations
 
@@ -10,14 +10,18 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, StreamingResponse
 from PIL import Image
 
+from stylelab.errors import JobError
+from stylelab.experiments.drafts import read_draft, remove_draft, save_draft
 from stylelab.experiments.palette import extract_palette
 from stylelab.experiments.sheet import make_sheet
 from stylelab.experiments.store import ExperimentRecord, ImageRecord, store_picture
 from stylelab.validate import integer
 from stylelab.web.events import format_event
+from stylelab.web.routes.uploads import receive_to_file
 from stylelab.web.schemas import ExperimentCreate, ExperimentOut, FinishRequest, HistoryOut, PaletteOut
 from stylelab.web.state import AppState, State, get_experiment
 
@@ -112,8 +116,38 @@ def finish(body: FinishRequest, found: Experiment, state: State) -> ExperimentOu
         raise HTTPException(422, "drawing: upload the drawing first (POST /api/uploads?role=drawing)")
     runner = state.job_runner()
     state.store.set_drawing(found.id, drawing.id, body.source)
+    remove_draft(state.files, found.id)
     runner.request_grades(found.id)
     return state.experiment_view(found)
+
+
+@router.put("/{experiment_id}/draft", status_code=204)
+async def put_draft(request: Request, found: Experiment, state: State) -> Response:
+    """Keep the canvas (a PNG with transparency, the raw body) until the experiment is finished.
+
+    Errors: 409 finished already, 413 too large, 422 not a PNG or over 4096 px a side.
+    """
+    if found.drawing_id is not None:
+        raise JobError("this experiment is finished: its drawing can no longer change")
+    temp = state.files.temp_path()
+    try:
+        await receive_to_file(request, temp, state.settings.max_upload_bytes)
+        image = await run_in_threadpool(read_draft, temp)
+    finally:
+        temp.unlink(missing_ok=True)
+    await run_in_threadpool(save_draft, state.files, found.id, image)
+    if state.store.experiment(found.id).drawing_id is not None:  # finished while this one arrived
+        remove_draft(state.files, found.id)
+    return Response(status_code=204)
+
+
+@router.get("/{experiment_id}/draft")
+def get_draft(found: Experiment, state: State) -> FileResponse:
+    """The canvas as last saved; 404 when nothing was painted yet (or the experiment is finished)."""
+    path = state.files.draft_path(found.id)
+    if not path.is_file():
+        raise HTTPException(404, "no draft: nothing painted yet")
+    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/{experiment_id}/events")

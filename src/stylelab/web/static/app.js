@@ -82,6 +82,7 @@ const app = {
   pick: { photo: null, painting: null },
   experiment: null,
   painter: null,
+  draft: { saving: false, pending: false },
   events: null,
   historyOffset: 0,
 };
@@ -257,9 +258,58 @@ async function showLab(id) {
     wrap.style.aspectRatio = `${experiment.photo.width} / ${experiment.photo.height}`;
     wrap.style.width = `min(100%, calc((100vh - 190px) * ${aspect.toFixed(4)}))`; // keep it on screen, undistorted
     loadPalette(experiment);
+    showDraftState("none", "");
+    restoreDraft(experiment.id)
+      .catch((error) => showError(`Your saved drawing could not be loaded: ${error.message}`));
   }
   renderJobs(experiment.jobs);
   followEvents(experiment, onLabEvent);
+}
+
+// The canvas goes to the server after every change (one upload at a time; edits made during one are
+// sent by the next), so a reload or a closed tab loses nothing.
+function showDraftState(state, text) {
+  const status = $("#draft-status");
+  status.dataset.state = state;
+  status.textContent = text;
+}
+
+async function saveDraft() {
+  app.draft.pending = true;
+  showDraftState("saving", "Saving…");
+  if (app.draft.saving) return;
+  app.draft.saving = true;
+  let failed = false;
+  try {
+    while (app.draft.pending) {
+      app.draft.pending = false;
+      const id = app.experiment.id; // read with the canvas, so the two always belong together
+      const blob = await app.painter.layerBlob();
+      const response = await fetch(`/api/experiments/${id}/draft`, {
+        method: "PUT", body: blob, headers: { "Content-Type": "image/png" },
+      });
+      if (!response.ok && response.status !== 409) { // 409: finished meanwhile, nothing to keep
+        const body = await response.json().catch(() => ({}));
+        throw new Error(body.detail || response.statusText);
+      }
+    }
+  } catch (error) {
+    failed = true;
+    showDraftState("failed", "Not saved");
+    showError(`Your drawing could not be saved: ${error.message}`);
+  } finally {
+    app.draft.saving = false;
+  }
+  if (!failed) showDraftState("saved", "Saved");
+}
+
+async function restoreDraft(id) {
+  const response = await fetch(`/api/experiments/${id}/draft`, { cache: "no-store" });
+  if (!response.ok) return; // 404: nothing painted yet
+  const image = await createImageBitmap(await response.blob());
+  if (!app.experiment || app.experiment.id !== id) return;
+  app.painter.loadLayer(image);
+  if (!app.draft.saving && !app.draft.pending) showDraftState("saved", "Restored");
 }
 
 function onLabEvent(event) {
@@ -426,6 +476,7 @@ function setupCanvas() {
     $("#redo").disabled = painter.redoStack.length === 0;
   };
   painter.onChange();
+  painter.onEdit = () => { saveDraft(); };
   document.addEventListener("keydown", (event) => {
     if ($("#view-lab").hidden || !(event.ctrlKey || event.metaKey)) return;
     const key = event.key.toLowerCase();

@@ -292,6 +292,7 @@ export class Painter {
     this.redoStack = [];
     this.stroke = null;
     this.onChange = () => {};
+    this.onEdit = () => {}; // the paint changed (stroke, fill, clear, undo, redo): time to save
     for (const type of ["pointerdown", "pointermove", "pointerup", "pointercancel", "lostpointercapture"]) {
       wet.addEventListener(type, (event) => this.handle(event));
     }
@@ -446,6 +447,7 @@ export class Painter {
       bytes -= dropped.before.data.length * 2;
     }
     this.onChange();
+    this.onEdit();
   }
 
   undo() {
@@ -454,6 +456,7 @@ export class Painter {
     this.ctx.putImageData(entry.before, entry.x, entry.y);
     this.redoStack.push(entry);
     this.onChange();
+    this.onEdit();
   }
 
   redo() {
@@ -462,6 +465,7 @@ export class Painter {
     this.ctx.putImageData(entry.after, entry.x, entry.y);
     this.undoStack.push(entry);
     this.onChange();
+    this.onEdit();
   }
 
   clear() {
@@ -534,6 +538,19 @@ export class Painter {
     }
     this.ctx.putImageData(image, 0, 0);
     this.record(box, before);
+  }
+
+  // The paint layer as it is (transparent where unpainted), as a PNG blob: what a draft keeps.
+  layerBlob() {
+    return new Promise((resolve) => this.paper.toBlob(resolve, "image/png"));
+  }
+
+  // Put a saved paint layer back, under anything painted since; it is not an undo step.
+  loadLayer(image) {
+    this.ctx.save();
+    this.ctx.globalCompositeOperation = "destination-over";
+    this.ctx.drawImage(image, 0, 0, this.paper.width, this.paper.height);
+    this.ctx.restore();
   }
 
   // The drawing on white paper, as a PNG blob.

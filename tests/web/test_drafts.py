@@ -1,0 +1,79 @@
+"""The canvas draft: saved while painting, given back after a reload, refused when bad, gone when finished."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from tests.web.conftest import png_bytes, start_experiment, upload
+
+
+def _layer(size=(96, 72)) -> bytes:
+    """A paint layer as the browser sends it: transparent paper with one half-transparent stroke."""
+    image = Image.new("RGBA", size, (0, 0, 0, 0))
+    image.paste((200, 40, 40, 128), (10, 10, 60, 20))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _put(client, experiment_id: str, data: bytes):
+    return client.put(f"/api/experiments/{experiment_id}/draft", content=data,
+                      headers={"Content-Type": "image/png"})
+
+
+def test_a_draft_comes_back_as_it_was_saved(client):
+    experiment = start_experiment(client)
+    assert client.get(f"/api/experiments/{experiment['id']}/draft").status_code == 404
+    assert _put(client, experiment["id"], _layer()).status_code == 204
+    assert _put(client, experiment["id"], _layer((120, 90))).status_code == 204  # replaced
+    response = client.get(f"/api/experiments/{experiment['id']}/draft")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    saved = Image.open(io.BytesIO(response.content))
+    assert (saved.mode, saved.size) == ("RGBA", (120, 90))
+    assert saved.getpixel((30, 15)) == (200, 40, 40, 128) and saved.getpixel((80, 60))[3] == 0
+
+
+@pytest.mark.parametrize("body, message", [
+    (b"", "not a readable PNG"),
+    (b"not an image at all", "not a readable PNG"),
+    (_layer()[:-30], "not a readable PNG"),  # cut short
+    (png_bytes(fmt="JPEG"), "must be a PNG image, not JPEG"),
+    (png_bytes(size=(4097, 16)), "4097×16 px is larger than 4096 px on a side"),
+])
+def test_bad_drafts_are_refused_and_the_saved_one_is_kept(client, body, message):
+    experiment = start_experiment(client)
+    assert _put(client, experiment["id"], _layer()).status_code == 204
+    response = _put(client, experiment["id"], body)
+    assert response.status_code == 422
+    assert message in response.json()["detail"]
+    kept = client.get(f"/api/experiments/{experiment['id']}/draft").content
+    assert Image.open(io.BytesIO(kept)).size == (96, 72)
+    assert list((client.app.state.stylelab.files.tmp).iterdir()) == []  # nothing left of the upload
+    assert client.get("/api/health").status_code == 200
+
+
+def test_a_draft_over_the_upload_limit_is_413(tmp_path):
+    from tests.web.conftest import app_client, make_settings
+
+    with app_client(make_settings(tmp_path / "data", max_upload_bytes=4096)) as client:
+        experiment = start_experiment(client)
+        response = _put(client, experiment["id"], _layer() + b"\0" * 5000)
+        assert response.status_code == 413
+        assert client.get(f"/api/experiments/{experiment['id']}/draft").status_code == 404
+
+
+def test_drafts_of_unknown_or_finished_experiments(client):
+    assert _put(client, "0" * 16, _layer()).status_code == 404
+    assert client.get(f"/api/experiments/{'0' * 16}/draft").status_code == 404
+    experiment = start_experiment(client)
+    assert _put(client, experiment["id"], _layer()).status_code == 204
+    drawing = upload(client, png_bytes(), role="drawing").json()
+    client.post(f"/api/experiments/{experiment['id']}/finish", json={"drawing": drawing["id"]})
+    assert client.get(f"/api/experiments/{experiment['id']}/draft").status_code == 404  # removed on finish
+    response = _put(client, experiment["id"], _layer())
+    assert response.status_code == 409
+    assert "finished" in response.json()["detail"]
