@@ -143,16 +143,17 @@ def test_progress_is_kept_only_for_running_jobs(store):
     assert store.job(job.id).progress == {"iteration": 4}
 
 
-def test_records_survive_a_new_store_on_the_same_file_and_unfinished_jobs_become_interrupted(store, files):
+def test_records_survive_a_new_store_on_the_same_file_and_running_jobs_become_interrupted(store, files):
     experiment = _experiment(store)
     store.claim_next("gatys")
     reopened = Store(files.database)
     reopened.create()
     assert reopened.experiment(experiment) == store.experiment(experiment)
-    assert reopened.interrupt_unfinished() == [experiment]
-    states = {job.kind: job.state for job in reopened.jobs_of(experiment)}
-    assert states == {"fast": INTERRUPTED, "gatys": INTERRUPTED}
-    assert all("server stopped" in job.error for job in reopened.jobs_of(experiment))
+    assert reopened.interrupt_running() == [experiment]
+    jobs = {job.kind: job for job in reopened.jobs_of(experiment)}
+    assert {kind: job.state for kind, job in jobs.items()} == {"fast": QUEUED, "gatys": INTERRUPTED}
+    assert "server stopped" in jobs["gatys"].error and jobs["fast"].error is None
+    assert reopened.claim_next("light").kind == "fast"  # the queued one still runs
 
 
 def test_history_is_newest_first_with_paging(store):

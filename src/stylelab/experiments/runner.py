@@ -110,8 +110,9 @@ class JobRunner:
     # lifecycle ---------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Mark jobs left over from an earlier run interrupted, start the workers and the monitor."""
-        for experiment_id in self._store.interrupt_unfinished():
+        """Mark jobs cut off in an earlier run interrupted, start the workers and the monitor
+        (which picks up the jobs still queued)."""
+        for experiment_id in self._store.interrupt_running():
             self._publish_jobs(experiment_id)
         self._results = self._context.Queue()
         with self._lock:
@@ -125,7 +126,7 @@ class JobRunner:
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop the monitor and the workers; jobs still queued or running become interrupted."""
+        """Stop the monitor and the workers; running jobs become interrupted, queued ones stay queued."""
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout)
@@ -139,7 +140,7 @@ class JobRunner:
             if worker.process.is_alive():
                 worker.process.kill()
                 worker.process.join(1.0)
-        for experiment_id in self._store.interrupt_unfinished():
+        for experiment_id in self._store.interrupt_running():
             self._publish_jobs(experiment_id)
         if self._results is not None:
             self._results.close()

@@ -492,18 +492,19 @@ class Store:
             )
         return cursor.rowcount == 1
 
-    def interrupt_unfinished(self) -> list[str]:
-        """Mark every queued or running job interrupted; return their experiments' ids.
+    def interrupt_running(self) -> list[str]:
+        """Mark every running job interrupted; return their experiments' ids.
 
-        Called when the server starts (after a crash) and when it stops.
+        Called when the server starts (after a crash) and when it stops. Queued
+        jobs never started, so they stay queued and run after the next start.
         """
         with self._connect(write=True) as connection:
             rows = connection.execute(
-                "SELECT DISTINCT experiment_id FROM jobs WHERE state IN (?, ?)", ACTIVE_STATES
+                "SELECT DISTINCT experiment_id FROM jobs WHERE state = ?", (RUNNING,)
             ).fetchall()
             connection.execute(
-                "UPDATE jobs SET state = ?, error = ?, ended = ? WHERE state IN (?, ?)",
-                (INTERRUPTED, "the server stopped before this job finished", time.time(), *ACTIVE_STATES),
+                "UPDATE jobs SET state = ?, error = ?, ended = ? WHERE state = ?",
+                (INTERRUPTED, "the server stopped before this job finished", time.time(), RUNNING),
             )
         return [row[0] for row in rows]
 

@@ -3,8 +3,8 @@
 Nothing is created at import time. ``create_app`` makes the data dir, takes its
 lock (one server per data dir) and makes the database, so a bad or busy
 ``--data-dir`` fails before the server starts; the worker processes start with
-the app's lifespan and stop with it, marking jobs still queued or running as
-interrupted, and the lock is given up with them.
+the app's lifespan and stop with it, marking running jobs interrupted (queued
+ones run after the next start), and the lock is given up with them.
 """
 
 from __future__ import annotations
