@@ -3,7 +3,14 @@ import pytest
 from PIL import Image
 
 from stylelab.errors import InputError, OutputError
-from stylelab.imageio import ImageLimits, atomic_write, check_output_path, load_image, resize_long_side, save_image
+from stylelab.imageio import (
+    ImageLimits,
+    atomic_write,
+    check_output_path,
+    load_image,
+    resize_long_side,
+    save_image,
+)
 
 EXPECTED_MESSAGE = {
     "missing": "no such file",

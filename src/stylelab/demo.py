@@ -13,8 +13,8 @@ from pathlib import Path
 
 from stylelab.fast import FastConfig, fast_stylize
 from stylelab.gatys.config import GatysConfig
-from stylelab.grading import Grader
 from stylelab.gatys.engine import ProgressCallback, stylize
+from stylelab.grading import Grader
 from stylelab.imageio import atomic_write, ensure_output_dir, load_image, save_image
 from stylelab.sheets import save_loss_curves, side_by_side
 

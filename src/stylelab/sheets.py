@@ -40,7 +40,7 @@ def grid_sheet(rows: Sequence[Sequence[Image.Image]], row_labels: Sequence[str],
     font = ImageFont.load_default(size=14)
     for column, label in enumerate(column_labels):
         draw.text((label_width + column * (cell + GAP) + GAP, 6), label[:22], fill=(30, 30, 30), font=font)
-    for row, (label, images) in enumerate(zip(row_labels, rows)):
+    for row, (label, images) in enumerate(zip(row_labels, rows, strict=True)):
         top = LABEL_HEIGHT + row * (cell + GAP)
         draw.text((6, top + cell // 2 - 8), label[:16], fill=(30, 30, 30), font=font)
         for column, image in enumerate(images):

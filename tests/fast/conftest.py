@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.fast.fast_helpers import ASSETS, small
 from PIL import Image
 
 from stylelab.fast import FastStylizer
+from tests.fast.fast_helpers import ASSETS, small
 
 
 @pytest.fixture(scope="session")

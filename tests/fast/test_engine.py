@@ -6,12 +6,12 @@ import dataclasses
 
 import numpy as np
 import pytest
-from tests.fast.fast_helpers import as_array
 from PIL import Image
 
 from stylelab.errors import ConfigError
 from stylelab.fast import FastConfig, FastStylizer, fast_stylize
 from stylelab.fast.engine import normalise_weights
+from tests.fast.fast_helpers import as_array
 
 
 def _mean_abs(a: Image.Image, b: Image.Image) -> float:

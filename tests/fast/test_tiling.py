@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
-from tests.fast.fast_helpers import ASSETS, as_array, small
 from hypothesis import given
 from hypothesis import strategies as st
 
 from stylelab.fast.engine import _pad_to_multiple, _run
 from stylelab.fast.tiling import ALIGN, MARGIN, split_axis
+from tests.fast.fast_helpers import ASSETS, as_array, small
 
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
@@ -18,7 +20,7 @@ LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 def test_segments_cover_the_axis_within_the_tile_size(length, tile):
     segments = split_axis(length, tile)
     assert segments[0].core_start == 0 and segments[-1].core_stop == length
-    for before, after in zip(segments, segments[1:]):
+    for before, after in itertools.pairwise(segments):
         assert before.core_stop == after.core_start
     for segment in segments:
         assert segment.stop - segment.start <= tile

@@ -1,8 +1,13 @@
 import torch
-
 import torch.nn.functional as F
 
-from stylelab.gatys.schedule import IterateAverage, scale_sizes, scaled_shape, warm_start_adam, warm_start_lbfgs
+from stylelab.gatys.schedule import (
+    IterateAverage,
+    scale_sizes,
+    scaled_shape,
+    warm_start_adam,
+    warm_start_lbfgs,
+)
 
 
 def test_automatic_scales_halve_down_to_the_minimum():

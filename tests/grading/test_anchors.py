@@ -6,12 +6,12 @@ import itertools
 
 import pytest
 from PIL import Image, ImageFilter
-from tests.grading.conftest import PAINTINGS, PHOTOS
-from tests.grading.test_properties import colour_shifted, noisy
 
 from stylelab.grading import Grader
 from stylelab.grading.synthetic import paint_attempt
 from stylelab.imageio import resize_long_side
+from tests.grading.conftest import PAINTINGS, PHOTOS
+from tests.grading.test_properties import colour_shifted, noisy
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from tests.grading.conftest import PHOTOS, shapes_picture
 
 from stylelab.errors import ConfigError, ModelError
 from stylelab.grading import GradeConfig, Grader
@@ -23,6 +22,7 @@ from stylelab.grading.autoencoder import (
 )
 from stylelab.grading.config import TrainConfig
 from stylelab.imageio import load_image
+from tests.grading.conftest import PHOTOS, shapes_picture
 
 TINY = TrainConfig(
     steps=60,

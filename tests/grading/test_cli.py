@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
-from tests.grading.conftest import shapes_picture
 
 from stylelab.cli import main
 from stylelab.grading.autoencoder import load_autoencoder
+from tests.grading.conftest import shapes_picture
 
 KINDS = ["missing", "directory", "empty", "text", "truncated", "tiny"]
 TRAIN_FAST = ["--steps", "3", "--crops", "8", "--crop-size", "16", "--batch-size", "4", "--quiet"]

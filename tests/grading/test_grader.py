@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-from tests.grading.conftest import PAINTINGS, PHOTOS, SMALL, shapes_picture
 
 import stylelab
 from stylelab.errors import ConfigError, InputError, ModelError
 from stylelab.grading import Calibration, Grade, GradeConfig, Grader, grade
 from stylelab.grading.features import working_image
+from tests.grading.conftest import PAINTINGS, PHOTOS, SMALL, shapes_picture
 
 
 def test_a_matrix_costs_one_feature_pass_per_image():

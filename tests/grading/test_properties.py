@@ -6,9 +6,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageFilter
-from tests.grading.conftest import SMALL, shapes_picture
 
 from stylelab.grading import Grader
+from tests.grading.conftest import SMALL, shapes_picture
 
 FEW = settings(
     max_examples=6,

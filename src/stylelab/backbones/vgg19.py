@@ -39,7 +39,7 @@ def vgg_layer_specs(blocks: tuple[int, ...], pooling: str = "max") -> list[tuple
     pool = nn.MaxPool2d if pooling == "max" else nn.AvgPool2d
     layers: list[tuple[str, nn.Module]] = []
     in_channels = 3
-    for block, (count, out_channels) in enumerate(zip(blocks, CHANNELS), 1):
+    for block, (count, out_channels) in enumerate(zip(blocks, CHANNELS, strict=True), 1):
         for i in range(1, count + 1):
             layers.append((f"conv{block}_{i}", nn.Conv2d(in_channels, out_channels, 3, padding=1)))
             layers.append((f"relu{block}_{i}", nn.ReLU()))

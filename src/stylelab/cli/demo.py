@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 NAME = "demo"
 HELP = "Stylise a bundled photo with a bundled painting; write the result, a sheet and a loss curve."

@@ -166,7 +166,7 @@ class FastStylizer:
         styles = _as_list(styles)
         normalised = normalise_weights(weights, len(styles))
         vectors = [self.style_vector(style, style_size, limits) for style in styles]
-        return sum(w * v for w, v in zip(normalised, vectors)).astype(np.float32)
+        return sum(w * v for w, v in zip(normalised, vectors, strict=True)).astype(np.float32)
 
     # -- transformer ----------------------------------------------------------
 
@@ -199,7 +199,7 @@ class FastStylizer:
         """The transformer's quantised instance-norm statistics for one whole-image pass."""
         session = self._session("statistics")
         results = _run(session, _pad_to_multiple(image, ALIGN), vector, {}, with_statistics=True)
-        return dict(zip(self._statistic_names, results[1:]))
+        return dict(zip(self._statistic_names, results[1:], strict=True))
 
     def _run_tiles(self, padded: np.ndarray, vector: np.ndarray, statistics: dict[str, np.ndarray],
                    tile_size: int) -> tuple[np.ndarray, int]:

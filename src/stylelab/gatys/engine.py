@@ -21,7 +21,14 @@ from stylelab.backbones import FeatureExtractor, check_layers, load_backbone
 from stylelab.errors import Cancelled, ConfigError
 from stylelab.gatys import color
 from stylelab.gatys.config import INIT_KINDS, GatysConfig
-from stylelab.gatys.losses import blended_grams, content_loss, fast_product_dtype, gram, relative_error, tv_loss
+from stylelab.gatys.losses import (
+    blended_grams,
+    content_loss,
+    fast_product_dtype,
+    gram,
+    relative_error,
+    tv_loss,
+)
 from stylelab.gatys.progress import Progress
 from stylelab.gatys.schedule import (
     IterateAverage,
@@ -254,7 +261,7 @@ def _targets(run: _Run, inputs: _Inputs, shape: tuple[int, int]) -> tuple[dict, 
 def _layer_weights(config: GatysConfig) -> dict[str, float]:
     weights = config.style_layer_weights or [1.0] * len(config.style_layers)
     total = sum(weights)
-    return {layer: w / total for layer, w in zip(config.style_layers, weights) if w > 0}
+    return {layer: w / total for layer, w in zip(config.style_layers, weights, strict=True) if w > 0}
 
 
 def _make_optimizer(config: GatysConfig, image: torch.Tensor) -> torch.optim.Optimizer:

@@ -90,5 +90,5 @@ def blended_grams(grams_per_style: Sequence[Mapping[str, torch.Tensor]], weights
     """
     total = sum(weights)
     layers = grams_per_style[0].keys()
-    return {layer: sum((w / total) * grams[layer] for w, grams in zip(weights, grams_per_style))
+    return {layer: sum((w / total) * grams[layer] for w, grams in zip(weights, grams_per_style, strict=True))
             for layer in layers}
