@@ -7,6 +7,7 @@ import io
 import pytest
 from PIL import Image
 
+from tests.conftest import _png_header_only
 from tests.web.conftest import png_bytes, start_experiment, upload
 
 
@@ -42,7 +43,8 @@ def test_a_draft_comes_back_as_it_was_saved(client):
     (b"not an image at all", "not a readable PNG"),
     (_layer()[:-30], "not a readable PNG"),  # cut short
     (png_bytes(fmt="JPEG"), "must be a PNG image, not JPEG"),
-    (png_bytes(size=(4097, 16)), "4097×16 px is larger than 4096 px on a side"),
+    (png_bytes(size=(4097, 16)), "larger than 4096 px on a side (4097×16 px)"),
+    (_png_header_only(30_000, 30_000), "larger than 4096 px on a side"),  # a decompression bomb's header
 ])
 def test_bad_drafts_are_refused_and_the_saved_one_is_kept(client, body, message):
     experiment = start_experiment(client)

@@ -25,19 +25,24 @@ def read_draft(path: Path) -> Image.Image:
     Raises:
         InputError: not a readable PNG, or larger than ``MAX_DRAFT_SIDE`` on a side.
     """
+    too_large = f"draft: larger than {MAX_DRAFT_SIDE} px on a side"
     try:
-        with warnings.catch_warnings(), Image.open(path) as image:
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            if image.format != "PNG":
-                raise InputError(f"draft: must be a PNG image, not {image.format or 'unknown'}")
-            if max(image.size) > MAX_DRAFT_SIDE:
-                raise InputError(f"draft: {image.width}×{image.height} px is larger than "
-                                 f"{MAX_DRAFT_SIDE} px on a side")
-            return image.convert("RGBA")
-    except InputError:
-        raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the side limit is stricter
+            image = Image.open(path)  # reads the header only
+    except Image.DecompressionBombError:
+        raise InputError(too_large) from None
+    except (OSError, SyntaxError, ValueError):
         raise InputError("draft: not a readable PNG image") from None
+    with image:
+        if image.format != "PNG":
+            raise InputError(f"draft: must be a PNG image, not {image.format or 'unknown'}")
+        if max(image.size) > MAX_DRAFT_SIDE:
+            raise InputError(f"{too_large} ({image.width}×{image.height} px)")
+        try:
+            return image.convert("RGBA")
+        except (OSError, SyntaxError, ValueError):
+            raise InputError("draft: not a readable PNG image") from None
 
 
 def save_draft(files: DataDir, experiment_id: str, image: Image.Image) -> None:
