@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OUT ?= out
 
-.PHONY: install demo test serve bench clean
+.PHONY: install demo test serve bench bench-fast clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ serve: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/floor.py
 	$(BIN)/python benchmarks/gatys_vs_pastiche.py
+
+bench-fast: $(STAMP)
+	$(BIN)/python benchmarks/fast_vs_stl.py
+	$(BIN)/python benchmarks/fast_transformer_variants.py
 
 clean:
 	rm -rf $(VENV) $(OUT) bench-results test-artifacts .pytest_cache
