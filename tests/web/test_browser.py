@@ -299,8 +299,8 @@ def test_a_reload_keeps_the_painting(page, server):
     _stroke(page, [(0.1, 0.2), (0.4, 0.2), (0.4, 0.3)])
     page.click("[data-brush=watercolour]")
     _stroke(page, [(0.6, 0.6), (0.8, 0.7)])
-    page.wait_for_timeout(1500)  # the watercolour dries before it is committed
     regions = {"marker": (0.05, 0.15, 0.45, 0.35), "wash": (0.55, 0.55, 0.85, 0.75)}
+    wait_for(lambda: _painted(page, regions["wash"]) > 100)  # the watercolour dries, then is committed
     before = {name: _painted(page, region) for name, region in regions.items()}
     assert min(before.values()) > 100
     page.wait_for_selector("#draft-status[data-state=saved]")
