@@ -8,7 +8,9 @@ waits until the workers have warmed up, then:
    loaded numbers are compared with);
 2. starts an experiment with 512 px pictures and follows its Server-Sent Events:
    time until the fast result can be downloaded, and until the first Gatys preview;
-3. measures the same requests again while the Gatys job runs.
+3. measures the same requests again while the Gatys job runs;
+4. saves the canvas draft (a 768×512 paint layer, as the page sends after every stroke)
+   while Gatys runs and again once it has been cancelled.
 
 Targets (issue 6): fast result ≤ 3 s, first Gatys preview ≤ 10 s, p95 < 100 ms while Gatys runs.
 
@@ -30,10 +32,12 @@ import time
 from pathlib import Path
 
 import httpx
+from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).parents[1]
 PHOTO = "gallery:photos/coffee"  # 600×400, stored at its size: the fast job works at 512 px
 PAINTING = "gallery:styles/udnie"  # 512×512
+DRAFT_SAVES = 40
 
 
 def free_port() -> int:
@@ -73,6 +77,41 @@ def latencies(client: httpx.Client, paths: list[str], count: int, pause: float =
         measured.append(time.perf_counter() - started)
         response.raise_for_status()
         time.sleep(pause)
+    return measured
+
+
+def paint_layer(size=(768, 512), strokes=60, seed=0) -> bytes:
+    """A transparent PNG with opaque and translucent strokes whose colours carry a ±8 grain, like the
+    textured brushes of the page's paint layer (a plain-colour layer compresses ten times better)."""
+    import io
+    import random
+
+    import numpy as np
+
+    rng = random.Random(seed)
+    layer = Image.new("RGBA", size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    for _ in range(strokes):
+        points = [(rng.randrange(size[0]), rng.randrange(size[1])) for _ in range(4)]
+        colour = tuple(rng.randrange(256) for _ in range(3)) + (rng.choice((90, 160, 255)),)
+        draw.line(points, fill=colour, width=rng.randrange(4, 40), joint="curve")
+    pixels = np.asarray(layer).astype(np.int16)
+    grain = np.random.default_rng(seed).integers(-8, 9, pixels.shape[:2] + (3,))
+    pixels[..., :3] = np.where(pixels[..., 3:] > 0, pixels[..., :3] + grain, 0)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels.clip(0, 255).astype(np.uint8), "RGBA").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def draft_latencies(client: httpx.Client, experiment_id: str, body: bytes, count: int) -> list[float]:
+    measured = []
+    for _ in range(count):
+        started = time.perf_counter()
+        response = client.put(f"/api/experiments/{experiment_id}/draft", content=body,
+                              headers={"Content-Type": "image/png"})
+        measured.append(time.perf_counter() - started)
+        response.raise_for_status()
+        time.sleep(0.02)
     return measured
 
 
@@ -146,17 +185,23 @@ def run(client: httpx.Client, args: argparse.Namespace) -> str:
     while "preview" not in marks and time.perf_counter() < deadline:
         time.sleep(0.05)
     busy = latencies(client, paths_busy, args.requests)
+    layer = paint_layer()
+    drafts_busy = draft_latencies(client, experiment["id"], layer, DRAFT_SAVES)
     gatys = client.get(f"/api/experiments/{experiment['id']}").json()["jobs"]["gatys"]
     still_running = gatys["state"] == "running"
     stop.set()
     client.post(f"/api/jobs/{gatys['id']}/cancel")
     listener.join(10)
+    drafts_idle = draft_latencies(client, experiment["id"], layer, DRAFT_SAVES)
 
     load = os.getloadavg()
     rows = [
         ("p50 request latency", statistics.median(idle), statistics.median(busy), None),
         ("p95 request latency", p95(idle), p95(busy), 0.100),
         ("max request latency", max(idle), max(busy), None),
+        (f"draft save p50 ({len(layer) // 1024} KB PNG)", statistics.median(drafts_idle),
+         statistics.median(drafts_busy), None),
+        ("draft save p95", p95(drafts_idle), p95(drafts_busy), None),
     ]
     lines = [
         f"Web latency: {os.cpu_count()} cores, load average {load[0]:.1f} at the end, Gatys at "

