@@ -1,8 +1,7 @@
-"""The adapter to the real engines (marked slow; skipped where an engine is not merged yet)."""
+"""The adapter to the real engines (marked slow)."""
 
 from __future__ import annotations
 
-import importlib.util
 import pickle
 
 import pytest
@@ -10,22 +9,6 @@ from PIL import Image
 
 from stylelab.errors import Cancelled
 from stylelab.experiments.methods import FastOptions, GatysOptions, NeuralMethods
-
-
-def _missing(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is None
-    except ModuleNotFoundError:
-        return True
-
-
-needs_gatys = pytest.mark.skipif(
-    _missing("stylelab.gatys.engine"), reason="Gatys engine (branch main) not merged"
-)
-needs_fast = pytest.mark.skipif(_missing("stylelab.fast"), reason="fast engine (branch fast) not merged yet")
-needs_grading = pytest.mark.skipif(
-    _missing("stylelab.grading"), reason="grading (branch grading) not merged yet"
-)
 
 
 def test_neural_methods_pickle_without_their_models():
@@ -36,7 +19,6 @@ def test_neural_methods_pickle_without_their_models():
 
 
 @pytest.mark.slow
-@needs_fast
 def test_real_fast_method_returns_a_picture_of_the_asked_size(photo, painting):
     methods = NeuralMethods(device="cpu", warm_up=False)
     image = methods.run_fast(photo, painting, FastOptions(size=96))
@@ -46,7 +28,6 @@ def test_real_fast_method_returns_a_picture_of_the_asked_size(photo, painting):
 
 
 @pytest.mark.slow
-@needs_gatys
 def test_real_gatys_reports_progress_with_previews_and_stops_on_cancel(photo, painting):
     methods = NeuralMethods(device="cpu", warm_up=False)
     steps = []
@@ -70,7 +51,6 @@ def test_real_gatys_reports_progress_with_previews_and_stops_on_cancel(photo, pa
 
 
 @pytest.mark.slow
-@needs_grading
 def test_real_grading_scores_an_image_against_itself_highest(photo, painting):
     methods = NeuralMethods(device="cpu", warm_up=False)
     same = methods.grade(photo, photo)

@@ -183,17 +183,7 @@ def test_a_whole_experiment_through_the_page(page, server):
     whole_experiment(page, server)
 
 
-def _missing(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is None
-    except ModuleNotFoundError:
-        return True
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(_missing("stylelab.gatys.engine"), reason="Gatys engine (branch main) not merged")
-@pytest.mark.skipif(_missing("stylelab.fast"), reason="fast engine (branch fast) not merged yet")
-@pytest.mark.skipif(_missing("stylelab.grading"), reason="grading (branch grading) not merged yet")
 def test_a_whole_experiment_with_the_real_engines(page, tmp_path):
     from stylelab.experiments.methods import NeuralMethods
 
