@@ -155,6 +155,17 @@ class DataDir:
         self.tmp = self.root / "tmp"
         self.database = self.root / "stylelab.sqlite3"
 
+    def make_root(self) -> None:
+        """Make the data dir itself (its lock file lives there before anything else is touched).
+
+        Raises:
+            OutputError: the data dir cannot be created.
+        """
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"data dir {self.root}: cannot be created or written ({exc})") from None
+
     def create(self) -> None:
         """Make the folders (and empty ``tmp/``).
 

@@ -43,13 +43,6 @@ def static_dir() -> Path:
     return Path(str(importlib.resources.files("stylelab.web") / "static"))
 
 
-def _make_root(files: DataDir) -> None:
-    try:
-        files.root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"data dir {files.root}: cannot be created ({exc})") from None
-
-
 def create_app(settings: WebSettings) -> FastAPI:
     """Build the web app for ``settings``.
 
@@ -59,7 +52,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     """
     files = DataDir(settings.data_dir)
     lock = DataDirLock(files.root)
-    _make_root(files)
+    files.make_root()
     lock.acquire()  # before create(): it empties tmp/, which a running server writes to
     try:
         files.create()
