@@ -50,10 +50,7 @@ def production() -> onnx.ModelProto:
 
 
 def _parts(model: onnx.ModelProto):
-    graph = model.graph
-    producers = {output: node for node in graph.node for output in node.output}
-    constants = {tensor.name: numpy_helper.to_array(tensor) for tensor in graph.initializer}
-    return graph, producers, models._consumers(graph), constants  # noqa: SLF001 - same helper as production
+    return (model.graph, *models.graph_index(model.graph))
 
 
 def _replace(graph, replacements: dict[str, list]) -> None:

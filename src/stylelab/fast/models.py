@@ -114,9 +114,7 @@ def upsample_in_int8(model: onnx.ModelProto) -> int:
         The number of chains rewritten.
     """
     graph = model.graph
-    producers = {output: node for node in graph.node for output in node.output}
-    consumers = _consumers(graph)
-    constants = {tensor.name: numpy_helper.to_array(tensor) for tensor in graph.initializer}
+    producers, consumers, constants = graph_index(graph)
     dropped = set()
     for pad in graph.node:
         chain = _float_upsample_chain(pad, producers, consumers, constants)
@@ -152,6 +150,14 @@ def _float_upsample_chain(pad: onnx.NodeProto, producers: dict, consumers: dict,
     ):
         return None
     return dequantize, resize, users[0]
+
+
+def graph_index(graph: onnx.GraphProto) -> tuple[dict[str, onnx.NodeProto], dict[str, list[onnx.NodeProto]],
+                                                  dict[str, np.ndarray]]:
+    """(producer of each tensor, consumers of each tensor, initializers as arrays) of ``graph``."""
+    producers = {output: node for node in graph.node for output in node.output}
+    constants = {tensor.name: numpy_helper.to_array(tensor) for tensor in graph.initializer}
+    return producers, _consumers(graph), constants
 
 
 def _consumers(graph: onnx.GraphProto) -> dict[str, list[onnx.NodeProto]]:
