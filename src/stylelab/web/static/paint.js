@@ -127,51 +127,74 @@ class Marker {
 }
 
 class Acrylic {
-  // A flat of bristles laid across the stroke (turned to stay across it), each with its
-  // own width, tint and paint load. `paint` runs down with the distance travelled, and
-  // the bristles go dry one by one, leaving dry-brush streaks at the end of a long stroke.
+  // A flat of bristles laid across the stroke, each with its own width, tint and paint
+  // load. The flat turns gradually through corners and keeps its face when dragged back,
+  // so every bristle draws one continuous trail. Bristles meet the paper one after another
+  // (a ragged start), the outer ones carry less paint (soft edges), `paint` runs down with
+  // the distance travelled and the bristles go dry one by one: dry-brush streaks at the end.
   constructor(s) {
     this.s = s; this.wet = false;
     this.paint = 1;
+    this.travelled = 0;
+    this.normal = null;
     const count = clamp(Math.round(s.size * 0.9), 6, 80);
     this.bristles = Array.from({ length: count }, (_, i) => {
-      const shade = (Math.random() - 0.5) * 40;
+      const across = (i + Math.random()) / count - 0.5;
+      const shade = (Math.random() - 0.5) * 24;
       return {
-        across: ((i + Math.random()) / count - 0.5) * s.size,
+        across: across * s.size,
         width: (0.8 + Math.random() * 1.4) * Math.max(1, s.size / count) * 1.6,
         colour: s.colour.map((c) => clamp(c + shade, 0, 255)),
-        load: 0.75 + Math.random() * 0.5,
+        load: (0.75 + Math.random() * 0.5) * (1 - 0.5 * (2 * across) ** 4),
         dryAt: Math.random() * 0.5,
+        touchAt: Math.random() ** 2 * 0.4 * s.size,
+        last: null,
       };
     });
-    this.normal = { x: 0, y: 1 };
     this.reach = Math.max(150, s.size * 25); // pixels of travel until the brush is dry
+    this.turnLength = 0.3 * s.size + 4; // pixels of travel for the flat to follow a change of direction
   }
   spacing() { return 2; }
-  dab(ctx, x, y, p) {
-    return this.segment(ctx, x, y, x + 0.01, y, p); // touching down leaves the bristles' tips
+  dab() {
+    return this.s.size / 2 + 4; // the bristles touch down as the brush starts to move
+  }
+  turn(x0, y0, x1, y1, distance) {
+    let nx = -(y1 - y0) / distance, ny = (x1 - x0) / distance;
+    if (!this.normal) {
+      this.normal = { x: nx, y: ny };
+      return;
+    }
+    if (nx * this.normal.x + ny * this.normal.y < 0) { nx = -nx; ny = -ny; }
+    const k = Math.min(1, distance / this.turnLength);
+    const x = this.normal.x + (nx - this.normal.x) * k, y = this.normal.y + (ny - this.normal.y) * k;
+    const length = Math.hypot(x, y) || 1;
+    this.normal = { x: x / length, y: y / length };
   }
   segment(ctx, x0, y0, x1, y1, p) {
     const distance = Math.hypot(x1 - x0, y1 - y0);
-    if (distance > 0.5) this.normal = { x: -(y1 - y0) / distance, y: (x1 - x0) / distance };
+    if (distance < 0.01) return this.dab();
+    this.turn(x0, y0, x1, y1, distance);
     this.paint = Math.max(0, this.paint - distance / this.reach);
-    this.travelled = (this.travelled || 0) + distance;
+    this.travelled += distance;
     ctx.lineCap = "round";
     const spread = 0.7 + 0.3 * p; // pressing harder splays the bristles
     this.bristles.forEach((b, index) => {
+      const to = { x: x1 + this.normal.x * b.across * spread, y: y1 + this.normal.y * b.across * spread };
+      const from = b.last || to;
+      b.last = to;
+      if (this.travelled < b.touchAt) return;
       const load = this.paint * b.load;
       const wetness = clamp((load - b.dryAt) / 0.2, 0, 1);
       if (wetness <= 0) return;
       // a drying bristle skips over the paper's tooth: broken dry-brush streaks
       if (load < 0.75 && grain(this.travelled / 3, index * 17, 1) < 0.75 - load) return;
-      const dx = this.normal.x * b.across * spread;
-      const dy = this.normal.y * b.across * spread;
-      ctx.globalAlpha = clamp(this.s.opacity * wetness * (0.6 + 0.4 * p), 0, 1);
+      const streak = 0.8 + 0.2 * grain(this.travelled / 2, index * 31, 6); // uneven paint along a trail
+      ctx.globalAlpha = clamp(this.s.opacity * wetness * streak * (0.6 + 0.4 * p), 0, 1);
       ctx.strokeStyle = rgba(b.colour);
       ctx.lineWidth = b.width * (0.6 + 0.4 * p);
       ctx.beginPath();
-      ctx.moveTo(x0 + dx, y0 + dy);
-      ctx.lineTo(x1 + dx, y1 + dy);
+      ctx.moveTo(from.x, from.y);
+      ctx.lineTo(to.x, to.y);
       ctx.stroke();
     });
     ctx.globalAlpha = 1;
