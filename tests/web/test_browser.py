@@ -281,6 +281,26 @@ def test_brushes_pressure_fill_and_fifty_undos(page, server):
     )
 
 
+def test_the_acrylic_brush_paints_continuous_trails_and_only_real_changes_are_undo_steps(page, server):
+    _open_lab(page, server)
+    page.click("[data-brush=eraser]")
+    _stroke(page, [(0.2, 0.5), (0.8, 0.5)])
+    page.click("[data-brush=acrylic]")
+    page.mouse.click(*_canvas_point(page, 0.5, 0.5))  # a flat brush paints as it moves
+    assert _painted(page) == 0
+    assert page.locator("#undo").is_disabled()  # neither left an undo step
+
+    page.fill("#brush-size", "40")
+    _stroke(page, [(0.1, 0.3), (0.5, 0.3), (0.5, 0.8)])  # a right-angle corner
+    assert page.locator("#undo").is_enabled()
+    corner = _painted(page, (0.47, 0.27, 0.53, 0.33))
+    ahead = _painted(page, (0.56, 0.2, 0.7, 0.4))  # past the corner, where the brush never went
+    above = _painted(page, (0.1, 0.05, 0.5, 0.2))  # off the stroke's side: no tips of a turned flat
+    assert corner > 0.5 * _painted(page, (0.27, 0.27, 0.33, 0.33))  # the corner is painted like the run
+    assert ahead == 0
+    assert above == 0
+
+
 def test_a_reload_keeps_the_painting(page, server):
     _open_lab(page, server)
     experiment_id = page.evaluate("() => location.hash.split('/')[2]")

@@ -67,6 +67,11 @@ function boxBlur(source, w, h, r) {
   return out;
 }
 
+function sameBytes(a, b) {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 class Rect {
   constructor() {
     this.x0 = Infinity; this.y0 = Infinity; this.x1 = -Infinity; this.y1 = -Infinity;
@@ -458,7 +463,9 @@ export class Painter {
       const from = ((rect.y + row) * beforeFull.width + rect.x) * 4;
       before.data.set(beforeFull.data.subarray(from, from + rect.w * 4), row * rect.w * 4);
     }
-    this.push({ ...rect, before, after: this.ctx.getImageData(rect.x, rect.y, rect.w, rect.h) });
+    const after = this.ctx.getImageData(rect.x, rect.y, rect.w, rect.h);
+    if (sameBytes(before.data, after.data)) return; // nothing changed (an eraser on blank paper): no undo step
+    this.push({ ...rect, before, after });
   }
 
   push(entry) {
