@@ -1,8 +1,8 @@
 """Screenshots of the web app for the README, from a real run with the default settings.
 
 Starts ``stylelab serve`` on a fresh data dir and a free port, drives Debian's
-chromium through one experiment (cat photo × Matisse, a few strokes painted
-with the watercolour and acrylic brushes), and writes:
+chromium through one experiment (cat photo × Matisse, a quick cat painted with
+the fill, watercolour, acrylic, marker and pencil tools), and writes:
 
 * docs/web-canvas.png  - the lab while the Gatys job runs (fast result shown, live preview);
 * docs/web-results.png - the results page with the three grades.
