@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 OUT ?= out
 
-.PHONY: install demo test serve bench bench-fast clean
+.PHONY: install demo test serve bench bench-fast screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ bench: $(STAMP)
 bench-fast: $(STAMP)
 	$(BIN)/python benchmarks/fast_vs_stl.py
 	$(BIN)/python benchmarks/fast_transformer_variants.py
+
+# README screenshots of the web app from a real run (needs /usr/bin/chromium)
+screenshots: $(STAMP)
+	$(BIN)/python docs/make_screenshots.py
 
 clean:
 	rm -rf $(VENV) $(OUT) bench-results test-artifacts .pytest_cache
