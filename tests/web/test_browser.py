@@ -199,6 +199,39 @@ def test_a_whole_experiment_with_the_real_engines(page, tmp_path):
         whole_experiment(page, live, prefix="web-real", timeout=180_000)
 
 
+WIDER_THAN_THE_SCREEN = """() => {
+    const width = document.documentElement.clientWidth;
+    return [...document.querySelectorAll('body *')]
+        .filter((el) => el.getBoundingClientRect().width && el.getBoundingClientRect().right > width + 0.5)
+        .map((el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + '.' + el.className);
+}"""
+
+
+def test_every_view_fits_a_phone_screen(browser, server):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # "the canvas is empty: compare anyway?"
+    try:
+        _open_lab(page, server)
+        assert page.evaluate(WIDER_THAN_THE_SCREEN) == [], "lab"
+        page.wait_for_selector("#job-gatys [data-job-state=done]", timeout=30_000)
+        page.click("#finish")
+        page.wait_for_selector("#view-results:not([hidden])")
+        page.wait_for_function(
+            "document.querySelectorAll('.grade[data-grade]:not([data-grade=none])').length === 3", timeout=30_000
+        )
+        assert page.evaluate(WIDER_THAN_THE_SCREEN) == [], "results"
+        page.click("[data-nav=history]")
+        page.wait_for_selector(".history-card")
+        assert page.evaluate(WIDER_THAN_THE_SCREEN) == [], "history"
+        page.click("[data-nav=start]")
+        page.wait_for_selector("#view-start:not([hidden])")
+        _shot(page, "phone-start.png")
+        assert page.evaluate(WIDER_THAN_THE_SCREEN) == [], "start"
+    finally:
+        context.close()
+
+
 def test_a_bad_upload_is_explained_in_the_page(page, server, tmp_path):
     page.goto(server.url)
     page.wait_for_selector("[data-gallery=photo] .thumb")
