@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import shutil
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -385,4 +386,28 @@ def test_an_interrupted_job_can_be_rerun_from_the_history(browser, tmp_path):
         page.wait_for_selector(
             ".history-card .badge.running, .history-card .badge.queued, .history-card .badge.done"
         )
+        page.close()
+
+
+def test_an_experiment_can_be_deleted_from_the_history(browser, tmp_path):
+    with LiveServer(make_settings(tmp_path / "data", methods=FakeMethods(step_seconds=0.05))) as live:
+        page = browser.new_page()
+        _open_lab(page, live)
+        experiment_id = page.evaluate("() => location.hash.split('/')[2]")
+        page.goto(f"{live.url}/#/history")
+        card = page.locator(f".history-card[data-experiment='{experiment_id}']")
+        card.wait_for()
+        if card.locator("[data-action=delete]").count() == 0:  # jobs still running: no Delete yet
+            wait_for(lambda: urllib.request.urlopen(f"{live.url}/api/experiments/{experiment_id}").read()
+                     .find(b'"active":false') >= 0)
+            page.reload()
+        page.once("dialog", lambda dialog: dialog.dismiss())
+        card.locator("[data-action=delete]").click()
+        assert card.count() == 1  # dismissed: nothing deleted
+        page.once("dialog", lambda dialog: dialog.accept())
+        card.locator("[data-action=delete]").click()
+        page.wait_for_selector("#history-list >> text=No experiments yet.")
+        with pytest.raises(urllib.error.HTTPError) as gone:
+            urllib.request.urlopen(f"{live.url}/api/experiments/{experiment_id}")
+        assert gone.value.code == 404
         page.close()

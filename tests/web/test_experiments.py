@@ -214,3 +214,62 @@ def test_gallery_and_random_pick(client):
         photo.startswith("gallery:photos/") and painting.startswith("gallery:styles/")
         for photo, painting in picks
     )
+
+
+def _files_of(client) -> set[str]:
+    root = client.app.state.stylelab.files.root
+    return {str(path.relative_to(root)) for folder in ("images", "previews", "drafts")
+            for path in (root / folder).glob("*")}
+
+
+def test_deleting_an_experiment_removes_its_pictures_but_not_shared_uploads(client):
+    photo = upload(client, png_bytes((90, 60), (10, 200, 10)), role="photo").json()
+    painting = upload(client, png_bytes((50, 50), (200, 10, 10)), role="painting").json()
+    kept = start_experiment(client, photo=photo["id"], painting=painting["id"])
+    gone = start_experiment(client, photo=photo["id"], painting=painting["id"])
+    _done(client, kept["id"])
+    _done(client, gone["id"])
+    _finish(client, gone["id"])
+    graded = wait_for(lambda: (b := client.get(f"/api/experiments/{gone['id']}").json())["grades"] and b)
+    before = _files_of(client)
+    own = {graded["drawing"]["id"], graded["jobs"]["fast"]["result"]["id"], graded["jobs"]["gatys"]["result"]["id"]}
+
+    response = client.delete(f"/api/experiments/{gone['id']}")
+    assert response.status_code == 204, response.text
+    removed = before - _files_of(client)
+    assert removed == {f"images/{i}.png" for i in own} | {f"images/{i}.thumb.jpg" for i in own} | {
+        f"previews/{graded['jobs']['gatys']['id']}.jpg"}
+    assert client.get(f"/api/experiments/{gone['id']}").status_code == 404
+    assert client.get(f"/api/images/{graded['drawing']['id']}").status_code == 404
+    assert client.get(f"/api/jobs/{graded['jobs']['fast']['id']}").status_code == 404
+    history = client.get("/api/experiments").json()
+    assert [item["id"] for item in history["items"]] == [kept["id"]] and history["total"] == 1
+    # the photo and painting are still used by the other experiment
+    assert client.get(f"/api/images/{photo['id']}").status_code == 200
+    assert client.get(kept["painting"]["thumb_url"]).status_code == 200
+
+    draft = client.put(f"/api/experiments/{kept['id']}/draft", content=png_bytes((80, 60)),
+                       headers={"Content-Type": "image/png"})
+    assert draft.status_code == 204 and f"drafts/{kept['id']}.png" in _files_of(client)
+    assert client.delete(f"/api/experiments/{kept['id']}").status_code == 204
+    assert client.get(f"/api/images/{photo['id']}").status_code == 404  # now no one uses it
+    assert _files_of(client) == set()
+
+
+def test_deleting_is_refused_while_a_job_runs_and_for_unknown_ids(tmp_path):
+    settings = make_settings(tmp_path, methods=FakeMethods(step_seconds=0.05), gatys_iterations=200)
+    with app_client(settings) as client:
+        experiment = start_experiment(client)
+        wait_for(lambda: job_state(client, experiment["id"], "gatys") == "running")
+        refused = client.delete(f"/api/experiments/{experiment['id']}")
+        assert refused.status_code == 409 and "cancel it or let it finish" in refused.json()["detail"]
+        assert client.get(f"/api/experiments/{experiment['id']}").status_code == 200
+        gatys = client.get(f"/api/experiments/{experiment['id']}").json()["jobs"]["gatys"]
+        client.post(f"/api/jobs/{gatys['id']}/cancel")
+        wait_for(lambda: job_state(client, experiment["id"], "gatys") == "cancelled", timeout=5)
+        assert client.delete(f"/api/experiments/{experiment['id']}").status_code == 204
+        assert client.delete(f"/api/experiments/{experiment['id']}").status_code == 404
+        assert client.delete("/api/experiments/0123456789abcdef").json()["detail"] == (
+            "no experiment with id 0123456789abcdef")
+        assert client.delete("/api/experiments/..%2F..%2Fetc").status_code in (404, 422)
+        assert client.get("/api/health").status_code == 200

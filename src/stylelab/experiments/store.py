@@ -133,6 +133,15 @@ class JobRecord:
 
 
 @dataclass(frozen=True)
+class DeletedExperiment:
+    """What :meth:`Store.delete_experiment` removed, so that its files can go too."""
+
+    experiment_id: str
+    image_ids: tuple[str, ...]  # images no other experiment or job refers to
+    job_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ExperimentRecord:
     id: str
     created: float
@@ -191,6 +200,15 @@ class DataDir:
 
     def draft_path(self, experiment_id: str) -> Path:
         return self.drafts / f"{_checked(experiment_id)}.png"
+
+    def remove_files(self, deleted: DeletedExperiment) -> None:
+        """Unlink the pictures, thumbnails, previews and draft of a deleted experiment (missing ones are fine)."""
+        paths = [self.draft_path(deleted.experiment_id)]
+        paths += [path for image_id in deleted.image_ids
+                  for path in (self.image_path(image_id), self.thumb_path(image_id))]
+        paths += [self.preview_path(job_id) for job_id in deleted.job_ids]
+        for path in paths:
+            path.unlink(missing_ok=True)
 
     def temp_path(self) -> Path:
         return self.tmp / f"{new_id()}.upload"
@@ -343,6 +361,30 @@ class Store:
     def count_experiments(self) -> int:
         with self._connect() as connection:
             return connection.execute("SELECT COUNT(*) FROM experiments").fetchone()[0]
+
+    def delete_experiment(self, experiment_id: str) -> DeletedExperiment | None:
+        """Remove an experiment, its jobs and the images nothing else uses, in one transaction.
+
+        Returns:
+            What was removed (for :meth:`DataDir.remove_files`), or None if there is no such experiment.
+
+        Raises:
+            JobError: a job of the experiment is still queued or running.
+        """
+        with self._connect(write=True) as connection:
+            row = connection.execute("SELECT * FROM experiments WHERE id = ?", (experiment_id,)).fetchone()
+            if row is None:
+                return None
+            jobs = connection.execute("SELECT * FROM jobs WHERE experiment_id = ?", (experiment_id,)).fetchall()
+            if any(job["state"] in ACTIVE_STATES for job in jobs):
+                raise JobError("this experiment still has a queued or running job; cancel it or let it "
+                               "finish, then delete the experiment")
+            used = {row["photo_id"], row["painting_id"], row["drawing_id"], *(job["result_id"] for job in jobs)}
+            connection.execute("DELETE FROM jobs WHERE experiment_id = ?", (experiment_id,))
+            connection.execute("DELETE FROM experiments WHERE id = ?", (experiment_id,))
+            orphans = sorted(image_id for image_id in used - {None} if not _still_used(connection, image_id))
+            connection.executemany("DELETE FROM images WHERE id = ?", [(image_id,) for image_id in orphans])
+        return DeletedExperiment(experiment_id, tuple(orphans), tuple(job["id"] for job in jobs))
 
     def set_drawing(self, experiment_id: str, image_id: str, source: str) -> None:
         with self._connect(write=True) as connection:
@@ -531,3 +573,12 @@ def _job(row: sqlite3.Row) -> JobRecord:
     values["options"] = json.loads(values["options"])
     values["progress"] = json.loads(values["progress"]) if values["progress"] else None
     return JobRecord(**values)
+
+
+def _still_used(connection: sqlite3.Connection, image_id: str) -> bool:
+    """True if any experiment or job refers to ``image_id``."""
+    return connection.execute(
+        "SELECT 1 FROM experiments WHERE ? IN (photo_id, painting_id, drawing_id) "
+        "UNION ALL SELECT 1 FROM jobs WHERE result_id = ? LIMIT 1",
+        (image_id, image_id),
+    ).fetchone() is not None

@@ -22,7 +22,7 @@ from stylelab.experiments.store import ExperimentRecord, ImageRecord, store_pict
 from stylelab.validate import integer
 from stylelab.web.events import format_event
 from stylelab.web.routes.uploads import receive_to_file
-from stylelab.web.schemas import ExperimentCreate, ExperimentOut, FinishRequest, HistoryOut, PaletteOut
+from stylelab.web.schemas import ExperimentCreate, ExperimentOut, FinishRequest, HistoryOut, ObjectId, PaletteOut
 from stylelab.web.state import AppState, State, get_experiment
 
 router = APIRouter(prefix="/api/experiments", tags=["experiments"])
@@ -106,6 +106,16 @@ def history(
 @router.get("/{experiment_id}")
 def experiment(found: Experiment, state: State) -> ExperimentOut:
     return state.experiment_view(found)
+
+
+@router.delete("/{experiment_id}", status_code=204)
+def delete(experiment_id: ObjectId, state: State) -> Response:
+    """Delete an experiment whose jobs have all ended, with its pictures (those no other experiment uses)."""
+    deleted = state.store.delete_experiment(experiment_id)
+    if deleted is None:
+        raise HTTPException(404, f"no experiment with id {experiment_id}")
+    state.files.remove_files(deleted)
+    return Response(status_code=204)
 
 
 @router.post("/{experiment_id}/finish")

@@ -593,12 +593,30 @@ function historyCard(experiment) {
     `${job.kind}: ${STATE_TEXT[job.state]}`, jobButtons(job)));
   const grades = experiment.grades ? PAIRS.filter(([pair]) => experiment.grades[pair]).map(([pair, title]) =>
     h("span", { class: "history-grade" }, `${title} ${experiment.grades[pair].score.toFixed(1)}`)) : [];
-  return h("article", { class: "history-card", "data-experiment": experiment.id },
+  const card = h("article", { class: "history-card", "data-experiment": experiment.id },
     h("a", { href: target, class: "thumbs" }, thumbs.map(([label, image]) => image
       ? h("img", { src: image.thumb_url, alt: label, title: label }) : h("span", { class: "thumb-missing" }, label))),
-    h("div", { class: "history-meta" }, h("a", { href: target }, when),
+    h("div", { class: "history-meta" },
+      h("div", { class: "history-head" }, h("a", { href: target }, when),
+        experiment.active ? null : h("button", { type: "button", class: "small delete", "data-action": "delete",
+          title: "Delete this experiment and its pictures", onclick: () => deleteExperiment(experiment, card) },
+        "Delete")),
       grades.length ? h("div", { class: "history-grades" }, grades) : null,
       h("div", { class: "badges" }, jobs)));
+  return card;
+}
+
+async function deleteExperiment(experiment, card) {
+  if (!confirm("Delete this experiment with its drawing and results? This cannot be undone.")) return;
+  try {
+    await api(`/api/experiments/${experiment.id}`, { method: "DELETE" });
+  } catch (error) {
+    showError(error.message);
+    return;
+  }
+  card.remove();
+  app.historyOffset -= 1;
+  if (!$("#history-list .history-card")) showHistory().catch((error) => showError(error.message));
 }
 
 // ----------------------------------------------------------------------------------- setup
