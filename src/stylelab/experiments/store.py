@@ -202,13 +202,18 @@ class DataDir:
         return self.drafts / f"{_checked(experiment_id)}.png"
 
     def remove_files(self, deleted: DeletedExperiment) -> None:
-        """Unlink the pictures, thumbnails, previews and draft of a deleted experiment (missing ones are fine)."""
+        """Unlink the pictures, thumbnails, previews and draft of a deleted experiment.
+
+        Best effort: the records are already gone, so a file that is missing or cannot be
+        removed is left as it is rather than failing a deletion that has happened.
+        """
         paths = [self.draft_path(deleted.experiment_id)]
         paths += [path for image_id in deleted.image_ids
                   for path in (self.image_path(image_id), self.thumb_path(image_id))]
         paths += [self.preview_path(job_id) for job_id in deleted.job_ids]
         for path in paths:
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
 
     def temp_path(self) -> Path:
         return self.tmp / f"{new_id()}.upload"
