@@ -12,6 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from stylelab import __version__
 from stylelab.errors import StylelabError
 
 SUBCOMMANDS = (
@@ -30,14 +31,10 @@ EXIT_INTERRUPTED = 130
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stylelab", description="Neural style transfer on your own machine.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module_name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue  # subcommand not part of this build
-            raise
+        module = importlib.import_module(module_name)
         sub = subparsers.add_parser(module.NAME, help=module.HELP, description=module.HELP,
                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
         module.add_arguments(sub)

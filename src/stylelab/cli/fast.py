@@ -13,7 +13,7 @@ from stylelab.errors import ConfigError, InputError, OutputError
 from stylelab.fast.config import COLOR_MODES, DEVICES, FastConfig
 
 NAME = "fast"
-HELP = "fast arbitrary style transfer: any painting, one forward pass (Ghiasi et al. 2017)"
+HELP = "Fast arbitrary style transfer: any painting, one forward pass (Ghiasi et al. 2017)."
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 FOLDER_OUTPUT_EXTENSION = ".png"
 

@@ -7,7 +7,7 @@ import dataclasses
 import inspect
 
 NAME = "serve"
-HELP = "run the web experiment (paint beside both methods) in your browser"
+HELP = "Run the web experiment in your browser: paint your own version while both methods run."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

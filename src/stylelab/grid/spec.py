@@ -35,12 +35,11 @@ import hashlib
 import itertools
 import json
 import re
+import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from stylelab.errors import ConfigError, InputError, ModelError
 from stylelab.grid.methods import METHODS, Method, available_methods, get_method

@@ -1,0 +1,33 @@
+"""The ``stylelab`` entry point itself: version, the command list, help for every command."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import stylelab
+from stylelab.cli import SUBCOMMANDS, main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_version_is_the_package_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"stylelab {stylelab.__version__}"
+    assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"] == stylelab.__version__
+
+
+def test_every_command_is_listed_with_a_sentence_and_has_help(capsys):
+    assert main(["--help"]) == 0
+    listing = capsys.readouterr().out
+    names = [name.rsplit(".", 1)[1].replace("_", "-") for name in SUBCOMMANDS]
+    for name in names:
+        assert f"    {name}" in listing
+        assert main([name, "--help"]) == 0
+        text = capsys.readouterr().out
+        assert text.startswith(f"usage: stylelab {name}")
+
+
+def test_a_missing_command_is_a_usage_error(capsys):
+    assert main([]) == 2
+    assert "the following arguments are required: COMMAND" in capsys.readouterr().err
