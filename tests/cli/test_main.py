@@ -31,3 +31,10 @@ def test_every_command_is_listed_with_a_sentence_and_has_help(capsys):
 def test_a_missing_command_is_a_usage_error(capsys):
     assert main([]) == 2
     assert "the following arguments are required: COMMAND" in capsys.readouterr().err
+
+
+def test_help_shows_real_defaults_only(capsys):
+    assert main(["fast", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: 1.0)" in text and "(default: 512)" in text  # --strength, --style-size
+    assert "(default: None)" not in text and "(default: False)" not in text

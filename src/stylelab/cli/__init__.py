@@ -29,6 +29,15 @@ EXIT_USER_ERROR = 2
 EXIT_INTERRUPTED = 130
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default unless it is None or False (those read as "not given")."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stylelab", description="Neural style transfer on your own machine.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -36,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     for module_name in SUBCOMMANDS:
         module = importlib.import_module(module_name)
         sub = subparsers.add_parser(module.NAME, help=module.HELP, description=module.HELP,
-                                    formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                    formatter_class=_HelpFormatter)
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)
     return parser

@@ -32,7 +32,7 @@ _CONFIG_OPTIONS = {
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("content", help="content image, or a folder of images (each is stylised)")
+    parser.add_argument("content", metavar="CONTENT", help="content image, or a folder of images (each is stylised)")
     parser.add_argument("styles", nargs="+", metavar="STYLE", help="style image(s); several are blended")
     parser.add_argument("-o", "--output", required=True,
                         help="output image file; an existing folder when CONTENT is a folder")

@@ -16,8 +16,8 @@ HELP = "Repaint a photo in the style of one or more paintings by optimisation (G
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("content", help="the photo to repaint")
-    parser.add_argument("styles", nargs="+", metavar="style", help="one or more style images")
+    parser.add_argument("content", metavar="CONTENT", help="the photo to repaint")
+    parser.add_argument("styles", nargs="+", metavar="STYLE", help="one or more style images")
     parser.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, .webp ...)")
     parser.add_argument("--save-every", type=int, default=0, metavar="N",
                         help="also save a snapshot every N steps beside the output (0 = never)")
