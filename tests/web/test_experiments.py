@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+from pathlib import Path
 
 from PIL import Image
 
@@ -273,3 +275,21 @@ def test_deleting_is_refused_while_a_job_runs_and_for_unknown_ids(tmp_path):
             "no experiment with id 0123456789abcdef")
         assert client.delete("/api/experiments/..%2F..%2Fetc").status_code in (404, 422)
         assert client.get("/api/health").status_code == 200
+
+
+README = Path(__file__).parents[2] / "README.md"
+# `GET /api/x`, or several methods for one path: `GET`/`DELETE /api/x/{id}`
+README_ROUTE = re.compile(r"`((?:GET|POST|PUT|DELETE)(?:`/`(?:GET|POST|PUT|DELETE))*) (/api/[^`?\[]*)")
+
+
+def _routes_named_in(text: str) -> set[tuple[str, str]]:
+    return {(method, path) for methods, path in README_ROUTE.findall(text) for method in methods.split("`/`")}
+
+
+def test_the_readme_names_only_routes_that_exist(client):
+    paths = client.get("/api/openapi.json").json()["paths"]
+    served = {(method.upper(), re.sub(r"\{[a-z_]+\}", "{id}", path)) for path, ops in paths.items() for method in ops}
+    named = _routes_named_in(README.read_text(encoding="utf-8"))
+    assert len(named) >= 10
+    assert named <= served, named - served
+    assert not _routes_named_in("`GET`/`DELETE /api/experiments/{id}/nothing`") <= served  # the check can fail
