@@ -285,12 +285,12 @@ async function saveDraft() {
       app.draft.pending = false;
       const id = app.experiment.id; // read with the canvas, so the two always belong together
       const blob = await app.painter.layerBlob();
-      const response = await fetch(`/api/experiments/${id}/draft`, {
-        method: "PUT", body: blob, headers: { "Content-Type": "image/png" },
-      });
-      if (!response.ok && response.status !== 409) { // 409: finished meanwhile, nothing to keep
-        const body = await response.json().catch(() => ({}));
-        throw new Error(body.detail || response.statusText);
+      try {
+        await api(`/api/experiments/${id}/draft`, {
+          method: "PUT", body: blob, headers: { "Content-Type": "image/png" },
+        });
+      } catch (error) {
+        if (error.status !== 409) throw error; // 409: finished meanwhile, nothing to keep
       }
     }
   } catch (error) {
