@@ -1,6 +1,6 @@
 """Screenshots of the web app for the README, from a real run with the default settings.
 
-Starts ``stylelab serve`` on a fresh data dir and a free port, drives Debian's
+Serves the app (the real engines, default settings) on a fresh data dir and a free port, drives Debian's
 chromium through one experiment (cat photo × Matisse, a quick cat painted with
 the fill, watercolour, acrylic, marker and pencil tools), and writes:
 
@@ -12,18 +12,17 @@ Run: ``.venv/bin/python docs/make_screenshots.py`` (needs the test extras and /u
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # tests.browser: the one place that knows how to launch chromium
+sys.path.insert(0, str(ROOT))  # the test helpers that launch chromium and serve the app in a thread
 
 from tests.browser import launch_chromium
+from tests.web.conftest import LiveServer
+
+from stylelab.web.settings import WebSettings
 
 DOCS = ROOT / "docs"
 VIEWPORT = {"width": 1400, "height": 900}
@@ -49,25 +48,6 @@ STROKES = [
     ("pencil", 0, 3, [(0.57, 0.64), (0.7, 0.66)]),
     ("pencil", 0, 3, [(0.57, 0.68), (0.7, 0.72)]),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_up(url: str, server: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"stylelab serve exited with {server.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=2).close()
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit(f"{url} did not answer within {timeout:g} s")
 
 
 def paint(page, brush: str, swatch: int, size: int, points: list[tuple[float, float]]) -> None:
@@ -107,23 +87,13 @@ def run_experiment(page, url: str) -> None:
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory() as data_dir:
-        server = subprocess.Popen([str(Path(sys.executable).parent / "stylelab"), "serve", "--port", str(port),
-                                   "--data-dir", data_dir])
-        try:
-            wait_until_up(url, server)
-            with sync_playwright() as playwright:
-                browser = launch_chromium(playwright)
-                page = browser.new_context(viewport=VIEWPORT).new_page()
-                run_experiment(page, url)
-                browser.close()
-        finally:
-            server.terminate()
-            server.wait(30)
+    with tempfile.TemporaryDirectory() as data_dir, LiveServer(WebSettings(data_dir=Path(data_dir))) as live:
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            page = browser.new_context(viewport=VIEWPORT).new_page()
+            run_experiment(page, live.url)
+            browser.close()
     print(f"wrote {DOCS / 'web-canvas.png'} and {DOCS / 'web-results.png'}")
-
 
 if __name__ == "__main__":
     main()
