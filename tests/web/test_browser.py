@@ -116,10 +116,28 @@ def _open_lab(page, server) -> None:
     page.wait_for_selector("#palette .swatch")
 
 
-def whole_experiment(page, server, prefix: str = "web", timeout: float = 30_000) -> None:
-    """Random pick, two brushes, one undo, both jobs through the page, finish, three grades."""
+def _finish_and_see_three_grades(page, server, timeout: float) -> None:
+    """Press "I'm done" and wait for the results view with its three grades (what the API says if not)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+    page.click("#finish")
+    page.wait_for_selector("#view-results:not([hidden])")
+    try:
+        page.wait_for_function(
+            "document.querySelectorAll('.grade[data-grade]:not([data-grade=none])').length === 3",
+            timeout=timeout,
+        )
+    except PlaywrightTimeoutError as error:
+        experiment_id = page.url.rsplit("/", 1)[-1]
+        with urllib.request.urlopen(f"{server.url}/api/experiments/{experiment_id}") as response:
+            stored = response.read().decode()
+        raise AssertionError(
+            f"grades not shown; page says {page.inner_text('#grades-status')!r}; the API says {stored}"
+        ) from error
+
+
+def whole_experiment(page, server, prefix: str = "web", timeout: float = 30_000) -> None:
+    """Random pick, two brushes, one undo, both jobs through the page, finish, three grades."""
     page.goto(server.url)
     page.wait_for_selector("[data-gallery=painting] .thumb")
     assert page.locator("#start").is_disabled()
@@ -152,20 +170,7 @@ def whole_experiment(page, server, prefix: str = "web", timeout: float = 30_000)
     assert re.match(r"Iteration (\d+) of \1 ", page.inner_text("#job-gatys .progress-text"))
     assert page.locator("#job-gatys img.result").count() == 1
 
-    page.click("#finish")
-    page.wait_for_selector("#view-results:not([hidden])")
-    try:
-        page.wait_for_function(
-            "document.querySelectorAll('.grade[data-grade]:not([data-grade=none])').length === 3",
-            timeout=timeout,
-        )
-    except PlaywrightTimeoutError as error:
-        experiment_id = page.url.rsplit("/", 1)[-1]
-        with urllib.request.urlopen(f"{server.url}/api/experiments/{experiment_id}") as response:
-            stored = response.read().decode()
-        raise AssertionError(
-            f"grades not shown; page says {page.inner_text('#grades-status')!r}; the API says {stored}"
-        ) from error
+    _finish_and_see_three_grades(page, server, timeout)
     assert page.locator(".picture img").count() == 5
     assert page.locator(".picture a.download").count() == 5
     titles = page.locator(".grade h3").all_inner_texts()
@@ -216,11 +221,7 @@ def test_every_view_fits_a_phone_screen(browser, server):
         _open_lab(page, server)
         assert page.evaluate(WIDER_THAN_THE_SCREEN) == [], "lab"
         page.wait_for_selector("#job-gatys [data-job-state=done]", timeout=30_000)
-        page.click("#finish")
-        page.wait_for_selector("#view-results:not([hidden])")
-        page.wait_for_function(
-            "document.querySelectorAll('.grade[data-grade]:not([data-grade=none])').length === 3", timeout=30_000
-        )
+        _finish_and_see_three_grades(page, server, timeout=30_000)
         assert page.evaluate(WIDER_THAN_THE_SCREEN) == [], "results"
         page.click("[data-nav=history]")
         page.wait_for_selector(".history-card")
