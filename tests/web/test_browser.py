@@ -102,7 +102,7 @@ def _painted(page, region=None) -> int:
     )
 
 
-def _open_lab(page, server) -> None:
+def _open_lab(page, server, iterations: int = 5) -> None:
     page.goto(server.url)
     page.wait_for_selector("[data-gallery=photo] .thumb")
     page.click("#surprise")
@@ -110,7 +110,7 @@ def _open_lab(page, server) -> None:
     page.wait_for_selector("[data-chosen=painting] img")
     page.click(".settings summary")
     page.fill("#gatys-size", "64")
-    page.fill("#gatys-iterations", "5")
+    page.fill("#gatys-iterations", str(iterations))
     page.click("#start")
     page.wait_for_selector("#view-lab:not([hidden])")
     page.wait_for_selector("#palette .swatch")
@@ -219,6 +219,7 @@ def test_every_view_fits_a_phone_screen(browser, server):
     page.on("dialog", lambda dialog: dialog.accept())  # "the canvas is empty: compare anyway?"
     try:
         _open_lab(page, server)
+        assert page.evaluate("window.scrollY") == 0  # the lab opens at its top, not where Start was
         assert page.evaluate(WIDER_THAN_THE_SCREEN) == [], "lab"
         page.wait_for_selector("#job-gatys [data-job-state=done]", timeout=30_000)
         _finish_and_see_three_grades(page, server, timeout=30_000)
@@ -398,7 +399,8 @@ def test_an_experiment_can_be_deleted_from_the_history(browser, tmp_path):
         page.goto(f"{live.url}/#/history")
         card = page.locator(f".history-card[data-experiment='{experiment_id}']")
         card.wait_for()
-        if card.locator("[data-action=delete]").count() == 0:  # jobs still running: no Delete yet
+        if card.locator("[data-action=delete]").is_disabled():  # jobs still running: not yet
+            assert "running jobs" in card.locator("[data-action=delete]").get_attribute("title")
             wait_for(lambda: urllib.request.urlopen(f"{live.url}/api/experiments/{experiment_id}").read()
                      .find(b'"active":false') >= 0)
             page.reload()
@@ -411,4 +413,133 @@ def test_an_experiment_can_be_deleted_from_the_history(browser, tmp_path):
         with pytest.raises(urllib.error.HTTPError) as gone:
             urllib.request.urlopen(f"{live.url}/api/experiments/{experiment_id}")
         assert gone.value.code == 404
+        page.close()
+
+
+def test_fill_on_bare_paper_goes_behind_soft_strokes_and_stops_at_outlines(page, server):
+    _open_lab(page, server)
+    page.click("[data-brush=airbrush]")
+    _stroke(page, [(0.15, 0.2), (0.35, 0.3)])
+    page.click("[data-brush=marker]")
+    _stroke(page, [(0.2, 0.55), (0.45, 0.55), (0.45, 0.85), (0.2, 0.85), (0.2, 0.55)])  # an outlined square
+    page.evaluate("""() => {
+        const input = document.getElementById('brush-colour');
+        input.value = '#3060c0';
+        input.dispatchEvent(new Event('input'));
+    }""")
+    page.click("[data-brush=fill]")
+    page.mouse.click(*_canvas_point(page, 0.97, 0.97))
+    _shot(page, "fill-behind.png")
+    seen = page.evaluate("""() => {
+        const paper = document.getElementById('paper');
+        const data = paper.getContext('2d').getImageData(0, 0, paper.width, paper.height).data;
+        const at = (fx, fy) => (Math.floor(fy * paper.height) * paper.width + Math.floor(fx * paper.width)) * 4;
+        let light = 0;  // pixels outside the square lighter than both the fill and the strokes
+        for (let y = 0; y < paper.height; y++) {
+            for (let x = 0; x < paper.width; x++) {
+                const fx = x / paper.width, fy = y / paper.height;
+                if (fx > 0.17 && fx < 0.48 && fy > 0.5 && fy < 0.9) continue;
+                const i = (y * paper.width + x) * 4, a = data[i + 3] / 255;
+                const on = (c) => data[i + c] * a + 255 * (1 - a);
+                if (0.3 * on(0) + 0.59 * on(1) + 0.11 * on(2) > 120) light++;
+            }
+        }
+        return {light, inside: data[at(0.32, 0.7) + 3], corner: [...data.slice(at(0.97, 0.97), at(0.97, 0.97) + 4)]};
+    }""")
+    assert seen["corner"] == [0x30, 0x60, 0xC0, 255]
+    assert seen["inside"] == 0  # the outline kept the fill out of the square
+    assert seen["light"] == 0  # no rim of old white paper around the soft airbrush stroke
+    page.keyboard.press("Control+z")
+    assert page.evaluate("""() => document.getElementById('paper').getContext('2d')
+        .getImageData(document.getElementById('paper').width - 3, 2, 1, 1).data[3]""") == 0
+
+
+def test_brushes_keep_their_size_opacity_and_colour_across_switches_and_reloads(page, server):
+    _open_lab(page, server)
+    page.click("[data-brush=marker]")
+    page.fill("#brush-size", "40")
+    page.click("[data-brush=pencil]")
+    assert page.input_value("#brush-size") == "6"  # the pencil's own default
+    page.click("[data-brush=marker]")
+    assert page.input_value("#brush-size") == "40"
+    page.locator("#palette .swatch").nth(2).click()
+    colour = page.input_value("#brush-colour")
+    page.reload()
+    page.wait_for_selector("#view-lab:not([hidden])")
+    assert page.get_attribute("[data-brush=marker]", "aria-pressed") == "true"
+    assert page.get_attribute("[data-brush=pencil]", "aria-pressed") == "false"
+    assert (page.input_value("#brush-size"), page.input_value("#brush-colour")) == ("40", colour)
+    assert page.evaluate("() => localStorage.getItem('stylelab.tools') !== null")
+    page.evaluate("() => localStorage.setItem('stylelab.tools', '{\"brush\": \"nope\", \"brushes\": "
+                  "{\"pencil\": {\"size\": \"huge\"}}}')")
+    page.reload()  # a damaged entry gives the defaults
+    page.wait_for_selector("#view-lab:not([hidden])")
+    assert (page.get_attribute("[data-brush=pencil]", "aria-pressed"), page.input_value("#brush-size")) == ("true", "6")
+
+
+def test_the_lab_fits_a_laptop_screen_and_logs_no_errors(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    console = []
+    page.on("console", lambda message: console.append(message) if message.type == "error" else None)
+    try:
+        _open_lab(page, server)
+        page.wait_for_function(  # the page has asked for a saved drawing (there is none)
+            "performance.getEntriesByType('resource').some((entry) => entry.name.endsWith('/draft'))")
+        box = page.locator("#canvas-wrap").bounding_box()
+        assert box["y"] + box["height"] <= 800  # the whole canvas without scrolling
+        assert box["height"] > 400
+        assert [message.text for message in console] == []  # no 404 for the empty draft
+    finally:
+        context.close()
+
+
+def test_a_link_to_a_missing_experiment_says_so(page, server):
+    _open_lab(page, server)
+    for link in ("#/lab/0123456789abcdef", "#/results/0123456789abcdef", "#/lab/not-an-id"):
+        page.evaluate(f"location.hash = {link!r}")
+        page.wait_for_selector("#view-missing:not([hidden])")
+        assert page.locator("#view-lab").is_hidden() and page.locator("#view-results").is_hidden()
+        assert page.locator("#error").is_hidden()  # a page of its own, not the raw API message
+    _shot(page, "missing.png")
+    page.click("#view-missing >> text=History")
+    page.wait_for_selector(".history-card")
+
+
+def test_gatys_settings_are_checked_before_anything_is_sent(page, server):
+    page.goto(server.url)
+    page.wait_for_selector("[data-gallery=photo] .thumb")
+    page.click("#surprise")
+    page.wait_for_selector("[data-chosen=painting] img")
+    before = page.request.get(f"{server.url}/api/experiments").json()["total"]
+    page.click(".settings summary")
+    for field, value in (("#gatys-iterations", "0"), ("#gatys-size", "9999")):
+        page.fill(field, value)
+        page.click(".settings summary")  # closed: they open by themselves to show what is wrong
+        page.click("#start")
+        page.wait_for_timeout(300)
+        assert page.locator("#view-start").is_visible()
+        assert page.evaluate(f"document.querySelector({field!r}).validationMessage") != ""
+        page.fill(field, "")  # empty: the server's default
+    assert page.request.get(f"{server.url}/api/experiments").json()["total"] == before
+    page.click("#start")
+    page.wait_for_selector("#view-lab:not([hidden])")
+
+
+def test_the_results_page_follows_a_method_still_running(browser, tmp_path):
+    slow = make_settings(tmp_path / "data", methods=FakeMethods(step_seconds=0.1), gatys_iterations=200,
+                         preview_every=1)
+    with LiveServer(slow) as live:
+        page = browser.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())  # "the canvas is empty: compare anyway?"
+        _open_lab(page, live, iterations=200)
+        page.click("#finish")
+        page.wait_for_selector("#view-results:not([hidden])")
+        gatys = page.locator("#pictures [data-job=gatys]")
+        gatys.locator("img.preview").wait_for()
+        note = gatys.locator(".job-note")
+        first = int(re.search(r"running: (\d+)%", note.inner_text()).group(1))
+        wait_for(lambda: int(re.search(r"running: (\d+)%", note.inner_text()).group(1)) > first, timeout=20)
+        gatys.locator("[data-action=cancel]").click()
+        page.wait_for_selector("#pictures [data-job=gatys] >> text=Cancelled")
         page.close()

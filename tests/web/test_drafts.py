@@ -27,7 +27,8 @@ def _put(client, experiment_id: str, data: bytes):
 
 def test_a_draft_comes_back_as_it_was_saved(client):
     experiment = start_experiment(client)
-    assert client.get(f"/api/experiments/{experiment['id']}/draft").status_code == 404
+    nothing = client.get(f"/api/experiments/{experiment['id']}/draft")
+    assert (nothing.status_code, nothing.content) == (204, b"")  # nothing painted yet: not an error
     assert _put(client, experiment["id"], _layer()).status_code == 204
     assert _put(client, experiment["id"], _layer((120, 90))).status_code == 204  # replaced
     response = client.get(f"/api/experiments/{experiment['id']}/draft")
@@ -66,7 +67,7 @@ def test_a_draft_over_the_upload_limit_is_413(tmp_path):
         experiment = start_experiment(client)
         response = _put(client, experiment["id"], _layer() + b"\0" * 5000)
         assert response.status_code == 413
-        assert client.get(f"/api/experiments/{experiment['id']}/draft").status_code == 404
+        assert client.get(f"/api/experiments/{experiment['id']}/draft").status_code == 204
 
 
 def test_drafts_of_unknown_or_finished_experiments(client):
@@ -76,7 +77,7 @@ def test_drafts_of_unknown_or_finished_experiments(client):
     assert _put(client, experiment["id"], _layer()).status_code == 204
     drawing = upload(client, png_bytes(), role="drawing").json()
     client.post(f"/api/experiments/{experiment['id']}/finish", json={"drawing": drawing["id"]})
-    assert client.get(f"/api/experiments/{experiment['id']}/draft").status_code == 404  # removed on finish
+    assert client.get(f"/api/experiments/{experiment['id']}/draft").status_code == 204  # removed on finish
     response = _put(client, experiment["id"], _layer())
     assert response.status_code == 409
     assert "finished" in response.json()["detail"]

@@ -151,12 +151,15 @@ async def put_draft(request: Request, found: Experiment, state: State) -> Respon
     return Response(status_code=204)
 
 
-@router.get("/{experiment_id}/draft")
-def get_draft(found: Experiment, state: State) -> FileResponse:
-    """The canvas as last saved; 404 when nothing was painted yet (or the experiment is finished)."""
+@router.get("/{experiment_id}/draft", responses={204: {"description": "nothing painted yet, or finished"}})
+def get_draft(found: Experiment, state: State) -> Response:
+    """The canvas as last saved; 204 (no content) when nothing was painted yet or the experiment is finished.
+
+    Not a 404: the experiment exists, and every first visit to the canvas asks.
+    """
     path = state.files.draft_path(found.id)
     if not path.is_file():
-        raise HTTPException(404, "no draft: nothing painted yet")
+        return Response(status_code=204, headers={"Cache-Control": "no-store"})
     return FileResponse(path, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 

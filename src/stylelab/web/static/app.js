@@ -85,6 +85,7 @@ const app = {
   draft: { saving: false, pending: false },
   events: null,
   historyOffset: 0,
+  tools: null, // brush, colour and per-brush size/opacity (see loadTools)
 };
 
 // ----------------------------------------------------------------------------------- routing
@@ -96,6 +97,7 @@ function route() {
   for (const section of $$(".view")) section.hidden = true;
   for (const link of $$("[data-nav]")) link.classList.toggle("current", link.dataset.nav === (view || "start"));
   const show = (name) => { $(`#view-${name}`).hidden = false; };
+  window.scrollTo(0, 0); // a new view starts at its top (on a phone the button pressed was far down)
   const handlers = {
     "": () => { show("start"); return showStart(); },
     lab: () => { show("lab"); return showLab(id); },
@@ -104,7 +106,18 @@ function route() {
   };
   Promise.resolve()
     .then(handlers[view] || handlers[""])
-    .catch((error) => showError(error.message));
+    .catch((error) => {
+      const unknown = (view === "lab" || view === "results") && [404, 422].includes(error.status);
+      if (unknown) showMissing();
+      else showError(error.message);
+    });
+}
+
+// A link to an experiment that is not there (deleted, mistyped): say so instead of an empty lab.
+function showMissing() {
+  app.experiment = null;
+  for (const section of $$(".view")) section.hidden = true;
+  $("#view-missing").hidden = false;
 }
 
 function closeEvents() {
@@ -139,8 +152,8 @@ async function showStart() {
   const iterationsInput = $("#gatys-iterations");
   if (!sizeInput.value) {
     const c = app.config;
-    Object.assign(sizeInput, { value: c.gatys_size, min: 16, max: c.gatys_max_size });
-    Object.assign(iterationsInput, { value: c.gatys_iterations, min: 1, max: c.gatys_max_iterations });
+    Object.assign(sizeInput, { value: c.gatys_size, min: 16, max: c.gatys_max_size, step: 1 });
+    Object.assign(iterationsInput, { value: c.gatys_iterations, min: 1, max: c.gatys_max_iterations, step: 1 });
     $("#gatys-hint").textContent = `Up to ${c.gatys_max_size} px and ${c.gatys_max_iterations} iterations. ` +
       "Larger and longer looks better but takes longer on a CPU.";
   }
@@ -169,7 +182,9 @@ function renderPick() {
       ? h("figure", {}, h("img", { src: picked.url, alt: picked.label }), h("figcaption", {}, picked.label))
       : h("span", { class: "placeholder" }, `No ${role} chosen`));
     for (const thumb of $$(`[data-gallery="${role}"] .thumb`)) {
-      thumb.classList.toggle("selected", Boolean(picked) && thumb.dataset.ref === picked.ref);
+      const selected = Boolean(picked) && thumb.dataset.ref === picked.ref;
+      thumb.classList.toggle("selected", selected);
+      thumb.setAttribute("aria-pressed", String(selected));
     }
   }
   $("#start").disabled = !(app.pick.photo && app.pick.painting);
@@ -219,15 +234,27 @@ async function surprise() {
   choose("painting", { ref: pick.painting.ref, url: pick.painting.url, label: pick.painting.label });
 }
 
+// The settings' own limits are checked by the browser before anything is sent; empty means the default.
+function gatysSettings() {
+  const inputs = [$("#gatys-size"), $("#gatys-iterations")];
+  const invalid = inputs.find((input) => !input.checkValidity());
+  if (invalid) {
+    $("#view-start details.settings").open = true;
+    invalid.reportValidity();
+    return null;
+  }
+  const [size, iterations] = inputs.map((input) => (input.value === "" ? null : Number(input.value)));
+  return { gatys_size: size, gatys_iterations: iterations };
+}
+
 async function start() {
+  const settings = gatysSettings();
+  if (!settings) return;
   const button = $("#start");
   button.disabled = true;
   try {
     const experiment = await postJSON("/api/experiments", {
-      photo: app.pick.photo.ref,
-      painting: app.pick.painting.ref,
-      gatys_size: Number($("#gatys-size").value) || null,
-      gatys_iterations: Number($("#gatys-iterations").value) || null,
+      photo: app.pick.photo.ref, painting: app.pick.painting.ref, ...settings,
     });
     location.hash = `#/lab/${experiment.id}`;
   } finally {
@@ -253,17 +280,29 @@ async function showLab(id) {
   if (firstVisit) {
     const scale = CANVAS_LONG_SIDE / Math.max(experiment.photo.width, experiment.photo.height);
     app.painter.resize(Math.round(experiment.photo.width * scale), Math.round(experiment.photo.height * scale));
-    const wrap = $("#canvas-wrap");
-    const aspect = experiment.photo.width / experiment.photo.height;
-    wrap.style.aspectRatio = `${experiment.photo.width} / ${experiment.photo.height}`;
-    wrap.style.width = `min(100%, calc((100vh - 190px) * ${aspect.toFixed(4)}))`; // keep it on screen, undistorted
-    loadPalette(experiment);
+    fitCanvas();
+    loadPalette(experiment)
+      .then(fitCanvas) // the swatches may have made the toolbar taller
+      .catch((error) => showError(`The painting's colours could not be loaded: ${error.message}`));
     showDraftState("none", "");
     restoreDraft(experiment.id)
       .catch((error) => showError(`Your saved drawing could not be loaded: ${error.message}`));
   }
   renderJobs(experiment.jobs);
   followEvents(experiment, onLabEvent);
+}
+
+// The whole canvas stays on screen, undistorted: as wide as its column allows and no taller than the
+// window below the toolbar (but at least 240 px, so a short window still gets a usable canvas).
+function fitCanvas() {
+  const experiment = app.experiment;
+  if (!experiment || $("#view-lab").hidden) return;
+  const wrap = $("#canvas-wrap");
+  const { width, height } = experiment.photo;
+  const top = wrap.getBoundingClientRect().top + window.scrollY;
+  const room = Math.max(240, window.innerHeight - top - 16);
+  wrap.style.aspectRatio = `${width} / ${height}`;
+  wrap.style.width = `min(100%, ${Math.floor((room * width) / height)}px)`;
 }
 
 // The canvas goes to the server after every change (one upload at a time; edits made during one are
@@ -305,7 +344,8 @@ async function saveDraft() {
 
 async function restoreDraft(id) {
   const response = await fetch(`/api/experiments/${id}/draft`, { cache: "no-store" });
-  if (!response.ok) return; // 404: nothing painted yet
+  if (response.status === 204) return; // nothing painted yet
+  if (!response.ok) throw new ApiError(response.status, response.statusText);
   const image = await createImageBitmap(await response.blob());
   if (!app.experiment || app.experiment.id !== id) return;
   app.painter.loadLayer(image);
@@ -328,6 +368,7 @@ async function loadPalette(experiment) {
   const { colors } = await api(experiment.palette_url);
   $("#palette").replaceChildren(...colors.map((colour) => h("button", {
     type: "button", class: "swatch", title: colour, style: `background:${colour}`,
+    "aria-label": `Paint colour ${colour}`,
     onclick: () => setColour(colour),
   })));
 }
@@ -335,6 +376,8 @@ async function loadPalette(experiment) {
 function setColour(colour) {
   app.painter.colour = colour;
   $("#brush-colour").value = colour;
+  app.tools.colour = colour;
+  saveTools();
 }
 
 const JOB_TITLES = { fast: "Fast method", gatys: "Gatys method" };
@@ -370,7 +413,7 @@ function renderJobs(jobs) {
 
 function progressBlock(job) {
   const block = h("div", { class: "progress" },
-    h("progress", { max: 1, value: 0 }),
+    h("progress", { max: 1, value: 0, "aria-label": `${JOB_TITLES[job.kind]}: progress` }),
     h("div", { class: "progress-text" }),
     h("div", { class: "losses" }));
   if (job.progress) fillProgress(block, job.progress, job.state);
@@ -458,15 +501,10 @@ function setupCanvas() {
   }, h("span", { class: `icon icon-${brush}`, "aria-hidden": "true" }), brush)));
   const size = $("#brush-size");
   const opacity = $("#brush-opacity");
-  size.addEventListener("input", () => {
-    painter.size = Number(size.value);
-    $("#brush-size-value").textContent = size.value;
-  });
-  opacity.addEventListener("input", () => {
-    painter.opacity = Number(opacity.value) / 100;
-    $("#brush-opacity-value").textContent = `${opacity.value}%`;
-  });
-  $("#brush-colour").addEventListener("input", (event) => { painter.colour = event.target.value; });
+  app.tools = loadTools();
+  size.addEventListener("input", () => changeBrushSettings({ size: Number(size.value) }));
+  opacity.addEventListener("input", () => changeBrushSettings({ opacity: Number(opacity.value) }));
+  $("#brush-colour").addEventListener("input", (event) => setColour(event.target.value));
   $("#undo").addEventListener("click", () => painter.undo());
   $("#redo").addEventListener("click", () => painter.redo());
   $("#clear").addEventListener("click", () => painter.clear());
@@ -485,7 +523,8 @@ function setupCanvas() {
     else return;
     event.preventDefault();
   });
-  selectBrush("pencil");
+  setColour(app.tools.colour);
+  selectBrush(app.tools.brush);
 }
 
 const BRUSH_DEFAULTS = {
@@ -493,16 +532,63 @@ const BRUSH_DEFAULTS = {
   watercolour: { size: 36, opacity: 60 }, airbrush: { size: 48, opacity: 60 }, eraser: { size: 28, opacity: 100 },
   fill: { size: 12, opacity: 100 },
 };
+const TOOLS_KEY = "stylelab.tools";
+
+// The brush, the colour and each brush's size and opacity, as the user last left them (kept in the
+// browser, so a reload or the next experiment starts with the same tools).
+function loadTools() {
+  const tools = { brush: "pencil", colour: "#2b2b2b", brushes: structuredClone(BRUSH_DEFAULTS) };
+  try {
+    const saved = JSON.parse(localStorage.getItem(TOOLS_KEY) || "{}");
+    if (BRUSHES.includes(saved.brush)) tools.brush = saved.brush;
+    if (/^#[0-9a-f]{6}$/i.test(saved.colour || "")) tools.colour = saved.colour;
+    for (const brush of BRUSHES) {
+      const stored = (saved.brushes && saved.brushes[brush]) || {};
+      for (const key of ["size", "opacity"]) {
+        const input = $(`#brush-${key}`);
+        const value = Number(stored[key]);
+        if (value >= Number(input.min) && value <= Number(input.max)) tools.brushes[brush][key] = value;
+      }
+    }
+  } catch (error) {
+    // no storage (private window) or a damaged entry: the defaults
+  }
+  return tools;
+}
+
+function saveTools() {
+  try {
+    localStorage.setItem(TOOLS_KEY, JSON.stringify(app.tools));
+  } catch (error) {
+    // storage full or disabled: the tools are still remembered for this page
+  }
+}
+
+function showBrushSettings({ size, opacity }) {
+  app.painter.size = size;
+  app.painter.opacity = opacity / 100;
+  $("#brush-size").value = size;
+  $("#brush-opacity").value = opacity;
+  $("#brush-size-value").textContent = String(size);
+  $("#brush-opacity-value").textContent = `${opacity}%`;
+}
+
+function changeBrushSettings(changes) {
+  const settings = app.tools.brushes[app.tools.brush];
+  Object.assign(settings, changes);
+  showBrushSettings(settings);
+  saveTools();
+}
 
 function selectBrush(brush) {
   app.painter.brush = brush;
-  for (const button of $$(".brush")) button.classList.toggle("selected", button.dataset.brush === brush);
-  const defaults = BRUSH_DEFAULTS[brush];
-  for (const [id, value] of [["#brush-size", defaults.size], ["#brush-opacity", defaults.opacity]]) {
-    const input = $(id);
-    input.value = value;
-    input.dispatchEvent(new Event("input"));
+  app.tools.brush = brush;
+  for (const button of $$(".brush")) {
+    button.classList.toggle("selected", button.dataset.brush === brush);
+    button.setAttribute("aria-pressed", String(button.dataset.brush === brush));
   }
+  showBrushSettings(app.tools.brushes[brush]);
+  saveTools();
   $("#canvas-wrap").dataset.brush = brush;
 }
 
@@ -519,6 +605,7 @@ async function showResults(id) {
     followEvents(experiment, (event) => {
       if (event.type === "snapshot" || event.type === "experiment") renderResults(event.experiment);
       else if (event.type === "jobs") renderResults({ ...app.experiment, jobs: event.jobs, active: event.active });
+      else if (event.type === "progress") showResultProgress(event);
       else if (event.type === "end") api(`/api/experiments/${id}`).then(renderResults);
     });
   }
@@ -532,19 +619,39 @@ function figure(title, image, note, extra = null) {
       image ? h("a", { href: image.download_url, download: "", class: "download" }, "Download") : null, extra));
 }
 
+// A method's picture: its result, else its latest preview with the progress under it, else its state.
+function jobFigure(kind, job) {
+  const title = JOB_TITLES[kind];
+  const note = !job ? "not run" : job.state === "running" && job.progress
+    ? `running: ${Math.round((100 * job.progress.iteration) / job.progress.total)}%` : STATE_TEXT[job.state];
+  const extra = job ? jobButtons(job) : null;
+  const element = job && !job.result && job.preview_url && job.state === "running"
+    ? h("figure", { class: "picture" }, h("figcaption", {}, title),
+      h("img", { src: job.preview_url, alt: `${title} (preview)`, class: "preview" }),
+      h("div", { class: "picture-foot" }, h("span", { class: "job-note" }, note), extra))
+    : figure(title, job && job.result, note, extra);
+  element.dataset.job = kind;
+  return element;
+}
+
+function showResultProgress(event) {
+  const job = app.experiment && app.experiment.jobs[event.kind];
+  if (!job || job.id !== event.job_id || job.state !== "running") return;
+  job.progress = event.progress;
+  if (event.preview_url) job.preview_url = event.preview_url;
+  const current = $(`#pictures [data-job="${event.kind}"]`);
+  if (current) current.replaceWith(jobFigure(event.kind, job));
+}
+
 function renderResults(experiment) {
   app.experiment = experiment;
-  const jobNote = (job) => !job ? "not run" : job.state === "running" && job.progress
-    ? `running: ${Math.round((100 * job.progress.iteration) / job.progress.total)}%` : STATE_TEXT[job.state];
-  const jobExtra = (job) => job ? jobButtons(job) : null;
-  const { fast, gatys } = experiment.jobs;
   $("#pictures").replaceChildren(
     figure("Photo", experiment.photo),
     figure("Painting", experiment.painting),
     figure(experiment.drawing_source === "upload" ? "Your painting (uploaded)" : "Your drawing", experiment.drawing,
       h("a", { href: `#/lab/${experiment.id}` }, "not drawn yet — paint it")),
-    figure("Fast method", fast && fast.result, jobNote(fast), jobExtra(fast)),
-    figure("Gatys method", gatys && gatys.result, jobNote(gatys), jobExtra(gatys)),
+    jobFigure("fast", experiment.jobs.fast),
+    jobFigure("gatys", experiment.jobs.gatys),
   );
   $("#sheet-link").href = `${experiment.sheet_url}?download=true`;
   const grades = experiment.grades;
@@ -595,12 +702,16 @@ function historyCard(experiment) {
     h("span", { class: "history-grade" }, `${title} ${experiment.grades[pair].score.toFixed(1)}`)) : [];
   const card = h("article", { class: "history-card", "data-experiment": experiment.id },
     h("a", { href: target, class: "thumbs" }, thumbs.map(([label, image]) => image
-      ? h("img", { src: image.thumb_url, alt: label, title: label }) : h("span", { class: "thumb-missing" }, label))),
+      ? h("img", { src: image.thumb_url, alt: label, title: label })
+      : h("span", { class: "thumb-missing" }, label === "drawing" ? "no drawing yet" : label))),
     h("div", { class: "history-meta" },
-      h("div", { class: "history-head" }, h("a", { href: target }, when),
-        experiment.active ? null : h("button", { type: "button", class: "small delete", "data-action": "delete",
-          title: "Delete this experiment and its pictures", onclick: () => deleteExperiment(experiment, card) },
-        "Delete")),
+      h("div", { class: "history-head" },
+        h("a", { href: target }, `${experiment.photo.label} × ${experiment.painting.label}`),
+        h("button", { type: "button", class: "small delete", "data-action": "delete", disabled: experiment.active,
+          title: experiment.active ? "Cancel its running jobs (or let them finish) to delete it"
+            : "Delete this experiment and its pictures",
+          onclick: () => deleteExperiment(experiment, card) }, "Delete")),
+      h("div", { class: "history-when" }, when),
       grades.length ? h("div", { class: "history-grades" }, grades) : null,
       h("div", { class: "badges" }, jobs)));
   return card;
@@ -642,6 +753,7 @@ async function main() {
     return;
   }
   window.addEventListener("hashchange", route);
+  window.addEventListener("resize", fitCanvas);
   route();
 }
 

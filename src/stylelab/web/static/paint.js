@@ -90,6 +90,106 @@ class Rect {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Flood fill helpers (RGBA bytes of the paint layer, transparent where the paper is bare).
+
+const BARE_PAPER_ALPHA = 13; // under 5 % paint: the click was on the paper
+const WALL_ALPHA = 128; // paint at least half opaque bounds a fill behind the paint
+
+// A test "is pixel p about the colour at byte offset `start`", colours as seen on white paper.
+function similarColour(data, start, tolerance) {
+  const seen = (i, c) => data[i + c] * (data[i + 3] / 255) + 255 * (1 - data[i + 3] / 255);
+  const reference = [0, 1, 2].map((c) => seen(start, c));
+  return (p) => Math.abs(seen(p * 4, 0) - reference[0]) + Math.abs(seen(p * 4, 1) - reference[1])
+    + Math.abs(seen(p * 4, 2) - reference[2]) <= tolerance;
+}
+
+// The area a fill started on bare paper goes behind: the paper and faint paint connected to (x, y)
+// up to paint at least half opaque (so outlines bound it), plus every such half-opaque stroke
+// touching that area as a whole (so an airbrush blob or a watercolour wash gets the colour under its
+// core too, not only under its soft rim). It does not spread from a stroke's core into the faint paint
+// on the far side: the inside of an outlined shape stays as it was.
+function behindRegion(data, x, y, width, height) {
+  const alpha = (p) => data[p * 4 + 3];
+  const mask = floodRegion((p) => alpha(p) < WALL_ALPHA, [[x, y]], width, height);
+  const seeds = [];
+  for (let j = 0; j < height; j++) {
+    for (let i = 0; i < width; i++) {
+      const p = j * width + i;
+      if (mask[p] || alpha(p) < WALL_ALPHA) continue;
+      const touches = (i > 0 && mask[p - 1]) || (i < width - 1 && mask[p + 1])
+        || (j > 0 && mask[p - width]) || (j < height - 1 && mask[p + width]);
+      if (touches) seeds.push([i, j]);
+    }
+  }
+  return floodRegion((p) => alpha(p) >= WALL_ALPHA, seeds, width, height, mask);
+}
+
+// `mask` (new if not given) with the pixels connected to `seeds` for which inside(p) holds set to 1
+// (scanline flood fill; pixels already set are not entered again).
+function floodRegion(inside, seeds, width, height, mask = new Uint8Array(width * height)) {
+  const stack = [...seeds];
+  while (stack.length) {
+    const [sx, sy] = stack.pop();
+    const row = sy * width;
+    if (mask[row + sx] || !inside(row + sx)) continue;
+    let left = sx;
+    while (left > 0 && !mask[row + left - 1] && inside(row + left - 1)) left--;
+    let right = sx;
+    while (right < width - 1 && !mask[row + right + 1] && inside(row + right + 1)) right++;
+    for (let i = left; i <= right; i++) {
+      mask[row + i] = 1;
+      if (sy > 0 && !mask[row - width + i]) stack.push([i, sy - 1]);
+      if (sy < height - 1 && !mask[row + width + i]) stack.push([i, sy + 1]);
+    }
+  }
+  return mask;
+}
+
+// `mask` grown by `steps` pixels (4-neighbourhood each step); `rect` receives the grown extent.
+function grow(mask, width, height, steps, rect) {
+  let current = mask;
+  for (let step = 0; step < steps; step++) {
+    const next = Uint8Array.from(current);
+    for (let j = 0; j < height; j++) {
+      for (let i = 0; i < width; i++) {
+        if (!current[j * width + i]) continue;
+        if (i > 0) next[j * width + i - 1] = 1;
+        if (i < width - 1) next[j * width + i + 1] = 1;
+        if (j > 0) next[(j - 1) * width + i] = 1;
+        if (j < height - 1) next[(j + 1) * width + i] = 1;
+      }
+    }
+    current = next;
+  }
+  for (let j = 0; j < height; j++) {
+    for (let i = 0; i < width; i++) if (current[j * width + i]) rect.add(i, j, 0);
+  }
+  return current;
+}
+
+// New colour (at `alpha`) over the paint at byte offset i.
+function compositeOver(data, i, [r, g, b], alpha) {
+  const under = data[i + 3] / 255;
+  const out = alpha + under * (1 - alpha);
+  if (out <= 0) return;
+  data[i] = (r * alpha + data[i] * under * (1 - alpha)) / out;
+  data[i + 1] = (g * alpha + data[i + 1] * under * (1 - alpha)) / out;
+  data[i + 2] = (b * alpha + data[i + 2] * under * (1 - alpha)) / out;
+  data[i + 3] = out * 255;
+}
+
+// The paint at byte offset i over the new colour (at `alpha`): the fill goes behind it.
+function compositeBehind(data, i, [r, g, b], alpha) {
+  const paint = data[i + 3] / 255;
+  const out = paint + alpha * (1 - paint);
+  if (out <= 0) return;
+  data[i] = (data[i] * paint + r * alpha * (1 - paint)) / out;
+  data[i + 1] = (data[i + 1] * paint + g * alpha * (1 - paint)) / out;
+  data[i + 2] = (data[i + 2] * paint + b * alpha * (1 - paint)) / out;
+  data[i + 3] = out * 255;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Brushes. Each gets the painter's settings at the start of a stroke and is fed
 // dabs (x, y, pressure) spaced along the path, plus the segment they came from.
 
@@ -505,66 +605,29 @@ export class Painter {
     this.record({ x: 0, y: 0, w: width, h: height }, before);
   }
 
-  // Flood fill of the area around (x, y) whose colour (as seen on white paper) is close
-  // to the clicked one; scanline algorithm, then one pixel of growth to cover antialiased rims.
+  // Flood fill from (x, y). Started on paint, it recolours the connected area of about the clicked
+  // colour (as seen on white paper), grown by one pixel to cover antialiased rims. Started on bare
+  // paper, it paints *behind* the strokes (see behindRegion): the strokes are composited over the
+  // new colour, so soft and translucent ones keep their look instead of leaving jagged rims of the
+  // old white paper.
   fill(x, y, tolerance = 40) {
     const { width, height } = this.paper;
     x = Math.floor(x); y = Math.floor(y);
     if (x < 0 || y < 0 || x >= width || y >= height) return;
     const image = this.ctx.getImageData(0, 0, width, height);
     const data = image.data;
-    const seen = (i) => {
-      const a = data[i + 3] / 255;
-      return [0, 1, 2].map((c) => data[i + c] * a + 255 * (1 - a));
-    };
-    const start = seen((y * width + x) * 4);
-    const close = (p) => {
-      const c = seen(p * 4);
-      return Math.abs(c[0] - start[0]) + Math.abs(c[1] - start[1]) + Math.abs(c[2] - start[2]) <= tolerance;
-    };
-    const mask = new Uint8Array(width * height);
-    const stack = [[x, y]];
-    while (stack.length) {
-      const [sx, sy] = stack.pop();
-      let left = sx;
-      const row = sy * width;
-      if (mask[row + sx] || !close(row + sx)) continue;
-      while (left > 0 && !mask[row + left - 1] && close(row + left - 1)) left--;
-      let right = sx;
-      while (right < width - 1 && !mask[row + right + 1] && close(row + right + 1)) right++;
-      for (let i = left; i <= right; i++) {
-        mask[row + i] = 1;
-        if (sy > 0 && !mask[row - width + i]) stack.push([i, sy - 1]);
-        if (sy < height - 1 && !mask[row + width + i]) stack.push([i, sy + 1]);
-      }
-    }
-    const grown = Uint8Array.from(mask);
+    const behind = data[(y * width + x) * 4 + 3] < BARE_PAPER_ALPHA;
+    const region = behind ? behindRegion(data, x, y, width, height)
+      : floodRegion(similarColour(data, (y * width + x) * 4, tolerance), [[x, y]], width, height);
     const rect = new Rect();
-    for (let j = 0; j < height; j++) {
-      for (let i = 0; i < width; i++) {
-        if (!mask[j * width + i]) continue;
-        rect.add(i, j, 1);
-        if (i > 0) grown[j * width + i - 1] = 1;
-        if (i < width - 1) grown[j * width + i + 1] = 1;
-        if (j > 0) grown[(j - 1) * width + i] = 1;
-        if (j < height - 1) grown[(j + 1) * width + i] = 1;
-      }
-    }
+    const grown = grow(region, width, height, behind ? 0 : 1, rect);
     const box = rect.clipped(width, height, 1);
     if (!box) return;
     const before = this.ctx.getImageData(0, 0, width, height);
-    const [r, g, b] = parseColour(this.colour);
-    const alpha = this.opacity;
+    const colour = parseColour(this.colour);
+    const blend = behind ? compositeBehind : compositeOver;
     for (let p = 0; p < width * height; p++) {
-      if (!grown[p]) continue;
-      const i = p * 4;
-      const under = data[i + 3] / 255;
-      const out = alpha + under * (1 - alpha);
-      if (out <= 0) continue;
-      data[i] = (r * alpha + data[i] * under * (1 - alpha)) / out;
-      data[i + 1] = (g * alpha + data[i + 1] * under * (1 - alpha)) / out;
-      data[i + 2] = (b * alpha + data[i + 2] * under * (1 - alpha)) / out;
-      data[i + 3] = out * 255;
+      if (grown[p]) blend(data, p * 4, colour, this.opacity);
     }
     this.ctx.putImageData(image, 0, 0);
     this.record(box, before);
