@@ -79,6 +79,15 @@ def test_sixteen_bit_keeps_its_range(tmp_path):
     assert 100 < pixels[0, 24] < 160
 
 
+def test_a_dark_sixteen_bit_image_stays_dark(tmp_path):
+    path = tmp_path / "dark16.png"
+    values = np.full((24, 32), 194, dtype=np.uint16)  # every value fits in 8 bits, but they are 16-bit
+    Image.fromarray(values).save(path)
+    with Image.open(path) as stored:
+        assert stored.mode.startswith("I;16")
+    assert np.asarray(load_image(path)).max() <= 1  # 194 / 65535 of full brightness, not 194 / 255
+
+
 def test_animated_gif_gives_first_frame(tmp_path):
     from tests.conftest import UNUSUAL
 

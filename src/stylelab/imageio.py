@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,7 +156,9 @@ def _high_depth_to_rgb(image: Image.Image) -> Image.Image:
         low, high = float(values.min()), float(values.max())
         scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
     else:
-        scaled = values / (255.0 if values.max() <= 255 else 65535.0)
+        # I;16 modes are 16-bit by definition; a plain 32-bit "I" image may hold 8- or 16-bit values
+        sixteen_bit = image.mode.startswith("I;16") or values.max() > 255
+        scaled = values / (65535.0 if sixteen_bit else 255.0)
     gray = (np.clip(scaled, 0.0, 1.0) * 255.0).round().astype(np.uint8)
     return Image.fromarray(gray, mode="L").convert("RGB")
 
@@ -170,14 +173,20 @@ def resize_long_side(image: Image.Image, size: int) -> Image.Image:
     return image.resize(new_size, Image.LANCZOS)
 
 
-def check_output_path(path: str | os.PathLike, formats: dict[str, str] = OUTPUT_FORMATS) -> Path:
+def check_output_path(path: str | os.PathLike, formats: dict[str, str] = OUTPUT_FORMATS,
+                      inputs: Iterable[object] = ()) -> Path:
     """Fail early, before any work, if ``path`` cannot receive an output file.
+
+    ``inputs`` are the command's input images: paths among them must not be the output.
 
     Raises:
         OutputError: the folder is missing or not writable, the path is a folder,
-            or the extension is not one of ``formats``.
+            the extension is not one of ``formats``, or the output would overwrite an input.
     """
     path = Path(path)
+    paths = [Path(source) for source in inputs if isinstance(source, (str, os.PathLike))]
+    if any(source.exists() and source.resolve() == path.resolve() for source in paths):
+        raise OutputError(f"{path}: would overwrite an input image; choose another output name")
     if path.is_dir():
         raise OutputError(f"{path}: is a directory; give a file name such as {path / 'out.png'}")
     if path.suffix.lower() not in formats:
@@ -220,12 +229,11 @@ def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
         OutputError: the temporary file cannot be created or renamed.
     """
     path = Path(path)
-    try:
-        handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    try:  # created with mode 0666 less the umask, as open() would (mkstemp would make it 0600)
+        os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     except OSError as exc:
         raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    os.close(handle)
-    temp = Path(temp_name)
     try:
         yield temp
         os.replace(temp, path)

@@ -97,6 +97,18 @@ def test_bad_output_paths_fail_before_any_work(tmp_path, capsys, photo, painting
     assert code == 2 and message in stderr
 
 
+@pytest.mark.parametrize("target", ["photo", "painting", "init"])
+def test_the_output_may_not_overwrite_an_input(tmp_path, capsys, photo, painting, target):
+    inputs = {"photo": tmp_path / "photo.jpg", "painting": tmp_path / "painting.jpg", "init": tmp_path / "start.jpg"}
+    for name, source in (("photo", photo), ("painting", painting), ("init", photo)):
+        inputs[name].write_bytes(source.read_bytes())
+    before = inputs[target].read_bytes()
+    code, _, stderr = run_cli(capsys, "stylize", inputs["photo"], inputs["painting"], "--init", inputs["init"],
+                              "-o", inputs[target], *FAST)
+    assert code == 2 and "would overwrite an input image" in stderr, stderr
+    assert inputs[target].read_bytes() == before
+
+
 def test_unwritable_output_directory(tmp_path, capsys, photo, painting):
     import os
 

@@ -186,6 +186,40 @@ def test_folder_output_may_not_overwrite_inputs(capsys, tmp_path, files):
     assert (folder / "a.png").read_bytes() == before
 
 
+@pytest.mark.parametrize("role", ["content", "style"])
+def test_a_single_output_may_not_overwrite_an_input(capsys, tmp_path, files, role):
+    paths = {"content": tmp_path / "photo.png", "style": tmp_path / "painting.png"}
+    for name, path in paths.items():
+        shutil.copy(files[name], path)
+    before = paths[role].read_bytes()
+    code, _, err = _run(capsys, "fast", paths["content"], paths["style"], "-o", paths[role])
+    assert code == 2 and "would overwrite an input image" in err
+    assert paths[role].read_bytes() == before
+
+
+def test_hidden_files_in_a_folder_are_not_contents(capsys, tmp_path, files):
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    out.mkdir()
+    shutil.copy(files["content"], folder / "a.png")
+    (folder / "._a.png").write_bytes(b"\0\5\x16\7 macOS resource fork")  # would fail to decode
+    shutil.copy(files["content"], folder / ".hidden.png")
+    code, _, err = _run(capsys, "fast", folder, files["style"], "-o", out)
+    assert code == 0, err
+    assert [p.name for p in out.iterdir()] == ["a.png"]
+
+
+def test_outputs_get_the_usual_file_mode(capsys, tmp_path, files):
+    old = os.umask(0o022)
+    try:
+        output = tmp_path / "out.png"
+        code, _, err = _run(capsys, "fast", files["content"], files["style"], "-o", output)
+    finally:
+        os.umask(old)
+    assert code == 0, err
+    assert output.stat().st_mode & 0o777 == 0o644  # as open() would make it, not mkstemp's 0600
+
+
 @pytest.mark.parametrize("options, message", [
     (["--strength", "1.5"], "strength"), (["--strength", "-0.2"], "strength"),
     (["--weights", "-1"], "weights"), (["--weights", "1", "2"], "one per style"),

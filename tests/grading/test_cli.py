@@ -92,9 +92,11 @@ def test_compare_needs_two_images(capsys, good_image):
     assert "at least two" in assert_user_error(capsys, main(["compare", str(good_image)]))
 
 
-def test_compare_rejects_a_bad_checkpoint(capsys, tmp_path, good_image):
+@pytest.mark.parametrize("content", [b"nope", b"", b"hello, a text file named like a checkpoint\n" * 3,
+                                     b"PK\x03\x04broken zip"])
+def test_compare_rejects_a_bad_checkpoint(capsys, tmp_path, good_image, content):
     checkpoint = tmp_path / "bad.pt"
-    checkpoint.write_text("nope")
+    checkpoint.write_bytes(content)  # b"hello..." made torch's unpickler raise KeyError: 101
     err = assert_user_error(
         capsys,
         main(
@@ -109,7 +111,7 @@ def test_compare_rejects_a_bad_checkpoint(capsys, tmp_path, good_image):
             ]
         ),
     )
-    assert "bad.pt" in err
+    assert "bad.pt" in err and "not a readable grader checkpoint" in err
 
 
 @pytest.mark.parametrize("target", ["missing_dir/grades.txt", "a_file.txt/grades.txt", "."])

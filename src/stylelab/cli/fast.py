@@ -7,6 +7,7 @@ import dataclasses
 import json
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from stylelab.errors import ConfigError, InputError, OutputError
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
     config = FastConfig(**{name: getattr(args, name) for name, _ in _CONFIG_OPTIONS.values()})
     weights = normalise_weights(args.weights, len(args.styles))
-    jobs = plan_jobs(Path(args.content), Path(args.output))
+    jobs = plan_jobs(Path(args.content), Path(args.output), args.styles)
     limits = ImageLimits(max_pixels=config.max_pixels)
     for content, _ in jobs:  # reject a bad content image before any work or output
         load_image(content, limits)
@@ -82,8 +83,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def plan_jobs(content: Path, output: Path) -> list[tuple[Path, Path]]:
+def plan_jobs(content: Path, output: Path, styles: Sequence[str] = ()) -> list[tuple[Path, Path]]:
     """Pair each content image with its output path, checking outputs before any work.
+
+    Files whose names start with a dot (hidden files, macOS ``._`` resource forks) are not contents.
 
     Raises:
         InputError: the folder has no images.
@@ -93,14 +96,15 @@ def plan_jobs(content: Path, output: Path) -> list[tuple[Path, Path]]:
     from stylelab.imageio import OUTPUT_FORMATS, check_output_dir, check_output_path
 
     if not content.is_dir():
-        check_output_path(output)
+        check_output_path(output, inputs=[content, *styles])
         return [(content, output)]
     if output.is_file() or (not output.exists() and output.suffix.lower() in OUTPUT_FORMATS):
         raise ConfigError(f"{output}: when CONTENT is a folder, -o must be an existing folder")
     if not output.exists():
         raise OutputError(f"{output}: output folder does not exist; create it first")
     check_output_dir(output)
-    images = sorted(p for p in content.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    images = sorted(p for p in content.iterdir()
+                    if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS)
     if not images:
         raise InputError(f"{content}: no images ({', '.join(IMAGE_EXTENSIONS)}) in this folder")
     jobs = [(image, output / f"{image.stem}{FOLDER_OUTPUT_EXTENSION}") for image in images]
@@ -109,7 +113,7 @@ def plan_jobs(content: Path, output: Path) -> list[tuple[Path, Path]]:
     if duplicates:
         raise ConfigError(f"{content}: several images would be written to {', '.join(duplicates)}; "
                           "rename them so their names differ before the extension")
-    inputs = {image.resolve() for image in images}
+    inputs = {path.resolve() for path in [*images, *map(Path, styles)]}
     clobbered = [str(t) for t in targets if t.resolve() in inputs]
     if clobbered:
         raise OutputError(f"{clobbered[0]}: would overwrite an input image; choose another output folder")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib.resources
 import io
 import math
-import pickle
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -322,5 +321,7 @@ def _read_checkpoint(path: str | Path | None, label: str) -> object:
         raise
     except FileNotFoundError:
         raise ModelError(f"{label}: not found; reinstall Style Lab or pass a checkpoint path") from None
-    except (OSError, RuntimeError, ValueError, EOFError, TypeError, pickle.UnpicklingError) as exc:
-        raise ModelError(f"{label}: cannot read checkpoint ({exc})") from None
+    except Exception as exc:  # torch's unpickler fails in many ways on a bad file (KeyError, seek errors...)
+        reason = str(exc) or type(exc).__name__
+        raise ModelError(f"{label}: not a readable grader checkpoint (a file written by "
+                         f"`stylelab train-grader`): {reason}") from None
