@@ -52,7 +52,7 @@ def run_demo(out_dir: str | Path, config: GatysConfig = DEMO_CONFIG, progress: P
     summary_path = out_dir / "summary.json"
     summary = {"content": DEMO_CONTENT.name, "style": DEMO_STYLE.name, "timings": result.timings,
                "fast_timings": fast.timings, "grades": grades,
-               "final_losses": {k: v[-1] for k, v in result.history.items() if v and k != "scale"},
+               "final_losses": result.losses,
                "config": config.to_dict()}
     with atomic_write(summary_path) as temp:
         temp.write_text(json.dumps(summary, indent=2))

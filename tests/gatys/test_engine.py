@@ -211,3 +211,21 @@ def test_first_step_losses_are_the_papers_terms_at_the_start_image(photo, painti
             relative_error(gram_of(ours[layer], dtype), gram_of(theirs[layer], dtype)) for layer in layers) / 5
     assert result.history["content"][0] == pytest.approx(0.0, abs=1e-6)
     assert result.history["style"][0] == pytest.approx(expected.item(), rel=1e-4)
+
+
+
+def test_result_losses_are_those_of_the_returned_best_iterate_not_the_last_step(photo, painting):
+    # at 64 px and 5 steps, L-BFGS without a line search overshoots on its last step (total ~1600)
+    result = stylize(photo, painting, GatysConfig(size=64, iterations=5, seed=0))
+    final_scale = [total for total, scale in zip(result.history["total"], result.history["scale"], strict=True)
+                   if scale == max(result.history["scale"])]
+    assert result.losses["total"] <= min(final_scale)
+    assert result.losses["total"] < 0.1 * result.history["total"][-1]
+    assert result.losses["total"] == pytest.approx(sum(result.losses[name] for name in ("content", "style", "tv")))
+
+
+def test_result_losses_of_an_iterate_average_are_measured_on_the_average(photo, painting):
+    result = stylize(photo, painting, TINY.replace(iterations=5, average=0.5))
+    assert set(result.losses) == {"content", "style", "tv", "total"}
+    assert result.losses["total"] == pytest.approx(sum(result.losses[name] for name in ("content", "style", "tv")))
+    assert result.losses["total"] not in result.history["total"]  # the average is not one of the steps

@@ -45,10 +45,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _summary(result, output: Path) -> dict:
-    final = {name: values[-1] for name, values in result.history.items() if values and name != "scale"}
     return {"output": str(output), "width": result.image.width, "height": result.image.height,
             "steps": len(result.history["total"]), "interrupted": result.interrupted,
-            "final_losses": final, "timings": result.timings, "config": result.config.to_dict()}
+            "final_losses": result.losses, "timings": result.timings, "config": result.config.to_dict()}
 
 
 class _ProgressBar:

@@ -61,6 +61,9 @@ class StylizeResult:
         config: the settings used.
         interrupted: True if stopped early (Ctrl-C or ``Cancelled``); ``image``
             is then the best result so far.
+        losses: the weighted loss terms of the returned image (before colour preservation):
+            the lowest-loss iterate of the final scale, or the iterate average. Not always the
+            last entry of ``history``: an optimiser's last steps can make things worse.
     """
 
     image: Image.Image
@@ -68,6 +71,7 @@ class StylizeResult:
     timings: dict[str, float]
     config: GatysConfig
     interrupted: bool = False
+    losses: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -158,11 +162,11 @@ def stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource], c
     final_height, final_width = scaled_shape(width, height, sizes[-1])
     small = final_height * final_width <= HEAP_REUSE_MAX_PIXELS
     with reuse_freed_memory(enabled=device.type == "cpu" and small):
-        image, interrupted = _optimise_all_scales(run, inputs, width, height)
+        image, losses, interrupted = _optimise_all_scales(run, inputs, width, height)
     finished = time.perf_counter()
     timings = {"load": loaded - started, "model": model_ready - loaded, "optimise": finished - model_ready,
                "ready": (run.first_step_at or finished) - started, "total": finished - started}
-    return StylizeResult(_final_image(image, inputs, config), run.history, timings, config, interrupted)
+    return StylizeResult(_final_image(image, inputs, config), run.history, timings, config, interrupted, losses)
 
 
 def _seed_everything(seed: int | None) -> None:
@@ -211,16 +215,17 @@ def _usable_sizes(config: GatysConfig, min_side: int, width: int, height: int) -
     return [size for size in sizes if min(scaled_shape(width, height, size)) >= min_side]
 
 
-def _optimise_all_scales(run: _Run, inputs: _Inputs, width: int, height: int) -> tuple[torch.Tensor, bool]:
+def _optimise_all_scales(run: _Run, inputs: _Inputs, width: int, height: int
+                         ) -> tuple[torch.Tensor, dict[str, float], bool]:
     image: torch.Tensor | None = None
     previous: torch.optim.Optimizer | None = None
     for index, long_side in enumerate(run.sizes):
         shape = scaled_shape(width, height, long_side)
         start = _start_image(run, inputs, shape, image)
-        image, previous, interrupted = _optimise_scale(run, inputs, index, shape, start, previous)
+        image, losses, previous, interrupted = _optimise_scale(run, inputs, index, shape, start, previous)
         if interrupted:
-            return image, True
-    return image, False
+            return image, losses, True
+    return image, losses, False
 
 
 def _start_image(run: _Run, inputs: _Inputs, shape: tuple[int, int], previous: torch.Tensor | None
@@ -283,18 +288,18 @@ class _Best:
     """Lowest-loss iterate seen at the current scale (what Ctrl-C returns)."""
 
     def __init__(self, image: torch.Tensor):
-        self.loss = float("inf")
+        self.losses: dict[str, float] = {}
         self.image = image.detach().clone()
 
-    def offer(self, loss: float, image: torch.Tensor) -> None:
-        if loss < self.loss:
-            self.loss = loss
+    def offer(self, losses: dict[str, float], image: torch.Tensor) -> None:
+        if losses["total"] < self.losses.get("total", float("inf")):
+            self.losses = dict(losses)
             self.image = image.detach().clone()
 
 
 def _optimise_scale(run: _Run, inputs: _Inputs, index: int, shape: tuple[int, int], start: torch.Tensor,
                     previous: torch.optim.Optimizer | None
-                    ) -> tuple[torch.Tensor, torch.optim.Optimizer | None, bool]:
+                    ) -> tuple[torch.Tensor, dict[str, float], torch.optim.Optimizer | None, bool]:
     config = run.config
     content_targets, style_targets = _targets(run, inputs, shape)
     layer_weights = _layer_weights(config)
@@ -306,8 +311,15 @@ def _optimise_scale(run: _Run, inputs: _Inputs, index: int, shape: tuple[int, in
     average = IterateAverage(image, config.average) if config.average > 0 else None
     best = _Best(image)
 
-    def objective() -> dict[str, torch.Tensor]:
-        return _losses(run, image, content_targets, style_targets, layer_weights)
+    def objective(picture: torch.Tensor = image) -> dict[str, torch.Tensor]:
+        return _losses(run, picture, content_targets, style_targets, layer_weights)
+
+    def result() -> tuple[torch.Tensor, dict[str, float]]:
+        if average is None or average.weight == 0:
+            return best.image, best.losses
+        averaged = average.value()
+        with torch.no_grad():
+            return averaged, {name: value.item() for name, value in objective(averaged).items()}
 
     try:
         for step in range(config.iterations):
@@ -319,14 +331,10 @@ def _optimise_scale(run: _Run, inputs: _Inputs, index: int, shape: tuple[int, in
             last = step == config.iterations - 1
             _report(run, inputs, index, step, losses, time.perf_counter() - started, image, last)
     except (KeyboardInterrupt, Cancelled):
-        return _scale_result(best, average), None, True
+        return *result(), None, True
     with torch.no_grad():
-        best.offer(objective()["total"].item(), image)
-    return _scale_result(best, average), optimizer, False
-
-
-def _scale_result(best: _Best, average: IterateAverage | None) -> torch.Tensor:
-    return average.value() if average is not None and average.weight > 0 else best.image
+        best.offer({name: value.item() for name, value in objective().items()}, image)
+    return *result(), optimizer, False
 
 
 def _losses(run: _Run, image: torch.Tensor, content_targets: dict, style_targets: dict,
@@ -362,7 +370,7 @@ def _step(optimizer: torch.optim.Optimizer, image: torch.Tensor, objective: Call
         losses = objective()
         losses["total"].backward()
         record.update({name: value.item() for name, value in losses.items()})
-        best.offer(record["total"], image)
+        best.offer(record, image)
         return losses["total"]
 
     optimizer.step(closure)
