@@ -93,6 +93,12 @@ def test_preserve_color_keeps_the_content_chroma(stylizer, content, style):
     assert np.quantile(np.abs(ycc["kept"][..., 0] - ycc["plain"][..., 0]), 0.99) <= 3
 
 
+def test_a_large_stroke_scale_on_a_small_output_keeps_the_shape(stylizer, content, style):
+    result = stylizer.stylize(content, style, FastConfig(size=64, stroke_scale=8.0))
+    assert result.image.size == (64, 43)
+    assert result.working_size == (24, 16)  # not 16 x 16: the short side stops at 16 px
+
+
 def test_size_and_stroke_scale_set_output_and_working_resolution(stylizer, content, style):
     result = stylizer.stylize(content, style, FastConfig(size=120, stroke_scale=2.0))
     assert result.image.size == (120, 80)

@@ -353,8 +353,10 @@ def _output_size(size: tuple[int, int], config: FastConfig) -> tuple[int, int]:
 
 def _working_size(output_size: tuple[int, int], config: FastConfig) -> tuple[int, int]:
     width, height = output_size
-    width = max(MIN_WORKING_SIDE, round(width / config.stroke_scale))
-    height = max(MIN_WORKING_SIDE, round(height / config.stroke_scale))
+    # a large stroke scale on a small output stops at MIN_WORKING_SIDE on the short side, keeping the shape
+    scale = max(1 / config.stroke_scale, MIN_WORKING_SIDE / min(width, height))
+    width = max(MIN_WORKING_SIDE, round(width * scale))
+    height = max(MIN_WORKING_SIDE, round(height * scale))
     if width * height > config.max_pixels:
         raise ConfigError(f"stroke_scale: the transformer would run at {width}×{height} px, over the limit of "
                           f"{config.max_pixels:,} px; raise --stroke-scale or lower --size")
