@@ -93,6 +93,27 @@ CASES = [
         "alexnet",
         "unknown value 'alexnet'",
     ),
+    (
+        "blend weights, but one painting per cell",
+        HEADER + "style_weights = [0.5, 0.5]\n",
+        "settings.style_weights",
+        "style_weights =",
+        "each cell of a grid has one painting",
+    ),
+    (
+        "init image that is not an image",
+        HEADER + 'init = "notes.txt"\n',
+        "settings.init",
+        "init =",
+        "not a supported image",
+    ),
+    (
+        "two variants of one name",
+        HEADER + '[[variants]]\nname = "a"\n[[variants]]\nname = "a"\nseed = 2\n',
+        "variants[1].name",
+        None,
+        "names an earlier variant too",
+    ),
     ("missing styles", HEADER.replace('styles = ["udnie.png"]\n', ""), "styles", None, "missing"),
     ("empty axis", HEADER + "seed = []\n", "settings.seed", "seed =", "at least one value"),
 ]

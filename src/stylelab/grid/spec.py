@@ -304,6 +304,7 @@ def _settings(reader: _Reader, data: Mapping[str, Any]) -> tuple[Setting, ...]:
     _check_keys(reader, shared, origin, methods)
     variants = data.get("variants") or [None]
     settings: dict[str, Setting] = {}
+    names: set[str] = set()
     for index, variant in enumerate(variants):
         values, where, name = dict(shared), dict(origin), None
         if variant is not None:
@@ -311,6 +312,9 @@ def _settings(reader: _Reader, data: Mapping[str, Any]) -> tuple[Setting, ...]:
             name = variant.pop("name", f"variant {index + 1}")
             if not isinstance(name, str):
                 raise reader.error(f"variants[{index}].name", f"expected a string, got {name!r}")
+            if name in names:  # the report and contact sheets tell variants apart by name
+                raise reader.error(f"variants[{index}].name", f"{name!r} names an earlier variant too")
+            names.add(name)
             variant_origin = {key: f"variants[{index}].{key}" for key in variant}
             _check_keys(reader, variant, variant_origin, methods)
             values.update(variant)
@@ -431,12 +435,23 @@ def _resolve_file_setting(reader: _Reader, key: str, value: str, where: Mapping[
     path = resolve_path(value, folder)
     if not path.is_file():
         raise reader.error(where[key], f"init image {value}: no such file ({path.absolute()})")
+    from stylelab.imageio import load_image
+
+    try:  # decoded now, like the photos and paintings, so a broken file stops the grid before any work
+        load_image(path, name=f"init image {value}")
+    except InputError as exc:
+        raise reader.error(where[key], str(exc)) from None
     return str(path.resolve())
 
 
 def _check_gatys(reader: _Reader, config: Any, where: Mapping[str, str]) -> None:
-    """Layers exist in the backbone; the checkpoint has the right keys and shapes."""
+    """One painting per cell; layers exist in the backbone; the checkpoint has the right keys and shapes."""
     from stylelab.backbones import check_checkpoint, check_layers
+
+    if config.style_weights is not None and len(config.style_weights) != 1:
+        raise reader.error(where.get("style_weights", _first_location(where)),
+                           f"{len(config.style_weights)} weights, but each cell of a grid has one painting "
+                           "(blends are for stylelab stylize); remove style_weights")
 
     for option in ("content_layers", "style_layers"):
         try:
