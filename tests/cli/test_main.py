@@ -38,3 +38,15 @@ def test_help_shows_real_defaults_only(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "(default: 1.0)" in text and "(default: 512)" in text  # --strength, --style-size
     assert "(default: None)" not in text and "(default: False)" not in text
+
+
+def test_help_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom stylelab.cli import main\n"
+            "for argv in (['--help'], ['stylize', '--help'], ['grid', '--help'], ['report', '--help']):\n"
+            "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+            "print('torch' in sys.modules, file=sys.stderr)")
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert completed.stderr.strip() == "False"  # help in a fifth of a second, not after a 1.5 s torch import

@@ -140,3 +140,8 @@ def test_config_is_frozen():
 def test_bad_weights_are_config_errors(weights, count, message):
     with pytest.raises(ConfigError, match=message):
         normalise_weights(weights, count)
+
+
+def test_huge_weights_do_not_overflow():
+    assert normalise_weights([1e308, 1e308], 2) == [0.5, 0.5]
+    assert normalise_weights([3.0, 1.0], 2) == [0.75, 0.25]

@@ -15,16 +15,30 @@ Each network has its own layer names and default content/style layers
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-
-from stylelab.backbones.base import FeatureExtractor
+from stylelab.backbones.layers import DEFAULT_LAYERS
 from stylelab.errors import ConfigError
 from stylelab.validate import choice
 
 BACKBONES = ("vgg19", "vgg16", "resnet50", "resnet50-plain")
 CHECKPOINT_BACKBONES = ("vgg16", "resnet50", "resnet50-plain")
 POOLINGS = ("max", "avg")
+
+if TYPE_CHECKING:
+    import torch
+
+    from stylelab.backbones.base import FeatureExtractor
+
+
+def __getattr__(name: str) -> object:
+    # FeatureExtractor is imported on first use: this package is read for its names and defaults
+    # (``stylelab --help``) without torch.
+    if name == "FeatureExtractor":
+        from stylelab.backbones.base import FeatureExtractor
+
+        return FeatureExtractor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def parse_backbone(spec: str) -> tuple[str, str | None]:
@@ -60,6 +74,8 @@ def _module(name: str):
 
 def layer_names(spec: str) -> tuple[str, ...]:
     """Names of the layers of the backbone named by ``spec``, without loading weights."""
+    import torch
+
     name, _ = parse_backbone(spec)
     with torch.device("meta"):
         return tuple(layer_name for layer_name, _ in _module(name).layer_specs())
@@ -68,8 +84,7 @@ def layer_names(spec: str) -> tuple[str, ...]:
 def default_layers(spec: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(content layers, style layers) that the backbone named by ``spec`` uses by default."""
     name, _ = parse_backbone(spec)
-    module = _module(name)
-    return tuple(module.CONTENT_LAYERS), tuple(module.STYLE_LAYERS)
+    return DEFAULT_LAYERS[name]
 
 
 def check_layers(spec: str, option: str, layers: tuple[str, ...]) -> None:

@@ -22,12 +22,13 @@ import torch
 from torch import nn
 
 from stylelab.backbones.base import FeatureExtractor
+from stylelab.backbones.layers import VGG_CONTENT_LAYERS, VGG_STYLE_LAYERS
 from stylelab.backbones.torchvision_format import imagenet_preprocess, match_state, read_state_dict
 from stylelab.backbones.vgg19 import vgg_layer_specs
 
 BLOCKS = (2, 2, 3, 3, 3)
-CONTENT_LAYERS = ("relu4_2",)
-STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+CONTENT_LAYERS = VGG_CONTENT_LAYERS
+STYLE_LAYERS = VGG_STYLE_LAYERS
 
 
 def layer_specs(pooling: str = "max") -> list[tuple[str, nn.Module]]:

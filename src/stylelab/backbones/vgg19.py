@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from stylelab.backbones.base import FeatureExtractor
+from stylelab.backbones.layers import VGG_CONTENT_LAYERS, VGG_STYLE_LAYERS
 from stylelab.errors import ModelError, OutputError
 from stylelab.imageio import atomic_write
 
@@ -25,8 +26,8 @@ QUANTISED_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 BLOCKS = (2, 2, 4, 4, 4)
 CHANNELS = (64, 128, 256, 512, 512)
-CONTENT_LAYERS = ("relu4_2",)
-STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+CONTENT_LAYERS = VGG_CONTENT_LAYERS
+STYLE_LAYERS = VGG_STYLE_LAYERS
 
 
 def conv_names() -> list[str]:

@@ -317,10 +317,11 @@ def normalise_weights(weights: Sequence[float] | None, count: int) -> list[float
                           "give one per style")
     for weight in weights:
         number("weights", weight, minimum=0.0)
-    total = float(sum(weights))
-    if total <= 0:
+    largest = float(max(weights))
+    if largest <= 0:
         raise ConfigError("weights: at least one weight must be positive")
-    return [float(weight) / total for weight in weights]
+    scaled = [float(weight) / largest for weight in weights]  # so that huge weights cannot overflow the sum
+    return [weight / sum(scaled) for weight in scaled]
 
 
 def _as_list(styles: ImageSource | Sequence[ImageSource]) -> list[ImageSource]:
