@@ -183,7 +183,7 @@ def check_output_path(path: str | os.PathLike, formats: dict[str, str] = OUTPUT_
         OutputError: the folder is missing or not writable, the path is a folder,
             the extension is not one of ``formats``, or the output would overwrite an input.
     """
-    path = Path(path)
+    path = check_not_empty(path)
     paths = [Path(source) for source in inputs if isinstance(source, (str, os.PathLike))]
     if any(source.exists() and source.resolve() == path.resolve() for source in paths):
         raise OutputError(f"{path}: would overwrite an input image; choose another output name")
@@ -194,6 +194,13 @@ def check_output_path(path: str | os.PathLike, formats: dict[str, str] = OUTPUT_
                           f"{', '.join(sorted(formats))}")
     check_output_dir(path.parent if str(path.parent) else Path("."))
     return path
+
+
+def check_not_empty(path: str | os.PathLike) -> Path:
+    """``path`` as a Path, unless it is empty (``Path("")`` would quietly mean the current folder)."""
+    if not str(path).strip():
+        raise OutputError("the output path is empty; give a file name such as out.png")
+    return Path(path)
 
 
 def check_output_dir(folder: str | os.PathLike) -> Path:

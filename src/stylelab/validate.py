@@ -32,10 +32,15 @@ def number(name: str, value: float, *, minimum: float | None = None, maximum: fl
         too_small = value <= minimum if exclusive_minimum else value < minimum
         if too_small:
             relation = "greater than" if exclusive_minimum else "at least"
-            raise ConfigError(f"{name}: must be {relation} {minimum:g}, got {value:g}")
+            raise ConfigError(f"{name}: must be {relation} {_show(minimum)}, got {_show(value)}")
     if maximum is not None and value > maximum:
-        raise ConfigError(f"{name}: must be at most {maximum:g}, got {value:g}")
+        raise ConfigError(f"{name}: must be at most {_show(maximum)}, got {_show(value)}")
     return value
+
+
+def _show(value: float) -> str:
+    """Integers in full (a seed limit of 9223372036854775807, not 9.22337e+18); floats short."""
+    return str(value) if isinstance(value, int) else f"{value:g}"
 
 
 def integer(name: str, value: int, *, minimum: int | None = None, maximum: int | None = None) -> int:

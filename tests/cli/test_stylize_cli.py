@@ -73,6 +73,7 @@ def test_bad_input_gives_error_exit_2_and_no_output(bad_input, tmp_path, capsys,
     (["--device", "cuda:7"], "cuda"), (["--optimizer", "sgd"], "optimizer"),
     (["--preserve-color", "yes"], "preserve_color"), (["--iterations", "-1"], "iterations"),
     (["--save-every", "-1"], "save-every"), (["--style-scale", "0"], "style_scale"),
+    (["--seed", "99999999999999999999"], "at most 9223372036854775807, got 99999999999999999999"),
 ])
 def test_invalid_options_give_error_exit_2(tmp_path, capsys, photo, painting, options, message):
     out = tmp_path / "o.png"
@@ -90,6 +91,7 @@ def test_non_numbers_are_refused_by_the_parser(tmp_path, capsys, photo, painting
 @pytest.mark.parametrize("make_output, message", [
     (lambda d: d / "no" / "such" / "dir" / "o.png", "does not exist"),
     (lambda d: d, "is a directory"),
+    (lambda d: "", "the output path is empty"),
     (lambda d: d / "o.xyz", "unsupported output extension"),
 ])
 def test_bad_output_paths_fail_before_any_work(tmp_path, capsys, photo, painting, make_output, message):

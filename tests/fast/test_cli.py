@@ -139,6 +139,11 @@ def test_output_size_over_the_pixel_limit(capsys, tmp_path, files):
     _assert_user_error(code, err, output, "over the limit")
 
 
+def test_empty_output_path(capsys, tmp_path, files):
+    code, _, err = _run(capsys, "fast", files["content"], files["style"], "-o", "")
+    assert code == 2 and "the output path is empty" in err
+
+
 def test_missing_output_folder(capsys, tmp_path, files):
     output = tmp_path / "nowhere" / "out.png"
     code, _, err = _run(capsys, "fast", files["content"], files["style"], "-o", output)

@@ -48,11 +48,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from stylelab.fast.engine import FastStylizer, normalise_weights
-    from stylelab.imageio import ImageLimits, load_image, save_image
+    from stylelab.imageio import ImageLimits, check_not_empty, load_image, save_image
 
     config = FastConfig(**{name: getattr(args, name) for name, _ in _CONFIG_OPTIONS.values()})
     weights = normalise_weights(args.weights, len(args.styles))
-    jobs = plan_jobs(Path(args.content), Path(args.output), args.styles)
+    jobs = plan_jobs(Path(args.content), check_not_empty(args.output), args.styles)
     limits = ImageLimits(max_pixels=config.max_pixels)
     for content, _ in jobs:  # reject a bad content image before any work or output
         load_image(content, limits)
