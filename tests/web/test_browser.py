@@ -401,9 +401,10 @@ def test_an_experiment_can_be_deleted_from_the_history(browser, tmp_path):
         card.wait_for()
         if card.locator("[data-action=delete]").is_disabled():  # jobs still running: not yet
             assert "running jobs" in card.locator("[data-action=delete]").get_attribute("title")
-            wait_for(lambda: urllib.request.urlopen(f"{live.url}/api/experiments/{experiment_id}").read()
-                     .find(b'"active":false') >= 0)
-            page.reload()
+            # the page follows the running jobs by itself: no reload
+            page.wait_for_selector(f".history-card[data-experiment='{experiment_id}'] "
+                                   "[data-action=delete]:not([disabled])", timeout=30_000)
+            assert "gatys: Done" in card.inner_text()
         page.once("dialog", lambda dialog: dialog.dismiss())
         card.locator("[data-action=delete]").click()
         assert card.count() == 1  # dismissed: nothing deleted

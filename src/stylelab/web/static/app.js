@@ -85,6 +85,7 @@ const app = {
   draft: { saving: false, pending: false },
   events: null,
   historyOffset: 0,
+  historyTimer: null, // the next refresh of the history while an experiment on it runs
   tools: null, // brush, colour and per-brush size/opacity (see loadTools)
 };
 
@@ -123,6 +124,7 @@ function showMissing() {
 function closeEvents() {
   if (app.events) app.events.close();
   app.events = null;
+  clearTimeout(app.historyTimer);
 }
 
 // Follow an experiment by Server-Sent Events until the server says nothing is left to run.
@@ -679,15 +681,29 @@ function gradeCard(title, grade, waiting) {
 
 // ----------------------------------------------------------------------------------- history
 
-async function showHistory(append = false) {
-  if (!append) app.historyOffset = 0;
-  const page = await api(`/api/experiments?limit=24&offset=${app.historyOffset}`);
+const HISTORY_PAGE = 24;
+const HISTORY_MAX_PAGE = 100; // the API's largest page
+const HISTORY_REFRESH_MS = 2000;
+
+// mode: "first" page, "more" (the next page, appended) or "refresh" (the pages shown, again: while an
+// experiment on them still runs, its badges and results follow without a reload).
+async function showHistory(mode = "first") {
+  const offset = mode === "more" ? app.historyOffset : 0;
+  const limit = mode === "refresh" ? Math.min(HISTORY_MAX_PAGE, Math.max(HISTORY_PAGE, app.historyOffset))
+    : HISTORY_PAGE;
+  const page = await api(`/api/experiments?limit=${limit}&offset=${offset}`);
+  if ($("#view-history").hidden) return; // left meanwhile
   const cards = page.items.map(historyCard);
   const list = $("#history-list");
-  if (append) list.append(...cards);
+  if (mode === "more") list.append(...cards);
   else list.replaceChildren(...(cards.length ? cards : [h("p", { class: "hint" }, "No experiments yet.")]));
-  app.historyOffset += page.items.length;
+  app.historyOffset = offset + page.items.length;
   $("#history-more").hidden = app.historyOffset >= page.total;
+  clearTimeout(app.historyTimer);
+  if ($("#history-list .history-card[data-active=true]")) {
+    app.historyTimer = setTimeout(() => showHistory("refresh").catch((error) => showError(error.message)),
+      HISTORY_REFRESH_MS);
+  }
 }
 
 function historyCard(experiment) {
@@ -696,11 +712,12 @@ function historyCard(experiment) {
     ["gatys", experiment.jobs.gatys && experiment.jobs.gatys.result]];
   const when = new Date(experiment.created * 1000).toLocaleString();
   const target = experiment.drawing ? `#/results/${experiment.id}` : `#/lab/${experiment.id}`;
-  const jobs = Object.values(experiment.jobs).map((job) => h("span", { class: `badge ${job.state}` },
-    `${job.kind}: ${STATE_TEXT[job.state]}`, jobButtons(job)));
+  const jobs = Object.values(experiment.jobs).flatMap((job) => [
+    h("span", { class: `badge ${job.state}` }, `${job.kind}: ${STATE_TEXT[job.state]}`), jobButtons(job)]);
   const grades = experiment.grades ? PAIRS.filter(([pair]) => experiment.grades[pair]).map(([pair, title]) =>
     h("span", { class: "history-grade" }, `${title} ${experiment.grades[pair].score.toFixed(1)}`)) : [];
-  const card = h("article", { class: "history-card", "data-experiment": experiment.id },
+  return h("article", { class: "history-card", "data-experiment": experiment.id,
+    "data-active": String(experiment.active) },
     h("a", { href: target, class: "thumbs" }, thumbs.map(([label, image]) => image
       ? h("img", { src: image.thumb_url, alt: label, title: label })
       : h("span", { class: "thumb-missing" }, label === "drawing" ? "no drawing yet" : label))),
@@ -710,14 +727,13 @@ function historyCard(experiment) {
         h("button", { type: "button", class: "small delete", "data-action": "delete", disabled: experiment.active,
           title: experiment.active ? "Cancel its running jobs (or let them finish) to delete it"
             : "Delete this experiment and its pictures",
-          onclick: () => deleteExperiment(experiment, card) }, "Delete")),
+          onclick: () => deleteExperiment(experiment) }, "Delete")),
       h("div", { class: "history-when" }, when),
       grades.length ? h("div", { class: "history-grades" }, grades) : null,
       h("div", { class: "badges" }, jobs)));
-  return card;
 }
 
-async function deleteExperiment(experiment, card) {
+async function deleteExperiment(experiment) {
   if (!confirm("Delete this experiment with its drawing and results? This cannot be undone.")) return;
   try {
     await api(`/api/experiments/${experiment.id}`, { method: "DELETE" });
@@ -725,7 +741,8 @@ async function deleteExperiment(experiment, card) {
     showError(error.message);
     return;
   }
-  card.remove();
+  const card = $(`#history-list [data-experiment="${experiment.id}"]`); // a refresh may have redrawn it
+  if (card) card.remove();
   app.historyOffset -= 1;
   if (!$("#history-list .history-card")) showHistory().catch((error) => showError(error.message));
 }
@@ -737,7 +754,7 @@ async function main() {
   $("#surprise").addEventListener("click", () => surprise().catch((error) => showError(error.message)));
   $("#start").addEventListener("click", () => start().catch((error) => showError(error.message)));
   $("#finish").addEventListener("click", finishCanvas);
-  $("#history-more").addEventListener("click", () => showHistory(true).catch((error) => showError(error.message)));
+  $("#history-more").addEventListener("click", () => showHistory("more").catch((error) => showError(error.message)));
   for (const role of ["photo", "painting"]) {
     setupDropzone(role, async (file) => {
       const image = await uploadFile(file, role);
