@@ -114,6 +114,13 @@ def test_compare_rejects_a_bad_checkpoint(capsys, tmp_path, good_image, content)
     assert "bad.pt" in err and "not a readable grader checkpoint" in err
 
 
+def test_compare_will_not_write_its_table_into_an_image_file(capsys, tmp_path, good_image, other_image):
+    before = other_image.read_bytes()
+    code = main(["compare", str(good_image), str(other_image), "-o", str(other_image)])
+    assert "not an image" in assert_user_error(capsys, code)
+    assert other_image.read_bytes() == before
+
+
 @pytest.mark.parametrize("target", ["missing_dir/grades.txt", "a_file.txt/grades.txt", "."])
 def test_compare_rejects_unusable_output_paths(capsys, tmp_path, good_image, other_image, target):
     (tmp_path / "a_file.txt").write_text("x")

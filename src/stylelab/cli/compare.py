@@ -38,9 +38,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def check_output_file(path: str) -> Path:
     """Fail before grading if the report file cannot be written."""
-    from stylelab.imageio import check_output_dir
+    from stylelab.imageio import OUTPUT_FORMATS, check_not_empty, check_output_dir
 
-    target = Path(path)
+    target = check_not_empty(path)
+    if target.suffix.lower() in OUTPUT_FORMATS:  # also keeps the images being compared from being overwritten
+        raise OutputError(f"{target}: compare writes a text table (or JSON with --json), not an image; "
+                          "use a name such as grades.txt or grades.json")
     if target.is_dir():
         raise OutputError(f"{target}: is a directory; give a file name such as {target / 'grades.txt'}")
     check_output_dir(target.parent if str(target.parent) else Path("."))
