@@ -41,6 +41,20 @@ def test_pixel_limit_is_configurable(tmp_path):
         load_image(path, ImageLimits(max_pixels=19_999))
 
 
+def test_a_raised_pixel_limit_is_the_only_limit_below_pillows_hard_one(tmp_path):
+    from tests.conftest import _png_header_only
+
+    path = tmp_path / "claims95mp.png"
+    path.write_bytes(_png_header_only(10_000, 9_500))  # 95 MP: above Pillow's bomb warning (89 MP)
+    with pytest.raises(InputError, match="over the limit of 64,000,000 px"):
+        load_image(path)
+    with pytest.raises(InputError, match="damaged or truncated"):  # past the size check; its pixels are fake
+        load_image(path, ImageLimits(max_pixels=200_000_000))
+    path.write_bytes(_png_header_only(20_000, 10_000))  # 200 MP: Pillow will not open it at all
+    with pytest.raises(InputError, match="the image library opens at most 178,956,970 px"):
+        load_image(path, ImageLimits(max_pixels=300_000_000))
+
+
 def test_unusual_images_become_8bit_rgb(unusual_image):
     image = load_image(unusual_image)
     assert image.mode == "RGB"

@@ -81,7 +81,9 @@ def _open_file(path: Path, limits: ImageLimits, label: str) -> Image.Image:
         raise InputError(f"{label}: file is empty")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Pillow's own bomb warning (above 89 MP) would override a larger max_pixels: the size is
+            # checked against ``limits`` right after opening, before any pixel is decoded.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as opened:
                 _check_size(opened.size, limits, label)
                 opened.seek(0)  # animations: the first frame
@@ -89,8 +91,9 @@ def _open_file(path: Path, limits: ImageLimits, label: str) -> Image.Image:
                 image = opened.copy()  # detached from the file, which is closed on leaving
     except InputError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise InputError(f"{label}: image is too large ({exc})") from None
+    except Image.DecompressionBombError:  # over twice Pillow's limit: it refuses to open the file at all
+        raise InputError(f"{label}: image is too large; the image library opens at most "
+                         f"{2 * Image.MAX_IMAGE_PIXELS:,} px") from None
     except UnidentifiedImageError:
         raise InputError(f"{label}: not a supported image file (could not decode it)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
