@@ -121,11 +121,25 @@ def test_output_over_the_pixel_limit_is_refused(stylizer, content, style):
     ({"strength": 1.5}, "strength"), ({"strength": -0.1}, "strength"), ({"size": 0}, "size"),
     ({"stroke_scale": 0}, "stroke_scale"), ({"style_size": 8}, "style_size"),
     ({"preserve_color": "histogram"}, "preserve_color"), ({"device": "tpu"}, "device"),
+    ({"device": "cuda:x"}, "auto, cpu, cuda, cuda:N"), ({"device": "cuda:"}, "device"),
     ({"tile_size": 4096}, "tile_size"), ({"strength": float("nan")}, "strength"),
 ])
 def test_config_rejects_bad_values(changes, message):
     with pytest.raises(ConfigError, match=message):
         FastConfig(**changes)
+
+
+def test_cuda_devices_name_a_gpu():
+    from stylelab.fast.models import providers_for
+
+    assert FastConfig(device="cuda:1").device == "cuda:1"
+    import onnxruntime as ort
+
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        assert providers_for("cuda:1")[0] == ("CUDAExecutionProvider", {"device_id": 1})
+    else:
+        with pytest.raises(ConfigError, match="device cuda:1: this onnxruntime build has no CUDA provider"):
+            providers_for("cuda:1")
 
 
 def test_config_is_frozen():

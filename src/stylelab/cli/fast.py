@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         summary = {"outputs": records, "styles": list(args.styles), "weights": weights,
                    "load_seconds": round(load_seconds, 4), "style_seconds": round(style_seconds, 4),
-                   "device": stylizer.providers[0],
+                   "device": stylizer.provider,
                    "config": config.to_dict()}
         json.dump(summary, sys.stdout, indent=2, ensure_ascii=False)
         print()

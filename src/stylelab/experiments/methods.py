@@ -135,10 +135,9 @@ class NeuralMethods:
 
     def _fast(self, content, style, options: FastOptions) -> Image.Image:
         fast = _engine("stylelab.fast", "fast style-transfer engine")
-        device = "cuda" if self.device.startswith("cuda") else self.device
         if self._fast_stylizer is None:
-            self._fast_stylizer = fast.FastStylizer(device)
-        config = fast.FastConfig(size=options.size, device=device)
+            self._fast_stylizer = fast.FastStylizer(self.device)
+        config = fast.FastConfig(size=options.size, device=self.device)
         return fast.fast_stylize(content, [style], config, stylizer=self._fast_stylizer).image
 
     def _stylize(

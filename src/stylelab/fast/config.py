@@ -7,17 +7,30 @@ text in ``field(metadata=...)``), and the web app reads them too.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 
 from stylelab.imageio import DEFAULT_LIMITS
 from stylelab.validate import choice, integer, number
 
 COLOR_MODES = ("none", "luminance")
-DEVICES = ("auto", "cpu", "cuda")
+DEVICES = ("auto", "cpu", "cuda", "cuda:N")
 MAX_SIZE = 16384
 # onnxruntime's QLinearGlobalAveragePool refuses feature maps above ~8.4 Mpx,
 # so one untiled pass (and the statistics pass) stays at or below 2048².
 MAX_TILE = 2048
+
+
+def check_device(device: str) -> str:
+    """``device`` if it is auto, cpu, cuda or cuda:N; else ConfigError listing those."""
+    if isinstance(device, str) and re.fullmatch(r"auto|cpu|cuda(:\d+)?", device):
+        return device
+    return choice("device", device, DEVICES)
+
+
+def cuda_index(device: str) -> int:
+    """The GPU number of ``cuda:N`` (0 for plain ``cuda``)."""
+    return int(device.partition(":")[2] or 0)
 
 
 def _help(text: str) -> dict[str, str]:
@@ -42,7 +55,7 @@ class FastConfig:
         "none, or luminance: keep the content's colours and take only the stylised brightness"))
     tile_size: int = field(default=MAX_TILE, metadata=_help(
         "working images larger than this on a side run in overlapping tiles of this size"))
-    device: str = field(default="auto", metadata=_help("auto, cpu or cuda"))
+    device: str = field(default="auto", metadata=_help("auto, cpu, cuda or cuda:N (the N-th GPU)"))
     max_pixels: int = field(default=DEFAULT_LIMITS.max_pixels, metadata=_help(
         "reject input images (and outputs) with more pixels than this"))
 
@@ -54,7 +67,7 @@ class FastConfig:
         number("stroke_scale", self.stroke_scale, minimum=0.25, maximum=8.0)
         choice("preserve_color", self.preserve_color, COLOR_MODES)
         integer("tile_size", self.tile_size, minimum=256, maximum=MAX_TILE)
-        choice("device", self.device, DEVICES)
+        check_device(self.device)
         integer("max_pixels", self.max_pixels, minimum=256)
 
     def replace(self, **changes: object) -> FastConfig:

