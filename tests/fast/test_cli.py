@@ -181,14 +181,29 @@ def test_folder_with_a_bad_image_writes_nothing(capsys, tmp_path, files):
     assert list(out_dir.iterdir()) == []
 
 
-def test_folder_output_may_not_overwrite_inputs(capsys, tmp_path, files):
+def test_folder_output_may_not_be_the_content_folder(capsys, tmp_path, files):
     folder = tmp_path / "in"
     folder.mkdir()
     shutil.copy(files["content"], folder / "a.png")
+    shutil.copy(files["content"], folder / "b.jpg")
     before = (folder / "a.png").read_bytes()
     code, _, err = _run(capsys, "fast", folder, files["style"], "-o", folder)
-    assert code == 2 and "overwrite" in err
+    assert code == 2 and "other than the contents' own" in err
     assert (folder / "a.png").read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["a.png", "b.jpg"]
+
+
+def test_folder_output_may_not_overwrite_a_painting(capsys, tmp_path, files):
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    out.mkdir()
+    shutil.copy(files["content"], folder / "a.jpg")
+    painting = out / "a.png"  # where the result for a.jpg would go
+    shutil.copy(files["style"], painting)
+    before = painting.read_bytes()
+    code, _, err = _run(capsys, "fast", folder, painting, "-o", out)
+    assert code == 2 and "overwrite an input image" in err
+    assert painting.read_bytes() == before
 
 
 @pytest.mark.parametrize("role", ["content", "style"])

@@ -103,6 +103,9 @@ def plan_jobs(content: Path, output: Path, styles: Sequence[str] = ()) -> list[t
     if not output.exists():
         raise OutputError(f"{output}: output folder does not exist; create it first")
     check_output_dir(output)
+    if output.resolve() == content.resolve():
+        raise OutputError(f"{output}: choose an output folder other than the contents' own (the results "
+                          "would be taken for contents by the next run)")
     images = sorted(p for p in content.iterdir()
                     if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS)
     if not images:
