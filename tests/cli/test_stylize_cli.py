@@ -111,6 +111,12 @@ def test_the_output_may_not_overwrite_an_input(tmp_path, capsys, photo, painting
     assert inputs[target].read_bytes() == before
 
 
+def test_an_option_without_effect_gets_a_note(tmp_path, capsys, photo, painting):
+    code, _, stderr = run_cli(capsys, "stylize", photo, painting, "-o", tmp_path / "o.png", *FAST,
+                              "--learning-rate", "0.5")
+    assert code == 0 and "note: learning_rate is Adam's step size" in stderr
+
+
 def test_unwritable_output_directory(tmp_path, capsys, photo, painting):
     import os
 

@@ -155,7 +155,9 @@ def test_bad_inputs_raise_input_errors(bad_input, painting):
     ({"size": 0}, "size"), ({"content_weight": -1.0}, "content_weight"), ({"style_weight": float("nan")}, "finite"),
     ({"optimizer": "sgd"}, "optimizer"), ({"preserve_color": "luminence"}, "Did you mean 'luminance'"),
     ({"style_layer_weights": (1.0,)}, "one per layer"), ({"iterations": -3}, "iterations"),
-    ({"backbone": "alexnet"}, "backbone"), ({"pooling": "min"}, "pooling")])
+    ({"backbone": "alexnet"}, "backbone"), ({"pooling": "min"}, "pooling"),
+    ({"style_layers": ("relu1_1", "relu1_1")}, "style_layers: relu1_1 given more than once"),
+    ({"content_layers": ("relu4_2", "relu4_2")}, "content_layers: relu4_2 given more than once")])
 def test_invalid_settings_are_refused(changes, message):
     with pytest.raises(ConfigError, match=message):
         GatysConfig(**changes)
@@ -229,3 +231,16 @@ def test_result_losses_of_an_iterate_average_are_measured_on_the_average(photo, 
     assert set(result.losses) == {"content", "style", "tv", "total"}
     assert result.losses["total"] == pytest.approx(sum(result.losses[name] for name in ("content", "style", "tv")))
     assert result.losses["total"] not in result.history["total"]  # the average is not one of the steps
+
+
+@pytest.mark.parametrize("changes, note", [
+    ({"learning_rate": 0.5}, "learning_rate is Adam's step size"),
+    ({"optimizer": "adam", "lbfgs_history": 5}, "lbfgs_history has no effect"),
+    ({"scales": 2, "min_scale": 64}, "min_scale only sets the automatic schedule"),
+    ({"content_weight": 0.0, "style_weight": 0.0}, "every loss weight is 0"),
+])
+def test_settings_without_effect_are_named(changes, note):
+    assert GatysConfig().unused_settings() == []
+    assert GatysConfig(optimizer="adam", learning_rate=0.5).unused_settings() == []
+    notes = GatysConfig(**changes).unused_settings()
+    assert len(notes) == 1 and note in notes[0]

@@ -32,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
     integer("--save-every", args.save_every, minimum=0)
     config = config_from_args(args, GatysConfig, preview_every=args.save_every)
     output = check_output_path(args.output, inputs=[args.content, *args.styles, config.init])
+    for note in config.unused_settings():
+        print(f"note: {note}", file=sys.stderr)
     from stylelab.gatys.engine import stylize
 
     with _ProgressBar(output, args.save_every, enabled=not (args.quiet or args.json)) as bar:

@@ -77,6 +77,10 @@ class GatysConfig:
             raise ConfigError("content_layers: at least one layer is needed when content_weight > 0")
         if not style_layers:
             raise ConfigError("style_layers: at least one layer is needed")
+        for name, layers in (("content_layers", content_layers), ("style_layers", style_layers)):
+            repeated = sorted({layer for layer in layers if layers.count(layer) > 1})
+            if repeated:  # a repeat would silently count once, or misalign the layer weights
+                raise ConfigError(f"{name}: {', '.join(repeated)} given more than once")
         self._check_weights("style_layer_weights", self.style_layer_weights, len(style_layers))
         self._check_weights("style_weights", self.style_weights, None)
         number("style_scale", self.style_scale, minimum=0.05, maximum=4.0)
@@ -102,6 +106,20 @@ class GatysConfig:
             number(name, weight, minimum=0.0)
         if sum(weights) <= 0:
             raise ConfigError(f"{name}: at least one weight must be positive")
+
+    def unused_settings(self) -> list[str]:
+        """Settings changed from their defaults that have no effect with the others (for a note to the user)."""
+        default = GatysConfig()
+        notes = []
+        if self.optimizer == "lbfgs" and self.learning_rate != default.learning_rate:
+            notes.append("learning_rate is Adam's step size; L-BFGS (the optimizer) takes full steps")
+        if self.optimizer == "adam" and self.lbfgs_history != default.lbfgs_history:
+            notes.append("lbfgs_history has no effect with the Adam optimizer")
+        if self.scales != 0 and self.min_scale != default.min_scale:
+            notes.append(f"min_scale only sets the automatic schedule (scales 0); scales is {self.scales}")
+        if self.content_weight == 0 and self.style_weight == 0 and self.tv_weight == 0:
+            notes.append("every loss weight is 0: the result is the start image")
+        return notes
 
     def layers(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(content layers, style layers): the given ones, or the backbone's defaults where ``None``."""
