@@ -542,3 +542,20 @@ def test_the_results_page_follows_a_method_still_running(browser, tmp_path):
         gatys.locator("[data-action=cancel]").click()
         page.wait_for_selector("#pictures [data-job=gatys] >> text=Cancelled")
         page.close()
+
+
+def test_the_history_follows_running_jobs_and_keeps_the_keyboard_focus(browser, tmp_path):
+    slow = make_settings(tmp_path / "data", methods=FakeMethods(step_seconds=0.1), gatys_iterations=100)
+    with LiveServer(slow) as live:
+        page = browser.new_page()
+        _open_lab(page, live, iterations=100)
+        page.goto(f"{live.url}/#/history")
+        title = page.locator(".history-card .history-head a")
+        title.focus()
+        page.evaluate("document.activeElement.dataset.before = 'yes'")  # gone once the card is redrawn
+        text = page.evaluate("document.activeElement.textContent")
+        page.locator(".history-card .badge.running").wait_for()
+        page.wait_for_function("!document.querySelector('[data-before]')", timeout=10_000)  # refreshed
+        assert page.evaluate("document.activeElement.textContent") == text  # focus given back
+        assert page.evaluate("document.activeElement.closest('.history-head') !== null")
+        page.close()

@@ -695,8 +695,10 @@ async function showHistory(mode = "first") {
   if ($("#view-history").hidden) return; // left meanwhile
   const cards = page.items.map(historyCard);
   const list = $("#history-list");
+  const focus = focusedInHistory();
   if (mode === "more") list.append(...cards);
   else list.replaceChildren(...(cards.length ? cards : [h("p", { class: "hint" }, "No experiments yet.")]));
+  if (mode === "refresh") restoreHistoryFocus(focus);
   app.historyOffset = offset + page.items.length;
   $("#history-more").hidden = app.historyOffset >= page.total;
   clearTimeout(app.historyTimer);
@@ -704,6 +706,21 @@ async function showHistory(mode = "first") {
     app.historyTimer = setTimeout(() => showHistory("refresh").catch((error) => showError(error.message)),
       HISTORY_REFRESH_MS);
   }
+}
+
+const CARD_CONTROLS = "a, button";
+
+// Which control of which card has the keyboard focus, so that a refresh can give it back.
+function focusedInHistory() {
+  const card = document.activeElement && document.activeElement.closest("#history-list .history-card");
+  if (!card) return null;
+  return { id: card.dataset.experiment, index: $$(CARD_CONTROLS, card).indexOf(document.activeElement) };
+}
+
+function restoreHistoryFocus(focus) {
+  const card = focus && $(`#history-list [data-experiment="${focus.id}"]`);
+  const control = card && $$(CARD_CONTROLS, card)[focus.index];
+  if (control && !control.disabled) control.focus();
 }
 
 function historyCard(experiment) {
