@@ -7,12 +7,14 @@ web-results.png, web-history.png.
 from __future__ import annotations
 
 import importlib.util
+import io
 import re
 import shutil
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.browser import CHROMIUM, launch_chromium
@@ -495,7 +497,8 @@ def test_the_lab_fits_a_laptop_screen_and_logs_no_errors(browser, server):
 
 def test_a_link_to_a_missing_experiment_says_so(page, server):
     _open_lab(page, server)
-    for link in ("#/lab/0123456789abcdef", "#/results/0123456789abcdef", "#/lab/not-an-id"):
+    for link in ("#/lab/0123456789abcdef", "#/results/0123456789abcdef", "#/lab/not-an-id", "#/lab/",
+                 "#/results/", "#/lab/?limit=1"):
         page.evaluate(f"location.hash = {link!r}")
         page.wait_for_selector("#view-missing:not([hidden])")
         assert page.locator("#view-lab").is_hidden() and page.locator("#view-results").is_hidden()
@@ -558,4 +561,146 @@ def test_the_history_follows_running_jobs_and_keeps_the_keyboard_focus(browser, 
         page.wait_for_function("!document.querySelector('[data-before]')", timeout=10_000)  # refreshed
         assert page.evaluate("document.activeElement.textContent") == text  # focus given back
         assert page.evaluate("document.activeElement.closest('.history-head') !== null")
+        page.close()
+
+
+def _api_experiment(page, url: str, photo: str = "gallery:photos/chelsea", **settings) -> str:
+    body = {"photo": photo, "painting": "gallery:styles/udnie", "gatys_size": 32, "gatys_iterations": 1, **settings}
+    response = page.request.post(f"{url}/api/experiments", data=body)
+    assert response.status == 201, response.text()
+    return response.json()["id"]
+
+
+def test_cancel_keeps_the_place_and_progress_updates_in_place(browser, tmp_path):
+    slow = make_settings(tmp_path / "data", methods=FakeMethods(step_seconds=0.1), gatys_iterations=200,
+                         preview_every=1)
+    with LiveServer(slow) as live:
+        context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
+        page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())
+        _open_lab(page, live, iterations=200)
+        page.click("#finish")
+        gatys = page.locator("#pictures [data-job=gatys]")
+        gatys.locator("img.preview").wait_for()
+        gatys.locator("[data-action=cancel]").evaluate("(button) => { button.dataset.first = 'yes'; }")
+        note = gatys.locator(".job-note")
+        first = note.inner_text()
+        wait_for(lambda: note.inner_text() != first, timeout=20)  # the progress moved on...
+        assert gatys.locator("[data-action=cancel][data-first=yes]").count() == 1  # ...under the same button
+        page.evaluate("window.scrollTo(0, 300)")
+        scrolled = page.evaluate("window.scrollY")
+        assert scrolled > 200
+        gatys.locator("[data-action=cancel]").click()
+        page.wait_for_selector("#pictures [data-job=gatys] >> text=Cancelled")
+        assert abs(page.evaluate("window.scrollY") - scrolled) < 50  # not back at the top
+        context.close()
+
+
+def test_the_history_keeps_its_older_pages_when_it_refreshes(browser, tmp_path):
+    with LiveServer(make_settings(tmp_path / "data", methods=FakeMethods(step_seconds=0.1))) as live:
+        page = browser.new_page()
+        for _ in range(26):
+            _api_experiment(page, live.url)
+        _api_experiment(page, live.url, gatys_iterations=100)  # still running: the page refreshes
+        page.goto(f"{live.url}/#/history")
+        page.click("#history-more")
+        wait_for(lambda: page.locator(".history-card").count() == 27)
+        page.evaluate("document.querySelector('.history-card').dataset.before = 'yes'")
+        page.wait_for_function("!document.querySelector('[data-before]')", timeout=10_000)  # refreshed
+        assert page.locator(".history-card").count() == 27
+        page.close()
+
+
+def test_the_canvas_fits_after_the_window_changed_elsewhere_and_for_tall_photos(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    try:
+        _open_lab(page, server)
+        lab = page.url
+        page.click("[data-nav=history]")
+        page.set_viewport_size({"width": 1280, "height": 500})
+        page.goto(lab)
+        page.wait_for_selector("#view-lab:not([hidden])")
+        box = page.locator("#canvas-wrap").bounding_box()
+        assert box["y"] + box["height"] <= 500 + 1
+
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.new("RGB", (100, 400), (90, 140, 200)).save(buffer, "PNG")  # 1:4 portrait
+        upload = page.request.post(f"{server.url}/api/uploads?role=photo&name=tall.png", data=buffer.getvalue(),
+                                   headers={"Content-Type": "application/octet-stream"})
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.goto(f"{server.url}/#/lab/{_api_experiment(page, server.url, photo=upload.json()['id'])}")
+        page.wait_for_selector("#palette .swatch")
+        box = page.locator("#canvas-wrap").bounding_box()
+        assert box["y"] + box["height"] <= 800 + 1 and abs(box["height"] / box["width"] - 4) < 0.1
+    finally:
+        context.close()
+
+
+def test_strokes_made_while_a_save_is_slow_are_kept_when_leaving(page, server):
+    _open_lab(page, server)
+    first = page.evaluate("() => location.hash.split('/')[2]")
+
+    def slow_save(route):
+        page.wait_for_timeout(1200)
+        route.continue_()
+
+    page.route("**/draft", lambda route: slow_save(route) if route.request.method == "PUT" else route.continue_())
+    page.click("[data-brush=marker]")
+    _stroke(page, [(0.1, 0.2), (0.4, 0.2)])
+    _stroke(page, [(0.1, 0.7), (0.4, 0.7)])  # made while the first upload is still on its way
+    page.goto(f"{server.url}/#/lab/{_api_experiment(page, server.url)}")  # the canvas changes hands
+    page.wait_for_selector("#palette .swatch")
+
+    from PIL import Image
+
+    def painted_rows() -> set[int]:
+        data = page.request.get(f"{server.url}/api/experiments/{first}/draft").body()
+        if not data:
+            return set()
+        alpha = np.asarray(Image.open(io.BytesIO(data)))[..., 3]
+        return {round(row / alpha.shape[0], 1) for row in np.nonzero(alpha.any(axis=1))[0]}
+
+    wait_for(lambda: {0.2, 0.7} <= painted_rows(), timeout=15)  # both strokes reached the first experiment
+    page.unroute("**/draft")
+
+
+def test_fill_behind_stops_at_nearly_opaque_outlines_even_for_strokes_touching_them(page, server):
+    _open_lab(page, server)
+    page.click("[data-brush=marker]")
+    page.fill("#brush-opacity", "100")  # opaque: an outline the fill does not go behind
+    _stroke(page, [(0.2, 0.2), (0.6, 0.2), (0.6, 0.8), (0.2, 0.8), (0.2, 0.2)])
+    page.fill("#brush-opacity", "60")  # translucent, inside, touching the outline
+    _stroke(page, [(0.4, 0.5), (0.6, 0.5)])
+    inside = page.evaluate("""() => {
+        const paper = document.getElementById('paper');
+        return [...paper.getContext('2d').getImageData(Math.floor(paper.width * 0.25), Math.floor(paper.height * 0.3),
+            Math.floor(paper.width * 0.3), Math.floor(paper.height * 0.4)).data];
+    }""")
+    page.click("[data-brush=fill]")
+    page.mouse.click(*_canvas_point(page, 0.9, 0.9))
+    after = page.evaluate("""() => {
+        const paper = document.getElementById('paper');
+        return [...paper.getContext('2d').getImageData(Math.floor(paper.width * 0.25), Math.floor(paper.height * 0.3),
+            Math.floor(paper.width * 0.3), Math.floor(paper.height * 0.4)).data];
+    }""")
+    assert _painted(page, (0.85, 0.85, 0.95, 0.95)) > 0  # the outside was filled
+    assert after == inside  # the translucent stroke inside, touching the outline, kept its colours
+
+
+def test_a_refresh_never_moves_the_focus_to_another_jobs_button(browser, tmp_path):
+    slow = make_settings(tmp_path / "data", methods=FakeMethods(step_seconds=0.1, fast_seconds=3),
+                         gatys_iterations=100)
+    with LiveServer(slow) as live:
+        page = browser.new_page()
+        _api_experiment(page, live.url, gatys_iterations=100)
+        page.goto(f"{live.url}/#/history")
+        page.locator(".history-card [data-action=cancel][data-kind=fast]").focus()
+        page.wait_for_selector(".history-card .badge.done", timeout=15_000)  # the fast job finished
+        page.wait_for_function("!document.activeElement.matches('[data-kind=fast]')", timeout=5_000)
+        focused = page.evaluate(
+            "[document.activeElement.dataset.kind, document.activeElement.closest('.history-head') !== null]")
+        assert focused == [None, True]  # the card's title, not the Gatys job's Cancel
         page.close()

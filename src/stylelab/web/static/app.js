@@ -82,28 +82,38 @@ const app = {
   pick: { photo: null, painting: null },
   experiment: null,
   painter: null,
-  draft: { saving: false, pending: false },
+  draft: { queue: Promise.resolve(), pending: false },
   events: null,
   historyOffset: 0,
   historyTimer: null, // the next refresh of the history while an experiment on it runs
+  deleted: new Set(), // experiments deleted from this page
   tools: null, // brush, colour and per-brush size/opacity (see loadTools)
 };
 
 // ----------------------------------------------------------------------------------- routing
 
-function route() {
+const EXPERIMENT_ID = /^[0-9a-f]{16}$/;
+
+// Show the view named by the location. `reload`: the same view again after an action (cancel,
+// re-run), keeping the scroll position and the history's pages.
+function route({ reload = false } = {}) {
   const [, view = "", id = ""] = location.hash.split("/");
+  flushDraft();
   closeEvents();
   hideError();
   for (const section of $$(".view")) section.hidden = true;
   for (const link of $$("[data-nav]")) link.classList.toggle("current", link.dataset.nav === (view || "start"));
   const show = (name) => { $(`#view-${name}`).hidden = false; };
-  window.scrollTo(0, 0); // a new view starts at its top (on a phone the button pressed was far down)
+  if (!reload) window.scrollTo(0, 0); // a new view starts at its top (on a phone the button was far down)
+  if ((view === "lab" || view === "results") && !EXPERIMENT_ID.test(id)) {
+    showMissing();
+    return;
+  }
   const handlers = {
     "": () => { show("start"); return showStart(); },
     lab: () => { show("lab"); return showLab(id); },
     results: () => { show("results"); return showResults(id); },
-    history: () => { show("history"); return showHistory(); },
+    history: () => { show("history"); return showHistory(reload ? "refresh" : "first"); },
   };
   Promise.resolve()
     .then(handlers[view] || handlers[""])
@@ -282,7 +292,6 @@ async function showLab(id) {
   if (firstVisit) {
     const scale = CANVAS_LONG_SIDE / Math.max(experiment.photo.width, experiment.photo.height);
     app.painter.resize(Math.round(experiment.photo.width * scale), Math.round(experiment.photo.height * scale));
-    fitCanvas();
     loadPalette(experiment)
       .then(fitCanvas) // the swatches may have made the toolbar taller
       .catch((error) => showError(`The painting's colours could not be loaded: ${error.message}`));
@@ -290,6 +299,7 @@ async function showLab(id) {
     restoreDraft(experiment.id)
       .catch((error) => showError(`Your saved drawing could not be loaded: ${error.message}`));
   }
+  fitCanvas(); // also when the window changed while another view was shown
   renderJobs(experiment.jobs);
   followEvents(experiment, onLabEvent);
 }
@@ -315,33 +325,44 @@ function showDraftState(state, text) {
   status.textContent = text;
 }
 
-async function saveDraft() {
+// Uploads run one after another. At most one waits to start: it reads the canvas when its turn
+// comes, so a burst of strokes is one upload. Before the canvas changes hands (another view, another
+// experiment), flushDraft takes the waiting upload's picture at once, with its experiment's id.
+function saveDraft() {
+  if (app.draft.pending) return;
   app.draft.pending = true;
+  const id = app.experiment.id;
   showDraftState("saving", "Saving…");
-  if (app.draft.saving) return;
-  app.draft.saving = true;
-  let failed = false;
-  try {
-    while (app.draft.pending) {
-      app.draft.pending = false;
-      const id = app.experiment.id; // read with the canvas, so the two always belong together
-      const blob = await app.painter.layerBlob();
-      try {
-        await api(`/api/experiments/${id}/draft`, {
-          method: "PUT", body: blob, headers: { "Content-Type": "image/png" },
-        });
-      } catch (error) {
-        if (error.status !== 409) throw error; // 409: finished meanwhile, nothing to keep
-      }
+  queueDraftUpload(id, () => {
+    app.draft.pending = false;
+    return app.experiment && app.experiment.id === id ? app.painter.layerBlob() : null; // else flushed
+  });
+}
+
+function flushDraft() {
+  if (!app.draft.pending || !app.experiment) return;
+  app.draft.pending = false;
+  const snapshot = app.painter.layerBlob(); // the canvas as it is now, before it is reused
+  queueDraftUpload(app.experiment.id, () => snapshot);
+}
+
+function queueDraftUpload(id, takeBlob) {
+  const upload = async () => {
+    const blob = await takeBlob();
+    if (!blob) return;
+    try {
+      await api(`/api/experiments/${id}/draft`, { method: "PUT", body: blob, headers: { "Content-Type": "image/png" } });
+    } catch (error) {
+      if (error.status !== 409) throw error; // 409: finished meanwhile, nothing to keep
     }
-  } catch (error) {
-    failed = true;
-    showDraftState("failed", "Not saved");
-    showError(`Your drawing could not be saved: ${error.message}`);
-  } finally {
-    app.draft.saving = false;
-  }
-  if (!failed) showDraftState("saved", "Saved");
+  };
+  const here = () => app.experiment && app.experiment.id === id && !$("#view-lab").hidden;
+  app.draft.queue = app.draft.queue.then(upload).then(
+    () => { if (here() && !app.draft.pending) showDraftState("saved", "Saved"); },
+    (error) => {
+      if (here()) showDraftState("failed", "Not saved");
+      showError(`Your drawing could not be saved: ${error.message}`);
+    });
 }
 
 async function restoreDraft(id) {
@@ -351,7 +372,7 @@ async function restoreDraft(id) {
   const image = await createImageBitmap(await response.blob());
   if (!app.experiment || app.experiment.id !== id) return;
   app.painter.loadLayer(image);
-  if (!app.draft.saving && !app.draft.pending) showDraftState("saved", "Restored");
+  if (!app.draft.pending) showDraftState("saved", "Restored");
 }
 
 function onLabEvent(event) {
@@ -455,11 +476,11 @@ function renderProgress(event) {
 function jobButtons(job) {
   const buttons = [];
   if (job.state === "queued" || job.state === "running") {
-    buttons.push(h("button", { type: "button", class: "small", "data-action": "cancel",
+    buttons.push(h("button", { type: "button", class: "small", "data-action": "cancel", "data-kind": job.kind,
       onclick: () => jobAction(job, "cancel") }, "Cancel"));
   }
   if (["failed", "cancelled", "interrupted"].includes(job.state)) {
-    buttons.push(h("button", { type: "button", class: "small", "data-action": "rerun",
+    buttons.push(h("button", { type: "button", class: "small", "data-action": "rerun", "data-kind": job.kind,
       onclick: () => jobAction(job, "rerun") }, "Re-run"));
   }
   return buttons.length ? h("div", { class: "job-buttons" }, buttons) : null;
@@ -468,7 +489,7 @@ function jobButtons(job) {
 async function jobAction(job, action) {
   try {
     await postJSON(`/api/jobs/${job.id}/${action}`);
-    route(); // reload the current view (and reopen its event stream)
+    route({ reload: true }); // the current view again (and its event stream), where the user was
   } catch (error) {
     showError(error.message);
   }
@@ -549,7 +570,9 @@ function loadTools() {
       for (const key of ["size", "opacity"]) {
         const input = $(`#brush-${key}`);
         const value = Number(stored[key]);
-        if (value >= Number(input.min) && value <= Number(input.max)) tools.brushes[brush][key] = value;
+        if (Number.isInteger(value) && value >= Number(input.min) && value <= Number(input.max)) {
+          tools.brushes[brush][key] = value;
+        }
       }
     }
   } catch (error) {
@@ -622,10 +645,14 @@ function figure(title, image, note, extra = null) {
 }
 
 // A method's picture: its result, else its latest preview with the progress under it, else its state.
+function jobNote(job) {
+  return !job ? "not run" : job.state === "running" && job.progress
+    ? `running: ${Math.round((100 * job.progress.iteration) / job.progress.total)}%` : STATE_TEXT[job.state];
+}
+
 function jobFigure(kind, job) {
   const title = JOB_TITLES[kind];
-  const note = !job ? "not run" : job.state === "running" && job.progress
-    ? `running: ${Math.round((100 * job.progress.iteration) / job.progress.total)}%` : STATE_TEXT[job.state];
+  const note = jobNote(job);
   const extra = job ? jobButtons(job) : null;
   const element = job && !job.result && job.preview_url && job.state === "running"
     ? h("figure", { class: "picture" }, h("figcaption", {}, title),
@@ -636,13 +663,22 @@ function jobFigure(kind, job) {
   return element;
 }
 
+// Progress updates the picture and its note in place (its buttons stay, so a press is not lost);
+// only the first preview replaces the "Running" placeholder.
 function showResultProgress(event) {
   const job = app.experiment && app.experiment.jobs[event.kind];
   if (!job || job.id !== event.job_id || job.state !== "running") return;
   job.progress = event.progress;
   if (event.preview_url) job.preview_url = event.preview_url;
   const current = $(`#pictures [data-job="${event.kind}"]`);
-  if (current) current.replaceWith(jobFigure(event.kind, job));
+  const preview = current && $("img.preview", current);
+  if (!current) return;
+  if (!preview) {
+    current.replaceWith(jobFigure(event.kind, job));
+    return;
+  }
+  if (event.preview_url) preview.src = event.preview_url;
+  $(".job-note", current).textContent = jobNote(job);
 }
 
 function renderResults(experiment) {
@@ -682,18 +718,17 @@ function gradeCard(title, grade, waiting) {
 // ----------------------------------------------------------------------------------- history
 
 const HISTORY_PAGE = 24;
-const HISTORY_MAX_PAGE = 100; // the API's largest page
+const HISTORY_MAX_PAGE = 100; // the API's largest page: more are fetched page by page
 const HISTORY_REFRESH_MS = 2000;
 
 // mode: "first" page, "more" (the next page, appended) or "refresh" (the pages shown, again: while an
 // experiment on them still runs, its badges and results follow without a reload).
 async function showHistory(mode = "first") {
   const offset = mode === "more" ? app.historyOffset : 0;
-  const limit = mode === "refresh" ? Math.min(HISTORY_MAX_PAGE, Math.max(HISTORY_PAGE, app.historyOffset))
-    : HISTORY_PAGE;
-  const page = await api(`/api/experiments?limit=${limit}&offset=${offset}`);
+  const count = mode === "refresh" ? Math.max(HISTORY_PAGE, app.historyOffset) : HISTORY_PAGE;
+  const page = await historyPages(offset, count);
   if ($("#view-history").hidden) return; // left meanwhile
-  const cards = page.items.map(historyCard);
+  const cards = page.items.filter((item) => !app.deleted.has(item.id)).map(historyCard);
   const list = $("#history-list");
   const focus = focusedInHistory();
   if (mode === "more") list.append(...cards);
@@ -708,19 +743,37 @@ async function showHistory(mode = "first") {
   }
 }
 
-const CARD_CONTROLS = "a, button";
+// `count` experiments from `offset`, fetched in pages the API accepts.
+async function historyPages(offset, count) {
+  const items = [];
+  let total = 0;
+  while (items.length < count) {
+    const limit = Math.min(HISTORY_MAX_PAGE, count - items.length);
+    const page = await api(`/api/experiments?limit=${limit}&offset=${offset + items.length}`);
+    items.push(...page.items);
+    total = page.total;
+    if (page.items.length < limit) break;
+  }
+  return { items, total };
+}
 
-// Which control of which card has the keyboard focus, so that a refresh can give it back.
+// Which control of which card has the keyboard focus, so that a refresh can give it back: a job's
+// button by its action and job, a link by its place. Gone (the job finished): the card's title.
 function focusedInHistory() {
-  const card = document.activeElement && document.activeElement.closest("#history-list .history-card");
+  const element = document.activeElement;
+  const card = element && element.closest("#history-list .history-card");
   if (!card) return null;
-  return { id: card.dataset.experiment, index: $$(CARD_CONTROLS, card).indexOf(document.activeElement) };
+  const { action, kind } = element.dataset;
+  const selector = action ? `[data-action="${action}"]${kind ? `[data-kind="${kind}"]` : ""}` : null;
+  return { id: card.dataset.experiment, selector, index: $$("a", card).indexOf(element) };
 }
 
 function restoreHistoryFocus(focus) {
   const card = focus && $(`#history-list [data-experiment="${focus.id}"]`);
-  const control = card && $$(CARD_CONTROLS, card)[focus.index];
-  if (control && !control.disabled) control.focus();
+  if (!card) return;
+  const control = focus.selector ? $(focus.selector, card) : $$("a", card)[focus.index];
+  const target = control && !control.disabled ? control : $(".history-head a", card);
+  target.focus();
 }
 
 function historyCard(experiment) {
@@ -758,6 +811,7 @@ async function deleteExperiment(experiment) {
     showError(error.message);
     return;
   }
+  app.deleted.add(experiment.id); // a refresh already on its way must not bring it back
   const card = $(`#history-list [data-experiment="${experiment.id}"]`); // a refresh may have redrawn it
   if (card) card.remove();
   app.historyOffset -= 1;
@@ -786,7 +840,7 @@ async function main() {
     showError(error.message);
     return;
   }
-  window.addEventListener("hashchange", route);
+  window.addEventListener("hashchange", () => route());
   window.addEventListener("resize", fitCanvas);
   route();
 }

@@ -94,6 +94,7 @@ class Rect {
 
 const BARE_PAPER_ALPHA = 13; // under 5 % paint: the click was on the paper
 const WALL_ALPHA = 128; // paint at least half opaque bounds a fill behind the paint
+const OPAQUE_ALPHA = 230; // paint 90 % opaque or more: a fill behind it would hardly show, so it is not entered
 
 // A test "is pixel p about the colour at byte offset `start`", colours as seen on white paper.
 function similarColour(data, start, tolerance) {
@@ -104,24 +105,26 @@ function similarColour(data, start, tolerance) {
 }
 
 // The area a fill started on bare paper goes behind: the paper and faint paint connected to (x, y)
-// up to paint at least half opaque (so outlines bound it), plus every such half-opaque stroke
-// touching that area as a whole (so an airbrush blob or a watercolour wash gets the colour under its
-// core too, not only under its soft rim). It does not spread from a stroke's core into the faint paint
-// on the far side: the inside of an outlined shape stays as it was.
+// up to paint at least half opaque (so outlines bound it), plus the translucent paint (half to 90 %
+// opaque) touching that area, as a whole (so an airbrush blob or a watercolour wash gets the colour
+// under its core too, not only under its soft rim). It does not spread from a stroke's core into the
+// faint paint on its far side, nor through nearly opaque paint: the inside of an outlined shape, and
+// what touches the outline inside, stay as they were.
 function behindRegion(data, x, y, width, height) {
   const alpha = (p) => data[p * 4 + 3];
+  const translucent = (p) => alpha(p) >= WALL_ALPHA && alpha(p) < OPAQUE_ALPHA;
   const mask = floodRegion((p) => alpha(p) < WALL_ALPHA, [[x, y]], width, height);
   const seeds = [];
   for (let j = 0; j < height; j++) {
     for (let i = 0; i < width; i++) {
       const p = j * width + i;
-      if (mask[p] || alpha(p) < WALL_ALPHA) continue;
+      if (mask[p] || !translucent(p)) continue;
       const touches = (i > 0 && mask[p - 1]) || (i < width - 1 && mask[p + 1])
         || (j > 0 && mask[p - width]) || (j < height - 1 && mask[p + width]);
       if (touches) seeds.push([i, j]);
     }
   }
-  return floodRegion((p) => alpha(p) >= WALL_ALPHA, seeds, width, height, mask);
+  return floodRegion(translucent, seeds, width, height, mask);
 }
 
 // `mask` (new if not given) with the pixels connected to `seeds` for which inside(p) holds set to 1
