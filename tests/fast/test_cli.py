@@ -139,6 +139,13 @@ def test_output_size_over_the_pixel_limit(capsys, tmp_path, files):
     _assert_user_error(code, err, output, "over the limit")
 
 
+def test_preserve_color_before_the_images_says_what_happened(capsys, tmp_path, files):
+    output = tmp_path / "out.png"
+    code, _, err = _run(capsys, "fast", files["content"], "--preserve-color", files["style"], "-o", output)
+    assert code == 2 and "is not a colour mode" in err and "after the images" in err
+    assert not output.exists()
+
+
 def test_empty_output_path(capsys, tmp_path, files):
     code, _, err = _run(capsys, "fast", files["content"], files["style"], "-o", "")
     assert code == 2 and "the output path is empty" in err
@@ -245,7 +252,7 @@ def test_outputs_get_the_usual_file_mode(capsys, tmp_path, files):
     (["--weights", "-1"], "weights"), (["--weights", "1", "2"], "one per style"),
     (["--weights", "0"], "positive"),
     (["--size", "0"], "size"), (["--device", "tpu"], "device"), (["--stroke-scale", "0"], "stroke_scale"),
-    (["--style-size", "0"], "style_size"), (["--preserve-color", "sepia"], "preserve_color"),
+    (["--style-size", "0"], "style_size"), (["--preserve-color", "sepia"], "not a colour mode"),
     (["--size", "big"], "invalid int value"), (["--device", "cuda"], "cuda"), (["--device", "cuda:1"], "cuda:1"),
 ])
 def test_invalid_option_values(capsys, tmp_path, files, options, message):

@@ -18,13 +18,21 @@ HELP = "Fast arbitrary style transfer: any painting, one forward pass (Ghiasi et
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 FOLDER_OUTPUT_EXTENSION = ".png"
 
+def _color_mode(value: str) -> str:
+    # --preserve-color takes an optional value, so before the images it would take a file name
+    if value in COLOR_MODES:
+        return value
+    raise argparse.ArgumentTypeError(f"{value!r} is not a colour mode ({', '.join(COLOR_MODES)}); give one, "
+                                     "or put --preserve-color after the images")
+
+
 # option name -> (FastConfig field, argparse keyword arguments)
 _CONFIG_OPTIONS = {
     "--size": ("size", {"type": int, "metavar": "PX"}),
     "--strength": ("strength", {"type": float}),
     "--style-size": ("style_size", {"type": int, "metavar": "PX"}),
     "--stroke-scale": ("stroke_scale", {"type": float}),
-    "--preserve-color": ("preserve_color", {"nargs": "?", "const": "luminance",
+    "--preserve-color": ("preserve_color", {"nargs": "?", "const": "luminance", "type": _color_mode,
                                             "metavar": "|".join(COLOR_MODES)}),
     "--tile-size": ("tile_size", {"type": int, "metavar": "PX"}),
     "--device": ("device", {"metavar": "|".join(DEVICES)}),
