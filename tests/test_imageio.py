@@ -130,6 +130,11 @@ def test_bad_arrays_are_rejected():
         load_image(np.zeros((20, 30, 2), np.uint8))
     with pytest.raises(InputError, match="NaN"):
         load_image(np.full((20, 30, 3), np.nan, np.float32))
+    with pytest.raises(InputError, match=r"spans 0\.\.255; divide 0-255 values by 255"):
+        load_image(np.linspace(0, 255, 20 * 30 * 3).reshape(20, 30, 3))  # 0-255 values as floats
+    with pytest.raises(InputError, match=r"spans -0\.5\.\.1"):
+        load_image(np.linspace(-0.5, 1, 20 * 30).reshape(20, 30))
+    assert np.asarray(load_image(np.full((20, 30), 1.004))).max() == 255  # rounding slack is clipped
 
 
 def test_resize_long_side_rounds_like_the_engine():

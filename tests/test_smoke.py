@@ -49,3 +49,14 @@ def test_import_does_not_load_torch():
 
 def test_public_api_is_lazy_and_complete():
     assert callable(stylelab.stylize) and stylelab.GatysConfig().size > 0
+
+
+def test_subpackages_and_errors_are_reachable_from_a_bare_import():
+    import subprocess
+    import sys
+
+    code = ("import stylelab\n"
+            "assert issubclass(stylelab.errors.Cancelled, stylelab.StylelabError)\n"
+            "assert stylelab.Cancelled is stylelab.errors.Cancelled and 'Cancelled' in stylelab.__all__\n"
+            "assert callable(stylelab.grading.grade)\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -25,13 +25,20 @@ _EXPORTS = {
     "StylelabError": "stylelab.errors",
     "InputError": "stylelab.errors",
     "ConfigError": "stylelab.errors",
+    "OutputError": "stylelab.errors",
+    "ModelError": "stylelab.errors",
+    "Cancelled": "stylelab.errors",
 }
+# subpackages reachable as attributes after a bare ``import stylelab`` (``stylelab.errors.Cancelled``)
+_SUBMODULES = ("errors", "gatys", "fast", "grading", "imageio", "metrics", "grid", "experiments", "web")
 
 __version__ = "0.1.0"
 __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"stylelab.{name}")
     if name not in _EXPORTS:
         raise AttributeError(f"module 'stylelab' has no attribute {name!r}")
     return getattr(importlib.import_module(_EXPORTS[name]), name)

@@ -45,6 +45,7 @@ class ImageLimits:
 
 
 DEFAULT_LIMITS = ImageLimits()
+FLOAT_SLACK = 0.01  # float arrays may stray this far outside 0..1 (rounding) and are clipped
 
 
 def load_image(source: ImageSource, limits: ImageLimits = DEFAULT_LIMITS, *, name: str | None = None
@@ -127,6 +128,11 @@ def _array_to_image(array: np.ndarray, label: str) -> Image.Image:
     elif np.issubdtype(array.dtype, np.floating):
         if not np.isfinite(array).all():
             raise InputError(f"{label}: array contains NaN or infinite values")
+        low, high = float(array.min()), float(array.max())
+        if low < -FLOAT_SLACK or high > 1.0 + FLOAT_SLACK:  # most likely 0-255 values in a float array
+            hint = "; divide 0-255 values by 255" if high > 1.0 + FLOAT_SLACK else ""
+            raise InputError(f"{label}: a float array must hold values in 0..1, this one spans "
+                             f"{low:.4g}..{high:.4g}{hint}")
         data = (np.clip(array, 0.0, 1.0) * 255.0).round().astype(np.uint8)
     else:
         raise InputError(f"{label}: array dtype {array.dtype} is not uint8, uint16 or float")

@@ -38,6 +38,20 @@ def number(name: str, value: float, *, minimum: float | None = None, maximum: fl
     return value
 
 
+def instance(name: str, value: object, kind: type) -> object:
+    """Return ``value`` if it is a ``kind``; else ConfigError (e.g. a dict or the other engine's config)."""
+    if not isinstance(value, kind):
+        raise ConfigError(f"{name}: expected a {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def callback(name: str, value: object) -> object:
+    """Return ``value`` if it is None or callable; else ConfigError."""
+    if value is not None and not callable(value):
+        raise ConfigError(f"{name}: expected a function (or None), got {type(value).__name__}")
+    return value
+
+
 def _show(value: float) -> str:
     """Integers in full (a seed limit of 9223372036854775807, not 9.22337e+18); floats short."""
     return str(value) if isinstance(value, int) else f"{value:g}"

@@ -159,3 +159,13 @@ def test_bad_weights_are_config_errors(weights, count, message):
 def test_huge_weights_do_not_overflow():
     assert normalise_weights([1e308, 1e308], 2) == [0.5, 0.5]
     assert normalise_weights([3.0, 1.0], 2) == [0.75, 0.25]
+
+
+def test_the_wrong_config_is_a_config_error(stylizer, content, style):
+    from stylelab.fast import fast_stylize
+    from stylelab.gatys.config import GatysConfig
+
+    with pytest.raises(ConfigError, match="config: expected a FastConfig, got GatysConfig"):
+        fast_stylize(content, style, GatysConfig())
+    with pytest.raises(ConfigError, match="config: expected a FastConfig, got dict"):
+        stylizer.stylize(content, style, {"size": 64})

@@ -244,3 +244,22 @@ def test_settings_without_effect_are_named(changes, note):
     assert GatysConfig(optimizer="adam", learning_rate=0.5).unused_settings() == []
     notes = GatysConfig(**changes).unused_settings()
     assert len(notes) == 1 and note in notes[0]
+
+
+def test_a_loss_that_overflows_is_an_error_not_a_result(photo, painting):
+    with pytest.raises(ConfigError, match=r"the loss became (inf|nan) at step 1: .* use smaller values"):
+        stylize(photo, painting, TINY.replace(iterations=2, content_weight=1e308, style_weight=1e308))
+
+
+@pytest.mark.parametrize("config, progress, message", [
+    ({"size": 32}, None, "config: expected a GatysConfig, got dict"),
+    (TINY, 5, "progress: expected a function"),
+])
+def test_wrong_argument_types_are_config_errors(photo, painting, config, progress, message):
+    with pytest.raises(ConfigError, match=message):
+        stylize(photo, painting, config, progress=progress)
+
+
+def test_adam_learning_rate_is_bounded():
+    with pytest.raises(ConfigError, match="learning_rate: must be at most 1"):
+        GatysConfig(optimizer="adam", learning_rate=1e38)

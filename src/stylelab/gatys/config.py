@@ -67,7 +67,7 @@ class GatysConfig:
         integer("size", self.size, minimum=16, maximum=8192)
         integer("iterations", self.iterations, minimum=0, maximum=100_000)
         choice("optimizer", self.optimizer, OPTIMIZERS)
-        number("learning_rate", self.learning_rate, minimum=0.0, exclusive_minimum=True)
+        number("learning_rate", self.learning_rate, minimum=0.0, maximum=1.0, exclusive_minimum=True)
         integer("lbfgs_history", self.lbfgs_history, minimum=1, maximum=1000)
         for name in ("content_weight", "style_weight", "tv_weight"):
             number(name, getattr(self, name), minimum=0.0)

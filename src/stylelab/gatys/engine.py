@@ -8,6 +8,7 @@ from the previous scale's result, upsampled) with L-BFGS or Adam.
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import time
@@ -41,6 +42,7 @@ from stylelab.gatys.schedule import (
 from stylelab.imageio import ImageLimits, ImageSource, load_image
 from stylelab.metrics import image_to_tensor, tensor_to_image
 from stylelab.runtime import reuse_freed_memory
+from stylelab.validate import callback, instance
 
 ProgressCallback = Callable[[Progress], None]
 LBFGS_HISTORY_BYTES = 128 * 2**20
@@ -145,7 +147,8 @@ def stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource], c
         ModelError: backbone weights missing or broken.
     """
     started = time.perf_counter()
-    config = config.resolved()
+    config = instance("config", config, GatysConfig).resolved()
+    callback("progress", progress)
     styles = list(styles) if isinstance(styles, (list, tuple)) else [styles]
     device = resolve_device(config.device)
     check_layers(config.backbone, "content_layers", config.content_layers)
@@ -326,6 +329,7 @@ def _optimise_scale(run: _Run, inputs: _Inputs, index: int, shape: tuple[int, in
             started = time.perf_counter()
             run.first_step_at = run.first_step_at or started
             losses = _step(optimizer, image, objective, best, clamp=config.optimizer == "adam")
+            _check_finite(losses, run.step + 1, config)
             if average is not None:
                 average.update(image)
             last = step == config.iterations - 1
@@ -335,6 +339,16 @@ def _optimise_scale(run: _Run, inputs: _Inputs, index: int, shape: tuple[int, in
     with torch.no_grad():
         best.offer({name: value.item() for name, value in objective().items()}, image)
     return *result(), optimizer, False
+
+
+def _check_finite(losses: dict[str, float], step: int, config: GatysConfig) -> None:
+    """A NaN or infinite loss cannot recover (L-BFGS keeps it in its history): stop with the reason."""
+    if math.isfinite(losses["total"]):
+        return
+    lr = f", learning_rate {config.learning_rate:g}" if config.optimizer == "adam" else ""
+    raise ConfigError(f"the loss became {losses['total']} at step {step}: the settings overflow float32 "
+                      f"(content_weight {config.content_weight:g}, style_weight {config.style_weight:g}, "
+                      f"tv_weight {config.tv_weight:g}{lr}); use smaller values")
 
 
 def _losses(run: _Run, image: torch.Tensor, content_targets: dict, style_targets: dict,
