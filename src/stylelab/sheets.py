@@ -50,6 +50,15 @@ def grid_sheet(rows: Sequence[Sequence[Image.Image]], row_labels: Sequence[str],
     return sheet
 
 
+def scale_changes(histories: Mapping[str, Mapping[str, Sequence[float]]]) -> list[int]:
+    """Steps after which any run's ``scale`` entry moves to the next scale (sorted, no repeats)."""
+    changes = set()
+    for history in histories.values():
+        scales = history.get("scale", [])
+        changes |= {step for step in range(1, len(scales)) if scales[step] != scales[step - 1]}
+    return sorted(changes)
+
+
 def save_loss_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], path: str | Path,
                      title: str = "Loss per step") -> Path:
     """Plot the loss terms of one or more runs (log scale) to a PNG, atomically.
@@ -59,6 +68,7 @@ def save_loss_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], pat
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(7, 4), dpi=110)
     FigureCanvasAgg(figure)
@@ -69,15 +79,16 @@ def save_loss_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], pat
             values = history.get(term, [])
             if values and max(values) > 0:
                 axes.plot(range(1, len(values) + 1), values, label=f"{prefix}{term}")
-        scales = history.get("scale", [])
-        for step in range(1, len(scales)):
-            if scales[step] != scales[step - 1]:
-                axes.axvline(step + 0.5, color="grey", linestyle=":", linewidth=1)
+    changes = scale_changes(histories)
+    for step in changes:
+        axes.axvline(step + 0.5, color="grey", linestyle=":", linewidth=1)
     axes.set_yscale("log")
-    axes.set_xlabel("step (dotted lines: next scale)")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers
+    axes.set_xlabel("step (dotted lines: next scale)" if changes else "step")
     axes.set_ylabel("weighted loss")
     axes.set_title(title)
-    axes.legend(fontsize=8)
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend(fontsize=8)
     figure.tight_layout()
     path = Path(path)
     with atomic_write(path) as temp:

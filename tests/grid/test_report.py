@@ -154,3 +154,18 @@ def test_setting_tags_stay_unique_when_long_labels_share_their_start():
         _tag(i, "vgg19, photo colours, optimizer=" + name, 24) for i, name in enumerate(["lbfgs", "adam"])
     ]
     assert labels == ["#1 vgg19, photo colours…", "#2 vgg19, photo colours…"]
+
+
+def test_loss_curves_get_each_cells_scale_schedule(finished_grid, monkeypatch):
+    import stylelab.sheets
+    from stylelab.sheets import scale_changes
+
+    plotted = []
+    real = stylelab.sheets.save_loss_curves
+    monkeypatch.setattr(stylelab.sheets, "save_loss_curves",
+                        lambda histories, path, title="": plotted.append(histories) or real(histories, path, title))
+    monkeypatch.setitem(sys.modules, "stylelab.grading", None)
+    write_report(finished_grid, SMALL)
+    runs = [history for histories in plotted for history in histories.values()]
+    assert runs and all(len(run["scale"]) == len(run["total"]) for run in runs)  # the dotted lines' data
+    assert scale_changes({"a": {"scale": [0, 0, 1, 1, 2]}, "b": {"scale": [0, 1]}}) == [1, 2, 4]

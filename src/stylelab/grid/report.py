@@ -295,16 +295,23 @@ def _totals(data: _Data, setting: int) -> list[tuple[CellRecord, list[float]]]:
     return [(r, r.history["total"]) for r in data.done(setting) if r.history.get("total")]
 
 
+def _scales(record: CellRecord, steps: int) -> list[float]:
+    """The cell's scale index per step (where the coarse-to-fine schedule moves on), cut to ``steps``."""
+    return list(record.history.get("scale", []))[:steps]
+
+
 def _median_curves(data: _Data) -> str | None:
     from stylelab.sheets import save_loss_curves
 
     curves = {}
     for s, setting in enumerate(data.layout["settings"]):
-        totals = [values for _, values in _totals(data, s)]
-        if totals:
+        cells = _totals(data, s)
+        if cells:
+            totals = [values for _, values in cells]
             steps = min(len(values) for values in totals)
             curves[_tag(s, setting["label"])] = {
-                "total": [statistics.median(values[i] for values in totals) for i in range(steps)]
+                "total": [statistics.median(values[i] for values in totals) for i in range(steps)],
+                "scale": _scales(cells[0][0], steps),
             }
     if not curves:
         return None
@@ -319,7 +326,7 @@ def _setting_curves(data: _Data, setting: int) -> str | None:
     totals = _totals(data, setting)
     if not totals:
         return None
-    curves = {f"{r.content}×{r.style}": {"total": values} for r, values in totals}
+    curves = {f"{r.content}×{r.style}": {"total": values, "scale": _scales(r, len(values))} for r, values in totals}
     relative = f"{ASSETS_DIR}/loss-{setting}.png"
     label = _tag(setting, data.layout["settings"][setting]["label"], 60)
     save_loss_curves(curves, data.folder / relative, title=f"Total loss per step: {label}")
@@ -526,7 +533,7 @@ def _html(data: _Data, sections: _Sections) -> str:
         parts += [_html_figure(title, path) for title, path in sections.comparisons]
     parts.append("<h2>Loss curves</h2>")
     parts += [_html_figure(title, path) for title, path in sections.curves] or [
-        '<p class="note">No loss histories (the fast method has none).</p>'
+        '<p class="note">No loss histories: no Gatys cell has finished (the fast method has none).</p>'
     ]
     parts += [
         "<h2>Timings</h2>",
@@ -584,7 +591,7 @@ def _markdown(data: _Data, sections: _Sections) -> str:
         lines += [f"![{title}]({path})\n\n*{title}*\n" for title, path in sections.comparisons]
     lines += ["## Loss curves", ""]
     lines += [f"![{title}]({path})\n\n*{title}*\n" for title, path in sections.curves] or [
-        "No loss histories (the fast method has none).",
+        "No loss histories: no Gatys cell has finished (the fast method has none).",
         "",
     ]
     lines += [
