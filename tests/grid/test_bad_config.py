@@ -114,6 +114,13 @@ CASES = [
         None,
         "names an earlier variant too",
     ),
+    (
+        "two variants with the same settings",
+        HEADER + '[[variants]]\nname = "a"\nseed = 1\n[[variants]]\nname = "b"\nseed = 1\n',
+        "variants[1]",
+        None,
+        "'b' has the same settings as 'a'",
+    ),
     ("missing styles", HEADER.replace('styles = ["udnie.png"]\n', ""), "styles", None, "missing"),
     ("empty axis", HEADER + "seed = []\n", "settings.seed", "seed =", "at least one value"),
 ]

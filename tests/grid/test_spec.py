@@ -65,16 +65,15 @@ def test_identical_combinations_run_once_and_duplicate_files_are_merged(grid_dir
 contents = ["cat.png", "cat.png", "bundled:photos/chelsea.jpg"]
 styles = ["udnie.png"]
 [settings]
-size = 32
-[[variants]]
-name = "a"
-[[variants]]
-name = "b"
-size = 32
+size = [32, 32]
+method = ["gatys", "fast"]
+optimizer = ["lbfgs", "adam"]
 """
     grid = load_grid(write_grid(grid_dir, text))
     assert len(grid.contents) == 2 and [c.label for c in grid.contents] == ["cat", "chelsea"]
-    assert [s.label for s in grid.settings] == ["a"]
+    # size 32 twice is one value; the fast method has no optimizer, so its two combinations are one
+    assert [s.label for s in grid.settings] == ["size=32, method=gatys, optimizer=lbfgs",
+                                                "size=32, method=gatys, optimizer=adam", "size=32, method=fast"]
 
 
 def test_checkpoint_paths_are_relative_to_the_grid_file(grid_dir):

@@ -320,7 +320,10 @@ def _settings(reader: _Reader, data: Mapping[str, Any]) -> tuple[Setting, ...]:
             values.update(variant)
             where.update(variant_origin)
         for setting in _combinations(reader, values, where, name):
-            settings.setdefault(setting.digest, setting)  # identical combinations run once
+            earlier = settings.setdefault(setting.digest, setting)  # identical combinations run once
+            if name is not None and earlier is not setting and not earlier.label.startswith(name):
+                raise reader.error(f"variants[{index}]", f"{name!r} has the same settings as "
+                                   f"{earlier.label!r}: one of them would vanish from the report")
     return tuple(settings.values())
 
 
