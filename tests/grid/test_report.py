@@ -147,13 +147,13 @@ def test_report_opens_in_chromium_without_console_errors(finished_grid, tmp_path
     assert headings[:5] == ["Settings", "Contact sheets", "Settings side by side", "Loss curves", "Timings"]
 
 
-def test_setting_tags_stay_unique_when_long_labels_share_their_start():
+def test_setting_tags_keep_both_ends_of_long_labels_that_share_their_start():
     from stylelab.grid.report import _tag
 
     labels = [
         _tag(i, "vgg19, photo colours, optimizer=" + name, 24) for i, name in enumerate(["lbfgs", "adam"])
     ]
-    assert labels == ["#1 vgg19, photo colours…", "#2 vgg19, photo colours…"]
+    assert labels == ["#1 vgg19, p…imizer=lbfgs", "#2 vgg19, p…timizer=adam"]  # the differing end stays
 
 
 def test_loss_curves_get_each_cells_scale_schedule(finished_grid, monkeypatch):
@@ -169,3 +169,9 @@ def test_loss_curves_get_each_cells_scale_schedule(finished_grid, monkeypatch):
     runs = [history for histories in plotted for history in histories.values()]
     assert runs and all(len(run["scale"]) == len(run["total"]) for run in runs)  # the dotted lines' data
     assert scale_changes({"a": {"scale": [0, 0, 1, 1, 2]}, "b": {"scale": [0, 1]}}) == [1, 2, 4]
+
+
+def test_markdown_report_shows_names_as_text():
+    from stylelab.grid.report import _md_table
+
+    assert _md_table(["photo"], [["<b>cat</b> & co|2"]])[-1] == "| &lt;b&gt;cat&lt;/b&gt; &amp; co\\|2 |"

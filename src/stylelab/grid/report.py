@@ -283,11 +283,16 @@ def _chars_that_fit(picture: Image.Image, height: int) -> int:
 
 
 def _short(label: str, chars: int = LABEL_CHARS) -> str:
-    return label if len(label) <= chars else label[: max(1, chars - 1)] + "…"
+    """``label`` cut in the middle to ``chars``: settings labels differ most at their two ends (the
+    variant's name first, the fastest-changing axis last)."""
+    if len(label) <= chars:
+        return label
+    head = max(1, (chars - 1) // 2)
+    return label[:head] + "…" + label[len(label) - (chars - 1 - head):]
 
 
 def _tag(setting: int, label: str, chars: int = LABEL_CHARS) -> str:
-    """``#2 label`` shortened to ``chars``: unique even when long labels share their start."""
+    """``#2 label`` shortened to ``chars``: the number keeps it unique, both ends stay readable."""
     return _short(f"#{setting + 1} {label}", chars)
 
 
@@ -585,12 +590,12 @@ def _markdown(data: _Data, sections: _Sections) -> str:
         "Rows: photos; columns: paintings.",
         "",
     ]
-    lines += [f"![{title}]({path})\n\n*{title}*\n" for title, path in sections.sheets]
+    lines += [f"![{_md_text(title)}]({path})\n\n*{_md_text(title)}*\n" for title, path in sections.sheets]
     if sections.comparisons:
         lines += ["## Settings side by side", ""]
-        lines += [f"![{title}]({path})\n\n*{title}*\n" for title, path in sections.comparisons]
+        lines += [f"![{_md_text(title)}]({path})\n\n*{_md_text(title)}*\n" for title, path in sections.comparisons]
     lines += ["## Loss curves", ""]
-    lines += [f"![{title}]({path})\n\n*{title}*\n" for title, path in sections.curves] or [
+    lines += [f"![{_md_text(title)}]({path})\n\n*{_md_text(title)}*\n" for title, path in sections.curves] or [
         "No loss histories: no Gatys cell has finished (the fast method has none).",
         "",
     ]
@@ -607,20 +612,25 @@ def _markdown(data: _Data, sections: _Sections) -> str:
         "",
     ]
     if sections.failures:
-        lines += ["## Failed cells", "", *[f"- {line}" for line in sections.failures], ""]
+        lines += ["## Failed cells", "", *[f"- {_md_text(line)}" for line in sections.failures], ""]
     lines += ["## Notes", "", *[f"- {line}" for line in sections.notes], ""]
     return "\n".join(lines)
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
     def row(cells: list[str]) -> str:
-        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+        return "| " + " | ".join(_md_text(cell).replace("|", "\\|") for cell in cells) + " |"
 
     return [
         row(header),
         "|" + "|".join("---:" if _numeric(v) else "---" for v in (rows[0] if rows else header)) + "|",
         *[row(r) for r in rows],
     ]
+
+
+def _md_text(text: str) -> str:
+    """File and setting names as text: Markdown renderers would run ``<b>`` or ``<script>`` in them."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _write_text(path: Path, text: str) -> None:
