@@ -122,6 +122,7 @@ def test_output_over_the_pixel_limit_is_refused(stylizer, content, style):
     ({"stroke_scale": 0}, "stroke_scale"), ({"style_size": 8}, "style_size"),
     ({"preserve_color": "histogram"}, "preserve_color"), ({"device": "tpu"}, "device"),
     ({"device": "cuda:x"}, "auto, cpu, cuda, cuda:N"), ({"device": "cuda:"}, "device"),
+    ({"device": "cuda:N"}, "N: a GPU number"),
     ({"tile_size": 4096}, "tile_size"), ({"strength": float("nan")}, "strength"),
 ])
 def test_config_rejects_bad_values(changes, message):

@@ -10,6 +10,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
+from stylelab.errors import ConfigError
 from stylelab.imageio import DEFAULT_LIMITS
 from stylelab.validate import choice, integer, number
 
@@ -22,10 +23,10 @@ MAX_TILE = 2048
 
 
 def check_device(device: str) -> str:
-    """``device`` if it is auto, cpu, cuda or cuda:N; else ConfigError listing those."""
+    """``device`` if it is auto, cpu, cuda or cuda:N (N a GPU number); else ConfigError listing those."""
     if isinstance(device, str) and re.fullmatch(r"auto|cpu|cuda(:\d+)?", device):
         return device
-    return choice("device", device, DEVICES)
+    raise ConfigError(f"device: unknown value {device!r}; choose from {', '.join(DEVICES)} (N: a GPU number)")
 
 
 def cuda_index(device: str) -> int:
