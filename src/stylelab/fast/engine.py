@@ -94,8 +94,6 @@ class FastStylizer:
     def __init__(self, device: str = "auto") -> None:
         self.device = device
         self.providers = models.providers_for(device)
-        first = self.providers[0]
-        self.provider = first if isinstance(first, str) else first[0]  # the execution provider's name
         self._sessions: dict[str, object] = {}
         self._statistic_names: list[str] = []
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -103,6 +101,12 @@ class FastStylizer:
         self.load_seconds = 0.0
 
     # -- sessions -------------------------------------------------------------
+
+    @property
+    def provider(self) -> str:
+        """The name of the first execution provider (``providers`` may pair a name with its options)."""
+        first = self.providers[0]
+        return first if isinstance(first, str) else first[0]
 
     def _session(self, kind: str):
         with self._lock:

@@ -322,7 +322,7 @@ def _optimise_scale(run: _Run, inputs: _Inputs, index: int, shape: tuple[int, in
             return best.image, best.losses
         averaged = average.value()
         with torch.no_grad():
-            return averaged, {name: value.item() for name, value in objective(averaged).items()}
+            return averaged, _values(objective(averaged))
 
     try:
         for step in range(config.iterations):
@@ -337,8 +337,13 @@ def _optimise_scale(run: _Run, inputs: _Inputs, index: int, shape: tuple[int, in
     except (KeyboardInterrupt, Cancelled):
         return *result(), None, True
     with torch.no_grad():
-        best.offer({name: value.item() for name, value in objective().items()}, image)
+        best.offer(_values(objective()), image)
     return *result(), optimizer, False
+
+
+def _values(losses: dict[str, torch.Tensor]) -> dict[str, float]:
+    """Loss terms as plain numbers (for the history, the best iterate and the result)."""
+    return {name: value.item() for name, value in losses.items()}
 
 
 def _check_finite(losses: dict[str, float], step: int, config: GatysConfig) -> None:
@@ -383,7 +388,7 @@ def _step(optimizer: torch.optim.Optimizer, image: torch.Tensor, objective: Call
         optimizer.zero_grad(set_to_none=True)
         losses = objective()
         losses["total"].backward()
-        record.update({name: value.item() for name, value in losses.items()})
+        record.update(_values(losses))
         best.offer(record, image)
         return losses["total"]
 
