@@ -636,12 +636,15 @@ async function showResults(id) {
   }
 }
 
-function figure(title, image, note, extra = null) {
-  return h("figure", { class: "picture" },
-    h("figcaption", {}, title),
-    image ? h("img", { src: image.url, alt: title }) : h("div", { class: "missing" }, note || "not available"),
-    h("div", { class: "picture-foot" },
-      image ? h("a", { href: image.download_url, download: "", class: "download" }, "Download") : null, extra));
+// A picture with its title: the image and a Download link, else a preview with `note` under it, else `note`.
+function figure(title, image, note, extra = null, preview = null) {
+  const picture = image ? h("img", { src: image.url, alt: title })
+    : preview ? h("img", { src: preview, alt: `${title} (preview)`, class: "preview" })
+    : h("div", { class: "missing" }, note || "not available");
+  const lead = image ? h("a", { href: image.download_url, download: "", class: "download" }, "Download")
+    : preview ? h("span", { class: "job-note" }, note) : null;
+  return h("figure", { class: "picture" }, h("figcaption", {}, title), picture,
+    h("div", { class: "picture-foot" }, lead, extra));
 }
 
 // A method's picture: its result, else its latest preview with the progress under it, else its state.
@@ -651,14 +654,8 @@ function jobNote(job) {
 }
 
 function jobFigure(kind, job) {
-  const title = JOB_TITLES[kind];
-  const note = jobNote(job);
-  const extra = job ? jobButtons(job) : null;
-  const element = job && !job.result && job.preview_url && job.state === "running"
-    ? h("figure", { class: "picture" }, h("figcaption", {}, title),
-      h("img", { src: job.preview_url, alt: `${title} (preview)`, class: "preview" }),
-      h("div", { class: "picture-foot" }, h("span", { class: "job-note" }, note), extra))
-    : figure(title, job && job.result, note, extra);
+  const preview = job && !job.result && job.state === "running" ? job.preview_url : null;
+  const element = figure(JOB_TITLES[kind], job && job.result, jobNote(job), job ? jobButtons(job) : null, preview);
   element.dataset.job = kind;
   return element;
 }
