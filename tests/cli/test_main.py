@@ -50,3 +50,21 @@ def test_help_does_not_import_torch():
             "print('torch' in sys.modules, file=sys.stderr)")
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert completed.stderr.strip() == "False"  # help in a fifth of a second, not after a 1.5 s torch import
+
+
+def test_a_terminal_without_unicode_gets_escapes_not_a_traceback(tmp_path, monkeypatch):
+    import io
+    import sys
+
+    from PIL import Image
+
+    Image.new("RGB", (15, 40)).save(tmp_path / "narrow.png")
+    Image.new("RGB", (64, 64)).save(tmp_path / "painting.png")
+    err = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BytesIO(), encoding="ascii"))
+    code = main(["fast", str(tmp_path / "narrow.png"), str(tmp_path / "painting.png"),
+                 "-o", str(tmp_path / "out.png")])
+    err.flush()
+    assert code == 2
+    assert "15\\xd740" in err.buffer.getvalue().decode("ascii")  # "15×40 px" with the × escaped

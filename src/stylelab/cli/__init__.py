@@ -51,8 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _tolerate_narrow_encodings() -> None:
+    """Print characters the terminal cannot encode (×, →, names) as escapes instead of crashing."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code (2 for user errors)."""
+    _tolerate_narrow_encodings()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

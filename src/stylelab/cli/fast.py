@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
                    "load_seconds": round(load_seconds, 4), "style_seconds": round(style_seconds, 4),
                    "device": stylizer.provider,
                    "config": config.to_dict()}
-        json.dump(summary, sys.stdout, indent=2, ensure_ascii=False)
+        json.dump(summary, sys.stdout, indent=2)  # ASCII escapes: valid JSON on any terminal
         print()
     return 0
 
