@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Iterable
 
 from stylelab.errors import ConfigError
@@ -36,6 +37,16 @@ def number(name: str, value: float, *, minimum: float | None = None, maximum: fl
     if maximum is not None and value > maximum:
         raise ConfigError(f"{name}: must be at most {_show(maximum)}, got {_show(value)}")
     return value
+
+
+DEVICES = ("auto", "cpu", "cuda", "cuda:N")
+
+
+def device_name(name: str, value: str) -> str:
+    """``value`` if it is auto, cpu, cuda or cuda:N (N a GPU number); else ConfigError listing those."""
+    if isinstance(value, str) and re.fullmatch(r"auto|cpu|cuda(:\d+)?", value):
+        return value
+    raise ConfigError(f"{name}: unknown value {value!r}; choose from {', '.join(DEVICES)} (N: a GPU number)")
 
 
 def instance(name: str, value: object, kind: type) -> object:

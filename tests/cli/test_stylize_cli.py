@@ -66,13 +66,13 @@ def test_bad_input_gives_error_exit_2_and_no_output(bad_input, tmp_path, capsys,
 
 
 @pytest.mark.parametrize("options, message", [
-    (["--size", "0"], "size"), (["--content-weight", "-1"], "content_weight"),
-    (["--style-weight", "-0.5"], "style_weight"), (["--tv-weight", "-2"], "tv_weight"),
-    (["--style-weights", "1", "-1"], "style_weights"), (["--style-layers", "relu6_1"], "relu6_1"),
-    (["--content-layers", "conv9_9"], "conv9_9"), (["--device", "tpu"], "device"),
-    (["--device", "cuda:7"], "cuda"), (["--optimizer", "sgd"], "optimizer"),
-    (["--preserve-color", "yes"], "preserve_color"), (["--iterations", "-1"], "iterations"),
-    (["--save-every", "-1"], "save-every"), (["--style-scale", "0"], "style_scale"),
+    (["--size", "0"], "--size: "), (["--content-weight", "-1"], "--content-weight: "),
+    (["--style-weight", "-0.5"], "--style-weight: "), (["--tv-weight", "-2"], "--tv-weight: "),
+    (["--style-weights", "1", "-1"], "--style-weights: "), (["--style-layers", "relu6_1"], "relu6_1"),
+    (["--content-layers", "conv9_9"], "conv9_9"), (["--device", "tpu"], "--device: "),
+    (["--device", "cuda:7"], "cuda"), (["--optimizer", "sgd"], "--optimizer: "),
+    (["--preserve-color", "yes"], "--preserve-color: "), (["--iterations", "-1"], "--iterations: "),
+    (["--save-every", "-1"], "--save-every: "), (["--style-scale", "0"], "--style-scale: "),
     (["--seed", "99999999999999999999"], "at most 9223372036854775807, got 99999999999999999999"),
 ])
 def test_invalid_options_give_error_exit_2(tmp_path, capsys, photo, painting, options, message):

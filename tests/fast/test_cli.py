@@ -248,11 +248,12 @@ def test_outputs_get_the_usual_file_mode(capsys, tmp_path, files):
 
 
 @pytest.mark.parametrize("options, message", [
-    (["--strength", "1.5"], "strength"), (["--strength", "-0.2"], "strength"),
-    (["--weights", "-1"], "weights"), (["--weights", "1", "2"], "one per style"),
-    (["--weights", "0"], "positive"),
-    (["--size", "0"], "size"), (["--device", "tpu"], "device"), (["--stroke-scale", "0"], "stroke_scale"),
-    (["--style-size", "0"], "style_size"), (["--preserve-color", "sepia"], "not a colour mode"),
+    (["--strength", "1.5"], "--strength: "), (["--strength", "-0.2"], "--strength: "),
+    (["--weights", "-1"], "--weights: "), (["--weights", "1", "2"], "one per style"),
+    (["--weights", "0"], "positive"), (["--tile-size", "100"], "--tile-size: must be at least 256"),
+    (["--size", "0"], "--size: "), (["--device", "tpu"], "--device: "),
+    (["--stroke-scale", "0"], "--stroke-scale: "), (["--max-pixels", "10"], "--max-pixels: "),
+    (["--style-size", "0"], "--style-size: "), (["--preserve-color", "sepia"], "not a colour mode"),
     (["--size", "big"], "invalid int value"), (["--device", "cuda"], "cuda"), (["--device", "cuda:1"], "cuda:1"),
 ])
 def test_invalid_option_values(capsys, tmp_path, files, options, message):

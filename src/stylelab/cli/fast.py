@@ -10,8 +10,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from stylelab.cli.options import named_as_options
 from stylelab.errors import ConfigError, InputError, OutputError
-from stylelab.fast.config import COLOR_MODES, DEVICES, FastConfig
+from stylelab.fast.config import COLOR_MODES, FastConfig
+from stylelab.validate import DEVICES
 
 NAME = "fast"
 HELP = "Fast arbitrary style transfer: any painting, one forward pass (Ghiasi et al. 2017)."
@@ -58,8 +60,10 @@ def run(args: argparse.Namespace) -> int:
     from stylelab.fast.engine import FastStylizer, normalise_weights
     from stylelab.imageio import ImageLimits, check_not_empty, load_image, save_image
 
-    config = FastConfig(**{name: getattr(args, name) for name, _ in _CONFIG_OPTIONS.values()})
-    weights = normalise_weights(args.weights, len(args.styles))
+    fields = [name for name, _ in _CONFIG_OPTIONS.values()]
+    with named_as_options([*fields, "weights"]):
+        config = FastConfig(**{name: getattr(args, name) for name in fields})
+        weights = normalise_weights(args.weights, len(args.styles))
     jobs = plan_jobs(Path(args.content), check_not_empty(args.output), args.styles)
     limits = ImageLimits(max_pixels=config.max_pixels)
     for content, _ in jobs:  # reject a bad content image before any work or output

