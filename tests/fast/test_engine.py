@@ -157,6 +157,18 @@ def test_bad_weights_are_config_errors(weights, count, message):
         normalise_weights(weights, count)
 
 
+def test_numpy_weights_are_numbers():
+    assert normalise_weights(np.array([3, 1]), 2) == [0.75, 0.25]
+    assert normalise_weights([np.float32(1), np.int64(3)], 2) == [0.25, 0.75]
+    assert all(type(weight) is float for weight in normalise_weights(np.array([1, 1]), 2))  # JSON-ready
+
+
+@pytest.mark.parametrize("vector", [np.zeros(5), np.full(100, np.nan), "style", None])
+def test_a_bad_style_vector_is_a_config_error(stylizer, content, vector):
+    with pytest.raises(ConfigError, match="style vector: expected 100 finite numbers"):
+        stylizer.stylize_vector(content, vector)
+
+
 def test_huge_weights_do_not_overflow():
     assert normalise_weights([1e308, 1e308], 2) == [0.5, 0.5]
     assert normalise_weights([3.0, 1.0], 2) == [0.75, 0.25]

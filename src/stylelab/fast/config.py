@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from stylelab.errors import ConfigError
 from stylelab.imageio import DEFAULT_LIMITS
 from stylelab.validate import choice, device_name, integer, number
 

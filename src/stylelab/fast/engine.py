@@ -250,9 +250,10 @@ class FastStylizer:
 
         Raises:
             InputError: the content image is missing, unreadable or outside the size limits.
-            ConfigError: an output over ``config.max_pixels``.
+            ConfigError: an output over ``config.max_pixels``, or ``vector`` is not 100 finite numbers.
         """
         instance("config", config, FastConfig)
+        vector = _checked_vector(vector)
         timer = _Timer(self)
         with timer.stage("read"):
             picture = load_image(content, ImageLimits(max_pixels=config.max_pixels),
@@ -320,7 +321,7 @@ def normalise_weights(weights: Sequence[float] | None, count: int) -> list[float
         raise ConfigError("styles: give at least one style image")
     if weights is None:
         return [1.0 / count] * count
-    weights = list(weights)
+    weights = [weight.item() if isinstance(weight, np.generic) else weight for weight in weights]  # np.int64(2)
     if len(weights) != count:
         raise ConfigError(f"weights: got {len(weights)} weight(s) for {count} style image(s); "
                           "give one per style")
@@ -331,6 +332,22 @@ def normalise_weights(weights: Sequence[float] | None, count: int) -> list[float
         raise ConfigError("weights: at least one weight must be positive")
     scaled = [float(weight) / largest for weight in weights]  # so that huge weights cannot overflow the sum
     return [weight / sum(scaled) for weight in scaled]
+
+
+def _checked_vector(vector: object) -> np.ndarray:
+    try:
+        array = np.asarray(vector, dtype=np.float32)
+    except (TypeError, ValueError):
+        array = np.empty(0)
+    if array.size != np.prod(VECTOR_SHAPE) or not np.isfinite(array).all():
+        raise ConfigError(f"style vector: expected {np.prod(VECTOR_SHAPE)} finite numbers (from "
+                          f"FastStylizer.blend or style_vector), got {_describe(vector)}")
+    return array.reshape(VECTOR_SHAPE)
+
+
+def _describe(vector: object) -> str:
+    shape = getattr(vector, "shape", None)
+    return f"shape {shape}" if shape is not None else type(vector).__name__
 
 
 def _as_list(styles: ImageSource | Sequence[ImageSource]) -> list[ImageSource]:
