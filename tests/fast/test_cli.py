@@ -76,6 +76,7 @@ def test_folder_in_folder_out_computes_the_style_once(capsys, monkeypatch, tmp_p
     assert _size(out_dir / "photo1.png") == (64, 96)
     assert len(json.loads(out)["outputs"]) == 3
     assert len(calls) == 1
+    assert "note: skipped 1 entries that are not images (notes.txt)" in err
 
 
 # -- bad inputs: exit 2, "error: ..." on stderr, no traceback, no output file ------------------------
@@ -211,6 +212,18 @@ def test_folder_output_may_not_overwrite_a_painting(capsys, tmp_path, files):
     code, _, err = _run(capsys, "fast", folder, painting, "-o", out)
     assert code == 2 and "overwrite an input image" in err
     assert painting.read_bytes() == before
+
+
+def test_a_folder_where_a_result_goes_fails_before_any_output(capsys, tmp_path, files):
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    (out / "b.png").mkdir(parents=True)  # where the result for b.jpg would go
+    shutil.copy(files["content"], folder / "a.jpg")
+    shutil.copy(files["content"], folder / "b.jpg")
+    (folder / "sub").mkdir()
+    code, _, err = _run(capsys, "fast", folder, files["style"], "-o", out)
+    assert code == 2 and "b.png: is a folder" in err
+    assert [p.name for p in out.iterdir()] == ["b.png"]  # a.png was not written first
 
 
 @pytest.mark.parametrize("role", ["content", "style"])

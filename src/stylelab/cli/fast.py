@@ -65,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
         config = FastConfig(**{name: getattr(args, name) for name in fields})
         weights = normalise_weights(args.weights, len(args.styles))
     jobs = plan_jobs(Path(args.content), check_not_empty(args.output), args.styles)
+    if Path(args.content).is_dir():
+        _note_skipped(skipped_entries(Path(args.content), jobs))
     limits = ImageLimits(max_pixels=config.max_pixels)
     for content, _ in jobs:  # reject a bad content image before any work or output
         load_image(content, limits)
@@ -93,6 +95,13 @@ def run(args: argparse.Namespace) -> int:
         json.dump(summary, sys.stdout, indent=2)  # ASCII escapes: valid JSON on any terminal
         print()
     return 0
+
+
+def _note_skipped(names: list[str]) -> None:
+    if names:
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        print(f"note: skipped {len(names)} entries that are not images ({shown}); subfolders are not searched",
+              file=sys.stderr)
 
 
 def plan_jobs(content: Path, output: Path, styles: Sequence[str] = ()) -> list[tuple[Path, Path]]:
@@ -132,4 +141,15 @@ def plan_jobs(content: Path, output: Path, styles: Sequence[str] = ()) -> list[t
     clobbered = [str(t) for t in targets if t.resolve() in inputs]
     if clobbered:
         raise OutputError(f"{clobbered[0]}: would overwrite an input image; choose another output folder")
+    folders = [str(t) for t in targets if t.is_dir()]
+    if folders:
+        raise OutputError(f"{folders[0]}: is a folder, so that result cannot be written; move it or choose "
+                          "another output folder")
     return jobs
+
+
+def skipped_entries(content: Path, jobs: list[tuple[Path, Path]]) -> list[str]:
+    """Names in the content folder that are not stylised: subfolders and non-image files (not hidden ones)."""
+    taken = {image.name for image, _ in jobs}
+    return sorted(f"{p.name}/" if p.is_dir() else p.name for p in content.iterdir()
+                  if p.name not in taken and not p.name.startswith("."))
