@@ -169,6 +169,13 @@ def test_a_bad_style_vector_is_a_config_error(stylizer, content, vector):
         stylizer.stylize_vector(content, vector)
 
 
+def test_an_output_thinner_than_any_input_is_refused(stylizer, style):
+    thin = Image.new("RGB", (16, 256), "white")
+    with pytest.raises(ConfigError, match=r"output would be 1×16 px, under 16 px on a side"):
+        stylizer.stylize(thin, style, FastConfig(size=16))
+    assert stylizer.stylize(thin, style, FastConfig(size=256)).image.size == (16, 256)
+
+
 def test_huge_weights_do_not_overflow():
     assert normalise_weights([1e308, 1e308], 2) == [0.5, 0.5]
     assert normalise_weights([3.0, 1.0], 2) == [0.75, 0.25]

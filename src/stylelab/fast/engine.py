@@ -26,7 +26,7 @@ from stylelab.fast import models
 from stylelab.fast.color import keep_content_colors
 from stylelab.fast.config import FastConfig
 from stylelab.fast.tiling import ALIGN, split_axis
-from stylelab.imageio import ImageLimits, ImageSource, load_image
+from stylelab.imageio import DEFAULT_LIMITS, ImageLimits, ImageSource, load_image
 from stylelab.validate import instance, number
 
 VECTOR_SHAPE = (1, 1, 1, 100)
@@ -372,6 +372,9 @@ def _output_size(size: tuple[int, int], config: FastConfig) -> tuple[int, int]:
     if config.size is not None:
         scale = config.size / max(width, height)
         width, height = max(1, round(width * scale)), max(1, round(height * scale))
+        if min(width, height) < DEFAULT_LIMITS.min_side:  # as small as no input may be
+            raise ConfigError(f"size: the output would be {width}×{height} px, under "
+                              f"{DEFAULT_LIMITS.min_side} px on a side; choose a larger --size")
     if width * height > config.max_pixels:
         raise ConfigError(f"size: the output would be {width}×{height} = {width * height:,} px, over the "
                           f"limit of {config.max_pixels:,} px; choose a smaller --size")
