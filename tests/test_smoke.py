@@ -49,6 +49,7 @@ def test_import_does_not_load_torch():
 
 def test_public_api_is_lazy_and_complete():
     assert callable(stylelab.stylize) and stylelab.GatysConfig().size > 0
+    assert {"fast_stylize", "FastConfig", "grade", "errors", "__version__"} <= set(dir(stylelab))  # completion
 
 
 def test_subpackages_and_errors_are_reachable_from_a_bare_import():

@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", required=True,
                         help="output image file; an existing folder when CONTENT is a folder")
     parser.add_argument("--weights", nargs="+", type=float, metavar="W",
-                        help="blend weight per style image (None: equal)")
+                        help="blend weight per style image (default: equal)")
     defaults = FastConfig()
     helps = {item.name: item.metadata["help"] for item in dataclasses.fields(FastConfig)}
     for option, (name, keywords) in _CONFIG_OPTIONS.items():

@@ -33,7 +33,7 @@ class FastConfig:
     """Everything that shapes one fast stylisation (Ghiasi et al. 2017)."""
 
     size: int | None = field(default=None, metadata=_help(
-        "long side of the output in pixels (None: the content's own size)"))
+        "long side of the output in pixels (default: the content's own size)"))
     strength: float = field(default=1.0, metadata=_help(
         "0..1: interpolates the content's own style vector (0) with the painting's (1)"))
     style_size: int = field(default=512, metadata=_help(
