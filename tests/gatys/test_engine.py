@@ -155,7 +155,7 @@ def test_bad_inputs_raise_input_errors(bad_input, painting):
     ({"size": 0}, "size"), ({"content_weight": -1.0}, "content_weight"), ({"style_weight": float("nan")}, "finite"),
     ({"optimizer": "sgd"}, "optimizer"), ({"preserve_color": "luminence"}, "Did you mean 'luminance'"),
     ({"style_layer_weights": (1.0,)}, "one per layer"), ({"iterations": -3}, "iterations"),
-    ({"backbone": "alexnet"}, "backbone"), ({"pooling": "min"}, "pooling"),
+    ({"backbone": "alexnet"}, "backbone"), ({"pooling": "min"}, "pooling"), ({"average": 1.0}, "average"),
     ({"style_layers": ("relu1_1", "relu1_1")}, "style_layers: relu1_1 given more than once"),
     ({"content_layers": ("relu4_2", "relu4_2")}, "content_layers: relu4_2 given more than once")])
 def test_invalid_settings_are_refused(changes, message):
@@ -189,22 +189,25 @@ def test_lbfgs_history_is_shortened_to_its_memory_budget():
     assert lbfgs_history(GatysConfig(lbfgs_history=3), torch.empty(1, 3, 1024, 1024)) == 3  # never lengthened
 
 
-def test_first_step_losses_are_the_papers_terms_at_the_start_image(photo, painting):
-    # Gatys et al. eqs. 1 and 3-5, normalised: content at relu4_2, equal-weight style over relu1_1..relu5_1.
+@pytest.mark.parametrize("style_scale", [1.0, 0.5])
+def test_first_step_losses_are_the_papers_terms_at_the_start_image(photo, painting, style_scale):
+    # Gatys et al. eqs. 1 and 3-5, normalised: content at relu4_2, equal-weight style over relu1_1..relu5_1,
+    # the painting at style_scale times the content's long side.
     from stylelab.backbones import load_backbone
     from stylelab.gatys.losses import fast_product_dtype, relative_error
     from stylelab.gatys.losses import gram as gram_of
     from stylelab.gatys.schedule import scaled_shape
     from stylelab.imageio import load_image
 
-    config = GatysConfig(size=64, iterations=1, scales=1, seed=0)
+    config = GatysConfig(size=64, iterations=1, scales=1, seed=0, style_scale=style_scale)
     result = stylize(photo, painting, config)
     net = load_backbone("vgg19")
     dtype = fast_product_dtype(torch.device("cpu"))
     content, style = load_image(photo), load_image(painting)
     h, w = scaled_shape(*content.size, 64)
     start = image_to_tensor(content.resize((w, h), Image.LANCZOS))
-    sh, sw = scaled_shape(*style.size, 64)
+    sh, sw = scaled_shape(*style.size, round(64 * style_scale))
+    assert min(sh, sw) >= net.min_side()  # else the engine enlarges the painting (tested elsewhere)
     style_t = image_to_tensor(style.resize((sw, sh), Image.LANCZOS))
     layers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
     with torch.no_grad():
@@ -213,6 +216,27 @@ def test_first_step_losses_are_the_papers_terms_at_the_start_image(photo, painti
             relative_error(gram_of(ours[layer], dtype), gram_of(theirs[layer], dtype)) for layer in layers) / 5
     assert result.history["content"][0] == pytest.approx(0.0, abs=1e-6)
     assert result.history["style"][0] == pytest.approx(expected.item(), rel=1e-4)
+    assert result.losses["total"] < result.history["total"][0]  # the image after the step was measured too
+
+
+def test_content_loss_is_the_mean_over_content_layers(photo, painting):
+    def first_content_loss(layers):
+        config = GatysConfig(size=64, iterations=1, scales=1, seed=0, init="noise", style_weight=0.0,
+                             content_layers=layers)
+        return stylize(photo, painting, config).history["content"][0]
+
+    one, other = first_content_loss(("relu4_2",)), first_content_loss(("relu5_2",))
+    assert first_content_loss(("relu4_2", "relu5_2")) == pytest.approx((one + other) / 2, rel=1e-4)
+
+
+def test_the_best_iterate_is_a_copy_not_the_image_being_optimised():
+    from stylelab.gatys.engine import _Best
+
+    image = torch.zeros(1, 3, 4, 4)
+    best = _Best(image)
+    best.offer({"total": 1.0}, image)
+    image.add_(1)  # the optimiser changes the image in place
+    assert best.image.max() == 0
 
 
 
