@@ -125,6 +125,18 @@ def test_arrays_are_accepted(array):
     assert load_image(array).size == (30, 20)
 
 
+def test_sixteen_bit_arrays_map_exactly_to_eight_bits():
+    ramp = np.minimum(257 * np.arange(256) + 100, 65535).astype(np.uint16).reshape(16, 16)  # k/255, + 0.39 step
+    assert np.array_equal(np.asarray(load_image(ramp))[:, :, 0], np.arange(256).reshape(16, 16))
+    assert np.asarray(load_image(np.full((20, 20), 51528, np.uint16))).max() == 200  # 200.5; /256 gives 201
+
+
+def test_the_smallest_allowed_side_is_allowed():
+    assert load_image(np.zeros((16, 16, 3), np.uint8)).size == (16, 16)
+    with pytest.raises(InputError, match="at least 16 px"):
+        load_image(np.zeros((15, 16, 3), np.uint8))
+
+
 def test_bad_arrays_are_rejected():
     with pytest.raises(InputError, match="shape"):
         load_image(np.zeros((20, 30, 2), np.uint8))

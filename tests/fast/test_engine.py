@@ -24,6 +24,16 @@ def test_odd_size_comes_back_exactly(stylizer, tmp_path, style):
     result = fast_stylize(path, style, stylizer=stylizer)
     assert result.image.size == (97, 131)
     assert result.working_size == (97, 131) and result.tiles == 1
+    # the network's own output is cropped back exactly (a later resize would hide a row too few)
+    output, _ = stylizer.transform(np.zeros((131, 97, 3), np.float32), np.zeros(100, np.float32), 2048)
+    assert output.shape == (131, 97, 3)
+
+
+def test_the_output_pixel_limit_counts_the_output(stylizer, style):
+    content = Image.new("RGB", (100, 50), "white")  # 5,000 px in, 20,000 px out
+    assert stylizer.stylize(content, style, FastConfig(size=200, max_pixels=20_000)).image.size == (200, 100)
+    with pytest.raises(ConfigError, match="200×100 = 20,000 px, over the limit of 19,999 px"):
+        stylizer.stylize(content, style, FastConfig(size=200, max_pixels=19_999))
 
 
 def test_strength_zero_is_nearly_the_content(stylizer, content, style, other_style):
