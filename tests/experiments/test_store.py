@@ -117,6 +117,20 @@ def test_end_job_only_moves_jobs_in_the_expected_state(store):
     assert store.job(job.id).state == CANCELLED
 
 
+def test_an_experiment_with_a_queued_or_running_job_is_not_deleted(store):
+    experiment = _experiment(store)  # both jobs queued
+    with pytest.raises(JobError, match="still has a queued or running job"):
+        store.delete_experiment(experiment)
+    job = store.claim_next("gatys")  # running; the fast job is still queued
+    store.end_job(store.claim_next("light").id, DONE)  # the fast job
+    with pytest.raises(JobError, match="still has a queued or running job"):
+        store.delete_experiment(experiment)
+    assert store.experiment(experiment) is not None and store.job(job.id).state == RUNNING
+    store.end_job(job.id, DONE)
+    assert store.delete_experiment(experiment) is not None
+    assert store.experiment(experiment) is None
+
+
 def test_requeue_puts_a_job_at_the_back_of_its_lane(store):
     first = _experiment(store)
     job = store.claim_next("gatys")
