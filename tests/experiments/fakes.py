@@ -30,12 +30,14 @@ class FakeMethods:
         fast_seconds: sleep in the fast job (it has no progress callback to stop it).
         fail: a job kind that raises InputError.
         crash: a job kind whose worker process dies (os._exit).
+        die_on_cancel: the Gatys job's process dies when it sees the cancel, before reporting it.
     """
 
     step_seconds: float = 0.0
     fast_seconds: float = 0.0
     fail: str | None = None
     crash: str | None = None
+    die_on_cancel: bool = False
 
     def prepare(self, lane: str, threads: int | None) -> None:
         pass
@@ -79,6 +81,8 @@ class FakeMethods:
             try:
                 progress(report)
             except Cancelled:
+                if self.die_on_cancel:
+                    os._exit(3)
                 return GatysOutcome(image, True)
         return GatysOutcome(image, False)
 

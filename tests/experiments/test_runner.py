@@ -177,6 +177,14 @@ def test_a_job_that_ignores_cancel_is_ended_with_its_process(make, photo, painti
     assert all(w["alive"] for w in h.runner.status())
 
 
+def test_a_worker_that_dies_after_a_cancel_ends_its_job_cancelled_not_failed(make, photo, painting):
+    h = make(FakeMethods(step_seconds=0.05, die_on_cancel=True), cancel_grace=5)
+    experiment = h.experiment(photo, painting, fast=False, gatys={**GATYS, "iterations": 500})
+    job = h.wait_state(experiment, "gatys", RUNNING)
+    h.runner.cancel(job.id)
+    assert h.wait_state(experiment, "gatys", CANCELLED, timeout=4).error is None  # within the grace time
+
+
 def test_a_crashed_worker_fails_its_job_and_is_replaced(make, photo, painting):
     h = make(FakeMethods(crash="gatys"))
     experiment = h.experiment(photo, painting)
