@@ -135,6 +135,10 @@ def test_exactly_at_the_limit_is_read_and_then_judged_by_decoding(tmp_path):
     with app_client(make_settings(tmp_path, max_upload_bytes=4096)) as client:
         assert upload(client, b"\0" * 4096).status_code == 422
         assert upload(client, b"\0" * 4097).status_code == 413
+        # streamed without a Content-Length, the body is counted as it arrives, at the same boundary
+        assert upload(client, iter([b"\0" * 4000, b"\0" * 96])).status_code == 422
+        response = upload(client, iter([b"\0" * 4000, b"\0" * 96, b"\0"]))
+        assert response.status_code == 413 and "limit of" in response.json()["detail"]
 
 
 def test_forms_and_bad_roles_are_refused(client):

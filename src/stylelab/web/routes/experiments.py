@@ -141,7 +141,7 @@ async def put_draft(request: Request, found: Experiment, state: State) -> Respon
         raise JobError("this experiment is finished: its drawing can no longer change")
     temp = state.files.temp_path()
     try:
-        await receive_to_file(request, temp, state.settings.max_upload_bytes)
+        await receive_to_file(request, temp)
         await run_in_threadpool(check_draft, temp)
         keep_draft(state.files, found.id, temp)
     finally:

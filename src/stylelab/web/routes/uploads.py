@@ -15,7 +15,6 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from stylelab.experiments.store import store_picture
-from stylelab.web.limits import too_large_message
 from stylelab.web.schemas import ImageOut, image_out
 from stylelab.web.state import State
 
@@ -31,18 +30,16 @@ def display_label(name: str, fallback: str) -> str:
     return base[:LABEL_LENGTH] or fallback
 
 
-async def receive_to_file(request: Request, path: Path, limit: int) -> int:
+async def receive_to_file(request: Request, path: Path) -> int:
     """Write the request body to ``path`` chunk by chunk; return its size.
 
-    Raises:
-        HTTPException: 413 as soon as more than ``limit`` bytes arrived.
+    The app's :class:`~stylelab.web.limits.BodyLimit` middleware has already refused a body
+    declared over the upload limit, and stops one that passes it while streaming (413).
     """
     size = 0
     with path.open("wb") as out:
         async for chunk in request.stream():
             size += len(chunk)
-            if size > limit:
-                raise HTTPException(413, too_large_message(limit))
             out.write(chunk)
     return size
 
@@ -65,7 +62,7 @@ async def upload(
     label = display_label(name, role)
     temp = state.files.temp_path()
     try:
-        size = await receive_to_file(request, temp, settings.max_upload_bytes)
+        size = await receive_to_file(request, temp)
         if size == 0:
             raise HTTPException(422, f"{label}: file is empty")
         record = await run_in_threadpool(
