@@ -84,6 +84,14 @@ def test_report_files_tables_and_quality_numbers(finished_grid, capsys, monkeypa
             "SELECT style_distance, content_distance, eval_size FROM cells WHERE status = 'done'"
         ).fetchall()
     assert len(numbers) == 7 and all(s > 0 and c > 0 and size == 64 for s, c, size in numbers)
+    with sqlite3.connect(finished_grid / "index.sqlite") as connection:
+        cells = connection.execute(
+            "SELECT setting, content, style, style_distance, content_distance FROM cells WHERE status = 'done'"
+        ).fetchall()
+    rows = [line.strip("|").split(" | ") for line in markdown.splitlines() if line.count(" | ") == 7]
+    for setting, content, style, style_distance, content_distance in cells:
+        (row,) = [r for r in rows if [cell.strip() for cell in r[:3]] == [setting, content, style]]
+        assert [cell.strip() for cell in row[5:7]] == [f"{style_distance:.4f}", f"{content_distance:.4f}"]
 
 
 def test_quality_numbers_are_cached(finished_grid, monkeypatch):

@@ -130,6 +130,15 @@ def test_ctrl_c_keeps_finished_cells_and_the_rerun_does_the_rest(grid_dir, capsy
     assert (summary.computed, summary.skipped, len(calls)) == (6, 2, 6)
 
 
+def test_ctrl_c_after_failed_cells_exits_as_interrupted(grid_dir, capsys, monkeypatch):
+    count_runs(monkeypatch, fail=lambda *cell: True, interrupt_at=3)
+    code = main(
+        ["grid", str(grid_dir / "grid.toml"), "--out", str(grid_dir / "out"), "--workers", "0", "--quiet"]
+    )
+    err = capsys.readouterr().err
+    assert code == 130 and "interrupted" in err and err.count("failed: ") == 2
+
+
 @pytest.mark.slow
 def test_ctrl_c_on_the_process_pool(grid_dir, monkeypatch):
     """A real SIGINT to the command's process group (what a terminal sends) while worker processes run."""
