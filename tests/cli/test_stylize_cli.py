@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import pytest
 
@@ -30,6 +31,16 @@ def test_snapshots_are_written_beside_the_output(tmp_path, capsys, photo, painti
                          "--save-every", "2", "--quiet")
     assert code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cat.00002.jpg", "cat.00004.jpg", "cat.jpg"]
+
+
+def test_a_snapshot_may_not_overwrite_an_input(tmp_path, capsys, photo, painting):
+    content = tmp_path / "cat.00002.jpg"  # the name of the second snapshot of cat.jpg
+    shutil.copy(photo, content)
+    before = content.read_bytes()
+    code, _, err = run_cli(capsys, "stylize", content, painting, "-o", tmp_path / "cat.jpg", "--size", "32",
+                           "--iterations", "4", "--save-every", "2", "--quiet")
+    assert code == 2 and "snapshot (cat.NNNNN.jpg) would overwrite this input image" in err
+    assert content.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [content.name]
 
 
 def test_progress_bar_goes_to_stderr(tmp_path, capsys, photo, painting):

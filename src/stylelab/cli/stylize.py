@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
 from stylelab.cli.options import add_config_options, config_from_args
+from stylelab.errors import OutputError
 from stylelab.gatys.config import GatysConfig
 from stylelab.imageio import check_output_path, save_image
 
@@ -31,7 +33,10 @@ def run(args: argparse.Namespace) -> int:
 
     integer("--save-every", args.save_every, minimum=0)
     config = config_from_args(args, GatysConfig, preview_every=args.save_every)
-    output = check_output_path(args.output, inputs=[args.content, *args.styles, config.init])
+    inputs = [args.content, *args.styles, config.init]
+    output = check_output_path(args.output, inputs=inputs)
+    if args.save_every:
+        _check_snapshots_spare_inputs(output, inputs)
     for note in config.unused_settings():
         print(f"note: {note}", file=sys.stderr)
     from stylelab.gatys.engine import stylize
@@ -44,6 +49,20 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(_summary(result, output), indent=2))
     return 130 if result.interrupted else 0
+
+
+def snapshot_path(output: Path, iteration: int) -> Path:
+    """Where ``--save-every`` puts the image of step ``iteration``: ``out.00010.png`` beside ``out.png``."""
+    return output.with_name(f"{output.stem}.{iteration:05d}{output.suffix}")
+
+
+def _check_snapshots_spare_inputs(output: Path, inputs: list[str]) -> None:
+    pattern = re.compile(re.escape(output.stem) + r"\.\d{5}" + re.escape(output.suffix))
+    folder = output.resolve().parent
+    for source in map(Path, inputs):
+        if source.exists() and source.resolve().parent == folder and pattern.fullmatch(source.resolve().name):
+            raise OutputError(f"{source}: a --save-every snapshot ({output.stem}.NNNNN{output.suffix}) would "
+                              "overwrite this input image; choose another output name")
 
 
 def _summary(result, output: Path) -> dict:
@@ -68,8 +87,7 @@ class _ProgressBar:
 
     def update(self, event) -> None:
         if self.save_every and event.preview is not None and event.iteration % self.save_every == 0:
-            snapshot = self.output.with_name(f"{self.output.stem}.{event.iteration:05d}{self.output.suffix}")
-            save_image(event.preview, snapshot)
+            save_image(event.preview, snapshot_path(self.output, event.iteration))
         if not self.enabled:
             return
         if self.bar is None:
