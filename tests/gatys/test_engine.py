@@ -98,7 +98,7 @@ def test_progress_reports_every_step_with_previews(photo, painting):
     previews = [e.iteration for e in events if e.preview is not None]
     assert previews == [2, 3, 4, 6]  # every 2nd step and the last of each scale
     assert events[-1].preview.size == (64, 43)
-    assert events[-1].eta == 0 and events[0].eta > 0
+    assert events[-1].eta == 0 and events[0].eta is None and events[1].eta > 0  # the first step warms up
     assert set(events[0].losses) == {"content", "style", "tv", "total"}
 
 
@@ -111,6 +111,16 @@ def test_cancel_from_callback_returns_best_so_far(photo, painting):
     assert result.interrupted
     assert len(result.history["total"]) == 3  # the third step ran, then the callback stopped the run
     assert result.image.size == (48, 32)
+
+
+def test_a_run_stopped_at_a_coarse_scale_returns_the_size_asked_for(photo, painting):
+    def cancel_at_two(event: Progress) -> None:
+        if event.iteration == 2:
+            raise Cancelled("stop")
+
+    result = stylize(photo, painting, GatysConfig(size=96, scales=2, iterations=4, seed=0), progress=cancel_at_two)
+    assert result.interrupted and max(result.history["scale"]) == 0  # stopped at the 48 px scale
+    assert result.image.size == (96, 64)
 
 
 def test_keyboard_interrupt_returns_best_so_far(photo, painting):

@@ -95,8 +95,8 @@ class _ProgressBar:
 
             self.bar = tqdm(total=event.total, unit="step", file=sys.stderr, dynamic_ncols=True,
                             bar_format="{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]")
-        self.bar.update(event.iteration - self.bar.n)
         losses = " ".join(f"{name}={value:.3g}" for name, value in event.losses.items() if value)
         eta = f"eta {event.eta:.0f}s" if event.eta is not None else ""
         self.bar.set_postfix_str(f"scale {event.scale_index + 1}/{event.scale_count} "
                                  f"{event.width}x{event.height} {losses} {eta}", refresh=False)
+        self.bar.update(event.iteration - self.bar.n)  # draws the line, with this step's losses

@@ -62,7 +62,8 @@ class StylizeResult:
             ``ready`` is the time from the call to the first optimiser step.
         config: the settings used.
         interrupted: True if stopped early (Ctrl-C or ``Cancelled``); ``image``
-            is then the best result so far.
+            is then the best result so far, upsampled to the full size if the run stopped
+            at a coarser scale.
         losses: the weighted loss terms of the returned image (before colour preservation):
             the lowest-loss iterate of the final scale, or the iterate average. Not always the
             last entry of ``history``: an optimiser's last steps can make things worse.
@@ -169,7 +170,8 @@ def stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource], c
     finished = time.perf_counter()
     timings = {"load": loaded - started, "model": model_ready - loaded, "optimise": finished - model_ready,
                "ready": (run.first_step_at or finished) - started, "total": finished - started}
-    return StylizeResult(_final_image(image, inputs, config), run.history, timings, config, interrupted, losses)
+    picture = _final_image(image, inputs, config, (final_height, final_width))
+    return StylizeResult(picture, run.history, timings, config, interrupted, losses)
 
 
 def _seed_everything(seed: int | None) -> None:
@@ -410,8 +412,8 @@ def _report(run: _Run, inputs: _Inputs, index: int, step: int, losses: dict[str,
     height, width = image.shape[-2:]
     pixels = height * width
     rate = seconds / pixels
-    run.seconds_per_pixel_step = rate if run.seconds_per_pixel_step is None else (
-        0.7 * run.seconds_per_pixel_step + 0.3 * rate)
+    # the first step also warms up (allocations, first L-BFGS pass): it gives no ETA, the second replaces it
+    run.seconds_per_pixel_step = rate if run.step <= 2 else 0.7 * run.seconds_per_pixel_step + 0.3 * rate
     every = run.config.preview_every
     preview = None
     if last_of_scale or (every and run.step % every == 0):
@@ -419,7 +421,8 @@ def _report(run: _Run, inputs: _Inputs, index: int, step: int, losses: dict[str,
     run.progress(Progress(
         iteration=run.step, total=run.config.iterations * len(run.sizes), scale_index=index,
         scale_count=len(run.sizes), width=width, height=height, losses=dict(losses),
-        elapsed=time.perf_counter() - run.started, eta=_eta(run, inputs, index, step), preview=preview))
+        elapsed=time.perf_counter() - run.started, eta=_eta(run, inputs, index, step) if run.step > 1 else None,
+        preview=preview))
 
 
 def _eta(run: _Run, inputs: _Inputs, index: int, step: int) -> float:
@@ -440,5 +443,9 @@ def _picture(image: torch.Tensor, inputs: _Inputs, config: GatysConfig) -> Image
     return tensor_to_image(image)
 
 
-def _final_image(image: torch.Tensor, inputs: _Inputs, config: GatysConfig) -> Image.Image:
-    return _picture(image.detach(), inputs, config)
+def _final_image(image: torch.Tensor, inputs: _Inputs, config: GatysConfig, shape: tuple[int, int]
+                 ) -> Image.Image:
+    image = image.detach()
+    if tuple(image.shape[-2:]) != shape:  # stopped at a coarser scale: still the size asked for
+        image = _resized(tensor_to_image(image.clamp(0, 1)), shape, image.device)
+    return _picture(image, inputs, config)
