@@ -123,6 +123,22 @@ def test_a_run_stopped_at_a_coarse_scale_returns_the_size_asked_for(photo, paint
     assert result.image.size == (96, 64)
 
 
+@pytest.mark.parametrize("failure", [MemoryError(), RuntimeError("[enforce fail at alloc_cpu.cpp:117] "
+                                     "DefaultCPUAllocator: can't allocate memory: you tried to allocate 11 GB")])
+def test_running_out_of_memory_is_a_config_error(photo, painting, monkeypatch, failure):
+    import stylelab.gatys.engine as engine
+
+    def allocate(*args):
+        raise failure
+
+    monkeypatch.setattr(engine, "_optimise_all_scales", allocate)
+    with pytest.raises(ConfigError, match=r"out of memory on cpu while stylising at 48×32 px; choose a smaller"):
+        stylize(photo, painting, TINY)
+    monkeypatch.setattr(engine, "_optimise_all_scales", lambda *args: (_ for _ in ()).throw(RuntimeError("bug")))
+    with pytest.raises(RuntimeError, match="bug"):  # other errors are bugs: left as they are
+        stylize(photo, painting, TINY)
+
+
 def test_keyboard_interrupt_returns_best_so_far(photo, painting):
     def interrupt(event: Progress) -> None:
         if event.iteration == 2:

@@ -57,13 +57,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    fields = [name for name, _ in _CONFIG_OPTIONS.values()]
+    with named_as_options([*fields, "weights"]):
+        return _stylize(args, FastConfig(**{name: getattr(args, name) for name in fields}))
+
+
+def _stylize(args: argparse.Namespace, config: FastConfig) -> int:
     from stylelab.fast.engine import FastStylizer, normalise_weights
     from stylelab.imageio import ImageLimits, check_not_empty, load_image, save_image
 
-    fields = [name for name, _ in _CONFIG_OPTIONS.values()]
-    with named_as_options([*fields, "weights"]):
-        config = FastConfig(**{name: getattr(args, name) for name in fields})
-        weights = normalise_weights(args.weights, len(args.styles))
+    weights = normalise_weights(args.weights, len(args.styles))
     jobs = plan_jobs(Path(args.content), check_not_empty(args.output), args.styles)
     if Path(args.content).is_dir():
         _note_skipped(skipped_entries(Path(args.content), jobs))

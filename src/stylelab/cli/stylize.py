@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 import sys
 from pathlib import Path
 
-from stylelab.cli.options import add_config_options, config_from_args
+from stylelab.cli.options import add_config_options, config_from_args, named_as_options
 from stylelab.errors import OutputError
 from stylelab.gatys.config import GatysConfig
 from stylelab.imageio import check_output_path, save_image
@@ -29,6 +30,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    with named_as_options(field.name for field in dataclasses.fields(GatysConfig) if field.name != "preview_every"):
+        return _stylize(args)
+
+
+def _stylize(args: argparse.Namespace) -> int:
     from stylelab.validate import integer
 
     integer("--save-every", args.save_every, minimum=0)

@@ -8,11 +8,12 @@ from the previous scale's result, upsampled) with L-BFGS or Adam.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -165,13 +166,31 @@ def stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource], c
     run = _Run(config, net, device, progress, sizes, started, product_dtype=fast_product_dtype(device))
     final_height, final_width = scaled_shape(width, height, sizes[-1])
     small = final_height * final_width <= HEAP_REUSE_MAX_PIXELS
-    with reuse_freed_memory(enabled=device.type == "cpu" and small):
+    with reuse_freed_memory(enabled=device.type == "cpu" and small), _out_of_memory_as_error(final_width,
+                                                                                         final_height, device):
         image, losses, interrupted = _optimise_all_scales(run, inputs, width, height)
     finished = time.perf_counter()
     timings = {"load": loaded - started, "model": model_ready - loaded, "optimise": finished - model_ready,
                "ready": (run.first_step_at or finished) - started, "total": finished - started}
     picture = _final_image(image, inputs, config, (final_height, final_width))
     return StylizeResult(picture, run.history, timings, config, interrupted, losses)
+
+
+@contextlib.contextmanager
+def _out_of_memory_as_error(width: int, height: int, device: torch.device) -> Iterator[None]:
+    """An allocation failure is a ConfigError (the size does not fit the machine), not a traceback."""
+    try:
+        yield
+    except (MemoryError, RuntimeError) as exc:
+        if not isinstance(exc, MemoryError) and not _is_out_of_memory(exc):
+            raise
+        raise ConfigError(f"size: out of memory on {device} while stylising at {width}×{height} px; choose a "
+                          "smaller --size") from None
+
+
+def _is_out_of_memory(exc: RuntimeError) -> bool:
+    # torch.OutOfMemoryError on CUDA; the CPU allocator raises a plain RuntimeError
+    return isinstance(exc, torch.OutOfMemoryError) or "can't allocate memory" in str(exc)
 
 
 def _seed_everything(seed: int | None) -> None:
