@@ -5,6 +5,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import pytest
+
 import stylelab
 from stylelab.cli import SUBCOMMANDS, main
 
@@ -30,7 +32,19 @@ def test_every_command_is_listed_with_a_sentence_and_has_help(capsys):
 
 def test_a_missing_command_is_a_usage_error(capsys):
     assert main([]) == 2
-    assert "the following arguments are required: COMMAND" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        "error: the following arguments are required: COMMAND (see: stylelab --help)\n")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["stylize", "a.jpg", "b.jpg", "-o", "c.png", "--size", "abc"],
+     "error: argument --size: invalid int value: 'abc' (see: stylelab stylize --help)\n"),
+    (["fast", "a.jpg", "b.jpg", "-o", "c.png", "--init-foo", "2"],
+     "error: unrecognized arguments: --init-foo 2 (see: stylelab --help)\n"),
+])
+def test_usage_mistakes_are_one_error_line(capsys, argv, message):
+    assert main(argv) == 2
+    assert capsys.readouterr().err == message
 
 
 def test_help_shows_real_defaults_only(capsys):
