@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -187,6 +189,15 @@ def test_bad_inputs_raise_input_errors(bad_input, painting):
 def test_invalid_settings_are_refused(changes, message):
     with pytest.raises(ConfigError, match=message):
         GatysConfig(**changes)
+
+
+@pytest.mark.parametrize("init, message", [
+    ("Noise", "init: 'Noise' is neither content nor noise nor an existing image file. Did you mean 'noise'?"),
+    ("missing.jpg", "init: 'missing.jpg' is neither content nor noise nor an existing image file."),
+])
+def test_an_init_that_is_neither_a_kind_nor_a_file(photo, painting, init, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        stylize(photo, painting, TINY.replace(init=init))
 
 
 def test_unknown_layer_is_refused_before_any_work(tmp_path, painting):

@@ -9,6 +9,7 @@ from the previous scale's result, upsampled) with L-BFGS or Adam.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import math
 import os
 import random
@@ -193,6 +194,14 @@ def _is_out_of_memory(exc: RuntimeError) -> bool:
     return isinstance(exc, torch.OutOfMemoryError) or "can't allocate memory" in str(exc)
 
 
+def _check_init_file(init: str) -> None:
+    """A mistyped kind (``Noise``, ``random``) is named as such, not as a missing file."""
+    if not os.path.exists(init):
+        close = difflib.get_close_matches(init.lower(), INIT_KINDS, n=1, cutoff=0.5)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"init: {init!r} is neither {' nor '.join(INIT_KINDS)} nor an existing image file.{hint}")
+
+
 def _seed_everything(seed: int | None) -> None:
     if seed is not None:
         random.seed(seed)
@@ -209,6 +218,7 @@ def _load_inputs(content: ImageSource, styles: list[ImageSource], config: GatysC
     style_images = [load_image(style, limits, name=_label(style, "style")) for style in styles]
     init = None
     if config.init not in INIT_KINDS:
+        _check_init_file(config.init)
         init = load_image(config.init, limits, name=f"init image {config.init}")
     if config.preserve_color == "luminance":
         content_t = image_to_tensor(content_image)
