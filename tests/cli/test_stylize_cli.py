@@ -126,6 +126,9 @@ def test_an_option_without_effect_gets_a_note(tmp_path, capsys, photo, painting)
     code, _, stderr = run_cli(capsys, "stylize", photo, painting, "-o", tmp_path / "o.png", *FAST,
                               "--learning-rate", "0.5")
     assert code == 0 and "note: learning_rate is Adam's step size" in stderr
+    code, _, stderr = run_cli(capsys, "stylize", photo, painting, "-o", tmp_path / "o.png", *FAST,
+                              "--style-weights", "2")
+    assert code == 0 and "note: style_weights has no effect with one style image" in stderr
 
 
 def test_unwritable_output_directory(tmp_path, capsys, photo, painting):

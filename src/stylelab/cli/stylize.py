@@ -43,7 +43,10 @@ def _stylize(args: argparse.Namespace) -> int:
     output = check_output_path(args.output, inputs=inputs)
     if args.save_every:
         _check_snapshots_spare_inputs(output, inputs)
-    for note in config.unused_settings():
+    notes = config.notes()
+    if config.style_weights is not None and len(args.styles) == 1:
+        notes.append("style_weights has no effect with one style image")
+    for note in notes:
         print(f"note: {note}", file=sys.stderr)
     from stylelab.gatys.engine import stylize
 

@@ -106,8 +106,9 @@ class GatysConfig:
         if sum(weights) <= 0:
             raise ConfigError(f"{name}: at least one weight must be positive")
 
-    def unused_settings(self) -> list[str]:
-        """Settings changed from their defaults that have no effect with the others (for a note to the user)."""
+    def notes(self) -> list[str]:
+        """Notes for the user: settings changed from their defaults that have no effect with the others,
+        and combinations known to give poor results."""
         default = GatysConfig()
         notes = []
         if self.optimizer == "lbfgs" and self.learning_rate != default.learning_rate:
@@ -116,8 +117,13 @@ class GatysConfig:
             notes.append("lbfgs_history has no effect with the Adam optimizer")
         if self.scales != 0 and self.min_scale != default.min_scale:
             notes.append(f"min_scale only sets the automatic schedule (scales 0); scales is {self.scales}")
-        if self.content_weight == 0 and self.style_weight == 0 and self.tv_weight == 0:
+        if self.iterations == 0:
+            notes.append("iterations 0: the result is the start image, resized")
+        elif self.content_weight == 0 and self.style_weight == 0 and self.tv_weight == 0:
             notes.append("every loss weight is 0: the result is the start image")
+        elif self.init == "noise" and self.tv_weight == 0:
+            notes.append("init noise without a tv_weight leaves coloured speckle in the result; "
+                         "tv_weight 100 removes it")
         return notes
 
     def layers(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
