@@ -185,7 +185,8 @@ def test_bad_inputs_raise_input_errors(bad_input, painting):
     ({"style_layer_weights": (1.0,)}, "one per layer"), ({"iterations": -3}, "iterations"),
     ({"backbone": "alexnet"}, "backbone"), ({"pooling": "min"}, "pooling"), ({"average": 1.0}, "average"),
     ({"style_layers": ("relu1_1", "relu1_1")}, "style_layers: relu1_1 given more than once"),
-    ({"content_layers": ("relu4_2", "relu4_2")}, "content_layers: relu4_2 given more than once")])
+    ({"content_layers": ("relu4_2", "relu4_2")}, "content_layers: relu4_2 given more than once"),
+    ({"style_layers": "relu1_1"}, r"style_layers: expected a tuple of layer names, got the string 'relu1_1'")])
 def test_invalid_settings_are_refused(changes, message):
     with pytest.raises(ConfigError, match=message):
         GatysConfig(**changes)

@@ -72,6 +72,10 @@ class GatysConfig:
         for name in ("content_weight", "style_weight", "tv_weight"):
             number(name, getattr(self, name), minimum=0.0)
         parse_backbone(self.backbone)
+        for name in ("content_layers", "style_layers"):
+            if isinstance(getattr(self, name), str):  # would be taken letter by letter
+                raise ConfigError(f"{name}: expected a tuple of layer names, got the string "
+                                  f"{getattr(self, name)!r}; write ({getattr(self, name)!r},)")
         content_layers, style_layers = self.layers()
         if not content_layers and self.content_weight > 0:
             raise ConfigError("content_layers: at least one layer is needed when content_weight > 0")
