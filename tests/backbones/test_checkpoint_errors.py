@@ -37,11 +37,15 @@ def test_missing_file_and_directory(tmp_path, arch):
     expect_model_error(f"{arch}:{tmp_path}", "is a directory")
 
 
-@pytest.mark.parametrize("content", [b"", b"hello, not a checkpoint\n" * 20, b"PK\x03\x04broken zip"])
+@pytest.mark.parametrize("content", [b"", b"hello, not a checkpoint\n" * 20, b"PK\x03\x04broken zip", b"hi\n"])
 def test_files_that_are_not_checkpoints(tmp_path, content):
     path = tmp_path / "weights.pth"
     path.write_bytes(content)
     expect_model_error(f"vgg16:{path}", "not a PyTorch checkpoint")
+    if content in (b"", b"hi\n"):  # the unpickler's EOFError / KeyError('105') say nothing to a user
+        with pytest.raises(ModelError) as info:
+            check_checkpoint(f"vgg16:{path}")
+        assert str(info.value).endswith("can be read safely")
 
 
 def test_a_checkpoint_that_is_not_a_state_dict(tmp_path):

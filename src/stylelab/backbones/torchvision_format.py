@@ -49,16 +49,21 @@ def read_state_dict(path: str | Path, architecture: str) -> dict[str, torch.Tens
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(path))
     except Exception as exc:  # torch.load raises KeyError, UnpicklingError, RuntimeError … on foreign files
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(
-            f"{label}: not a PyTorch checkpoint that can be read safely ({first_line})"
-        ) from None
+        raise ModelError(f"{label}: not a PyTorch checkpoint that can be read safely{_detail(exc)}") from None
     state = _unwrap(loaded)
     if state is None:
         raise ModelError(
             f"{label}: expected a state dict of tensors (torchvision format), got {type(loaded).__name__}"
         )
     return state
+
+
+def _detail(exc: Exception) -> str:
+    """`` (first line of the message)``, or nothing for the unpickler's bare opcode errors (KeyError '105')."""
+    text = str(exc).strip()
+    if isinstance(exc, (KeyError, EOFError)) or not text:
+        return ""
+    return f" ({text.splitlines()[0]})"
 
 
 def _unwrap(loaded: object) -> dict[str, torch.Tensor] | None:

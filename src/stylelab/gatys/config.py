@@ -58,7 +58,8 @@ class GatysConfig:
         "attach a preview image to progress every N steps (0 = never)"))
     seed: int | None = field(default=None, metadata=_help("random seed (makes CPU runs reproducible)"))
     device: str = field(default="auto", metadata=_help("auto, cpu, cuda or cuda:N"))
-    backbone: str = field(default="vgg19", metadata=_help("feature network: vgg19, or vgg16:PATH / resnet50:PATH"))
+    backbone: str = field(default="vgg19", metadata=_help(
+        "feature network: vgg19 (bundled), or vgg16:PATH, resnet50:PATH, resnet50-plain:PATH (a checkpoint)"))
     pooling: str = field(default="max", metadata=_help("max or avg pooling in the backbone"))
     max_pixels: int = field(default=DEFAULT_LIMITS.max_pixels, metadata=_help(
         "reject input images with more pixels than this"))
