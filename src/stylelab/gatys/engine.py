@@ -167,8 +167,8 @@ def stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource], c
     run = _Run(config, net, device, progress, sizes, started, product_dtype=fast_product_dtype(device))
     final_height, final_width = scaled_shape(width, height, sizes[-1])
     small = final_height * final_width <= HEAP_REUSE_MAX_PIXELS
-    with reuse_freed_memory(enabled=device.type == "cpu" and small), _out_of_memory_as_error(final_width,
-                                                                                         final_height, device):
+    with (reuse_freed_memory(enabled=device.type == "cpu" and small),
+          _out_of_memory_as_error(final_width, final_height, device)):
         image, losses, interrupted = _optimise_all_scales(run, inputs, width, height)
     finished = time.perf_counter()
     timings = {"load": loaded - started, "model": model_ready - loaded, "optimise": finished - model_ready,
