@@ -93,10 +93,13 @@ def test_compare_needs_two_images(capsys, good_image):
 
 
 @pytest.mark.parametrize("content", [b"nope", b"", b"hello, a text file named like a checkpoint\n" * 3,
-                                     b"PK\x03\x04broken zip"])
+                                     b"PK\x03\x04broken zip", "image", "folder"])
 def test_compare_rejects_a_bad_checkpoint(capsys, tmp_path, good_image, content):
     checkpoint = tmp_path / "bad.pt"
-    checkpoint.write_bytes(content)  # b"hello..." made torch's unpickler raise KeyError: 101
+    if content == "folder":
+        checkpoint.mkdir()
+    else:  # b"hello..." made torch's unpickler raise KeyError: 101; an image, five lines of torch advice
+        checkpoint.write_bytes(good_image.read_bytes() if content == "image" else content)
     err = assert_user_error(
         capsys,
         main(
@@ -111,7 +114,9 @@ def test_compare_rejects_a_bad_checkpoint(capsys, tmp_path, good_image, content)
             ]
         ),
     )
-    assert "bad.pt" in err and "not a readable grader checkpoint" in err
+    expected = "is a directory, not a checkpoint file" if content == "folder" else "not a readable grader checkpoint"
+    assert "bad.pt" in err and expected in err
+    assert err.count("\n") == 1 and "weights_only" not in err  # one line, no advice to load unsafely
 
 
 def test_compare_will_not_write_its_table_into_an_image_file(capsys, tmp_path, good_image, other_image):

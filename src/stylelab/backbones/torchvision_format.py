@@ -49,21 +49,15 @@ def read_state_dict(path: str | Path, architecture: str) -> dict[str, torch.Tens
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True, mmap=zipfile.is_zipfile(path))
     except Exception as exc:  # torch.load raises KeyError, UnpicklingError, RuntimeError … on foreign files
-        raise ModelError(f"{label}: not a PyTorch checkpoint that can be read safely{_detail(exc)}") from None
+        # torch's own message is an unpickler opcode or advice to load unsafely: not for a user
+        raise ModelError(f"{label}: not a PyTorch checkpoint that can be read safely "
+                         f"({type(exc).__name__})") from None
     state = _unwrap(loaded)
     if state is None:
         raise ModelError(
             f"{label}: expected a state dict of tensors (torchvision format), got {type(loaded).__name__}"
         )
     return state
-
-
-def _detail(exc: Exception) -> str:
-    """`` (first line of the message)``, or nothing for the unpickler's bare opcode errors (KeyError '105')."""
-    text = str(exc).strip()
-    if isinstance(exc, (KeyError, EOFError)) or not text:
-        return ""
-    return f" ({text.splitlines()[0]})"
 
 
 def _unwrap(loaded: object) -> dict[str, torch.Tensor] | None:

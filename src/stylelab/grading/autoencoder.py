@@ -303,8 +303,17 @@ def load_autoencoder(path: str | Path | None = None, device: str | torch.device 
         model = Autoencoder(tuple(payload["widths"]), int(payload["code_channels"]))
         model.load_state_dict(payload["state_dict"], strict=True)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise ModelError(f"{label}: weights do not match the autoencoder architecture ({exc})") from None
+        raise ModelError(f"{label}: weights do not match the autoencoder architecture "
+                         f"({_first_problem(exc)})") from None
     return model.requires_grad_(False).eval().to(device)
+
+
+def _first_problem(exc: Exception) -> str:
+    """The first specific line of a load_state_dict error (its first line is only a heading)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    return lines[1] if len(lines) > 1 and lines[0].startswith("Error(s) in loading") else lines[0]
 
 
 def _read_checkpoint(path: str | Path | None, label: str) -> object:
@@ -313,6 +322,8 @@ def _read_checkpoint(path: str | Path | None, label: str) -> object:
             data = shipped_checkpoint().read_bytes()
         else:
             file = Path(path)
+            if file.is_dir():
+                raise ModelError(f"{label}: is a directory, not a checkpoint file")
             if not file.is_file():
                 raise ModelError(f"{label}: no such checkpoint file")
             data = file.read_bytes()
@@ -322,6 +333,6 @@ def _read_checkpoint(path: str | Path | None, label: str) -> object:
     except FileNotFoundError:
         raise ModelError(f"{label}: not found; reinstall Style Lab or pass a checkpoint path") from None
     except Exception as exc:  # torch's unpickler fails in many ways on a bad file (KeyError, seek errors...)
-        reason = str(exc) or type(exc).__name__
+        # its message is an opcode or advice to load unsafely: not for a user
         raise ModelError(f"{label}: not a readable grader checkpoint (a file written by "
-                         f"`stylelab train-grader`): {reason}") from None
+                         f"`stylelab train-grader`; {type(exc).__name__})") from None
