@@ -68,6 +68,18 @@ def test_grade_is_the_documented_formula(small_grader):
     assert json.loads(json.dumps(result.as_dict()))["score"] == result.score
 
 
+def test_a_non_finite_distance_is_a_model_error_not_a_perfect_grade():
+    import torch
+
+    from stylelab.grading.features import ImageFeatures, structure_distance
+    from stylelab.grading.grader import combine
+
+    broken = ImageFeatures(grams=[], layout=torch.full((4, 9), float("nan")), palette=None)
+    assert np.isnan(structure_distance(broken, broken))  # not clamped to 0, "identical"
+    with pytest.raises(ModelError, match=r"gave a non-finite structure distance \(nan\); its weights are broken"):
+        combine({"style": 0.1, "structure": float("nan"), "colour": 2.0}, SMALL.calibration, "autoencoder")
+
+
 def test_weights_change_the_grade_but_not_the_components(small_grader):
     a, b = shapes_picture(9), shapes_picture(10)
     colour_only = Calibration(0.0, 0.0, 1.0, 0.2, 0.5, 10.0)

@@ -83,7 +83,8 @@ def structure_distance(a: ImageFeatures, b: ImageFeatures) -> float:
     y = y - y.mean(dim=1, keepdim=True)
     dot = float((x * y).sum()) + epsilon
     norms = math.sqrt((float(x.pow(2).sum()) + epsilon) * (float(y.pow(2).sum()) + epsilon))
-    return max(0.0, 1.0 - dot / norms)
+    distance = 1.0 - dot / norms
+    return distance if math.isnan(distance) else max(0.0, distance)  # max(0, nan) would be 0: identical
 
 
 def colour_distance(a: ImageFeatures, b: ImageFeatures) -> float:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 from PIL import Image
 
-from stylelab.errors import ConfigError
+from stylelab.errors import ConfigError, ModelError
 from stylelab.grading.config import COMPONENTS, Calibration, GradeConfig
 from stylelab.grading.features import DISTANCES, ImageFeatures, image_features, working_image
 from stylelab.imageio import ImageSource, load_image
@@ -62,6 +62,10 @@ def component_similarity(distance: float, scale: float) -> float:
 
 def combine(distances: dict[str, float], calibration: Calibration, scorer: str) -> Grade:
     """Turn the three distances into a :class:`Grade` (the formula in the package docstring)."""
+    broken = sorted(name for name in COMPONENTS if not math.isfinite(distances[name]))
+    if broken:  # min(1, nan) would be a perfect grade
+        raise ModelError(f"the {scorer} scorer gave a non-finite {', '.join(broken)} distance "
+                         f"({', '.join(str(distances[name]) for name in broken)}); its weights are broken")
     scales, weights = calibration.scales, calibration.weights
     similarities = {name: component_similarity(distances[name], scales[name]) for name in COMPONENTS}
     similarity = min(1.0, sum(weights[name] * similarities[name] for name in COMPONENTS))
