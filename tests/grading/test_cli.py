@@ -119,11 +119,27 @@ def test_compare_rejects_a_bad_checkpoint(capsys, tmp_path, good_image, content)
     assert err.count("\n") == 1 and "weights_only" not in err  # one line, no advice to load unsafely
 
 
+def test_compare_output_may_not_be_an_input_a_folder_or_empty(capsys, tmp_path, good_image):
+    picture = tmp_path / "picture.dat"  # an image under a name that is not an image extension
+    picture.write_bytes(good_image.read_bytes())
+    code = main(["compare", str(good_image), str(picture), "-o", str(picture)])
+    assert "is one of the images being compared" in assert_user_error(capsys, code)
+    assert picture.read_bytes() == good_image.read_bytes()
+    (tmp_path / "table.png").mkdir()
+    code = main(["compare", str(good_image), str(picture), "-o", str(tmp_path / "table.png")])
+    assert "table.png: is a directory" in assert_user_error(capsys, code)
+    code = main(["compare", str(good_image), str(picture), "-o", ""])
+    assert "the output path is empty" in assert_user_error(capsys, code)
+
+
 def test_compare_will_not_write_its_table_into_an_image_file(capsys, tmp_path, good_image, other_image):
     before = other_image.read_bytes()
     code = main(["compare", str(good_image), str(other_image), "-o", str(other_image)])
-    assert "not an image" in assert_user_error(capsys, code)
+    assert "is one of the images being compared" in assert_user_error(capsys, code)
     assert other_image.read_bytes() == before
+    code = main(["compare", str(good_image), str(other_image), "-o", str(tmp_path / "grades.png")])
+    assert "not an image" in assert_user_error(capsys, code)
+    assert not (tmp_path / "grades.png").exists()
 
 
 @pytest.mark.parametrize("target", ["missing_dir/grades.txt", "a_file.txt/grades.txt", "."])

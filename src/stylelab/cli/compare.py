@@ -36,16 +36,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def check_output_file(path: str) -> Path:
-    """Fail before grading if the report file cannot be written."""
+def check_output_file(path: str, inputs: list[str]) -> Path:
+    """Fail before grading if the report file cannot be written or would replace one of ``inputs``."""
     from stylelab.imageio import OUTPUT_FORMATS, check_not_empty, check_output_dir
 
     target = check_not_empty(path)
-    if target.suffix.lower() in OUTPUT_FORMATS:  # also keeps the images being compared from being overwritten
-        raise OutputError(f"{target}: compare writes a text table (or JSON with --json), not an image; "
-                          "use a name such as grades.txt or grades.json")
     if target.is_dir():
         raise OutputError(f"{target}: is a directory; give a file name such as {target / 'grades.txt'}")
+    if target.exists() and any(Path(image).resolve() == target.resolve() for image in inputs):
+        raise OutputError(f"{target}: is one of the images being compared; choose another output name")
+    if target.suffix.lower() in OUTPUT_FORMATS:
+        raise OutputError(f"{target}: compare writes a text table (or JSON with --json), not an image; "
+                          "use a name such as grades.txt or grades.json")
     check_output_dir(target.parent if str(target.parent) else Path("."))
     return target
 
@@ -76,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     config = GradeConfig(scorer=args.scorer, size=args.size, checkpoint=args.checkpoint)
     if args.checkpoint is not None and config.scorer != "autoencoder":
         raise ConfigError("--checkpoint: only used with --scorer autoencoder")
-    output = check_output_file(args.output) if args.output else None
+    output = check_output_file(args.output, args.images) if args.output is not None else None
     grader = Grader(config, cache_size=len(args.images))
     pictures = [load_image(path) for path in args.images]  # every file checked before the network loads
     features = [grader.features(picture) for picture in pictures]
