@@ -42,8 +42,9 @@ def test_compare_prints_a_table_of_pairwise_grades(capsys, good_image, other_ima
     assert main(["compare", str(good_image), str(other_image), str(good_image), "--size", "64"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["A", "B", "grade", "style", "structure", "colour"]
-    rows = [line.split() for line in lines[2:]]
+    rows = [line.split() for line in lines[2:-1]]
     assert len(rows) == 3  # 3 images → 3 pairs
+    assert lines[-1] == "grades 0-10 (10 = the same picture); scorer vgg19, images at a 64 px long side"
     assert rows[1][0] == rows[1][1] == str(good_image) and float(rows[1][2]) == 10.0
     assert 0.0 <= float(rows[0][2]) < 10.0
 
@@ -201,7 +202,7 @@ def test_compare_accepts_a_checkpoint_from_train_grader(
         )
         == 0
     )
-    assert len(capsys.readouterr().out.splitlines()) == 3
+    assert len(capsys.readouterr().out.splitlines()) == 4  # header, rule, one pair, how to read it
 
 
 @pytest.mark.parametrize("kind", ["empty", "text", "truncated", "tiny"])

@@ -52,8 +52,8 @@ def check_output_file(path: str, inputs: list[str]) -> Path:
     return target
 
 
-def format_table(names: list[str], pairs: list[tuple[int, int, dict]]) -> str:
-    """A plain-text table, one row per pair."""
+def format_table(names: list[str], pairs: list[tuple[int, int, dict]], scorer: str, size: int) -> str:
+    """A plain-text table, one row per pair, and a line saying how to read it."""
     width_a = max([len("A")] + [len(names[i]) for i, _, _ in pairs])
     width_b = max([len("B")] + [len(names[j]) for _, j, _ in pairs])
     header = (
@@ -66,6 +66,7 @@ def format_table(names: list[str], pairs: list[tuple[int, int, dict]]) -> str:
             f"{names[i]:<{width_a}}  {names[j]:<{width_b}}  {grade['score']:5.1f}  {parts['style']:5.1f}  "
             f"{parts['structure']:9.1f}  {parts['colour']:6.1f}"
         )
+    lines.append(f"grades 0-10 (10 = the same picture); scorer {scorer}, images at a {size} px long side")
     return "\n".join(lines) + "\n"
 
 
@@ -100,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
             + "\n"
         )
     else:
-        text = format_table(list(args.images), pairs)
+        text = format_table(list(args.images), pairs, config.scorer, config.size)
     if output is None:
         sys.stdout.write(text)
     else:
