@@ -149,6 +149,17 @@ def test_cancel_stops_a_running_job_and_the_worker_takes_the_next(make, photo, p
         h.runner.cancel(job.id)
 
 
+def test_a_cancel_does_not_carry_over_to_the_next_job_after_a_delete(make, photo, painting):
+    h = make(FakeMethods(step_seconds=0.05))
+    first = h.experiment(photo, painting, fast=False, gatys={**GATYS, "iterations": 500})
+    job = h.wait_state(first, "gatys", RUNNING)
+    h.runner.cancel(job.id)
+    h.wait_state(first, "gatys", CANCELLED, timeout=5)
+    h.store.delete_experiment(first)
+    second = h.experiment(photo, painting, fast=False)
+    assert h.wait_state(second, "gatys", DONE).error is None  # was cancelled at once: same seq, stale token
+
+
 def test_cancel_of_a_queued_job_is_immediate_and_it_never_runs(make, photo, painting):
     h = make(FakeMethods(step_seconds=0.05))
     first = h.experiment(photo, painting, fast=False, gatys={**GATYS, "iterations": 500})

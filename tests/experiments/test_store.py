@@ -131,6 +131,17 @@ def test_an_experiment_with_a_queued_or_running_job_is_not_deleted(store):
     assert store.experiment(experiment) is None
 
 
+def test_sequence_numbers_are_never_reused_after_a_delete(store):
+    experiment = _experiment(store)
+    jobs = [store.claim_next("light"), store.claim_next("gatys")]
+    for job in jobs:
+        store.end_job(job.id, CANCELLED)
+    highest = max(job.seq for job in jobs)
+    store.delete_experiment(experiment)
+    _experiment(store)
+    assert store.claim_next("gatys").seq > highest  # a cancel token naming the old job cannot stop this one
+
+
 def test_requeue_puts_a_job_at_the_back_of_its_lane(store):
     first = _experiment(store)
     job = store.claim_next("gatys")

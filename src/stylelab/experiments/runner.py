@@ -319,6 +319,7 @@ class JobRunner:
             return
         if worker is not None and worker.job is not None and worker.job.id == job.id:
             worker.job, worker.cancel_requested = None, None
+            worker.cancel_token.value = 0  # no job has sequence number 0
         self._finish(job, message)
 
     def _finish(self, job: JobRecord, message: dict[str, Any]) -> None:

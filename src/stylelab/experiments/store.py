@@ -84,10 +84,24 @@ CREATE TABLE IF NOT EXISTS jobs (
     started REAL,
     ended REAL
 );
+CREATE TABLE IF NOT EXISTS counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
 CREATE INDEX IF NOT EXISTS jobs_by_lane ON jobs(state, lane, seq);
 CREATE INDEX IF NOT EXISTS jobs_by_experiment ON jobs(experiment_id);
 CREATE INDEX IF NOT EXISTS experiments_by_time ON experiments(created);
 """
+
+
+def _next_seq(connection: sqlite3.Connection) -> int:
+    """The next job sequence number, never one used before, even by a deleted job: a worker's cancel
+    token holds the sequence number of the job to stop, so a reused one would stop a stranger."""
+    (value,) = connection.execute(
+        "INSERT INTO counters (name, value) VALUES ('job_seq', (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs)) "
+        "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value"
+    ).fetchone()
+    return value
 
 
 def new_id() -> str:
@@ -413,8 +427,9 @@ class Store:
         job_id = new_id()
         connection.execute(
             "INSERT INTO jobs (id, seq, experiment_id, kind, lane, state, options, created) "
-            "VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs), ?, ?, ?, ?, ?, ?)",
-            (job_id, experiment_id, kind, LANE_OF_KIND[kind], QUEUED, json.dumps(options), now),
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (job_id, _next_seq(connection), experiment_id, kind, LANE_OF_KIND[kind], QUEUED,
+             json.dumps(options), now),
         )
         return job_id
 
@@ -542,11 +557,13 @@ class Store:
         """Queue a finished job again (at the back of its lane); False if it was not in ``from_states``."""
         marks = ",".join("?" * len(from_states))
         with self._connect(write=True) as connection:
+            if connection.execute(f"SELECT 1 FROM jobs WHERE id = ? AND state IN ({marks})",
+                                  (job_id, *from_states)).fetchone() is None:
+                return False
             cursor = connection.execute(
-                f"UPDATE jobs SET state = ?, seq = (SELECT MAX(seq) + 1 FROM jobs), progress = NULL, "
-                f"preview_version = NULL, error = NULL, started = NULL, ended = NULL "
-                f"WHERE id = ? AND state IN ({marks})",
-                (QUEUED, job_id, *from_states),
+                "UPDATE jobs SET state = ?, seq = ?, progress = NULL, preview_version = NULL, error = NULL, "
+                "started = NULL, ended = NULL WHERE id = ?",
+                (QUEUED, _next_seq(connection), job_id),
             )
         return cursor.rowcount == 1
 
