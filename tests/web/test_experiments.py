@@ -77,7 +77,7 @@ def test_bad_experiment_requests(client):
         ({"photo": "gallery:photos/chelsea"}, 422, "painting: Field required"),
         (
             {"photo": "gallery:photos/chelsea", "painting": "gallery:styles/udnie", "gatys_size": 4000},
-            400,
+            422,  # above this server's setting: as unprocessable as any other bad value
             "gatys_size: must be at most 768",
         ),
         (
@@ -90,6 +90,10 @@ def test_bad_experiment_requests(client):
         response = client.post("/api/experiments", json=body)
         assert response.status_code == status, (body, response.text)
         assert message in response.json()["detail"], response.json()
+    for number in ("1e400", "NaN", "-Infinity"):  # Python's json reads them; JSON cannot echo them back
+        text = f'{{"photo": "gallery:photos/chelsea", "painting": "gallery:styles/udnie", "gatys_size": {number}}}'
+        response = client.post("/api/experiments", content=text, headers={"Content-Type": "application/json"})
+        assert response.status_code == 422 and "gatys_size" in response.json()["detail"], response.text
     assert client.get("/api/experiments").json()["total"] == 0
 
 

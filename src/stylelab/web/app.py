@@ -35,7 +35,7 @@ from stylelab.web.settings import WebSettings
 from stylelab.web.state import AppState, bundled_gallery
 
 LOG = logging.getLogger(__name__)
-ERROR_STATUS = ((InputError, 422), (ConfigError, 400), (JobError, 409), (ModelError, 503), (OutputError, 500))
+ERROR_STATUS = ((InputError, 422), (ConfigError, 422), (JobError, 409), (ModelError, 503), (OutputError, 500))
 JSON_BODY_LIMIT = 64 * 1024
 
 
@@ -119,9 +119,9 @@ def _add_error_handlers(app: FastAPI) -> None:
             f"{'.'.join(str(part) for part in error['loc'] if part != 'body')}: {error['msg']}"
             for error in exc.errors()
         ]
-        return JSONResponse(
-            {"detail": "; ".join(problems), "errors": jsonable_encoder(exc.errors())}, status_code=422
-        )
+        # without each error's "input": it may be large, or NaN/Infinity, which JSON cannot carry
+        errors = [{key: error[key] for key in ("loc", "msg", "type") if key in error} for error in exc.errors()]
+        return JSONResponse({"detail": "; ".join(problems), "errors": jsonable_encoder(errors)}, status_code=422)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
