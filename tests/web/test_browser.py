@@ -704,3 +704,25 @@ def test_a_refresh_never_moves_the_focus_to_another_jobs_button(browser, tmp_pat
             "[document.activeElement.dataset.kind, document.activeElement.closest('.history-head') !== null]")
         assert focused == [None, True]  # the card's title, not the Gatys job's Cancel
         page.close()
+
+
+def test_a_canvas_whose_experiment_was_finished_elsewhere_says_it_is_not_saved(page, server):
+    _open_lab(page, server)
+    experiment = page.evaluate("() => location.hash.split('/')[2]")
+    buffer = io.BytesIO()
+    from PIL import Image
+
+    Image.new("RGB", (64, 48), "white").save(buffer, "PNG")
+    drawing = page.request.post(f"{server.url}/api/uploads?role=drawing", data=buffer.getvalue(),
+                                headers={"Content-Type": "image/png"}).json()
+    finished = page.request.post(f"{server.url}/api/experiments/{experiment}/finish",
+                                 data={"drawing": drawing["id"], "source": "upload"})
+    assert finished.ok  # as another tab would
+    page.click("[data-brush=marker]")
+    _stroke(page, [(0.1, 0.2), (0.4, 0.2)])
+    page.wait_for_selector("#draft-status[data-state=failed]")  # it said "Saved"
+    assert "finished in another tab" in page.inner_text("#error-text")
+    page.click("#finish")  # a second finish is refused: the first drawing stays
+    page.wait_for_function("() => document.querySelector('#error-text').textContent.includes('finished already')")
+    kept = page.request.get(f"{server.url}/api/experiments/{experiment}").json()["drawing"]["id"]
+    assert kept == drawing["id"]

@@ -141,6 +141,16 @@ def test_finishing_needs_an_uploaded_drawing(client):
     assert "upload the drawing first" in response.json()["detail"]
 
 
+def test_a_finished_experiment_cannot_be_finished_again(client):
+    experiment = start_experiment(client)
+    first, second = (upload(client, png_bytes(), role="drawing").json() for _ in range(2))
+    url = f"/api/experiments/{experiment['id']}/finish"
+    assert client.post(url, json={"drawing": first["id"]}).status_code == 200
+    response = client.post(url, json={"drawing": second["id"], "source": "canvas"})  # a stale second tab
+    assert response.status_code == 409 and "finished already" in response.json()["detail"]
+    assert client.get(f"/api/experiments/{experiment['id']}").json()["drawing"]["id"] == first["id"]
+
+
 def test_finishing_before_gatys_ends_grades_once_it_is_done(tmp_path):
     settings = make_settings(tmp_path, methods=FakeMethods(step_seconds=0.02), gatys_iterations=25)
     with app_client(settings) as client:

@@ -406,11 +406,19 @@ class Store:
         return DeletedExperiment(experiment_id, tuple(orphans), tuple(job["id"] for job in jobs))
 
     def set_drawing(self, experiment_id: str, image_id: str, source: str) -> None:
+        """Attach the drawing that finishes the experiment.
+
+        Raises:
+            JobError: the experiment is finished already (a second tab, or a second press).
+        """
         with self._connect(write=True) as connection:
-            connection.execute(
-                "UPDATE experiments SET drawing_id = ?, drawing_source = ?, finished = ? WHERE id = ?",
+            cursor = connection.execute(
+                "UPDATE experiments SET drawing_id = ?, drawing_source = ?, finished = ? "
+                "WHERE id = ? AND drawing_id IS NULL",
                 (image_id, source, time.time(), experiment_id),
             )
+        if cursor.rowcount != 1:
+            raise JobError("this experiment is finished already; its drawing can no longer change")
 
     # jobs -------------------------------------------------------------------------------------------
 

@@ -349,16 +349,26 @@ function flushDraft() {
 function queueDraftUpload(id, takeBlob) {
   const upload = async () => {
     const blob = await takeBlob();
-    if (!blob) return;
+    if (!blob) return "nothing";
     try {
       await api(`/api/experiments/${id}/draft`, { method: "PUT", body: blob, headers: { "Content-Type": "image/png" } });
+      return "saved";
     } catch (error) {
-      if (error.status !== 409) throw error; // 409: finished meanwhile, nothing to keep
+      if (error.status !== 409) throw error;
+      return "finished"; // in another tab or window: the drawing there is the one kept
     }
   };
   const here = () => app.experiment && app.experiment.id === id && !$("#view-lab").hidden;
   app.draft.queue = app.draft.queue.then(upload).then(
-    () => { if (here() && !app.draft.pending) showDraftState("saved", "Saved"); },
+    (outcome) => {
+      if (outcome === "finished" && here()) {
+        showDraftState("failed", "Not saved");
+        showError("This experiment was finished in another tab or window, so this canvas is no longer "
+          + "saved. Its results are in the History.");
+      } else if (here() && !app.draft.pending) {
+        showDraftState("saved", "Saved");
+      }
+    },
     (error) => {
       if (here()) showDraftState("failed", "Not saved");
       showError(`Your drawing could not be saved: ${error.message}`);
