@@ -93,14 +93,10 @@ class LiveServer:
     """uvicorn serving a Style Lab app in a background thread, on a free port of 127.0.0.1."""
 
     def __init__(self, settings: WebSettings) -> None:
-        import uvicorn
-
         from stylelab.web.app import create_app
+        from stylelab.web.server import StylelabServer
 
-        config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=0, log_level="warning", ws="none", lifespan="on"
-        )
-        self.server = uvicorn.Server(config)
+        self.server = StylelabServer(create_app(settings), "127.0.0.1", 0)
         self.thread = threading.Thread(target=self.server.run, name="uvicorn-test", daemon=True)
 
     def __enter__(self) -> LiveServer:

@@ -72,3 +72,35 @@ def test_a_finished_experiment_gives_a_snapshot_and_ends(client):
 
 def test_events_of_an_unknown_experiment_are_404(client):
     assert client.get("/api/experiments/0123456789abcdef/events").status_code == 404
+
+
+def test_stopping_the_server_ends_the_streams_of_running_experiments(tmp_path):
+    import signal
+    import threading
+    import time
+    import urllib.request
+
+    from tests.web.conftest import LiveServer
+
+    settings = make_settings(tmp_path, methods=FakeMethods(step_seconds=0.2), gatys_iterations=500)
+    with LiveServer(settings) as live:
+        request = urllib.request.Request(
+            f"{live.url}/api/experiments", method="POST", headers={"Content-Type": "application/json"},
+            data=json.dumps({"photo": "gallery:photos/chelsea", "painting": "gallery:styles/udnie"}).encode())
+        experiment = json.loads(urllib.request.urlopen(request, timeout=10).read())
+        lines = []
+
+        def follow() -> None:  # a page following the Gatys job, which would run for minutes
+            with urllib.request.urlopen(f"{live.url}/api/experiments/{experiment['id']}/events", timeout=30) as r:
+                lines.extend(line.decode() for line in r)
+
+        reader = threading.Thread(target=follow, daemon=True)
+        reader.start()
+        wait_for(lambda: any("snapshot" in line for line in lines), timeout=10)
+        started = time.monotonic()
+        live.server.handle_exit(signal.SIGINT, None)  # what Ctrl-C does
+        live.thread.join(15)
+        reader.join(5)
+        assert not live.thread.is_alive() and not reader.is_alive()
+        assert time.monotonic() - started < 4  # not after the job, nor after the 5 s graceful timeout
+        assert not any('"type":"end"' in line for line in lines)  # the page reconnects; the job is not over

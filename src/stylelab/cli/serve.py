@@ -50,9 +50,8 @@ def build_settings(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from stylelab.web.app import create_app
+    from stylelab.web.server import StylelabServer
 
     settings = build_settings(args)
     app = create_app(settings)
@@ -60,5 +59,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: listening on {settings.host}: other machines can reach Style Lab", flush=True)
     url = f"http://{settings.host}:{settings.port}/"
     print(f"Style Lab: open {url}  (data in {settings.data_dir}; Ctrl-C stops)", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", ws="none")
+    StylelabServer(app, settings.host, settings.port).run()
     return 0

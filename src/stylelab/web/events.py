@@ -15,6 +15,7 @@ import threading
 from typing import Any
 
 QUEUE_LIMIT = 256
+CLOSE = {"type": "close"}  # internal: the server is stopping; streams end without an "end" event
 
 
 class Subscription:
@@ -39,6 +40,7 @@ class EventBroker:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscriptions: dict[str, set[Subscription]] = {}
+        self.closed = False
 
     def subscribe(self, key: str) -> Subscription:
         """Listen to ``key``; call from the event loop that will read the queue."""
@@ -61,6 +63,15 @@ class EventBroker:
         for subscription in listeners:
             with contextlib.suppress(RuntimeError):  # the listener's loop has closed
                 subscription.loop.call_soon_threadsafe(subscription.offer, event)
+
+    def close_all(self) -> None:
+        """Ask every stream to end (the server is stopping); safe from any thread or a signal handler."""
+        self.closed = True
+        with self._lock:
+            listeners = [s for subscriptions in self._subscriptions.values() for s in subscriptions]
+        for subscription in listeners:
+            with contextlib.suppress(RuntimeError):
+                subscription.loop.call_soon_threadsafe(subscription.offer, CLOSE)
 
     def listeners(self, key: str) -> int:
         with self._lock:

@@ -20,7 +20,7 @@ from stylelab.experiments.palette import extract_palette
 from stylelab.experiments.sheet import make_sheet
 from stylelab.experiments.store import ExperimentRecord, ImageRecord, store_picture
 from stylelab.validate import integer
-from stylelab.web.events import format_event
+from stylelab.web.events import CLOSE, format_event
 from stylelab.web.routes.uploads import receive_to_file
 from stylelab.web.schemas import ExperimentCreate, ExperimentOut, FinishRequest, HistoryOut, ObjectId, PaletteOut
 from stylelab.web.state import AppState, State, get_experiment
@@ -178,11 +178,15 @@ async def events(found: Experiment, state: State, request: Request) -> Streaming
             yield format_event({"type": "snapshot", "experiment": snapshot.model_dump(mode="json")})
             active = snapshot.active
             while active:
+                if state.broker.closed:
+                    return  # the server is stopping: the page reconnects to the next one
                 try:
                     event = await asyncio.wait_for(subscription.queue.get(), KEEPALIVE_SECONDS)
                 except TimeoutError:
                     yield ": keep-alive\n\n"
                     continue
+                if event is CLOSE:
+                    return
                 yield format_event(event)
                 if event["type"] == "jobs" and not event["active"]:
                     # events from two threads may arrive out of order: the store has the last word
