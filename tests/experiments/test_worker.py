@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -118,3 +119,50 @@ def test_grade_task_grades_each_pair(files):
     assert outcome["grades"]["drawing_fast"]["score"] == pytest.approx(10.0)
     assert outcome["grades"]["fast_gatys"]["score"] < 10.0
     assert set(outcome["grades"]["fast_gatys"]["components"]) == {"colour", "structure"}
+
+
+def test_a_gatys_task_stops_when_the_server_is_gone(files):
+    import os
+
+    task = _task(files, "gatys", size=40, iterations=50, seed=0, preview_every=5)
+    outcome = run_task(task, _setup(files), FakeMethods(), files, ListQueue(), _token(), parent=os.getppid() + 1)
+    assert outcome["type"] == "cancelled"
+
+
+def test_an_idle_worker_exits_when_the_server_is_killed(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    # a stand-in server: starts one worker as the runner does, prints its pid, and dies without cleanup
+    code = f"""
+import multiprocessing, sys
+from stylelab.experiments.worker import WorkerSetup, worker_main
+from tests.experiments.fakes import FakeMethods
+if __name__ == "__main__":
+    context = multiprocessing.get_context("spawn")
+    tasks, results, token = context.Queue(), context.Queue(), context.Value("q", 0)
+    setup = WorkerSetup(1, "gatys", {str(tmp_path)!r}, nice=0, threads=None, preview_size=32, result_size=48)
+    worker = context.Process(target=worker_main, args=(setup, FakeMethods(), tasks, results, token))
+    worker.start()
+    results.get(timeout=60)  # ready
+    print(worker.pid, flush=True)
+    import os; os._exit(0)  # like kill -9: no atexit, no join
+"""
+    root = str(Path(__file__).resolve().parents[2])
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30,
+                               cwd=root, env={**os.environ, "PYTHONPATH": root})
+    pid = int(completed.stdout.split()[-1])
+
+    def alive() -> bool:
+        try:
+            status = Path(f"/proc/{pid}/stat").read_text().split()[2]
+        except (FileNotFoundError, ProcessLookupError):
+            return False
+        return status != "Z"  # a zombie has exited (its new parent reaps it)
+
+    deadline = time.monotonic() + 10
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import signal
 import time
 from dataclasses import asdict, dataclass
@@ -31,6 +32,7 @@ from stylelab.experiments.methods import FastOptions, GatysOptions, Methods, Ste
 from stylelab.experiments.store import DataDir
 
 LOG = logging.getLogger(__name__)
+PARENT_CHECK_SECONDS = 1.0  # how soon an idle worker notices that the server died
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ def worker_main(setup: WorkerSetup, methods: Methods, tasks, results, cancel_tok
         cancel_token: shared integer; a running task stops when it equals the task's ``token``.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
+    parent = os.getppid()
     _lower_priority(setup.nice)
     try:
         methods.prepare(setup.lane, setup.threads)
@@ -75,11 +78,16 @@ def worker_main(setup: WorkerSetup, methods: Methods, tasks, results, cancel_tok
     results.put({"type": "ready", "worker": setup.index})
     files = DataDir(setup.data_dir)
     while True:
-        task = tasks.get()
+        try:
+            task = tasks.get(timeout=PARENT_CHECK_SECONDS)
+        except queue.Empty:
+            if os.getppid() != parent:  # the server died without stopping us (kill -9): do not linger
+                return
+            continue
         if task is None:
             return
         results.put({"type": "started", "worker": setup.index, "job": task["job"]})
-        outcome = run_task(task, setup, methods, files, results, cancel_token)
+        outcome = run_task(task, setup, methods, files, results, cancel_token, parent)
         results.put({"worker": setup.index, "job": task["job"], **outcome})
 
 
@@ -92,14 +100,21 @@ def _lower_priority(nice: int) -> None:
 
 
 def run_task(
-    task: dict[str, Any], setup: WorkerSetup, methods: Methods, files: DataDir, results, cancel_token
+    task: dict[str, Any], setup: WorkerSetup, methods: Methods, files: DataDir, results, cancel_token,
+    parent: int | None = None,
 ) -> dict[str, Any]:
-    """Run one task; return the final message (without ``worker`` and ``job``)."""
+    """Run one task; return the final message (without ``worker`` and ``job``).
+
+    A Gatys task stops at its next step when ``cancel_token`` holds the task's token, or when the
+    process ``parent`` (the server) is gone.
+    """
     started = time.perf_counter()
 
     def check_cancel() -> None:
         if cancel_token.value == task["token"]:
             raise Cancelled("cancelled on request")
+        if parent is not None and os.getppid() != parent:
+            raise Cancelled("the server is gone")
 
     try:
         if task["kind"] == "fast":
