@@ -49,7 +49,7 @@ async def upload(
     request: Request,
     state: State,
     role: Annotated[Literal["photo", "painting", "drawing"], Query()],
-    name: Annotated[str, Query(max_length=255)] = "",
+    name: Annotated[str, Query(max_length=4096)] = "",
 ) -> ImageOut:
     """Store an image sent as the raw request body; ``name`` is only a label.
 
