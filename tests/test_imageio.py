@@ -53,6 +53,8 @@ def test_a_raised_pixel_limit_is_the_only_limit_below_pillows_hard_one(tmp_path)
     path.write_bytes(_png_header_only(20_000, 10_000))  # 200 MP: Pillow will not open it at all
     with pytest.raises(InputError, match="the image library opens at most 178,956,970 px"):
         load_image(path, ImageLimits(max_pixels=300_000_000))
+    with pytest.raises(InputError, match="image is too large, over the limit of 64,000,000 px"):
+        load_image(path)  # the limit in force, not the library's
 
 
 def test_unusual_images_become_8bit_rgb(unusual_image):

@@ -93,6 +93,8 @@ def _open_file(path: Path, limits: ImageLimits, label: str) -> Image.Image:
     except InputError:
         raise
     except Image.DecompressionBombError:  # over twice Pillow's limit: it refuses to open the file at all
+        if limits.max_pixels < 2 * Image.MAX_IMAGE_PIXELS:  # the limit the user knows of is exceeded too
+            raise InputError(f"{label}: image is too large, over the limit of {limits.max_pixels:,} px") from None
         raise InputError(f"{label}: image is too large; the image library opens at most "
                          f"{2 * Image.MAX_IMAGE_PIXELS:,} px") from None
     except UnidentifiedImageError:
