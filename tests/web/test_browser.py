@@ -726,3 +726,31 @@ def test_a_canvas_whose_experiment_was_finished_elsewhere_says_it_is_not_saved(p
     page.wait_for_function("() => document.querySelector('#error-text').textContent.includes('finished already')")
     kept = page.request.get(f"{server.url}/api/experiments/{experiment}").json()["drawing"]["id"]
     assert kept == drawing["id"]
+
+
+def test_a_page_follows_a_rerun_started_in_another_tab(browser, tmp_path):
+    slow = make_settings(tmp_path / "data", methods=FakeMethods(step_seconds=0.1), gatys_iterations=200)
+    with LiveServer(slow) as live:
+        page = browser.new_page()
+        experiment = _api_experiment(page, live.url, gatys_iterations=200)
+        jobs = lambda: page.request.get(f"{live.url}/api/experiments/{experiment}").json()["jobs"]  # noqa: E731
+        wait_for(lambda: jobs()["gatys"]["state"] == "running", timeout=20)
+        page.request.post(f"{live.url}/api/jobs/{jobs()['gatys']['id']}/cancel")
+        page.goto(f"{live.url}/#/results/{experiment}")
+        gatys = page.locator("#pictures [data-job=gatys]")
+        gatys.locator("text=Cancelled").wait_for()
+        page.request.post(f"{live.url}/api/jobs/{jobs()['gatys']['id']}/rerun")  # as another tab would
+        gatys.locator("[data-action=cancel]").wait_for(timeout=10_000)  # running again here, without a reload
+        page.close()
+
+
+def test_a_view_opened_while_the_server_is_down_appears_once_it_is_back(page, server):
+    experiment = _api_experiment(page, server.url)
+    page.goto(f"{server.url}/#/history")
+    page.wait_for_selector("#history-list .history-card")
+    page.route("**/api/**", lambda route: route.abort())  # the server is down
+    page.evaluate(f"() => {{ location.hash = '#/results/{experiment}'; }}")
+    page.wait_for_function("() => document.querySelector('#error-text').textContent.includes('cannot be reached')")
+    page.unroute("**/api/**")  # ...and back
+    page.wait_for_selector("#pictures [data-job=fast]", timeout=10_000)
+    page.wait_for_selector("#error", state="hidden")  # the banner went with the outage

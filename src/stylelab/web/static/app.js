@@ -32,13 +32,16 @@ class ApiError extends Error {
   }
 }
 
+const UNREACHABLE = "the Style Lab server cannot be reached; is it still running?";
+
 async function api(path, options = {}) {
   let response;
   try {
     response = await fetch(path, options);
   } catch (error) {
-    throw new ApiError(0, "the Style Lab server cannot be reached; is it still running?");
+    throw new ApiError(0, UNREACHABLE);
   }
+  if ($("#error-text").textContent === UNREACHABLE) hideError(); // it is back
   let body = null;
   try {
     body = await response.json();
@@ -86,6 +89,8 @@ const app = {
   events: null,
   historyOffset: 0,
   historyTimer: null, // the next refresh of the history while an experiment on it runs
+  watchTimer: null, // the next look whether the shown experiment runs again (see watchForRestart)
+  retryTimer: null, // the next try to show a view the server could not be reached for
   deleted: new Set(), // experiments deleted from this page
   tools: null, // brush, colour and per-brush size/opacity (see loadTools)
 };
@@ -93,6 +98,8 @@ const app = {
 // ----------------------------------------------------------------------------------- routing
 
 const EXPERIMENT_ID = /^[0-9a-f]{16}$/;
+const WATCH_MS = 3000; // how often a page whose experiment has nothing running asks whether that changed
+const RETRY_MS = 3000; // how often a view that could not reach the server tries again
 
 // Show the view named by the location. `reload`: the same view again after an action (cancel,
 // re-run), keeping the scroll position and the history's pages.
@@ -115,12 +122,16 @@ function route({ reload = false } = {}) {
     results: () => { show("results"); return showResults(id); },
     history: () => { show("history"); return showHistory(reload ? "refresh" : "first"); },
   };
+  const where = location.hash;
   Promise.resolve()
     .then(handlers[view] || handlers[""])
     .catch((error) => {
       const unknown = (view === "lab" || view === "results") && [404, 422].includes(error.status);
       if (unknown) showMissing();
       else showError(error.message);
+      if (error.status === 0) { // the server is down: show this view once it is back
+        app.retryTimer = setTimeout(() => { if (location.hash === where) route({ reload: true }); }, RETRY_MS);
+      }
     });
 }
 
@@ -135,9 +146,12 @@ function closeEvents() {
   if (app.events) app.events.close();
   app.events = null;
   clearTimeout(app.historyTimer);
+  clearTimeout(app.watchTimer);
+  clearTimeout(app.retryTimer);
 }
 
-// Follow an experiment by Server-Sent Events until the server says nothing is left to run.
+// Follow an experiment by Server-Sent Events until the server says nothing is left to run; then look
+// now and then whether something runs again (a re-run from another tab) and follow that too.
 function followEvents(experiment, onEvent) {
   closeEvents();
   const source = new EventSource(experiment.events_url);
@@ -146,10 +160,32 @@ function followEvents(experiment, onEvent) {
     const event = JSON.parse(message.data);
     if (event.type === "end") {
       source.close();
-      if (app.events === source) app.events = null;
+      if (app.events === source) {
+        app.events = null;
+        watchForRestart(experiment.id, onEvent);
+      }
     }
     onEvent(event);
   };
+}
+
+function watchForRestart(id, onEvent) {
+  clearTimeout(app.watchTimer);
+  app.watchTimer = setTimeout(async () => {
+    if (!app.experiment || app.experiment.id !== id || app.events) return; // left, or following again
+    try {
+      const experiment = await api(`/api/experiments/${id}`);
+      if (!app.experiment || app.experiment.id !== id || app.events) return;
+      if (experiment.active) {
+        onEvent({ type: "snapshot", experiment });
+        followEvents(experiment, onEvent);
+        return;
+      }
+    } catch (error) {
+      // the server may be restarting: keep looking
+    }
+    watchForRestart(id, onEvent);
+  }, WATCH_MS);
 }
 
 // ----------------------------------------------------------------------------------- start
@@ -636,14 +672,14 @@ async function showResults(id) {
   const experiment = await api(`/api/experiments/${id}`);
   app.experiment = experiment;
   renderResults(experiment);
-  if (experiment.active) {
-    followEvents(experiment, (event) => {
-      if (event.type === "snapshot" || event.type === "experiment") renderResults(event.experiment);
-      else if (event.type === "jobs") renderResults({ ...app.experiment, jobs: event.jobs, active: event.active });
-      else if (event.type === "progress") showResultProgress(event);
-      else if (event.type === "end") api(`/api/experiments/${id}`).then(renderResults);
-    });
-  }
+  const onEvent = (event) => {
+    if (event.type === "snapshot" || event.type === "experiment") renderResults(event.experiment);
+    else if (event.type === "jobs") renderResults({ ...app.experiment, jobs: event.jobs, active: event.active });
+    else if (event.type === "progress") showResultProgress(event);
+    else if (event.type === "end") api(`/api/experiments/${id}`).then(renderResults);
+  };
+  if (experiment.active) followEvents(experiment, onEvent);
+  else watchForRestart(id, onEvent);
 }
 
 // A picture with its title: the image and a Download link, else a preview with `note` under it, else `note`.
@@ -744,10 +780,15 @@ async function showHistory(mode = "first") {
   app.historyOffset = offset + page.items.length;
   $("#history-more").hidden = app.historyOffset >= page.total;
   clearTimeout(app.historyTimer);
-  if ($("#history-list .history-card[data-active=true]")) {
-    app.historyTimer = setTimeout(() => showHistory("refresh").catch((error) => showError(error.message)),
-      HISTORY_REFRESH_MS);
-  }
+  if ($("#history-list .history-card[data-active=true]")) refreshHistoryLater();
+}
+
+function refreshHistoryLater() {
+  clearTimeout(app.historyTimer);
+  app.historyTimer = setTimeout(() => showHistory("refresh").catch((error) => {
+    showError(error.message);
+    if (error.status === 0) refreshHistoryLater(); // the server may be restarting: keep trying
+  }), HISTORY_REFRESH_MS);
 }
 
 // `count` experiments from `offset`, fetched in pages the API accepts.
