@@ -84,6 +84,7 @@ def test_pages_use_only_local_assets():
 def test_page_and_assets_are_served(client):
     page = client.get("/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert client.head("/").status_code == 200  # what uptime checks and curl -I send
     for asset in ("/static/app.js", "/static/paint.js", "/static/style.css"):
         assert client.get(asset).status_code == 200
     assert client.get("/static/../settings.py").status_code == 404

@@ -99,7 +99,7 @@ def create_app(settings: WebSettings) -> FastAPI:
         app.include_router(router)
     index = static_dir() / "index.html"
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)  # HEAD: uptime checks
     def home() -> FileResponse:
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
