@@ -87,6 +87,7 @@ const app = {
   painter: null,
   draft: { queue: Promise.resolve(), pending: false },
   events: null,
+  following: 0, // counts closeEvents calls, so that late callbacks know they are stale
   historyOffset: 0,
   historyTimer: null, // the next refresh of the history while an experiment on it runs
   watchTimer: null, // the next look whether the shown experiment runs again (see watchForRestart)
@@ -145,6 +146,7 @@ function showMissing() {
 function closeEvents() {
   if (app.events) app.events.close();
   app.events = null;
+  app.following += 1; // a watch already waiting for the server belongs to what was followed before
   clearTimeout(app.historyTimer);
   clearTimeout(app.watchTimer);
   clearTimeout(app.retryTimer);
@@ -171,11 +173,13 @@ function followEvents(experiment, onEvent) {
 
 function watchForRestart(id, onEvent) {
   clearTimeout(app.watchTimer);
+  const following = app.following;
+  const current = () => following === app.following && app.experiment && app.experiment.id === id;
   app.watchTimer = setTimeout(async () => {
-    if (!app.experiment || app.experiment.id !== id || app.events) return; // left, or following again
+    if (!current()) return; // left, or following something again
     try {
       const experiment = await api(`/api/experiments/${id}`);
-      if (!app.experiment || app.experiment.id !== id || app.events) return;
+      if (!current()) return;
       if (experiment.active) {
         onEvent({ type: "snapshot", experiment });
         followEvents(experiment, onEvent);
@@ -184,7 +188,7 @@ function watchForRestart(id, onEvent) {
     } catch (error) {
       // the server may be restarting: keep looking
     }
-    watchForRestart(id, onEvent);
+    if (current()) watchForRestart(id, onEvent);
   }, WATCH_MS);
 }
 
