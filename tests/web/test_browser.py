@@ -620,9 +620,13 @@ def test_the_canvas_fits_after_the_window_changed_elsewhere_and_for_tall_photos(
         page.click("[data-nav=history]")
         page.set_viewport_size({"width": 1280, "height": 500})
         page.goto(lab)
-        page.wait_for_selector("#view-lab:not([hidden])")
-        box = page.locator("#canvas-wrap").bounding_box()
-        assert box["y"] + box["height"] <= 500 + 1
+        page.wait_for_selector("#view-lab:not([hidden])")  # shown at once; fitted once its data came
+
+        def bottom() -> float:
+            box = page.locator("#canvas-wrap").bounding_box()
+            return box["y"] + box["height"]
+
+        wait_for(lambda: bottom() <= 500 + 1, timeout=5)
 
         from PIL import Image
 
@@ -633,8 +637,12 @@ def test_the_canvas_fits_after_the_window_changed_elsewhere_and_for_tall_photos(
         page.set_viewport_size({"width": 1280, "height": 800})
         page.goto(f"{server.url}/#/lab/{_api_experiment(page, server.url, photo=upload.json()['id'])}")
         page.wait_for_selector("#palette .swatch")
-        box = page.locator("#canvas-wrap").bounding_box()
-        assert box["y"] + box["height"] <= 800 + 1 and abs(box["height"] / box["width"] - 4) < 0.1
+
+        def tall() -> bool:
+            box = page.locator("#canvas-wrap").bounding_box()
+            return box["y"] + box["height"] <= 800 + 1 and abs(box["height"] / box["width"] - 4) < 0.1
+
+        wait_for(tall, timeout=5)
     finally:
         context.close()
 
