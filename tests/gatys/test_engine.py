@@ -278,6 +278,13 @@ def test_the_best_iterate_is_a_copy_not_the_image_being_optimised():
 
 
 
+def test_lbfgs_that_runs_away_after_a_long_coarse_scale_restarts_instead_of_overflowing(photo, second_painting):
+    # 120 steps at 32 px: the curvature pairs carried to 64 px sent the loss from 5 to inf in 12 steps
+    result = stylize(photo, second_painting, GatysConfig(size=64, min_scale=32, iterations=120, seed=0))
+    fine = [total for total, scale in zip(result.history["total"], result.history["scale"], strict=True) if scale == 1]
+    assert result.losses["total"] < 0.5 * fine[0]
+
+
 def test_result_losses_are_those_of_the_returned_best_iterate_not_the_last_step(photo, painting):
     # at 64 px and 5 steps, L-BFGS without a line search overshoots on its last step (total ~1600)
     result = stylize(photo, painting, GatysConfig(size=64, iterations=5, seed=0))

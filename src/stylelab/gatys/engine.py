@@ -50,6 +50,7 @@ ProgressCallback = Callable[[Progress], None]
 LBFGS_HISTORY_BYTES = 128 * 2**20
 HEAP_REUSE_MAX_PIXELS = 640 * 640  # faster steps, at the cost of fragmentation: not worth it above this
 MIN_LBFGS_HISTORY = 5
+DIVERGENCE_FACTOR = 4.0  # an L-BFGS step whose loss is this many times the scale's best restarts L-BFGS
 
 
 @dataclass
@@ -360,6 +361,8 @@ def _optimise_scale(run: _Run, inputs: _Inputs, index: int, shape: tuple[int, in
             started = time.perf_counter()
             run.first_step_at = run.first_step_at or started
             losses = _step(optimizer, image, objective, best, clamp=config.optimizer == "adam")
+            if isinstance(optimizer, torch.optim.LBFGS) and _diverging(losses, best):
+                _restart_lbfgs(optimizer, image, best)
             _check_finite(losses, run.step + 1, config)
             if average is not None:
                 average.update(image)
@@ -370,6 +373,22 @@ def _optimise_scale(run: _Run, inputs: _Inputs, index: int, shape: tuple[int, in
     with torch.no_grad():
         best.offer(_values(objective()), image)
     return *result(), optimizer, False
+
+
+def _diverging(losses: dict[str, float], best: _Best) -> bool:
+    """The loss is far above the best of this scale: L-BFGS without a line search is running away."""
+    if "total" not in best.losses:
+        return False  # nothing to go back to (a loss that is inf from the start is a settings error)
+    total = losses["total"]
+    return not math.isfinite(total) or total > DIVERGENCE_FACTOR * best.losses["total"]
+
+
+@torch.no_grad()
+def _restart_lbfgs(optimizer: torch.optim.LBFGS, image: torch.Tensor, best: _Best) -> None:
+    # Not in Gatys et al. (their L-BFGS had a line search): back to the best iterate, and forget the
+    # curvature pairs, which after a long coarse scale can send the first fine steps to 1e20 and beyond.
+    image.copy_(best.image)
+    optimizer.state.clear()
 
 
 def _values(losses: dict[str, torch.Tensor]) -> dict[str, float]:
