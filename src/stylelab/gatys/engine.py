@@ -105,7 +105,9 @@ class _Run:
                                                                      ("content", "style", "tv", "total", "scale")})
     product_dtype: torch.dtype = torch.float32
     step: int = 0
-    seconds_per_pixel_step: float | None = None
+    rate_scale: int = -1  # the scale whose steps rate_seconds and rate_pixels add up (for the ETA)
+    rate_seconds: float = 0.0
+    rate_pixels: int = 0
     first_step_at: float | None = None
 
 
@@ -458,10 +460,7 @@ def _report(run: _Run, inputs: _Inputs, index: int, step: int, losses: dict[str,
     if run.progress is None:
         return
     height, width = image.shape[-2:]
-    pixels = height * width
-    rate = seconds / pixels
-    # the first step also warms up (allocations, first L-BFGS pass): it gives no ETA, the second replaces it
-    run.seconds_per_pixel_step = rate if run.step <= 2 else 0.7 * run.seconds_per_pixel_step + 0.3 * rate
+    _measure_rate(run, index, seconds, height * width)
     every = run.config.preview_every
     preview = None
     if last_of_scale or (every and run.step % every == 0):
@@ -469,18 +468,30 @@ def _report(run: _Run, inputs: _Inputs, index: int, step: int, losses: dict[str,
     run.progress(Progress(
         iteration=run.step, total=run.config.iterations * len(run.sizes), scale_index=index,
         scale_count=len(run.sizes), width=width, height=height, losses=dict(losses),
-        elapsed=time.perf_counter() - run.started, eta=_eta(run, inputs, index, step) if run.step > 1 else None,
-        preview=preview))
+        elapsed=time.perf_counter() - run.started, eta=_eta(run, inputs, index, step), preview=preview))
 
 
-def _eta(run: _Run, inputs: _Inputs, index: int, step: int) -> float:
+def _measure_rate(run: _Run, index: int, seconds: float, pixels: int) -> None:
+    """Seconds per pixel-step: the mean over the current scale's steps, so that one slow step (another
+    process, a page fault) does not throw the ETA by 100x. The run's first step also warms up: left out."""
+    if run.step == 1:
+        return
+    if run.rate_scale != index:
+        run.rate_scale, run.rate_seconds, run.rate_pixels = index, 0.0, 0
+    run.rate_seconds += seconds
+    run.rate_pixels += pixels
+
+
+def _eta(run: _Run, inputs: _Inputs, index: int, step: int) -> float | None:
+    if not run.rate_pixels:
+        return None
     width, height = inputs.content.size
     remaining = 0
     for later, long_side in enumerate(run.sizes[index:], start=index):
         h, w = scaled_shape(width, height, long_side)
         steps = run.config.iterations - (step + 1) if later == index else run.config.iterations
         remaining += steps * h * w
-    return remaining * (run.seconds_per_pixel_step or 0.0)
+    return remaining * run.rate_seconds / run.rate_pixels
 
 
 def _picture(image: torch.Tensor, inputs: _Inputs, config: GatysConfig) -> Image.Image:
