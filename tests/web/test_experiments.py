@@ -55,6 +55,13 @@ def test_starting_queues_both_jobs_at_once_and_both_finish(client):
     assert body["active"] is False and body["grades"] is None
 
 
+def test_by_default_the_fast_result_has_the_gatys_results_size(tmp_path):
+    with app_client(make_settings(tmp_path, fast_size=None)) as client:
+        experiment = start_experiment(client, gatys_size=48)
+        fast = wait_for(lambda: client.get(f"/api/experiments/{experiment['id']}").json()["jobs"]["fast"]["result"])
+        assert max(fast["width"], fast["height"]) == 48  # graded on equal terms with the Gatys result
+
+
 def test_uploaded_pictures_can_be_used(client):
     photo = upload(client, png_bytes((90, 60), (10, 200, 10)), role="photo").json()
     painting = upload(client, png_bytes((50, 50), (200, 10, 10)), role="painting").json()

@@ -147,7 +147,7 @@ class ConfigOut(BaseModel):
     gatys_iterations: int
     gatys_max_size: int
     gatys_max_iterations: int
-    fast_size: int
+    fast_size: int | None  # None: each experiment's fast result has its Gatys result's size
     gatys_workers: int
 
 

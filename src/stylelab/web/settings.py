@@ -48,7 +48,8 @@ class WebSettings:
         metadata=_help("smallest side, most pixels and most extreme aspect accepted"),
     )
     stored_size: int = field(default=1024, metadata=_help("uploaded pictures are shrunk to this long side"))
-    fast_size: int = field(default=512, metadata=_help("long side of the fast result"))
+    fast_size: int | None = field(default=None, metadata=_help(
+        "long side of the fast result (default: the Gatys result's, so that both are graded at one size)"))
     gatys_size: int = field(default=384, metadata=_help("default long side of the Gatys result"))
     gatys_iterations: int = field(default=60, metadata=_help("default Gatys iterations per scale"))
     gatys_max_size: int = field(default=768, metadata=_help("largest Gatys size a person may pick"))
@@ -66,7 +67,8 @@ class WebSettings:
         integer("port", self.port, minimum=0, maximum=65535)
         integer("max_upload_bytes", self.max_upload_bytes, minimum=1024)
         integer("stored_size", self.stored_size, minimum=64, maximum=8192)
-        integer("fast_size", self.fast_size, minimum=16, maximum=4096)
+        if self.fast_size is not None:
+            integer("fast_size", self.fast_size, minimum=16, maximum=4096)
         integer("gatys_max_size", self.gatys_max_size, minimum=16, maximum=4096)
         integer("gatys_size", self.gatys_size, minimum=16, maximum=self.gatys_max_size)
         integer("gatys_max_iterations", self.gatys_max_iterations, minimum=1, maximum=100_000)

@@ -81,7 +81,7 @@ def create(body: ExperimentCreate, state: State) -> ExperimentOut:
         "preview_every": settings.preview_every,
     }
     experiment = state.store.create_experiment(
-        photo.id, painting.id, [("fast", {"size": settings.fast_size}), ("gatys", gatys)]
+        photo.id, painting.id, [("fast", {"size": settings.fast_size or size}), ("gatys", gatys)]
     )
     runner.wake()
     return state.experiment_view(experiment)
