@@ -129,6 +129,11 @@ def test_an_option_without_effect_gets_a_note(tmp_path, capsys, photo, painting)
     code, _, stderr = run_cli(capsys, "stylize", photo, painting, "-o", tmp_path / "o.png", *FAST,
                               "--style-weights", "2")
     assert code == 0 and "note: style_weights has no effect with one style image" in stderr
+    code, _, stderr = run_cli(capsys, "stylize", photo, painting, "-o", tmp_path / "o.png", *FAST,
+                              "--init", painting)
+    assert code == 0 and "note: the init image (" in stderr and "is stretched to the photo's shape" in stderr
+    code, _, stderr = run_cli(capsys, "stylize", photo, painting, "-o", tmp_path / "o.png", *FAST, "--init", photo)
+    assert code == 0 and "note:" not in stderr
 
 
 def test_unwritable_output_directory(tmp_path, capsys, photo, painting):

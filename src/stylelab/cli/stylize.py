@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import re
 import sys
 from pathlib import Path
 
 from stylelab.cli.options import add_config_options, config_from_args, named_as_options
 from stylelab.errors import OutputError
-from stylelab.gatys.config import GatysConfig
+from stylelab.gatys.config import INIT_KINDS, GatysConfig
 from stylelab.imageio import check_output_path, save_image
 
 NAME = "stylize"
@@ -46,6 +47,8 @@ def _stylize(args: argparse.Namespace) -> int:
     notes = config.notes()
     if config.style_weights is not None and len(args.styles) == 1:
         notes.append("style_weights has no effect with one style image")
+    if config.init not in INIT_KINDS:
+        notes.extend(_init_shape_note(args.content, config.init))
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     from stylelab.gatys.engine import stylize
@@ -58,6 +61,21 @@ def _stylize(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(_summary(result, output), indent=2))
     return 130 if result.interrupted else 0
+
+
+def _init_shape_note(content: str, init: str) -> list[str]:
+    """A note if the init image will be stretched to the photo's shape (nothing if either is unreadable:
+    the engine reports that)."""
+    from stylelab.errors import InputError
+    from stylelab.imageio import load_image
+
+    try:
+        (width, height), (init_width, init_height) = load_image(content).size, load_image(init).size
+    except InputError:
+        return []
+    if abs(math.log((width / height) / (init_width / init_height))) < 0.02:
+        return []
+    return [f"the init image ({init_width}×{init_height}) is stretched to the photo's shape ({width}×{height})"]
 
 
 def snapshot_path(output: Path, iteration: int) -> Path:
