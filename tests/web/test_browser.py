@@ -762,3 +762,25 @@ def test_a_view_opened_while_the_server_is_down_appears_once_it_is_back(page, se
     page.unroute("**/api/**")  # ...and back
     page.wait_for_selector("#pictures [data-job=fast]", timeout=10_000)
     page.wait_for_selector("#error", state="hidden")  # the banner went with the outage
+
+
+def test_two_tabs_on_one_canvas_never_lose_strokes_silently(browser, server):
+    first = browser.new_page()
+    _open_lab(first, server)
+    lab = first.url
+    second = browser.new_page()
+    second.goto(lab)
+    second.wait_for_selector("#palette .swatch")
+    second.wait_for_timeout(300)  # its draft (none yet) is loaded
+    first.click("[data-brush=marker]")
+    _stroke(first, [(0.1, 0.2), (0.4, 0.2)])
+    first.wait_for_selector("#draft-status[data-state=saved]")
+    second.click("[data-brush=marker]")
+    _stroke(second, [(0.1, 0.7), (0.4, 0.7)])  # painted on a canvas that has not seen the first tab's stroke
+    second.wait_for_selector("#draft-status[data-state=failed]")  # it said "Saved" and dropped the first tab's
+    assert "changed in another tab" in second.inner_text("#error-text")
+    second.reload()
+    second.wait_for_selector("#view-lab:not([hidden])")
+    wait_for(lambda: _painted(second, (0.05, 0.1, 0.45, 0.3)) > 100, timeout=10)  # the first tab's stroke
+    first.close()
+    second.close()

@@ -20,9 +20,25 @@ def _layer(size=(96, 72)) -> bytes:
     return buffer.getvalue()
 
 
-def _put(client, experiment_id: str, data: bytes):
-    return client.put(f"/api/experiments/{experiment_id}/draft", content=data,
-                      headers={"Content-Type": "image/png"})
+def _put(client, experiment_id: str, data: bytes, base: str | None = None):
+    headers = {"Content-Type": "image/png"} | ({"X-Draft-Base": base} if base is not None else {})
+    return client.put(f"/api/experiments/{experiment_id}/draft", content=data, headers=headers)
+
+
+def test_a_save_based_on_an_older_version_is_refused_not_lost(client):
+    experiment = start_experiment(client)
+    url = f"/api/experiments/{experiment['id']}/draft"
+    assert client.get(url).headers["x-draft-version"] == "none"
+    first = _put(client, experiment["id"], _layer(), base="none")  # tab A: the first strokes
+    assert first.status_code == 204
+    stale = _put(client, experiment["id"], _layer((120, 90)), base="none")  # tab B, opened before them
+    assert stale.status_code == 412 and "changed in another tab" in stale.json()["detail"]
+    assert client.get(url).content == _layer()  # tab A's strokes are kept
+    assert client.get(url).headers["x-draft-version"] == first.headers["x-draft-version"]
+    second = _put(client, experiment["id"], _layer((120, 90)), base=first.headers["x-draft-version"])
+    assert second.status_code == 204 and second.headers["x-draft-version"] != first.headers["x-draft-version"]
+    assert _put(client, experiment["id"], _layer(), base=first.headers["x-draft-version"]).status_code == 412
+    assert _put(client, experiment["id"], _layer()).status_code == 204  # no base: an unconditional save
 
 
 def test_a_draft_comes_back_as_it_was_saved(client):

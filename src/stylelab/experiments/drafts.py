@@ -46,6 +46,18 @@ def check_draft(path: Path) -> None:
             raise InputError("draft: not a readable PNG image") from None
 
 
+NO_DRAFT = "none"
+
+
+def draft_version(files: DataDir, experiment_id: str) -> str:
+    """A tag that changes with every save (the file's inode and mtime); ``NO_DRAFT`` when there is none."""
+    try:
+        info = files.draft_path(experiment_id).stat()
+    except FileNotFoundError:
+        return NO_DRAFT
+    return f"{info.st_ino:x}-{info.st_mtime_ns:x}"
+
+
 def keep_draft(files: DataDir, experiment_id: str, checked: Path) -> None:
     """Make the checked upload the draft of ``experiment_id``: a rename, atomic, no re-encoding
     (re-encoding a textured 768 px layer took 105 ms of the 120 ms a save took)."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib.resources
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -56,6 +57,7 @@ class AppState:
     broker: EventBroker
     gallery: Gallery
     runner: JobRunner | None = None
+    draft_lock: threading.Lock = field(default_factory=threading.Lock)  # a draft's version and file together
 
     def job_runner(self) -> JobRunner:
         if self.runner is None:

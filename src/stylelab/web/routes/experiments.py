@@ -11,11 +11,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 from PIL import Image
 
 from stylelab.errors import JobError
-from stylelab.experiments.drafts import check_draft, keep_draft, remove_draft
+from stylelab.experiments.drafts import NO_DRAFT, check_draft, draft_version, keep_draft, remove_draft
 from stylelab.experiments.palette import extract_palette
 from stylelab.experiments.sheet import make_sheet
 from stylelab.experiments.store import ExperimentRecord, ImageRecord, store_picture
@@ -135,7 +135,12 @@ def finish(body: FinishRequest, found: Experiment, state: State) -> ExperimentOu
 async def put_draft(request: Request, found: Experiment, state: State) -> Response:
     """Keep the canvas (a PNG with transparency, the raw body) until the experiment is finished.
 
-    Errors: 409 finished already, 413 too large, 422 not a PNG or over 4096 px a side.
+    With an ``X-Draft-Base`` header (the ``X-Draft-Version`` the page last loaded or saved, or
+    ``none``), the save is refused if another tab saved since. The new version comes back in
+    ``X-Draft-Version``.
+
+    Errors: 409 finished already, 412 changed in another tab, 413 too large, 422 not a PNG or over
+    4096 px a side.
     """
     if found.drawing_id is not None:
         raise JobError("this experiment is finished: its drawing can no longer change")
@@ -143,12 +148,17 @@ async def put_draft(request: Request, found: Experiment, state: State) -> Respon
     try:
         await receive_to_file(request, temp)
         await run_in_threadpool(check_draft, temp)
-        keep_draft(state.files, found.id, temp)
+        base = request.headers.get("X-Draft-Base")
+        with state.draft_lock:  # compare and replace as one step
+            if base is not None and base != draft_version(state.files, found.id):
+                raise HTTPException(412, "draft: the drawing was changed in another tab or window")
+            keep_draft(state.files, found.id, temp)
+            version = draft_version(state.files, found.id)
     finally:
         temp.unlink(missing_ok=True)  # gone already once kept
     if state.store.experiment(found.id).drawing_id is not None:  # finished while this one arrived
         remove_draft(state.files, found.id)
-    return Response(status_code=204)
+    return Response(status_code=204, headers={"X-Draft-Version": version})
 
 
 @router.get("/{experiment_id}/draft", responses={204: {"description": "nothing painted yet, or finished"}})
@@ -158,9 +168,12 @@ def get_draft(found: Experiment, state: State) -> Response:
     Not a 404: the experiment exists, and every first visit to the canvas asks.
     """
     path = state.files.draft_path(found.id)
-    if not path.is_file():
-        return Response(status_code=204, headers={"Cache-Control": "no-store"})
-    return FileResponse(path, media_type="image/png", headers={"Cache-Control": "no-store"})
+    with state.draft_lock:
+        version = draft_version(state.files, found.id)
+        if version == NO_DRAFT:
+            return Response(status_code=204, headers={"Cache-Control": "no-store", "X-Draft-Version": NO_DRAFT})
+        data = path.read_bytes()  # with its version: a save may replace the file right after
+    return Response(data, media_type="image/png", headers={"Cache-Control": "no-store", "X-Draft-Version": version})
 
 
 @router.get("/{experiment_id}/events")

@@ -85,7 +85,7 @@ const app = {
   pick: { photo: null, painting: null },
   experiment: null,
   painter: null,
-  draft: { queue: Promise.resolve(), pending: false },
+  draft: { queue: Promise.resolve(), pending: false, versions: {} }, // versions: the last loaded or saved, per experiment
   events: null,
   following: 0, // counts closeEvents calls, so that late callbacks know they are stale
   historyOffset: 0,
@@ -390,13 +390,23 @@ function queueDraftUpload(id, takeBlob) {
   const upload = async () => {
     const blob = await takeBlob();
     if (!blob) return "nothing";
+    const headers = { "Content-Type": "image/png" };
+    const base = app.draft.versions[id];
+    if (base !== undefined) headers["X-Draft-Base"] = base; // refused if another tab saved since
+    let response;
     try {
-      await api(`/api/experiments/${id}/draft`, { method: "PUT", body: blob, headers: { "Content-Type": "image/png" } });
-      return "saved";
+      response = await fetch(`/api/experiments/${id}/draft`, { method: "PUT", body: blob, headers });
     } catch (error) {
-      if (error.status !== 409) throw error;
-      return "finished"; // in another tab or window: the drawing there is the one kept
+      throw new ApiError(0, UNREACHABLE);
     }
+    if (response.ok) {
+      app.draft.versions[id] = response.headers.get("X-Draft-Version");
+      return "saved";
+    }
+    if (response.status === 409) return "finished"; // in another tab or window: that drawing is kept
+    if (response.status === 412) return "changed"; // another tab saved first: its strokes are kept
+    const body = await response.json().catch(() => null);
+    throw new ApiError(response.status, (body && body.detail) || response.statusText);
   };
   const here = () => app.experiment && app.experiment.id === id && !$("#view-lab").hidden;
   app.draft.queue = app.draft.queue.then(upload).then(
@@ -405,6 +415,10 @@ function queueDraftUpload(id, takeBlob) {
         showDraftState("failed", "Not saved");
         showError("This experiment was finished in another tab or window, so this canvas is no longer "
           + "saved. Its results are in the History.");
+      } else if (outcome === "changed" && here()) {
+        showDraftState("failed", "Not saved");
+        showError("This drawing was changed in another tab or window, and that version is kept. Reload "
+          + "the page to go on from it (strokes made here since it was saved are not kept).");
       } else if (here() && !app.draft.pending) {
         showDraftState("saved", "Saved");
       }
@@ -417,6 +431,7 @@ function queueDraftUpload(id, takeBlob) {
 
 async function restoreDraft(id) {
   const response = await fetch(`/api/experiments/${id}/draft`, { cache: "no-store" });
+  if (response.ok) app.draft.versions[id] = response.headers.get("X-Draft-Version");
   if (response.status === 204) return; // nothing painted yet
   if (!response.ok) throw new ApiError(response.status, response.statusText);
   const image = await createImageBitmap(await response.blob());
