@@ -782,5 +782,8 @@ def test_two_tabs_on_one_canvas_never_lose_strokes_silently(browser, server):
     second.reload()
     second.wait_for_selector("#view-lab:not([hidden])")
     wait_for(lambda: _painted(second, (0.05, 0.1, 0.45, 0.3)) > 100, timeout=10)  # the first tab's stroke
+    first.click("[data-nav=history]")
+    card = first.locator(f"[data-experiment='{lab.split('/')[-1]}']")
+    card.locator("text=drawing in progress").wait_for()  # not "no drawing yet"
     first.close()
     second.close()

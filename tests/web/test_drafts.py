@@ -41,6 +41,14 @@ def test_a_save_based_on_an_older_version_is_refused_not_lost(client):
     assert _put(client, experiment["id"], _layer()).status_code == 204  # no base: an unconditional save
 
 
+def test_the_experiment_says_whether_a_canvas_is_saved(client):
+    experiment = start_experiment(client)
+    assert experiment["has_draft"] is False
+    _put(client, experiment["id"], _layer())
+    assert client.get(f"/api/experiments/{experiment['id']}").json()["has_draft"] is True
+    assert client.get("/api/experiments").json()["items"][0]["has_draft"] is True  # the History shows it
+
+
 def test_a_draft_comes_back_as_it_was_saved(client):
     experiment = start_experiment(client)
     nothing = client.get(f"/api/experiments/{experiment['id']}/draft")

@@ -101,6 +101,7 @@ class ExperimentOut(BaseModel):
     painting: ImageOut
     drawing: ImageOut | None
     drawing_source: str | None
+    has_draft: bool  # a canvas saved, not finished yet
     finished: float | None
     jobs: dict[str, JobOut]
     grades: dict[str, GradeOut | None] | None
@@ -200,6 +201,7 @@ def experiment_out(
     jobs: list[JobRecord],
     positions: dict[str, int],
     images: dict[str, ImageRecord],
+    has_draft: bool,
 ) -> ExperimentOut:
     base = f"/api/experiments/{experiment.id}"
     latest = {job.kind: job for job in jobs}  # jobs come in seq order; one per kind in practice
@@ -214,6 +216,7 @@ def experiment_out(
         painting=image_out(images[experiment.painting_id]),
         drawing=image_out(drawing) if drawing else None,
         drawing_source=experiment.drawing_source,
+        has_draft=has_draft,
         finished=experiment.finished,
         jobs={kind: job_out(job, positions, images) for kind, job in latest.items()},
         grades=grades,

@@ -79,7 +79,8 @@ class AppState:
         ]
         images = self.store.images(image_ids)
         positions = self.store.queue_positions()
-        return [experiment_out(experiment, jobs, positions, images) for experiment, jobs in pairs]
+        return [experiment_out(experiment, jobs, positions, images, self.files.draft_path(experiment.id).is_file())
+                for experiment, jobs in pairs]
 
     def event_json(self, event: dict[str, Any]) -> dict[str, Any] | None:
         """Turn a runner event (records inside) into the JSON sent to browsers."""

@@ -857,7 +857,8 @@ function historyCard(experiment) {
     "data-active": String(experiment.active) },
     h("a", { href: target, class: "thumbs" }, thumbs.map(([label, image]) => image
       ? h("img", { src: image.thumb_url, alt: label, title: label })
-      : h("span", { class: "thumb-missing" }, label === "drawing" ? "no drawing yet" : label))),
+      : h("span", { class: "thumb-missing" }, label !== "drawing" ? label
+        : experiment.has_draft ? "drawing in progress" : "no drawing yet"))),
     h("div", { class: "history-meta" },
       h("div", { class: "history-head" },
         h("a", { href: target }, `${experiment.photo.label} × ${experiment.painting.label}`),
