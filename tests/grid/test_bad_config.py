@@ -170,3 +170,15 @@ def test_bad_executor_options(grid_dir, capsys, options, message):
     assert main(["grid", str(grid_dir / "grid.toml"), "--out", str(grid_dir / "out"), *options]) == 2
     assert message in capsys.readouterr().err
     assert not (grid_dir / "out").exists()
+
+
+def test_a_device_this_machine_lacks_fails_before_any_cell(grid_dir, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    (grid_dir / "grid.toml").write_text(HEADER + 'device = "cuda"\n')
+    out = grid_dir / "out"
+    assert main(["grid", str(grid_dir / "grid.toml"), "--out", str(out), "--workers", "0", "--quiet"]) == 2
+    assert "error: gatys cells: device: cuda asked for, but CUDA is not available" in capsys.readouterr().err
+    assert not out.exists()  # was: every cell failed, one by one

@@ -50,6 +50,17 @@ class Method:
         config = self.config_class(**values)
         return config.resolved() if hasattr(config, "resolved") else config
 
+    def check_device(self, device: str) -> None:
+        """Raise ConfigError if ``device`` cannot run this method on this machine (CUDA missing)."""
+        if self.name == "gatys":
+            from stylelab.gatys.engine import resolve_device
+
+            resolve_device(device)
+        else:
+            from stylelab.fast.models import providers_for
+
+            providers_for(device)
+
     def run(self, content: Image.Image, style: Image.Image, config: Any) -> MethodOutput:
         """Stylise ``content`` with ``style``; Ctrl-C propagates as KeyboardInterrupt."""
         if self.name == "gatys":

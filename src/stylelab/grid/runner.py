@@ -136,14 +136,16 @@ def run_grid(
 
     Raises:
         OutputError: the folder cannot be created or written.
-        ConfigError: Ray asked for but unavailable.
+        ConfigError: Ray asked for but unavailable, or (run locally) a device this machine lacks.
 
     Local workers are spawned processes: a script that calls this with ``workers >= 1``
     needs the usual ``if __name__ == "__main__":`` guard.
     """
     started = time.perf_counter()
-    out = _prepare_folder(Path(folder))
     cells = grid.cells()
+    if executor.executor == "local":  # a Ray cluster's nodes may have GPUs this machine lacks
+        _check_devices(cells)
+    out = _prepare_folder(Path(folder))
     with Index(out) as index:
         index.save_layout(str(grid.source), layout(grid, cells))
         _copy_inputs(grid, out)
@@ -155,6 +157,18 @@ def run_grid(
             _compute(todo, out, index, executor, summary, progress)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _check_devices(cells: Sequence[Cell]) -> None:
+    """Fail before any work if a cell asks for a device this machine cannot give (not once per cell)."""
+    from stylelab.grid.methods import get_method
+
+    devices = {(cell.setting.method, getattr(cell.setting.config, "device", None)) for cell in cells}
+    for method, device in sorted((method, device) for method, device in devices if device is not None):
+        try:
+            get_method(method).check_device(device)
+        except ConfigError as exc:
+            raise ConfigError(f"{method} cells: {exc}") from None
 
 
 def _compute(
