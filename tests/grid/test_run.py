@@ -48,7 +48,9 @@ def test_two_by_two_grid_with_two_settings_on_a_process_pool(grid_dir, capsys):
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "8 cells: 8 computed, 0 already done, 0 failed" in captured.out
-    assert "8/8" in captured.err  # the progress bar
+    lines = [line for line in captured.err.splitlines() if line.startswith("[")]
+    assert len(lines) == 8 and lines[-1].startswith("[8/8] ")  # stderr is not a terminal: a line per cell
+    assert "\r" not in captured.err  # no bar redrawing itself into the log
     done = statuses(out)
     assert len(done) == 8 and set(done.values()) == {"done"}
     outputs = sorted((out / "cells").glob("*.png"))

@@ -59,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 class _GridBar:
-    """One tqdm bar over the whole grid (finished cells count from the start), with tqdm's ETA."""
+    """One tqdm bar over the whole grid (finished cells count from the start), with tqdm's ETA; a
+    plain line per cell when stderr is a file or a pipe (a bar's carriage returns garble logs)."""
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
@@ -74,6 +75,9 @@ class _GridBar:
 
     def update(self, event) -> None:
         if not self.enabled:
+            return
+        if not sys.stderr.isatty():
+            self._log(event)
             return
         if self.bar is None:
             from tqdm import tqdm
@@ -93,3 +97,11 @@ class _GridBar:
                 f"{event.cell.content.label}×{event.cell.style.label}",
                 refresh=True,
             )
+
+    @staticmethod
+    def _log(event) -> None:
+        if event.cell is None:
+            return
+        print(f"[{event.skipped + event.finished}/{event.total}] {event.cell.setting.label} | "
+              f"{event.cell.content.label} × {event.cell.style.label}"
+              + (f" ({event.failed} failed so far)" if event.failed else ""), file=sys.stderr, flush=True)
