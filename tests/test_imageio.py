@@ -10,6 +10,7 @@ from stylelab.imageio import (
     load_image,
     resize_long_side,
     save_image,
+    upright_size,
 )
 
 EXPECTED_MESSAGE = {
@@ -70,6 +71,8 @@ def test_exif_rotation_is_honoured(tmp_path):
     UNUSUAL["exif_rotated.jpg"](path)
     image = load_image(path)
     assert image.size == (30, 60)  # stored 60×30, displayed rotated
+    assert upright_size(path) == (30, 60)  # the same, from the header alone
+    assert upright_size(tmp_path / "missing.jpg") is None
     top, bottom = np.asarray(image)[5, 15], np.asarray(image)[55, 15]
     assert top[0] > 200 and top[1] < 60  # red half is now on top
     assert bottom.min() > 200

@@ -45,6 +45,8 @@ class ImageLimits:
 
 
 DEFAULT_LIMITS = ImageLimits()
+EXIF_ORIENTATION = 0x0112
+TURNED_ORIENTATIONS = (5, 6, 7, 8)  # EXIF orientations that swap width and height
 FLOAT_SLACK = 0.01  # float arrays may stray this far outside 0..1 (rounding) and are clipped
 
 
@@ -102,6 +104,20 @@ def _open_file(path: Path, limits: ImageLimits, label: str) -> Image.Image:
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise InputError(f"{label}: image file is damaged or truncated ({exc})") from None
     return image
+
+
+def upright_size(path: str | os.PathLike) -> tuple[int, int] | None:
+    """(width, height) as :func:`load_image` would give them (EXIF rotation applied), read from the
+    header without decoding the pixels; None if the file cannot be opened."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                turned = image.getexif().get(EXIF_ORIENTATION) in TURNED_ORIENTATIONS
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
+        return None
+    return (height, width) if turned else (width, height)
 
 
 def _check_size(size: tuple[int, int], limits: ImageLimits, label: str) -> None:

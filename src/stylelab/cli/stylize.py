@@ -65,14 +65,13 @@ def _stylize(args: argparse.Namespace) -> int:
 
 def _init_shape_note(content: str, init: str) -> list[str]:
     """A note if the init image will be stretched to the photo's shape (nothing if either is unreadable:
-    the engine reports that)."""
-    from stylelab.errors import InputError
-    from stylelab.imageio import load_image
+    the engine reports that). Only the headers are read: the engine decodes both images anyway."""
+    from stylelab.imageio import upright_size
 
-    try:
-        (width, height), (init_width, init_height) = load_image(content).size, load_image(init).size
-    except InputError:
+    sizes = upright_size(content), upright_size(init)
+    if None in sizes:
         return []
+    (width, height), (init_width, init_height) = sizes
     if abs(math.log((width / height) / (init_width / init_height))) < 0.02:
         return []
     return [f"the init image ({init_width}×{init_height}) is stretched to the photo's shape ({width}×{height})"]
