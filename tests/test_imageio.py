@@ -2,10 +2,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from stylelab.errors import InputError, OutputError
+from stylelab.errors import ConfigError, InputError, OutputError
 from stylelab.imageio import (
     ImageLimits,
     atomic_write,
+    check_output_dir,
     check_output_path,
     load_image,
     resize_long_side,
@@ -154,6 +155,27 @@ def test_bad_arrays_are_rejected():
     assert np.asarray(load_image(np.full((20, 30), 1.004))).max() == 255  # rounding slack is clipped
 
 
+def test_big_endian_sixteen_bit_arrays_are_accepted():
+    assert np.asarray(load_image(np.full((20, 30, 3), 65535, ">u2"))).min() == 255
+
+
+def test_an_array_over_the_pixel_limit_is_refused_before_its_pixels_are_copied():
+    huge = np.broadcast_to(np.float32(0.5), (9000, 9000, 3))  # 972 MB as float32 if it were converted
+    with pytest.raises(InputError, match="over the limit"):
+        load_image(huge, ImageLimits(max_pixels=1_000_000))
+    with pytest.raises(InputError, match="over the limit"):  # a check after conversion fails on NaN first
+        load_image(np.full((2000, 2000), np.nan, np.float32), ImageLimits(max_pixels=1_000_000))
+
+
+def test_float_pil_images_in_0_to_1_read_like_float_arrays():
+    grey = Image.fromarray(np.full((20, 30), 0.5, np.float32))
+    assert np.asarray(load_image(grey)).max() == 128  # was stretched min..max: flat grey became black
+    ramp = Image.fromarray(np.linspace(0.4, 0.6, 600, dtype=np.float32).reshape(20, 30))
+    assert np.asarray(load_image(ramp))[:, :, 0].min() == 102
+    measured = Image.fromarray(np.linspace(-5, 300, 600, dtype=np.float32).reshape(20, 30))
+    assert np.asarray(load_image(measured))[:, :, 0].max() == 255  # another range is stretched
+
+
 def test_resize_long_side_rounds_like_the_engine():
     assert resize_long_side(Image.new("RGB", (451, 300)), 64).size == (64, 43)
 
@@ -195,3 +217,35 @@ def test_unwritable_output_directory_is_refused(tmp_path):
         target = locked / "out.png"
     with pytest.raises(OutputError, match="not writable"):
         check_output_path(target)
+
+
+def test_a_path_that_cannot_be_read_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="cannot read it"):
+        load_image(tmp_path / ("x" * 5000 + ".jpg"))  # the system's "File name too long"
+    (tmp_path / "file").write_bytes(b"x")
+    with pytest.raises(InputError, match="cannot read it"):
+        load_image(tmp_path / "file" / "inside.jpg")
+
+
+def test_limits_are_validated():
+    with pytest.raises(ConfigError, match="limits: expected an ImageLimits, got int"):
+        load_image(np.zeros((20, 20), np.uint8), 5)
+    with pytest.raises(ConfigError, match="max_pixels: expected an integer"):
+        ImageLimits(max_pixels="x")
+    with pytest.raises(ConfigError, match="max_aspect: must be at least 1"):
+        ImageLimits(max_aspect=0.5)
+
+
+@pytest.mark.parametrize("name, message", [
+    ("x" * 300 + ".png", "cannot write there"), ("x" * 236 + ".png", "the file name is too long")])
+def test_an_output_name_too_long_is_refused_before_work(tmp_path, name, message):
+    with pytest.raises(OutputError, match=message):
+        check_output_path(tmp_path / name)
+    longest = "x" * 233 + ".png"  # 237 bytes: with the temporary name's 18, the system's 255
+    save_image(Image.new("RGB", (20, 20)), check_output_path(tmp_path / longest))
+    assert [p.name for p in tmp_path.iterdir()] == [longest]
+
+
+def test_an_output_folder_that_cannot_be_looked_at_is_an_output_error(tmp_path):
+    with pytest.raises(OutputError, match="cannot use it as output directory"):
+        check_output_dir(tmp_path / ("x" * 300))

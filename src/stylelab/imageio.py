@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import stat
 import tempfile
 import warnings
 from collections.abc import Iterable, Iterator
@@ -21,6 +22,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from stylelab.errors import InputError, OutputError
+from stylelab.validate import instance, integer, number
 
 ImageSource = str | os.PathLike | Image.Image | np.ndarray
 
@@ -43,10 +45,16 @@ class ImageLimits:
     max_pixels: int = 64_000_000
     max_aspect: float = 16.0
 
+    def __post_init__(self) -> None:
+        integer("min_side", self.min_side, minimum=1)
+        integer("max_pixels", self.max_pixels, minimum=1)
+        number("max_aspect", self.max_aspect, minimum=1.0)
+
 
 DEFAULT_LIMITS = ImageLimits()
 EXIF_ORIENTATION = 0x0112
 TURNED_ORIENTATIONS = (5, 6, 7, 8)  # EXIF orientations that swap width and height
+TEMP_NAME_EXTRA = 18  # bytes atomic_write adds to a file's name: "." + name + ".<12 hex>.tmp"
 FLOAT_SLACK = 0.01  # float arrays may stray this far outside 0..1 (rounding) and are clipped
 
 
@@ -63,10 +71,11 @@ def load_image(source: ImageSource, limits: ImageLimits = DEFAULT_LIMITS, *, nam
         InputError: the file is missing, unreadable, not an image, or outside ``limits``.
     """
     label = name or (str(source) if isinstance(source, (str, os.PathLike)) else "image")
+    instance("limits", limits, ImageLimits)
     if isinstance(source, Image.Image):
         image = source
     elif isinstance(source, np.ndarray):
-        image = _array_to_image(source, label)
+        image = _array_to_image(source, limits, label)
     elif isinstance(source, (str, os.PathLike)):
         image = _open_file(Path(source), limits, label)
     else:
@@ -76,11 +85,15 @@ def load_image(source: ImageSource, limits: ImageLimits = DEFAULT_LIMITS, *, nam
 
 
 def _open_file(path: Path, limits: ImageLimits, label: str) -> Image.Image:
-    if not path.exists():
-        raise InputError(f"{label}: no such file")
-    if path.is_dir():
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        raise InputError(f"{label}: no such file") from None
+    except OSError as exc:  # a name too long, a loop of links, a folder we may not enter
+        raise InputError(f"{label}: cannot read it ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(status.st_mode):
         raise InputError(f"{label}: is a directory, not an image file")
-    if path.stat().st_size == 0:
+    if status.st_size == 0:
         raise InputError(f"{label}: file is empty")
     try:
         with warnings.catch_warnings():
@@ -134,14 +147,16 @@ def _check_size(size: tuple[int, int], limits: ImageLimits, label: str) -> None:
                          f"{limits.max_aspect:g}:1)")
 
 
-def _array_to_image(array: np.ndarray, label: str) -> Image.Image:
+def _array_to_image(array: np.ndarray, limits: ImageLimits, label: str) -> Image.Image:
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
         raise InputError(f"{label}: array of shape {array.shape} is not an H×W, H×W×3 or H×W×4 image")
-    if array.dtype == np.uint8:
+    _check_size((array.shape[1], array.shape[0]), limits, label)  # before any copy of the pixels
+    unsigned = array.dtype.kind == "u"  # either byte order
+    if unsigned and array.dtype.itemsize == 1:
         data = array
-    elif array.dtype == np.uint16:
+    elif unsigned and array.dtype.itemsize == 2:
         data = (array.astype(np.float32) / 257.0).round().astype(np.uint8)
     elif np.issubdtype(array.dtype, np.floating):
         if not np.isfinite(array).all():
@@ -181,7 +196,10 @@ def _high_depth_to_rgb(image: Image.Image) -> Image.Image:
     values = np.asarray(image, dtype=np.float64)
     if image.mode == "F":
         low, high = float(values.min()), float(values.max())
-        scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
+        if low >= -FLOAT_SLACK and high <= 1.0 + FLOAT_SLACK:  # 0..1 like a float array
+            scaled = values
+        else:  # any other range (a measurement, say) is stretched to black..white
+            scaled = (values - low) / (high - low) if high > low else np.zeros_like(values)
     else:
         # I;16 modes are 16-bit by definition; a plain 32-bit "I" image may hold 8- or 16-bit values
         sixteen_bit = image.mode.startswith("I;16") or values.max() > 255
@@ -211,16 +229,34 @@ def check_output_path(path: str | os.PathLike, formats: dict[str, str] = OUTPUT_
             the extension is not one of ``formats``, or the output would overwrite an input.
     """
     path = check_not_empty(path)
-    paths = [Path(source) for source in inputs if isinstance(source, (str, os.PathLike))]
-    if any(source.exists() and source.resolve() == path.resolve() for source in paths):
-        raise OutputError(f"{path}: would overwrite an input image; choose another output name")
-    if path.is_dir():
-        raise OutputError(f"{path}: is a directory; give a file name such as {path / 'out.png'}")
-    if path.suffix.lower() not in formats:
-        raise OutputError(f"{path}: unsupported output extension {path.suffix or '(none)'}; use one of "
-                          f"{', '.join(sorted(formats))}")
-    check_output_dir(path.parent if str(path.parent) else Path("."))
+    try:
+        paths = [Path(source) for source in inputs if isinstance(source, (str, os.PathLike))]
+        if any(source.exists() and source.resolve() == path.resolve() for source in paths):
+            raise OutputError(f"{path}: would overwrite an input image; choose another output name")
+        if path.is_dir():
+            raise OutputError(f"{path}: is a directory; give a file name such as {path / 'out.png'}")
+        if path.suffix.lower() not in formats:
+            raise OutputError(f"{path}: unsupported output extension {path.suffix or '(none)'}; use one of "
+                              f"{', '.join(sorted(formats))}")
+        check_output_dir(path.parent if str(path.parent) else Path("."))
+        _check_name_length(path)
+    except OSError as exc:  # a name too long, a file where a folder should be ...
+        raise OutputError(f"{path}: cannot write there ({exc.strerror or exc})") from None
     return path
+
+
+def _check_name_length(path: Path) -> None:
+    """Refuse a name that :func:`atomic_write`'s temporary name would push past the system's limit."""
+    try:
+        longest = os.pathconf(path.parent if str(path.parent) else ".", "PC_NAME_MAX")
+    except (OSError, ValueError):
+        longest = 255
+    if len(os.fsencode(_temporary_name(path))) > longest:
+        raise OutputError(f"{path}: the file name is too long (at most {longest - TEMP_NAME_EXTRA} bytes)")
+
+
+def _temporary_name(path: Path) -> str:
+    return f".{path.name}.{secrets.token_hex(6)}.tmp"
 
 
 def check_not_empty(path: str | os.PathLike) -> Path:
@@ -233,10 +269,13 @@ def check_not_empty(path: str | os.PathLike) -> Path:
 def check_output_dir(folder: str | os.PathLike) -> Path:
     """Raise :class:`OutputError` unless ``folder`` exists and is writable."""
     folder = Path(folder)
-    if not folder.exists():
-        raise OutputError(f"{folder}: output directory does not exist")
-    if not folder.is_dir():
-        raise OutputError(f"{folder}: is not a directory")
+    try:
+        if not folder.exists():
+            raise OutputError(f"{folder}: output directory does not exist")
+        if not folder.is_dir():
+            raise OutputError(f"{folder}: is not a directory")
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot use it as output directory ({exc.strerror or exc})") from None
     try:  # a real probe: permission bits say nothing for root or read-only mounts
         with tempfile.TemporaryFile(dir=folder):
             pass
@@ -263,7 +302,7 @@ def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
         OutputError: the temporary file cannot be created or renamed.
     """
     path = Path(path)
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    temp = path.with_name(_temporary_name(path))
     try:  # created with mode 0666 less the umask, as open() would (mkstemp would make it 0600)
         os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     except OSError as exc:

@@ -52,7 +52,8 @@ def device_name(name: str, value: str) -> str:
 def instance(name: str, value: object, kind: type) -> object:
     """Return ``value`` if it is a ``kind``; else ConfigError (e.g. a dict or the other engine's config)."""
     if not isinstance(value, kind):
-        raise ConfigError(f"{name}: expected a {kind.__name__}, got {type(value).__name__}")
+        article = "an" if kind.__name__[0] in "AEIOU" else "a"
+        raise ConfigError(f"{name}: expected {article} {kind.__name__}, got {type(value).__name__}")
     return value
 
 
