@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -186,10 +187,22 @@ def test_bad_inputs_raise_input_errors(bad_input, painting):
     ({"backbone": "alexnet"}, "backbone"), ({"pooling": "min"}, "pooling"), ({"average": 1.0}, "average"),
     ({"style_layers": ("relu1_1", "relu1_1")}, "style_layers: relu1_1 given more than once"),
     ({"content_layers": ("relu4_2", "relu4_2")}, "content_layers: relu4_2 given more than once"),
-    ({"style_layers": "relu1_1"}, r"style_layers: expected a tuple of layer names, got the string 'relu1_1'")])
+    ({"style_layers": "relu1_1"}, r"style_layers: expected a tuple of layer names, got the string 'relu1_1'"),
+    ({"style_weights": 0.5}, r"style_weights: expected a sequence, got 0.5; write \(0.5,\)"),
+    ({"init": None}, "init: expected content, noise or the path of an image, got NoneType"),
+    ({"init": 5}, "init: expected .* got int"), ({"init": np.zeros((4, 4, 3))}, "init: expected .* got ndarray")])
 def test_invalid_settings_are_refused(changes, message):
     with pytest.raises(ConfigError, match=message):
         GatysConfig(**changes)
+
+
+def test_sequences_become_tuples_of_plain_values_so_equal_settings_are_equal():
+    listed = GatysConfig(style_weights=[1, 2], style_layers=["relu1_1", "relu2_1"],
+                         style_layer_weights=np.array([1, 3]))
+    given = GatysConfig(style_weights=(1.0, 2.0), style_layers=("relu1_1", "relu2_1"), style_layer_weights=(1.0, 3.0))
+    assert listed == given and hash(listed) == hash(given)
+    assert type(listed.style_layer_weights[0]) is float  # JSON-ready, not numpy's int64
+    assert GatysConfig(init=Path("start.png")).init == "start.png"
 
 
 @pytest.mark.parametrize("init, message", [

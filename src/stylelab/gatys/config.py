@@ -7,6 +7,9 @@ text in ``field(metadata=...)``), and the web app reads them too.
 from __future__ import annotations
 
 import dataclasses
+import numbers
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from stylelab.backbones import POOLINGS, default_layers, parse_backbone
@@ -17,6 +20,11 @@ from stylelab.validate import choice, device_name, integer, number
 OPTIMIZERS = ("lbfgs", "adam")
 COLOR_MODES = ("none", "luminance", "histogram")
 INIT_KINDS = ("content", "noise")
+
+
+def _plain_number(value: object) -> object:
+    """A numpy number as a Python float (JSON-ready); anything else unchanged, for the checks to report."""
+    return float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else value
 
 
 def _help(text: str) -> dict[str, str]:
@@ -65,6 +73,7 @@ class GatysConfig:
         "reject input images with more pixels than this"))
 
     def __post_init__(self) -> None:
+        self._normalise()
         integer("size", self.size, minimum=16, maximum=8192)
         integer("iterations", self.iterations, minimum=0, maximum=100_000)
         choice("optimizer", self.optimizer, OPTIMIZERS)
@@ -99,6 +108,22 @@ class GatysConfig:
         choice("pooling", self.pooling, POOLINGS)
         integer("max_pixels", self.max_pixels, minimum=256)
         device_name("device", self.device)
+
+    def _normalise(self) -> None:
+        """Sequences become tuples (so equal settings compare and hash equal) and a path ``init`` a string."""
+        for name in ("content_layers", "style_layers", "style_layer_weights", "style_weights"):
+            value = getattr(self, name)
+            if value is None or isinstance(value, str):
+                continue  # a string is refused with its own message below
+            if isinstance(value, (int, float)) or not isinstance(value, Iterable):
+                raise ConfigError(f"{name}: expected a sequence, got {value!r}; write ({value!r},)")
+            convert = str if name.endswith("layers") else _plain_number
+            object.__setattr__(self, name, tuple(map(convert, value)))  # frozen: the one place a field is rewritten
+        if isinstance(self.init, os.PathLike):
+            object.__setattr__(self, "init", os.fspath(self.init))
+        if not isinstance(self.init, str):
+            raise ConfigError(f"init: expected {', '.join(INIT_KINDS)} or the path of an image, "
+                              f"got {type(self.init).__name__}")
 
     @staticmethod
     def _check_weights(name: str, weights: tuple[float, ...] | None, count: int | None) -> None:
