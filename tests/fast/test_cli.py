@@ -268,6 +268,8 @@ def test_outputs_get_the_usual_file_mode(capsys, tmp_path, files):
     (["--stroke-scale", "0"], "--stroke-scale: "), (["--max-pixels", "10"], "--max-pixels: "),
     (["--style-size", "0"], "--style-size: "), (["--preserve-color", "sepia"], "not a colour mode"),
     (["--size", "big"], "invalid int value"), (["--device", "cuda"], "cuda"), (["--device", "cuda:1"], "cuda:1"),
+    (["--size", "20"], "; choose a larger --size"),
+    (["--stroke-scale", "0.25", "--max-pixels", "9999"], "raise --stroke-scale or lower --size"),
 ])
 def test_invalid_option_values(capsys, tmp_path, files, options, message):
     import onnxruntime as ort

@@ -181,7 +181,7 @@ def test_a_bad_style_vector_is_a_config_error(stylizer, content, vector):
 
 def test_an_output_thinner_than_any_input_is_refused(stylizer, style):
     thin = Image.new("RGB", (16, 256), "white")
-    with pytest.raises(ConfigError, match=r"output would be 1×16 px, under 16 px on a side"):
+    with pytest.raises(ConfigError, match=r"output would be 1×16 px, under 16 px on a side; choose a larger `size`"):
         stylizer.stylize(thin, style, FastConfig(size=16))
     assert stylizer.stylize(thin, style, FastConfig(size=256)).image.size == (16, 256)
 

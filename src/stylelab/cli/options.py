@@ -50,13 +50,23 @@ def config_from_args(args: argparse.Namespace, config_class: type, **extra: Any)
 def named_as_options(fields: Iterable[str]) -> Iterator[None]:
     """Rewrite a ConfigError about one of ``fields`` to name its command-line option.
 
-    "tile_size: must be at least 256, got 100" becomes "--tile-size: must be ...".
+    "tile_size: must be at least 256, got 100" becomes "--tile-size: must be ...", and a setting
+    named in backticks in a hint ("choose a smaller `size`") becomes its option ("--size").
     """
     fields = set(fields)
     try:
         yield
     except ConfigError as exc:
-        field, separator, rest = str(exc).partition(": ")
+        message = str(exc)
+        for field in fields:  # settings named in a hint: "choose a smaller `size`"
+            message = message.replace(f"`{field}`", _option(field))
+        field, separator, rest = message.partition(": ")
         if separator and field in fields:
-            raise ConfigError(f"--{field.replace('_', '-')}: {rest}") from None
-        raise
+            message = f"{_option(field)}: {rest}"
+        if message == str(exc):
+            raise
+        raise ConfigError(message) from None
+
+
+def _option(field: str) -> str:
+    return f"--{field.replace('_', '-')}"

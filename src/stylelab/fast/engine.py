@@ -374,10 +374,10 @@ def _output_size(size: tuple[int, int], config: FastConfig) -> tuple[int, int]:
         width, height = max(1, round(width * scale)), max(1, round(height * scale))
         if min(width, height) < DEFAULT_LIMITS.min_side:  # as small as no input may be
             raise ConfigError(f"size: the output would be {width}×{height} px, under "
-                              f"{DEFAULT_LIMITS.min_side} px on a side; choose a larger --size")
+                              f"{DEFAULT_LIMITS.min_side} px on a side; choose a larger `size`")
     if width * height > config.max_pixels:
         raise ConfigError(f"size: the output would be {width}×{height} = {width * height:,} px, over the "
-                          f"limit of {config.max_pixels:,} px; choose a smaller --size")
+                          f"limit of {config.max_pixels:,} px; choose a smaller `size`")
     return width, height
 
 
@@ -389,7 +389,7 @@ def _working_size(output_size: tuple[int, int], config: FastConfig) -> tuple[int
     height = max(MIN_WORKING_SIDE, round(height * scale))
     if width * height > config.max_pixels:
         raise ConfigError(f"stroke_scale: the transformer would run at {width}×{height} px, over the limit of "
-                          f"{config.max_pixels:,} px; raise --stroke-scale or lower --size")
+                          f"{config.max_pixels:,} px; raise `stroke_scale` or lower `size`")
     return width, height
 
 

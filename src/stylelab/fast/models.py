@@ -265,7 +265,7 @@ def providers_for(device: str) -> list[str | tuple[str, dict[str, int]]]:
     if device.startswith("cuda"):
         raise ConfigError(
             f"device {device}: this onnxruntime build has no CUDA provider (found: "
-            f"{', '.join(available)}); install onnxruntime-gpu, or use --device cpu"
+            f"{', '.join(available)}); install onnxruntime-gpu, or use `device` cpu"
         )
     return [CPU_PROVIDER]
 
@@ -288,6 +288,6 @@ def create_session(model: onnx.ModelProto, providers: list[str], device: str):
     if device.startswith("cuda") and session.get_providers()[0] != CUDA_PROVIDER:
         raise ConfigError(
             f"device {device}: onnxruntime could not start CUDA (check the CUDA and cuDNN "
-            "libraries), or use --device cpu"
+            "libraries), or use `device` cpu"
         )
     return session

@@ -189,7 +189,7 @@ def _out_of_memory_as_error(width: int, height: int, device: torch.device) -> It
         if not isinstance(exc, MemoryError) and not _is_out_of_memory(exc):
             raise
         raise ConfigError(f"size: out of memory on {device} while stylising at {width}×{height} px; choose a "
-                          "smaller --size") from None
+                          "smaller `size`") from None
 
 
 def _is_out_of_memory(exc: RuntimeError) -> bool:
@@ -247,7 +247,7 @@ def _usable_sizes(config: GatysConfig, min_side: int, width: int, height: int) -
     final = scaled_shape(width, height, config.size)
     if min(final) < min_side:
         raise ConfigError(f"size {config.size} gives a {final[1]}×{final[0]} output; its short side must be at "
-                          f"least {min_side} px for the chosen layers: use a larger --size")
+                          f"least {min_side} px for the chosen layers: use a larger `size`")
     sizes = scale_sizes(config.size, config.scales, config.min_scale)
     return [size for size in sizes if min(scaled_shape(width, height, size)) >= min_side]
 
