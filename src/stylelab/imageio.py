@@ -84,6 +84,14 @@ def load_image(source: ImageSource, limits: ImageLimits = DEFAULT_LIMITS, *, nam
     return _to_rgb(image, label)
 
 
+def source_label(source: ImageSource, role: str, index: int = 0, count: int = 1) -> str | None:
+    """What errors call an input: None for a path (:func:`load_image` names it by its path), else
+    "style image", or "style image 2 of 3" when it is one of several."""
+    if isinstance(source, (str, os.PathLike)):
+        return None
+    return f"{role} image" + (f" {index + 1} of {count}" if count > 1 else "")
+
+
 def _open_file(path: Path, limits: ImageLimits, label: str) -> Image.Image:
     try:
         status = path.stat()

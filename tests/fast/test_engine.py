@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from stylelab.errors import ConfigError
+from stylelab.errors import ConfigError, InputError
 from stylelab.fast import FastConfig, FastStylizer, fast_stylize
 from stylelab.fast.engine import normalise_weights
 from tests.fast.fast_helpers import as_array
@@ -189,6 +189,31 @@ def test_an_output_thinner_than_any_input_is_refused(stylizer, style):
 def test_huge_weights_do_not_overflow():
     assert normalise_weights([1e308, 1e308], 2) == [0.5, 0.5]
     assert normalise_weights([3.0, 1.0], 2) == [0.75, 0.25]
+
+
+def test_weights_that_are_not_a_sequence_of_numbers_are_refused(stylizer, content, style):
+    with pytest.raises(ConfigError, match="weights: expected one number per style image, got 1.0"):
+        fast_stylize(content, style, FastConfig(size=32), 1.0, stylizer=stylizer)
+    once = fast_stylize(content, [style, style], FastConfig(size=32), (w for w in [1, 2]), stylizer=stylizer)
+    assert once.image.size == (32, 21)  # a generator of weights is read once, not used up by a first check
+
+
+def test_a_bad_style_among_several_is_named_by_its_place(stylizer, content, style):
+    with pytest.raises(InputError, match="style image 2 of 2: image is 4×4 px"):
+        fast_stylize(content, [style, np.zeros((4, 4, 3), np.uint8)], FastConfig(size=32), stylizer=stylizer)
+    with pytest.raises(InputError, match="^style image: image is 4×4 px"):
+        fast_stylize(content, np.zeros((4, 4, 3), np.uint8), FastConfig(size=32), stylizer=stylizer)
+
+
+def test_a_stylizer_for_another_device_than_the_settings_is_refused(stylizer, content, style):
+    with pytest.raises(ConfigError, match="stylizer: expected a FastStylizer, got str"):
+        fast_stylize(content, style, FastConfig(size=32), stylizer="cpu")
+    other = FastStylizer("cpu")
+    other.providers = [("CUDAExecutionProvider", {"device_id": 0}), "CPUExecutionProvider"]  # as on a GPU machine
+    other.device = "cuda"
+    with pytest.raises(ConfigError, match="the settings ask for cpu but the stylizer given was made for cuda"):
+        fast_stylize(content, style, FastConfig(size=32, device="cpu"), stylizer=other)
+    assert fast_stylize(content, style, FastConfig(size=32, device="cpu"), stylizer=stylizer).image.size == (32, 21)
 
 
 def test_the_wrong_config_is_a_config_error(stylizer, content, style):

@@ -348,3 +348,8 @@ def test_wrong_argument_types_are_config_errors(photo, painting, config, progres
 def test_adam_learning_rate_is_bounded():
     with pytest.raises(ConfigError, match="learning_rate: must be at most 1"):
         GatysConfig(optimizer="adam", learning_rate=1e38)
+
+
+def test_a_bad_style_among_several_is_named_by_its_place(photo, painting):
+    with pytest.raises(InputError, match="style image 2 of 2: image is 4×4 px"):
+        stylize(photo, [painting, np.zeros((4, 4, 3), np.uint8)], TINY)

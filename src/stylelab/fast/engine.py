@@ -15,7 +15,7 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +26,7 @@ from stylelab.fast import models
 from stylelab.fast.color import keep_content_colors
 from stylelab.fast.config import FastConfig
 from stylelab.fast.tiling import ALIGN, split_axis
-from stylelab.imageio import DEFAULT_LIMITS, ImageLimits, ImageSource, load_image
+from stylelab.imageio import DEFAULT_LIMITS, ImageLimits, ImageSource, load_image, source_label
 from stylelab.validate import instance, number
 
 VECTOR_SHAPE = (1, 1, 1, 100)
@@ -236,10 +236,11 @@ class FastStylizer:
         timer = _Timer(self)
         limits = ImageLimits(max_pixels=config.max_pixels)
         styles = _as_list(styles)
-        normalise_weights(weights, len(styles))  # fail on bad weights before loading anything
+        weights = normalise_weights(weights, len(styles))  # fail on bad weights before loading anything
         with timer.stage("read"):
-            picture = load_image(content, limits, name=_label(content, "content"))
-            style_pictures = [load_image(style, limits, name=_label(style, "style")) for style in styles]
+            picture = load_image(content, limits, name=source_label(content, "content"))
+            style_pictures = [load_image(style, limits, name=source_label(style, "style", index, len(styles)))
+                              for index, style in enumerate(styles)]
         with timer.stage("style"):
             vector = self.blend(style_pictures, weights, config.style_size)
         return self._stylize_loaded(picture, vector, config, timer)
@@ -257,7 +258,7 @@ class FastStylizer:
         timer = _Timer(self)
         with timer.stage("read"):
             picture = load_image(content, ImageLimits(max_pixels=config.max_pixels),
-                                 name=_label(content, "content"))
+                                 name=source_label(content, "content"))
         return self._stylize_loaded(picture, vector, config, timer)
 
     def _stylize_loaded(self, picture: Image.Image, vector: np.ndarray, config: FastConfig, timer: _Timer
@@ -307,6 +308,10 @@ def fast_stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSourc
     instance("config", config, FastConfig)
     if stylizer is None:
         stylizer = FastStylizer(config.device)
+    instance("stylizer", stylizer, FastStylizer)
+    if config.device != "auto" and models.providers_for(config.device) != stylizer.providers:
+        raise ConfigError(f"device: the settings ask for {config.device} but the stylizer given was made for "
+                          f"{stylizer.device}; make it with FastStylizer({config.device!r})")
     return stylizer.stylize(content, styles, config, weights)
 
 
@@ -321,6 +326,8 @@ def normalise_weights(weights: Sequence[float] | None, count: int) -> list[float
         raise ConfigError("styles: give at least one style image")
     if weights is None:
         return [1.0 / count] * count
+    if isinstance(weights, (str, bytes)) or not isinstance(weights, Iterable):
+        raise ConfigError(f"weights: expected one number per style image, got {weights!r}")
     weights = [weight.item() if isinstance(weight, np.generic) else weight for weight in weights]  # np.int64(2)
     if len(weights) != count:
         raise ConfigError(f"weights: got {len(weights)} weight(s) for {count} style image(s); "
@@ -354,10 +361,6 @@ def _as_list(styles: ImageSource | Sequence[ImageSource]) -> list[ImageSource]:
     if isinstance(styles, (list, tuple)):
         return list(styles)
     return [styles]
-
-
-def _label(source: ImageSource, role: str) -> str | None:
-    return None if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__") else f"{role} image"
 
 
 def _square_crop(image: Image.Image, side: int) -> Image.Image:

@@ -41,7 +41,7 @@ from stylelab.gatys.schedule import (
     warm_start_adam,
     warm_start_lbfgs,
 )
-from stylelab.imageio import ImageLimits, ImageSource, load_image
+from stylelab.imageio import ImageLimits, ImageSource, load_image, source_label
 from stylelab.metrics import image_to_tensor, tensor_to_image
 from stylelab.runtime import reuse_freed_memory
 from stylelab.validate import callback, instance
@@ -217,8 +217,9 @@ def _load_inputs(content: ImageSource, styles: list[ImageSource], config: GatysC
     if config.style_weights is not None and len(config.style_weights) != len(styles):
         raise ConfigError(f"style_weights: {len(config.style_weights)} weight(s) given for {len(styles)} style(s)")
     limits = ImageLimits(max_pixels=config.max_pixels)
-    content_image = load_image(content, limits, name=_label(content, "content"))
-    style_images = [load_image(style, limits, name=_label(style, "style")) for style in styles]
+    content_image = load_image(content, limits, name=source_label(content, "content"))
+    style_images = [load_image(style, limits, name=source_label(style, "style", index, len(styles)))
+                    for index, style in enumerate(styles)]
     init = None
     if config.init not in INIT_KINDS:
         _check_init_file(config.init)
@@ -236,10 +237,6 @@ def _load_inputs(content: ImageSource, styles: list[ImageSource], config: GatysC
 
 def _luminance_picture(picture: Image.Image) -> Image.Image:
     return tensor_to_image(color.luminance_image(image_to_tensor(picture)))
-
-
-def _label(source: ImageSource, role: str) -> str:
-    return str(source) if isinstance(source, (str, os.PathLike)) else f"{role} image"
 
 
 def _usable_sizes(config: GatysConfig, min_side: int, width: int, height: int) -> list[int]:
