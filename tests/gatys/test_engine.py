@@ -6,10 +6,11 @@ import pytest
 import torch
 from PIL import Image
 
+from stylelab.devices import resolve_device
 from stylelab.errors import Cancelled, ConfigError, InputError
 from stylelab.gatys.color import rgb_to_yiq
 from stylelab.gatys.config import GatysConfig
-from stylelab.gatys.engine import Progress, resolve_device, stylize
+from stylelab.gatys.engine import Progress, stylize
 from stylelab.metrics import image_to_tensor
 from tests.conftest import open_rgb
 

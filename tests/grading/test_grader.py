@@ -153,6 +153,18 @@ def test_unusable_device_raises_config_error(good_image):
         Grader(SMALL.replace(device="cuda:7")).grade(good_image, good_image)
 
 
+@pytest.mark.parametrize("changes, message", [
+    ({"device": "meta"}, "device: unknown value 'meta'"), ({"device": 5}, "device: unknown value 5"),
+    ({"checkpoint": 5}, "checkpoint: expected a path, got int")])
+def test_grade_settings_are_validated_like_the_engines(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        SMALL.replace(**changes)
+
+
+def test_auto_device_grades(good_image):
+    assert Grader(SMALL.replace(device="auto")).grade(good_image, good_image).score == 10.0
+
+
 def test_a_bad_second_image_fails_before_any_feature_pass(bad_images, good_image):
     grader = Grader(SMALL)
     with pytest.raises(InputError, match="notes.jpg"):

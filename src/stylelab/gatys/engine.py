@@ -21,6 +21,7 @@ import torch
 from PIL import Image
 
 from stylelab.backbones import FeatureExtractor, check_layers, load_backbone
+from stylelab.devices import resolve_device
 from stylelab.errors import Cancelled, ConfigError
 from stylelab.gatys import color
 from stylelab.gatys.config import INIT_KINDS, GatysConfig
@@ -109,28 +110,6 @@ class _Run:
     rate_seconds: float = 0.0
     rate_pixels: int = 0
     first_step_at: float | None = None
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` → CUDA when present, else CPU; validate explicit names.
-
-    Raises:
-        ConfigError: unknown device, or CUDA asked for but not available.
-    """
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except (RuntimeError, ValueError):
-        raise ConfigError(f"device: unknown device {name!r}; use auto, cpu, cuda or cuda:N") from None
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ConfigError(f"device: {name} asked for, but CUDA is not available on this machine")
-        if device.index is not None and device.index >= torch.cuda.device_count():
-            raise ConfigError(f"device: {name} does not exist ({torch.cuda.device_count()} CUDA device(s))")
-    elif device.type != "cpu":
-        raise ConfigError(f"device: unsupported device {name!r}; use auto, cpu, cuda or cuda:N")
-    return device
 
 
 def stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource], config: GatysConfig = GatysConfig(),

@@ -6,10 +6,11 @@ This module imports no torch, so the command line can read defaults cheaply.
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 
 from stylelab.errors import ConfigError
-from stylelab.validate import choice, integer, number
+from stylelab.validate import choice, device_name, integer, number
 
 SCORERS = ("vgg19", "autoencoder")
 COMPONENTS = ("style", "structure", "colour")
@@ -90,7 +91,7 @@ class GradeConfig:
         size: working long side in pixels; both images are resized to it before features.
         grid: the structure component compares deep features pooled to ``grid × grid`` cells.
         checkpoint: autoencoder checkpoint path; ``None`` uses the one shipped with Style Lab.
-        device: torch device for the feature network.
+        device: auto, cpu, cuda or cuda:N: where the feature network runs.
         vgg19 / autoencoder: the calibration used by each scorer.
     """
 
@@ -106,8 +107,11 @@ class GradeConfig:
         choice("scorer", self.scorer, SCORERS)
         integer("size", self.size, minimum=32, maximum=2048)
         integer("grid", self.grid, minimum=1, maximum=32)
+        if isinstance(self.checkpoint, os.PathLike):
+            object.__setattr__(self, "checkpoint", os.fspath(self.checkpoint))
         if self.checkpoint is not None and not isinstance(self.checkpoint, str):
-            object.__setattr__(self, "checkpoint", str(self.checkpoint))
+            raise ConfigError(f"checkpoint: expected a path, got {type(self.checkpoint).__name__}")
+        device_name("device", self.device)
         for name in SCORERS:
             if not isinstance(getattr(self, name), Calibration):
                 raise ConfigError(f"{name}: expected a Calibration, got {type(getattr(self, name)).__name__}")

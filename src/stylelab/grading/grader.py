@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 from PIL import Image
 
+from stylelab.devices import resolve_device
 from stylelab.errors import ConfigError, ModelError
 from stylelab.grading.config import COMPONENTS, Calibration, GradeConfig
 from stylelab.grading.features import DISTANCES, ImageFeatures, image_features, working_image
@@ -113,6 +114,7 @@ class Grader:
         self.cache_size = cache_size
         self._cache: OrderedDict[str, ImageFeatures] = OrderedDict()
         self._maps: FeatureMaps | None = None
+        self._device: torch.device | str = "cpu"  # resolved from config.device with the network
         self._lock = threading.RLock()
         self.feature_passes = 0
 
@@ -165,14 +167,16 @@ class Grader:
     @torch.no_grad()
     def _compute(self, picture: Image.Image) -> ImageFeatures:
         working = working_image(picture, self.config.size)
-        style_maps, layout_map = self._feature_maps()(image_to_tensor(working, self.config.device))
+        maps = self._feature_maps()
+        style_maps, layout_map = maps(image_to_tensor(working, self._device))
         self.feature_passes += 1
         return image_features(working, style_maps, layout_map, self.config.grid)
 
     def _feature_maps(self) -> FeatureMaps:
         if self._maps is None:
+            self._device = resolve_device(self.config.device)
             try:
-                self._maps = load_feature_maps(self.config)
+                self._maps = load_feature_maps(self.config, self._device)
             except (RuntimeError, AssertionError) as exc:  # what torch raises for an unusable device
                 raise ConfigError(f"device {self.config.device!r} cannot be used: {exc}") from None
         return self._maps
@@ -183,12 +187,12 @@ def _load(image: ImageSource, name: str | None) -> Image.Image:
     return load_image(image, name=None if isinstance(image, (str, os.PathLike)) else name)
 
 
-def load_feature_maps(config: GradeConfig) -> FeatureMaps:
-    """The scorer's network as a function image → (style activations, layout activation)."""
+def load_feature_maps(config: GradeConfig, device: torch.device | str = "cpu") -> FeatureMaps:
+    """The scorer's network on ``device`` as a function image → (style activations, layout activation)."""
     if config.scorer == "vgg19":
         from stylelab.backbones import load_backbone
 
-        net = load_backbone("vgg19", device=config.device).truncated(VGG_STYLE_LAYERS)
+        net = load_backbone("vgg19", device=device).truncated(VGG_STYLE_LAYERS)
 
         def vgg_maps(image: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
             maps = net(image, VGG_STYLE_LAYERS)
@@ -197,7 +201,7 @@ def load_feature_maps(config: GradeConfig) -> FeatureMaps:
         return vgg_maps
     from stylelab.grading.autoencoder import CODE_LAYER, ENCODER_LAYERS, load_autoencoder
 
-    model = load_autoencoder(config.checkpoint, device=config.device)
+    model = load_autoencoder(config.checkpoint, device=device)
 
     def autoencoder_maps(image: torch.Tensor) -> tuple[list[torch.Tensor], torch.Tensor]:
         maps = model.encode(image)

@@ -53,7 +53,7 @@ class Method:
     def check_device(self, device: str) -> None:
         """Raise ConfigError if ``device`` cannot run this method on this machine (CUDA missing)."""
         if self.name == "gatys":
-            from stylelab.gatys.engine import resolve_device
+            from stylelab.devices import resolve_device
 
             resolve_device(device)
         else:
