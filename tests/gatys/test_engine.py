@@ -52,6 +52,18 @@ def test_seed_makes_runs_reproducible(photo, painting):
     assert np.array_equal(first, second)
 
 
+def test_a_seeded_run_leaves_the_callers_random_state_alone_and_unseeded_runs_differ(photo, painting):
+    config = TINY.replace(init="noise", iterations=1)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    stylize(photo, painting, config)
+    assert torch.equal(torch.rand(3), expected)
+    unseeded = config.replace(seed=None)
+    first, second = (np.asarray(stylize(photo, painting, unseeded).image) for _ in range(2))
+    assert not np.array_equal(first, second)
+
+
 def test_noise_init_differs_from_content_init(photo, painting):
     content_init = np.asarray(stylize(photo, painting, TINY.replace(iterations=1)).image, dtype=float)
     noise_init = np.asarray(stylize(photo, painting, TINY.replace(iterations=1, init="noise")).image, dtype=float)

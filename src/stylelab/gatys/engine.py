@@ -12,7 +12,6 @@ import contextlib
 import difflib
 import math
 import os
-import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -138,7 +137,6 @@ def stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource], c
     device = resolve_device(config.device)
     check_layers(config.backbone, "content_layers", config.content_layers)
     check_layers(config.backbone, "style_layers", config.style_layers)
-    _seed_everything(config.seed)
     inputs = _load_inputs(content, styles, config)
     loaded = time.perf_counter()
     net = load_backbone(config.backbone, device, config.pooling)
@@ -182,12 +180,6 @@ def _check_init_file(init: str) -> None:
         close = difflib.get_close_matches(init.lower(), INIT_KINDS, n=1, cutoff=0.5)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ConfigError(f"init: {init!r} is neither {' nor '.join(INIT_KINDS)} nor an existing image file.{hint}")
-
-
-def _seed_everything(seed: int | None) -> None:
-    if seed is not None:
-        random.seed(seed)
-        torch.manual_seed(seed)
 
 
 def _load_inputs(content: ImageSource, styles: list[ImageSource], config: GatysConfig) -> _Inputs:
@@ -248,8 +240,19 @@ def _start_image(run: _Run, inputs: _Inputs, shape: tuple[int, int], previous: t
     if inputs.init is not None:
         return _resized(inputs.init, shape, run.device)
     if run.config.init == "noise":
-        return torch.rand((1, 3, *shape), device=run.device)
+        return _noise(shape, run.config.seed).to(run.device)
     return _resized(inputs.network_content, shape, run.device)
+
+
+def _noise(shape: tuple[int, int], seed: int | None) -> torch.Tensor:
+    """Uniform noise from a generator of its own (the caller's random state is left alone), drawn on the
+    CPU so that a seed gives the same start image on every device."""
+    generator = torch.Generator()
+    if seed is None:
+        generator.seed()
+    else:
+        generator.manual_seed(seed)
+    return torch.rand((1, 3, *shape), generator=generator)
 
 
 def _resized(picture: Image.Image, shape: tuple[int, int], device: torch.device) -> torch.Tensor:
