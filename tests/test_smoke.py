@@ -61,3 +61,15 @@ def test_subpackages_and_errors_are_reachable_from_a_bare_import():
             "assert stylelab.Cancelled is stylelab.errors.Cancelled and 'Cancelled' in stylelab.__all__\n"
             "assert callable(stylelab.grading.grade)\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_every_export_resolves_and_settings_and_progress_come_without_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, stylelab\n"
+            "stylelab.Progress, stylelab.GatysConfig(), stylelab.FastConfig(), stylelab.GradeConfig()\n"
+            "assert 'torch' not in sys.modules, 'torch imported'\n"
+            "for name in stylelab.__all__: getattr(stylelab, name)\n"
+            "assert stylelab.FastResult is stylelab.fast.FastResult and stylelab.Grader\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
