@@ -216,6 +216,18 @@ def test_a_stylizer_for_another_device_than_the_settings_is_refused(stylizer, co
     assert fast_stylize(content, style, FastConfig(size=32, device="cpu"), stylizer=stylizer).image.size == (32, 21)
 
 
+def test_the_low_level_calls_check_their_arguments(stylizer, style):
+    with pytest.raises(ConfigError, match="style_size: must be at least 64, got 0"):
+        stylizer.style_vector(style, style_size=0)
+    with pytest.raises(InputError, match=r"image: expected an \(H, W, 3\) float array .* shape \(64, 64\)"):
+        stylizer.transform(np.zeros((64, 64)), np.zeros(100))
+    with pytest.raises(ConfigError, match=r"style vector: expected 100 finite numbers .* shape \(7,\)"):
+        stylizer.transform(np.zeros((64, 64, 3), np.float32), np.zeros(7))
+    with pytest.raises(ConfigError, match="tile_size: must be at least 256"):
+        stylizer.transform(np.zeros((64, 64, 3), np.float32), np.zeros(100), tile_size=8)
+    assert stylizer.transform(np.zeros((64, 64, 3)), np.zeros(100))[0].shape == (64, 64, 3)  # float64 is fine
+
+
 def test_the_wrong_config_is_a_config_error(stylizer, content, style):
     from stylelab.fast import fast_stylize
     from stylelab.gatys.config import GatysConfig

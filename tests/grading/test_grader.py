@@ -161,6 +161,11 @@ def test_grade_settings_are_validated_like_the_engines(changes, message):
         SMALL.replace(**changes)
 
 
+def test_a_matrix_of_one_image_is_refused(good_image):
+    with pytest.raises(InputError, match="images: expected a list of images, got one str"):
+        Grader(SMALL).matrix("photo.jpg")  # was taken letter by letter: "/: is a directory"
+
+
 def test_auto_device_grades(good_image):
     assert Grader(SMALL.replace(device="auto")).grade(good_image, good_image).score == 10.0
 

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from stylelab.errors import ConfigError
+from stylelab.errors import ConfigError, InputError
 from stylelab.fast import models
 from stylelab.fast.color import keep_content_colors
-from stylelab.fast.config import FastConfig
+from stylelab.fast.config import MAX_TILE, FastConfig
 from stylelab.fast.tiling import ALIGN, split_axis
 from stylelab.imageio import DEFAULT_LIMITS, ImageLimits, ImageSource, load_image, source_label
-from stylelab.validate import instance, number
+from stylelab.validate import instance, integer, number
 
 VECTOR_SHAPE = (1, 1, 1, 100)
 CACHE_ENTRIES = 256
@@ -144,6 +144,7 @@ class FastStylizer:
         Raises:
             InputError: the image cannot be loaded.
         """
+        integer("style_size", style_size, minimum=64, maximum=1024)
         picture = load_image(image, limits or ImageLimits())
         pixels = np.asarray(_square_crop(picture.convert("RGB"), style_size), dtype=np.uint8)
         key = hashlib.sha256(pixels.tobytes()).hexdigest() + f":{style_size}"
@@ -187,9 +188,11 @@ class FastStylizer:
         Returns:
             The stylised (H, W, 3) float32 image in [0, 1] and the number of tiles.
         """
+        image = _checked_working_image(image)
+        vector = _checked_vector(vector)
+        integer("tile_size", tile_size, minimum=256, maximum=MAX_TILE)
         height, width = image.shape[:2]
         padded = _pad_to_multiple(image, ALIGN)
-        vector = np.ascontiguousarray(vector, dtype=np.float32).reshape(VECTOR_SHAPE)
         if max(padded.shape[:2]) <= tile_size:
             session = self._session("transform")
             output = _run(session, padded, vector, {})[0]
@@ -350,6 +353,14 @@ def _checked_vector(vector: object) -> np.ndarray:
         raise ConfigError(f"style vector: expected {np.prod(VECTOR_SHAPE)} finite numbers (from "
                           f"FastStylizer.blend or style_vector), got {_describe(vector)}")
     return array.reshape(VECTOR_SHAPE)
+
+
+def _checked_working_image(image: object) -> np.ndarray:
+    shape = getattr(image, "shape", None)
+    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or min(image.shape[:2]) < 1:
+        raise InputError(f"image: expected an (H, W, 3) float array in [0, 1], got "
+                          f"{f'shape {shape}' if shape is not None else type(image).__name__}")
+    return np.asarray(image, dtype=np.float32)
 
 
 def _describe(vector: object) -> str:

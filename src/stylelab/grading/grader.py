@@ -10,11 +10,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from PIL import Image
 
 from stylelab.devices import resolve_device
-from stylelab.errors import ConfigError, ModelError
+from stylelab.errors import ConfigError, InputError, ModelError
 from stylelab.grading.config import COMPONENTS, Calibration, GradeConfig
 from stylelab.grading.features import DISTANCES, ImageFeatures, image_features, working_image
 from stylelab.imageio import ImageSource, load_image
@@ -137,6 +138,8 @@ class Grader:
 
     def matrix(self, images: Sequence[ImageSource]) -> list[list[Grade]]:
         """All pairwise grades of ``images`` (n feature passes for n distinct images)."""
+        if isinstance(images, (str, os.PathLike, Image.Image, np.ndarray)):  # one image, not a list
+            raise InputError(f"images: expected a list of images, got one {type(images).__name__}")
         pictures = [_load(image, f"image {index + 1}") for index, image in enumerate(images)]
         features = [self._features_of(picture) for picture in pictures]
         return [[self.grade_features(x, y) for y in features] for x in features]
