@@ -33,3 +33,9 @@ class JobError(StylelabError):
 
 class Cancelled(StylelabError):
     """The caller asked a running engine to stop."""
+
+
+def plain_message(exc: BaseException) -> str:
+    """The message for a page: without the backticks that mark setting names ("choose a smaller `size`";
+    the CLI turns those into its options instead)."""
+    return str(exc).replace("`", "")

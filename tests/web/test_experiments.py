@@ -79,7 +79,17 @@ def test_bad_experiment_requests(client):
         (
             {"photo": "../../etc/passwd", "painting": "gallery:styles/udnie"},
             422,
-            "photo: String should match",
+            "photo: expected gallery:photos/NAME or gallery:styles/NAME",
+        ),
+        (
+            {"photo": "gallery:photos/chelsea.jpg", "painting": "gallery:styles/udnie"},
+            422,  # the grid's bundled: names carry the extension; the API's do not
+            "photo: expected gallery:photos/NAME or gallery:styles/NAME (NAME as /api/gallery lists it, without .jpg)",
+        ),
+        (
+            {"photo": "gallery:photos/chelsea", "painting": "gallery:styles/udnie", "gatys_size": 20},
+            422,  # both methods need 16 px on the short side: 20 px gives chelsea 20 × 13
+            "gatys_size: at 20 px this photo's short side would be 13 px, under 16 px; choose a size of at least 24",
         ),
         ({"photo": "gallery:photos/chelsea"}, 422, "painting: Field required"),
         (

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from stylelab.errors import Cancelled, StylelabError
+from stylelab.errors import Cancelled, StylelabError, plain_message
 from stylelab.experiments.methods import FastOptions, GatysOptions, Methods, StepReport
 from stylelab.experiments.store import DataDir
 
@@ -128,7 +128,7 @@ def run_task(
     except Cancelled:
         return {"type": "cancelled"}
     except StylelabError as exc:
-        return {"type": "failed", "error": str(exc)}
+        return {"type": "failed", "error": plain_message(exc)}
     except Exception as exc:  # a bug in an engine must not take the worker down
         LOG.exception("job %s failed", task["job"])
         return {

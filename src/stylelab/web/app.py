@@ -23,20 +23,26 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from stylelab.errors import ConfigError, InputError, JobError, ModelError, OutputError, StylelabError
+from stylelab.errors import ConfigError, InputError, JobError, ModelError, OutputError, StylelabError, plain_message
 from stylelab.experiments.lock import DataDirLock
 from stylelab.experiments.methods import NeuralMethods
 from stylelab.experiments.runner import JobRunner
-from stylelab.experiments.store import DataDir, Store
+from stylelab.experiments.store import ID_PATTERN, DataDir, Store
 from stylelab.web.events import EventBroker
 from stylelab.web.limits import BodyLimit
 from stylelab.web.routes import ROUTERS
+from stylelab.web.schemas import IMAGE_REF_PATTERN
 from stylelab.web.settings import WebSettings
 from stylelab.web.state import AppState, bundled_gallery
 
 LOG = logging.getLogger(__name__)
 ERROR_STATUS = ((InputError, 422), (ConfigError, 422), (JobError, 409), (ModelError, 503), (OutputError, 500))
 JSON_BODY_LIMIT = 64 * 1024
+PATTERN_HINTS = {
+    IMAGE_REF_PATTERN: "expected gallery:photos/NAME or gallery:styles/NAME (NAME as /api/gallery lists it, "
+    "without .jpg) or the id of an upload",
+    ID_PATTERN: "expected a 16-hex-digit id",
+}
 
 
 def static_dir() -> Path:
@@ -107,16 +113,23 @@ def create_app(settings: WebSettings) -> FastAPI:
     return app
 
 
+def _readable(error: dict) -> str:
+    """Pydantic's message, except a pattern's regular expression: what the value should look like."""
+    if error["type"] == "string_pattern_mismatch":
+        return PATTERN_HINTS.get(error.get("ctx", {}).get("pattern"), error["msg"])
+    return error["msg"]
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StylelabError)
     async def stylelab_error(request: Request, exc: StylelabError) -> JSONResponse:
         status = next((code for kind, code in ERROR_STATUS if isinstance(exc, kind)), 400)
-        return JSONResponse({"detail": str(exc)}, status_code=status)
+        return JSONResponse({"detail": plain_message(exc)}, status_code=status)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
-            f"{'.'.join(str(part) for part in error['loc'] if part != 'body')}: {error['msg']}"
+            f"{'.'.join(str(part) for part in error['loc'] if part != 'body')}: {_readable(error)}"
             for error in exc.errors()
         ]
         # without each error's "input": it may be large, or NaN/Infinity, which JSON cannot carry

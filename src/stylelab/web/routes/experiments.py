@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import math
 import random
 from collections.abc import AsyncIterator
 from typing import Annotated
@@ -14,11 +15,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from PIL import Image
 
-from stylelab.errors import JobError
+from stylelab.errors import ConfigError, JobError
 from stylelab.experiments.drafts import NO_DRAFT, check_draft, draft_version, keep_draft, remove_draft
 from stylelab.experiments.palette import extract_palette
 from stylelab.experiments.sheet import make_sheet
 from stylelab.experiments.store import ExperimentRecord, ImageRecord, store_picture
+from stylelab.imageio import DEFAULT_LIMITS
 from stylelab.validate import integer
 from stylelab.web.events import CLOSE, format_event
 from stylelab.web.routes.uploads import receive_to_file
@@ -28,11 +30,21 @@ from stylelab.web.state import AppState, State, get_experiment
 router = APIRouter(prefix="/api/experiments", tags=["experiments"])
 Experiment = Annotated[ExperimentRecord, Depends(get_experiment)]
 KEEPALIVE_SECONDS = 15.0
+MIN_SIDE = DEFAULT_LIMITS.min_side  # what both methods need on the photo's short side
 PAIR_LABELS = {
     "drawing_fast": "Drawing vs fast",
     "drawing_gatys": "Drawing vs Gatys",
     "fast_gatys": "Fast vs Gatys",
 }
+
+
+def _check_short_side(photo: ImageRecord, size: int) -> None:
+    """Both methods need 16 px on the photo's short side at ``size``: say so before starting either."""
+    long, short = max(photo.width, photo.height), min(photo.width, photo.height)
+    if round(short * size / long) < MIN_SIDE:
+        smallest = math.ceil((MIN_SIDE - 0.5) * long / short)
+        raise ConfigError(f"gatys_size: at {size} px this photo's short side would be {round(short * size / long)} "
+                          f"px, under {MIN_SIDE} px; choose a size of at least {smallest}")
 
 
 def _resolve(state: AppState, ref: str, role: str) -> ImageRecord:
@@ -74,6 +86,7 @@ def create(body: ExperimentCreate, state: State) -> ExperimentOut:
     runner = state.job_runner()
     photo = _resolve(state, body.photo, "photo")
     painting = _resolve(state, body.painting, "painting")
+    _check_short_side(photo, size)
     gatys = {
         "size": size,
         "iterations": iterations,
@@ -127,6 +140,7 @@ def finish(body: FinishRequest, found: Experiment, state: State) -> ExperimentOu
     runner = state.job_runner()
     state.store.set_drawing(found.id, drawing.id, body.source)
     remove_draft(state.files, found.id)
+    state.publish(found.id, {"type": "experiment", "experiment_id": found.id})  # other tabs show the results
     runner.request_grades(found.id)
     return state.experiment_view(found)
 
