@@ -714,26 +714,56 @@ def test_a_refresh_never_moves_the_focus_to_another_jobs_button(browser, tmp_pat
         page.close()
 
 
-def test_a_canvas_whose_experiment_was_finished_elsewhere_says_it_is_not_saved(page, server):
-    _open_lab(page, server)
-    experiment = page.evaluate("() => location.hash.split('/')[2]")
-    buffer = io.BytesIO()
+def _finish_by_api(page, url: str, experiment: str) -> str:
+    """Finish ``experiment`` with a white drawing, as another tab would; return the drawing's id."""
     from PIL import Image
 
+    buffer = io.BytesIO()
     Image.new("RGB", (64, 48), "white").save(buffer, "PNG")
-    drawing = page.request.post(f"{server.url}/api/uploads?role=drawing", data=buffer.getvalue(),
+    drawing = page.request.post(f"{url}/api/uploads?role=drawing", data=buffer.getvalue(),
                                 headers={"Content-Type": "image/png"}).json()
-    finished = page.request.post(f"{server.url}/api/experiments/{experiment}/finish",
+    finished = page.request.post(f"{url}/api/experiments/{experiment}/finish",
                                  data={"drawing": drawing["id"], "source": "upload"})
-    assert finished.ok  # as another tab would
+    assert finished.ok
+    return drawing["id"]
+
+
+def test_a_lab_whose_experiment_was_finished_elsewhere_shows_the_results_and_back_leaves_them(page, server):
+    _open_lab(page, server)
+    experiment = page.evaluate("() => location.hash.split('/')[2]")
+    drawing = _finish_by_api(page, server.url, experiment)
+    page.wait_for_selector("#view-results:not([hidden])", timeout=10_000)  # it stayed in the lab
+    assert page.evaluate("() => location.hash") == f"#/results/{experiment}"
+    assert page.request.get(f"{server.url}/api/experiments/{experiment}").json()["drawing"]["id"] == drawing
+    page.go_back()  # the lab was replaced by its results: Back leaves them (it went to the lab, which came back)
+    page.wait_for_selector("#view-start:not([hidden])")
+    page.goto(f"{server.url}/#/lab/{experiment}")  # an old link to the lab of a finished experiment
+    page.wait_for_selector("#view-results:not([hidden])")
+    page.go_back()
+    page.wait_for_selector("#view-start:not([hidden])")
+
+
+def test_a_lab_whose_experiment_was_deleted_elsewhere_says_so(page, server):
+    _open_lab(page, server)
+    experiment = page.evaluate("() => location.hash.split('/')[2]")
+    wait_for(lambda: not page.request.get(f"{server.url}/api/experiments/{experiment}").json()["active"], timeout=20)
+    assert page.request.delete(f"{server.url}/api/experiments/{experiment}").ok  # as another tab would
+    page.wait_for_selector("#view-missing:not([hidden])", timeout=10_000)  # it polled a 404 every 3 s
+
+
+def test_a_stroke_painted_while_the_server_is_down_is_sent_once_it_is_back(page, server):
+    _open_lab(page, server)
+    page.route("**/api/experiments/*/draft", lambda route: route.abort())  # the server is down
     page.click("[data-brush=marker]")
     _stroke(page, [(0.1, 0.2), (0.4, 0.2)])
-    page.wait_for_selector("#draft-status[data-state=failed]")  # it said "Saved"
-    assert "finished in another tab" in page.inner_text("#error-text")
-    page.click("#finish")  # a second finish is refused: the first drawing stays
-    page.wait_for_function("() => document.querySelector('#error-text').textContent.includes('finished already')")
-    kept = page.request.get(f"{server.url}/api/experiments/{experiment}").json()["drawing"]["id"]
-    assert kept == drawing["id"]
+    page.wait_for_selector("#draft-status[data-state=failed]")
+    assert "sent again once the server answers" in page.inner_text("#error-text")
+    page.unroute("**/api/experiments/*/draft")  # ...and back
+    page.wait_for_selector("#draft-status[data-state=saved]", timeout=10_000)
+    page.wait_for_selector("#error", state="hidden")
+    page.reload()
+    page.wait_for_selector("#palette .swatch")
+    wait_for(lambda: _painted(page, (0.05, 0.1, 0.45, 0.3)) > 100, timeout=10)  # the stroke was kept
 
 
 def test_a_page_follows_a_rerun_started_in_another_tab(browser, tmp_path):

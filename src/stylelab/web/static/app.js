@@ -100,7 +100,8 @@ const app = {
 
 const EXPERIMENT_ID = /^[0-9a-f]{16}$/;
 const WATCH_MS = 3000; // how often a page whose experiment has nothing running asks whether that changed
-const RETRY_MS = 3000; // how often a view that could not reach the server tries again
+const RETRY_MS = 3000; // how often a view (or a canvas save) that could not reach the server tries again
+const NOT_SAVED = "Your drawing could not be saved";
 
 // Show the view named by the location. `reload`: the same view again after an action (cancel,
 // re-run), keeping the scroll position and the history's pages.
@@ -158,6 +159,11 @@ function followEvents(experiment, onEvent) {
   closeEvents();
   const source = new EventSource(experiment.events_url);
   app.events = source;
+  // The browser reconnects on its own; meanwhile say why nothing moves if the server is gone.
+  source.onerror = () => {
+    api("/api/health").catch((error) => { if (error.status === 0 && app.events === source) showError(UNREACHABLE); });
+  };
+  source.onopen = () => { if ($("#error-text").textContent === UNREACHABLE) hideError(); };
   source.onmessage = (message) => {
     const event = JSON.parse(message.data);
     if (event.type === "end") {
@@ -180,13 +186,19 @@ function watchForRestart(id, onEvent) {
     try {
       const experiment = await api(`/api/experiments/${id}`);
       if (!current()) return;
+      if (experiment.active || Boolean(experiment.drawing) !== Boolean(app.experiment.drawing)) {
+        onEvent({ type: "snapshot", experiment }); // runs again, or was finished in another tab
+      }
       if (experiment.active) {
-        onEvent({ type: "snapshot", experiment });
         followEvents(experiment, onEvent);
         return;
       }
     } catch (error) {
-      // the server may be restarting: keep looking
+      if (error.status === 404 && current()) { // deleted in another tab
+        showMissing();
+        return;
+      }
+      // else the server may be restarting: keep looking
     }
     if (current()) watchForRestart(id, onEvent);
   }, WATCH_MS);
@@ -321,7 +333,7 @@ const CANVAS_LONG_SIDE = 768;
 async function showLab(id) {
   const experiment = await api(`/api/experiments/${id}`);
   if (experiment.drawing) {
-    location.hash = `#/results/${id}`;
+    location.replace(`#/results/${id}`); // finished: Back then leaves the results, not to the lab and back
     return;
   }
   const firstVisit = !app.experiment || app.experiment.id !== id;
@@ -421,11 +433,17 @@ function queueDraftUpload(id, takeBlob) {
           + "the page to go on from it (strokes made here since it was saved are not kept).");
       } else if (here() && !app.draft.pending) {
         showDraftState("saved", "Saved");
+        if ($("#error-text").textContent.startsWith(NOT_SAVED)) hideError(); // a retry got through
       }
     },
     (error) => {
       if (here()) showDraftState("failed", "Not saved");
-      showError(`Your drawing could not be saved: ${error.message}`);
+      if (error.status !== 0) {
+        showError(`${NOT_SAVED}: ${error.message}`);
+        return;
+      }
+      showError(`${NOT_SAVED}: ${error.message} It is sent again once the server answers.`);
+      setTimeout(() => { if (here()) saveDraft(); }, RETRY_MS); // the canvas as it is then
     });
 }
 
@@ -441,6 +459,10 @@ async function restoreDraft(id) {
 }
 
 function onLabEvent(event) {
+  if ((event.type === "snapshot" || event.type === "experiment") && event.experiment.drawing) {
+    location.replace(`#/results/${event.experiment.id}`); // finished in another tab or window
+    return;
+  }
   if (event.type === "snapshot" || event.type === "experiment") {
     app.experiment = event.experiment;
     renderJobs(event.experiment.jobs);
@@ -564,7 +586,7 @@ async function finishWith(blobOrFile, source, name) {
   const uploaded = await uploadFile(new File([blobOrFile], name, { type: blobOrFile.type || "image/png" }),
     "drawing");
   await postJSON(`/api/experiments/${app.experiment.id}/finish`, { drawing: uploaded.id, source });
-  location.hash = `#/results/${app.experiment.id}`;
+  location.replace(`#/results/${app.experiment.id}`); // the lab is over: Back goes to where it was opened from
 }
 
 async function finishCanvas() {
