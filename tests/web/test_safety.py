@@ -59,7 +59,30 @@ def test_serve_with_an_unusable_data_dir_is_a_user_error(tmp_path, capsys):
     assert main(["serve", "--data-dir", str(blocker / "data")]) == 2
     assert capsys.readouterr().err.startswith("error: data dir")
     assert main(["serve", "--data-dir", str(tmp_path), "--port", "99999"]) == 2
-    assert "port: must be at most 65535" in capsys.readouterr().err
+    assert "--port: must be at most 65535" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--device", "gpu"], "error: --device: unknown device 'gpu'"),
+    (["--gatys-jobs", "0"], "error: --gatys-jobs: must be at least 1, got 0"),
+    (["--host", "no-such-host.invalid"], "error: --host no-such-host.invalid: no such address"),
+])
+def test_serve_refuses_what_would_fail_later_before_it_says_open(tmp_path, capsys, options, message):
+    assert main(["serve", "--data-dir", str(tmp_path), *options]) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith(message) and "Traceback" not in err and "open http" not in out
+
+
+def test_serve_on_a_port_in_use_is_one_line(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--data-dir", str(tmp_path), "--port", str(port)]) == 2
+    out, err = capsys.readouterr()
+    assert err.startswith(f"error: --port {port}: cannot listen on 127.0.0.1:{port}") and "open http" not in out
 
 
 def test_nothing_is_built_at_import_time(tmp_path):

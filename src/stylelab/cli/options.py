@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from stylelab.errors import ConfigError
@@ -47,22 +47,23 @@ def config_from_args(args: argparse.Namespace, config_class: type, **extra: Any)
 
 
 @contextlib.contextmanager
-def named_as_options(fields: Iterable[str]) -> Iterator[None]:
+def named_as_options(fields: Iterable[str] | Mapping[str, str]) -> Iterator[None]:
     """Rewrite a ConfigError about one of ``fields`` to name its command-line option.
 
     "tile_size: must be at least 256, got 100" becomes "--tile-size: must be ...", and a setting
-    named in backticks in a hint ("choose a smaller `size`") becomes its option ("--size").
+    named in backticks in a hint ("choose a smaller `size`") becomes its option ("--size"). A mapping
+    names options whose names differ from their fields ({"gatys_workers": "--gatys-jobs"}).
     """
-    fields = set(fields)
+    options = dict(fields) if isinstance(fields, Mapping) else {field: _option(field) for field in fields}
     try:
         yield
     except ConfigError as exc:
         message = str(exc)
-        for field in fields:  # settings named in a hint: "choose a smaller `size`"
-            message = message.replace(f"`{field}`", _option(field))
+        for field, option in options.items():  # settings named in a hint: "choose a smaller `size`"
+            message = message.replace(f"`{field}`", option)
         field, separator, rest = message.partition(": ")
-        if separator and field in fields:
-            message = f"{_option(field)}: {rest}"
+        if separator and field in options:
+            message = f"{options[field]}: {rest}"
         if message == str(exc):
             raise
         raise ConfigError(message) from None

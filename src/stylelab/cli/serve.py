@@ -6,8 +6,15 @@ import argparse
 import dataclasses
 import inspect
 
+from stylelab.cli.options import named_as_options
+
 NAME = "serve"
 HELP = "Run the web experiment in your browser: paint your own version while both methods run."
+
+
+# settings whose option is named otherwise
+OPTIONS = {"host": "--host", "port": "--port", "data_dir": "--data-dir", "gatys_workers": "--gatys-jobs",
+           "max_upload_bytes": "--max-upload-mb", "threads": "--worker-threads", "device": "--device"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,11 +49,41 @@ def build_settings(args: argparse.Namespace):
     from stylelab.experiments.methods import NeuralMethods
     from stylelab.web.settings import MEBIBYTE, WebSettings
 
-    settings = WebSettings(data_dir=Path(args.data_dir), host=args.host, port=args.port,
-                           max_upload_bytes=int(args.max_upload_mb * MEBIBYTE),
-                           methods=NeuralMethods(device=args.device))
-    runner = dataclasses.replace(settings.runner, gatys_workers=args.gatys_jobs, threads=args.worker_threads)
-    return settings.replace(runner=runner)
+    with named_as_options(OPTIONS):
+        settings = WebSettings(data_dir=Path(args.data_dir), host=args.host, port=args.port,
+                               max_upload_bytes=int(args.max_upload_mb * MEBIBYTE),
+                               methods=NeuralMethods(device=args.device))
+        runner = dataclasses.replace(settings.runner, gatys_workers=args.gatys_jobs, threads=args.worker_threads)
+        return settings.replace(runner=runner)
+
+
+def check_device(device: str) -> None:
+    """Both engines can run on ``device`` here (else ConfigError now, not a traceback in every worker)."""
+    from stylelab.devices import resolve_device
+    from stylelab.fast.models import providers_for
+
+    with named_as_options(OPTIONS):
+        resolve_device(device)
+        providers_for(device)
+
+
+def check_address(host: str, port: int) -> None:
+    """Bind ``host:port`` once and let it go, so that a port in use is one line before the banner."""
+    import socket
+
+    from stylelab.errors import ConfigError
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    except socket.gaierror as exc:
+        raise ConfigError(f"--host {host}: no such address ({exc.strerror})") from None
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(f"--port {port}: cannot listen on {host}:{port} ({exc.strerror}); is another "
+                              "server running there? Choose another --port") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     from stylelab.web.server import StylelabServer
 
     settings = build_settings(args)
+    check_device(args.device)
+    check_address(settings.host, settings.port)
     app = create_app(settings)
     if settings.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: listening on {settings.host}: other machines can reach Style Lab", flush=True)
