@@ -125,10 +125,13 @@ def test_the_output_may_not_overwrite_an_input(tmp_path, capsys, photo, painting
 def test_an_option_without_effect_gets_a_note(tmp_path, capsys, photo, painting):
     code, _, stderr = run_cli(capsys, "stylize", photo, painting, "-o", tmp_path / "o.png", *FAST,
                               "--learning-rate", "0.5")
-    assert code == 0 and "note: learning_rate is Adam's step size" in stderr
+    assert code == 0 and "note: --learning-rate is Adam's step size; L-BFGS (the --optimizer) takes" in stderr
     code, _, stderr = run_cli(capsys, "stylize", photo, painting, "-o", tmp_path / "o.png", *FAST,
                               "--style-weights", "2")
-    assert code == 0 and "note: style_weights has no effect with one style image" in stderr
+    assert code == 0 and "note: --style-weights has no effect with one style image" in stderr
+    code, _, stderr = run_cli(capsys, "stylize", photo, painting, "-o", tmp_path / "o.png", *FAST,
+                              "--style-weights", "1", "2")  # an error, without a note that contradicts it
+    assert code == 2 and "note:" not in stderr and "--style-weights: 2 weight(s) given for 1 style(s)" in stderr
     code, _, stderr = run_cli(capsys, "stylize", photo, painting, "-o", tmp_path / "o.png", *FAST,
                               "--init", painting)
     assert code == 0 and "note: the init image (" in stderr and "is stretched to the photo's shape" in stderr

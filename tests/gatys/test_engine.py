@@ -329,12 +329,12 @@ def test_result_losses_of_an_iterate_average_are_measured_on_the_average(photo, 
 
 
 @pytest.mark.parametrize("changes, note", [
-    ({"learning_rate": 0.5}, "learning_rate is Adam's step size"),
-    ({"optimizer": "adam", "lbfgs_history": 5}, "lbfgs_history has no effect"),
-    ({"scales": 2, "min_scale": 64}, "min_scale only sets the automatic schedule"),
+    ({"learning_rate": 0.5}, "`learning_rate` is Adam's step size"),
+    ({"optimizer": "adam", "lbfgs_history": 5}, "`lbfgs_history` has no effect"),
+    ({"scales": 2, "min_scale": 64}, "`min_scale` only sets the automatic schedule"),
     ({"content_weight": 0.0, "style_weight": 0.0}, "every loss weight is 0"),
-    ({"init": "noise"}, "tv_weight 100 removes it"),
-    ({"iterations": 0, "content_weight": 0.0, "style_weight": 0.0}, "iterations 0: the result is the start image"),
+    ({"init": "noise"}, "`tv_weight` 100 removes it"),
+    ({"iterations": 0, "content_weight": 0.0, "style_weight": 0.0}, "`iterations` 0: the result is the start image"),
 ])
 def test_settings_without_effect_or_with_known_pitfalls_are_named(changes, note):
     assert GatysConfig().notes() == []

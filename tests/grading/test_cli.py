@@ -78,9 +78,9 @@ def test_compare_rejects_bad_images(capsys, tmp_path, bad_images, good_image, ki
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--size", "0"], "size"),
+        (["--size", "0"], "--size: must be at least 32"),
         (["--size", "big"], "invalid int"),
-        (["--scorer", "vgg"], "Did you mean 'vgg19'"),
+        (["--scorer", "vgg"], "--scorer: unknown value 'vgg'; choose from vgg19, autoencoder. Did you mean 'vgg19'"),
         (["--checkpoint", "x.pt"], "--checkpoint"),
     ],
 )

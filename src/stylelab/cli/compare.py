@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from stylelab.cli.options import named_as_options
 from stylelab.errors import ConfigError, OutputError
 
 NAME = "compare"
@@ -76,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
 
     if len(args.images) < 2:
         raise ConfigError("compare: give at least two images")
-    config = GradeConfig(scorer=args.scorer, size=args.size, checkpoint=args.checkpoint)
+    with named_as_options(["scorer", "size", "checkpoint"]):
+        config = GradeConfig(scorer=args.scorer, size=args.size, checkpoint=args.checkpoint)
     if args.checkpoint is not None and config.scorer != "autoencoder":
         raise ConfigError("--checkpoint: only used with --scorer autoencoder")
     output = check_output_file(args.output, args.images) if args.output is not None else None

@@ -54,19 +54,28 @@ def named_as_options(fields: Iterable[str] | Mapping[str, str]) -> Iterator[None
     named in backticks in a hint ("choose a smaller `size`") becomes its option ("--size"). A mapping
     names options whose names differ from their fields ({"gatys_workers": "--gatys-jobs"}).
     """
-    options = dict(fields) if isinstance(fields, Mapping) else {field: _option(field) for field in fields}
+    options = _options(fields)
     try:
         yield
     except ConfigError as exc:
-        message = str(exc)
-        for field, option in options.items():  # settings named in a hint: "choose a smaller `size`"
-            message = message.replace(f"`{field}`", option)
+        message = with_options(str(exc), options)
         field, separator, rest = message.partition(": ")
         if separator and field in options:
             message = f"{options[field]}: {rest}"
         if message == str(exc):
             raise
         raise ConfigError(message) from None
+
+
+def with_options(message: str, fields: Iterable[str] | Mapping[str, str]) -> str:
+    """``message`` with each setting named in backticks ("choose a smaller `size`") as its option."""
+    for field, option in _options(fields).items():
+        message = message.replace(f"`{field}`", option)
+    return message
+
+
+def _options(fields: Iterable[str] | Mapping[str, str]) -> dict[str, str]:
+    return dict(fields) if isinstance(fields, Mapping) else {field: _option(field) for field in fields}
 
 
 def _option(field: str) -> str:

@@ -10,7 +10,7 @@ import re
 import sys
 from pathlib import Path
 
-from stylelab.cli.options import add_config_options, config_from_args, named_as_options
+from stylelab.cli.options import add_config_options, config_from_args, named_as_options, with_options
 from stylelab.errors import OutputError
 from stylelab.gatys.config import INIT_KINDS, GatysConfig
 from stylelab.imageio import check_output_path, save_image
@@ -31,8 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    with named_as_options(field.name for field in dataclasses.fields(GatysConfig) if field.name != "preview_every"):
+    with named_as_options(_FIELDS):
         return _stylize(args)
+
+
+_FIELDS = [field.name for field in dataclasses.fields(GatysConfig) if field.name != "preview_every"]
 
 
 def _stylize(args: argparse.Namespace) -> int:
@@ -45,12 +48,12 @@ def _stylize(args: argparse.Namespace) -> int:
     if args.save_every:
         _check_snapshots_spare_inputs(output, inputs)
     notes = config.notes()
-    if config.style_weights is not None and len(args.styles) == 1:
-        notes.append("style_weights has no effect with one style image")
+    if config.style_weights is not None and len(config.style_weights) == len(args.styles) == 1:
+        notes.append("`style_weights` has no effect with one style image")  # more than one: the engine says
     if config.init not in INIT_KINDS:
         notes.extend(_init_shape_note(args.content, config.init))
     for note in notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(f"note: {with_options(note, _FIELDS)}", file=sys.stderr)
     from stylelab.gatys.engine import stylize
 
     with _ProgressBar(output, args.save_every, enabled=not (args.quiet or args.json)) as bar:

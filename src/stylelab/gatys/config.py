@@ -138,22 +138,23 @@ class GatysConfig:
 
     def notes(self) -> list[str]:
         """Notes for the user: settings changed from their defaults that have no effect with the others,
-        and combinations known to give poor results."""
+        and combinations known to give poor results. Settings are named in backticks (the CLI shows its
+        options there)."""
         default = GatysConfig()
         notes = []
         if self.optimizer == "lbfgs" and self.learning_rate != default.learning_rate:
-            notes.append("learning_rate is Adam's step size; L-BFGS (the optimizer) takes full steps")
+            notes.append("`learning_rate` is Adam's step size; L-BFGS (the `optimizer`) takes full steps")
         if self.optimizer == "adam" and self.lbfgs_history != default.lbfgs_history:
-            notes.append("lbfgs_history has no effect with the Adam optimizer")
+            notes.append("`lbfgs_history` has no effect with the Adam `optimizer`")
         if self.scales != 0 and self.min_scale != default.min_scale:
-            notes.append(f"min_scale only sets the automatic schedule (scales 0); scales is {self.scales}")
+            notes.append(f"`min_scale` only sets the automatic schedule (`scales` 0); `scales` is {self.scales}")
         if self.iterations == 0:
-            notes.append("iterations 0: the result is the start image, resized")
+            notes.append("`iterations` 0: the result is the start image, resized")
         elif self.content_weight == 0 and self.style_weight == 0 and self.tv_weight == 0:
             notes.append("every loss weight is 0: the result is the start image")
         elif self.init == "noise" and self.tv_weight == 0:
-            notes.append("init noise without a tv_weight leaves coloured speckle in the result; "
-                         "tv_weight 100 removes it")
+            notes.append("`init` noise without a `tv_weight` leaves coloured speckle in the result; "
+                         "`tv_weight` 100 removes it")
         return notes
 
     def layers(self) -> tuple[tuple[str, ...], tuple[str, ...]]:

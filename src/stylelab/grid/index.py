@@ -216,6 +216,8 @@ def open_existing(folder: str | Path) -> Index:
         OutputError: no folder or no index in it.
     """
     folder = Path(folder)
+    if folder.is_file():  # most likely the grid's TOML instead of its output folder
+        raise OutputError(f"{folder}: is a file; give the grid's output folder (the --out of `stylelab grid`)")
     if not (folder / INDEX_NAME).is_file():
         raise OutputError(
             f"{folder}: no grid here (no {INDEX_NAME}); run `stylelab grid CONFIG --out {folder}` first"
