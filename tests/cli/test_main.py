@@ -40,7 +40,11 @@ def test_a_missing_command_is_a_usage_error(capsys):
     (["stylize", "a.jpg", "b.jpg", "-o", "c.png", "--size", "abc"],
      "error: argument --size: invalid int value: 'abc' (see: stylelab stylize --help)\n"),
     (["fast", "a.jpg", "b.jpg", "-o", "c.png", "--init-foo", "2"],
-     "error: unrecognized arguments: --init-foo 2 (see: stylelab --help)\n"),
+     "error: unrecognized arguments: --init-foo 2 (see: stylelab fast --help)\n"),
+    (["stylize", "a.jpg", "b.jpg", "-o", "c.png", "--sizes", "128"],
+     "error: unrecognized arguments: --sizes 128; did you mean --size? (see: stylelab stylize --help)\n"),
+    (["compare", "a.jpg", "b.jpg", "--scorer=vgg19", "--sise=64"],
+     "error: unrecognized arguments: --sise=64; did you mean --size? (see: stylelab compare --help)\n"),
 ])
 def test_usage_mistakes_are_one_error_line(capsys, argv, message):
     assert main(argv) == 2

@@ -8,6 +8,7 @@ libraries (torch, onnxruntime) inside ``run`` so ``stylelab --help`` is quick.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -45,6 +46,14 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USER_ERROR, f"error: {message} (see: {self.prog} --help)\n")
 
+    def unrecognized(self, extras: list[str]) -> NoReturn:
+        """Options this (sub)command does not know, with the nearest one it does."""
+        known = [option for action in self._actions for option in action.option_strings]
+        guesses = [close for extra in extras if extra.startswith("--")
+                   for close in difflib.get_close_matches(extra.partition("=")[0], known, n=1)]
+        hint = f"; did you mean {' or '.join(dict.fromkeys(guesses))}?" if guesses else ""
+        self.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="stylelab", description="Neural style transfer on your own machine.")
@@ -55,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub = subparsers.add_parser(module.NAME, help=module.HELP, description=module.HELP,
                                     formatter_class=_HelpFormatter)
         module.add_arguments(sub)
-        sub.set_defaults(run=module.run)
+        sub.set_defaults(run=module.run, parser=sub)
     return parser
 
 
@@ -72,7 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _tolerate_narrow_encodings()
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extras = parser.parse_known_args(argv)
+        if extras:  # told by the subcommand, which knows the options that were meant
+            args.parser.unrecognized(extras)
     except SystemExit as exc:  # argparse exits on --help and on bad options
         return int(exc.code or 0)
     try:
