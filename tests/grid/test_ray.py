@@ -37,6 +37,7 @@ def test_unreachable_cluster_is_a_user_error(grid_dir, capsys):
     )
     assert code == 2
     assert "error: --address 127.0.0.1:1: cannot connect to a Ray cluster" in capsys.readouterr().err
+    assert not (grid_dir / "out").exists()  # refused before the output folder was made
 
 
 def test_two_by_two_grid_with_two_settings_on_ray(local_ray, grid_dir, capsys):

@@ -128,6 +128,17 @@ def run_on_ray(cells: Sequence[Cell], address: str | None, cpus: float, gpus: fl
             ray.shutdown()
 
 
+def check_ray(address: str | None) -> None:
+    """What can be known of a Ray run before any work: Ray is installed and ``address`` answers.
+
+    Raises:
+        ConfigError: Ray is not installed, or nothing listens at ``address``.
+    """
+    _import_ray()
+    if address not in (None, "auto", "local"):
+        _check_reachable(address)
+
+
 def _import_ray():
     try:
         import ray

@@ -145,6 +145,10 @@ def run_grid(
     cells = grid.cells()
     if executor.executor == "local":  # a Ray cluster's nodes may have GPUs this machine lacks
         _check_devices(cells)
+    else:  # before the output folder is made
+        from stylelab.grid.executors import check_ray
+
+        check_ray(executor.address)
     out = _prepare_folder(Path(folder))
     with Index(out) as index:
         index.save_layout(str(grid.source), layout(grid, cells))
