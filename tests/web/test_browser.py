@@ -491,6 +491,16 @@ def test_the_lab_fits_a_laptop_screen_and_logs_no_errors(browser, server):
         assert box["y"] + box["height"] <= 800  # the whole canvas without scrolling
         assert box["height"] > 400
         assert [message.text for message in console] == []  # no 404 for the empty draft
+        page.wait_for_selector("#job-gatys .progress, #job-gatys [data-action=cancel]")
+        finish = page.locator("#finish").bounding_box()
+        assert finish["y"] + finish["height"] <= 800  # "I'm done" too, beside the job cards (it was cut off)
+        page.route("**/api/experiments/*/draft", lambda route: route.abort())
+        page.click("[data-brush=marker]")
+        _stroke(page, [(0.1, 0.2), (0.4, 0.2)])
+        page.wait_for_selector("#error:not([hidden])")
+        box = page.locator("#canvas-wrap").bounding_box()
+        assert box["y"] + box["height"] <= 800  # the banner above made the canvas smaller, not longer
+        page.unroute("**/api/experiments/*/draft")
     finally:
         context.close()
 
@@ -635,7 +645,7 @@ def test_the_canvas_fits_after_the_window_changed_elsewhere_and_for_tall_photos(
         upload = page.request.post(f"{server.url}/api/uploads?role=photo&name=tall.png", data=buffer.getvalue(),
                                    headers={"Content-Type": "application/octet-stream"})
         page.set_viewport_size({"width": 1280, "height": 800})
-        page.goto(f"{server.url}/#/lab/{_api_experiment(page, server.url, photo=upload.json()['id'])}")
+        page.goto(f"{server.url}/#/lab/{_api_experiment(page, server.url, photo=upload.json()['id'], gatys_size=64)}")
         page.wait_for_selector("#palette .swatch")
 
         def tall() -> bool:
@@ -735,6 +745,8 @@ def test_a_lab_whose_experiment_was_finished_elsewhere_shows_the_results_and_bac
     page.wait_for_selector("#view-results:not([hidden])", timeout=10_000)  # it stayed in the lab
     assert page.evaluate("() => location.hash") == f"#/results/{experiment}"
     assert page.request.get(f"{server.url}/api/experiments/{experiment}").json()["drawing"]["id"] == drawing
+    assert page.locator("#pictures figcaption").all_inner_texts()[2] == "Your painting"  # it was uploaded
+    assert page.locator("#grades h3").all_inner_texts()[:2] == ["Your painting ↔ fast", "Your painting ↔ Gatys"]
     page.go_back()  # the lab was replaced by its results: Back leaves them (it went to the lab, which came back)
     page.wait_for_selector("#view-start:not([hidden])")
     page.goto(f"{server.url}/#/lab/{experiment}")  # an old link to the lab of a finished experiment

@@ -59,10 +59,12 @@ const postJSON = (path, body) => api(path, {
 function showError(message) {
   $("#error-text").textContent = message;
   $("#error").hidden = false;
+  fitCanvas(); // the banner takes room above the canvas
 }
 
 function hideError() {
   $("#error").hidden = true;
+  fitCanvas();
 }
 
 function formatSeconds(seconds) {
@@ -770,7 +772,7 @@ function renderResults(experiment) {
   $("#pictures").replaceChildren(
     figure("Photo", experiment.photo),
     figure("Painting", experiment.painting),
-    figure(experiment.drawing_source === "upload" ? "Your painting (uploaded)" : "Your drawing", experiment.drawing,
+    figure(attemptName(experiment), experiment.drawing,
       h("a", { href: `#/lab/${experiment.id}` }, "not drawn yet — paint it")),
     jobFigure("fast", experiment.jobs.fast),
     jobFigure("gatys", experiment.jobs.gatys),
@@ -780,7 +782,14 @@ function renderResults(experiment) {
   const waiting = experiment.active;
   $("#grades-status").textContent = !experiment.drawing ? "Grades come once you finish your drawing."
     : waiting ? "Grading waits for the methods still running…" : grades ? "" : "Not graded.";
-  $("#grades").replaceChildren(...PAIRS.map(([pair, title]) => gradeCard(title, grades && grades[pair], waiting)));
+  const attempt = attemptName(experiment);
+  $("#grades").replaceChildren(...PAIRS.map(([pair, title]) => gradeCard(title.replace("Your drawing", attempt),
+    grades && grades[pair], waiting)));
+}
+
+// What the person made: painted on the canvas, or a photo of a painting on paper they uploaded.
+function attemptName(experiment) {
+  return experiment.drawing_source === "upload" ? "Your painting" : "Your drawing";
 }
 
 function gradeCard(title, grade, waiting) {
