@@ -55,8 +55,16 @@ def test_a_raised_pixel_limit_is_the_only_limit_below_pillows_hard_one(tmp_path)
     path.write_bytes(_png_header_only(20_000, 10_000))  # 200 MP: Pillow will not open it at all
     with pytest.raises(InputError, match="the image library opens at most 178,956,970 px"):
         load_image(path, ImageLimits(max_pixels=300_000_000))
-    with pytest.raises(InputError, match="image is too large, over the limit of 64,000,000 px"):
+    with pytest.raises(InputError, match="image is too large: 200,000,000 px, over the limit of 64,000,000 px"):
         load_image(path)  # the limit in force, not the library's
+
+
+def test_a_truncated_file_is_said_once(tmp_path):
+    path = tmp_path / "cut.jpg"
+    Image.effect_noise((64, 64), 60).convert("RGB").save(path)
+    path.write_bytes(path.read_bytes()[:-200])
+    with pytest.raises(InputError, match=r"cut.jpg: image file is damaged or truncated \(\d+ bytes not processed\)$"):
+        load_image(path)  # was "... truncated (image file is truncated (N bytes not processed))"
 
 
 def test_unusual_images_become_8bit_rgb(unusual_image):

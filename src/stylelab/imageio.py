@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import stat
 import tempfile
@@ -115,15 +116,19 @@ def _open_file(path: Path, limits: ImageLimits, label: str) -> Image.Image:
                 image = opened.copy()  # detached from the file, which is closed on leaving
     except InputError:
         raise
-    except Image.DecompressionBombError:  # over twice Pillow's limit: it refuses to open the file at all
+    except Image.DecompressionBombError as exc:  # over twice Pillow's limit: it refuses to open the file at all
         if limits.max_pixels < 2 * Image.MAX_IMAGE_PIXELS:  # the limit the user knows of is exceeded too
-            raise InputError(f"{label}: image is too large, over the limit of {limits.max_pixels:,} px") from None
+            pixels = re.search(r"\((\d+) pixels\)", str(exc))  # Pillow names the size, not the sides
+            size = f"{int(pixels[1]):,} px, " if pixels else ""
+            raise InputError(f"{label}: image is too large: {size}over the limit of {limits.max_pixels:,} px") from None
         raise InputError(f"{label}: image is too large; the image library opens at most "
                          f"{2 * Image.MAX_IMAGE_PIXELS:,} px") from None
     except UnidentifiedImageError:
         raise InputError(f"{label}: not a supported image file (could not decode it)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise InputError(f"{label}: image file is damaged or truncated ({exc})") from None
+        detail = str(exc).removeprefix("image file is truncated").strip(" ()")  # not "truncated (... truncated"
+        raise InputError(f"{label}: image file is damaged or truncated" + (f" ({detail})" if detail else "")
+                         ) from None
     return image
 
 
