@@ -137,6 +137,7 @@ def test_autoencoder_scorer_grades_with_a_trained_checkpoint(tiny_run, tmp_path)
         {"crops": 1},
         {"learning_rate": 0.0},
         {"widths": (8, 8, 8)},
+        {"widths": 5},
         {"batch_size": 2.5},
     ],
 )

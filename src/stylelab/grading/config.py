@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from stylelab.errors import ConfigError
@@ -163,6 +164,9 @@ class TrainConfig:
         integer("image_size", self.image_size, minimum=self.crop_size, maximum=4096)
         integer("batch_size", self.batch_size, minimum=1, maximum=4096)
         number("learning_rate", self.learning_rate, minimum=0.0, maximum=1.0, exclusive_minimum=True)
+        if isinstance(self.widths, (str, int, float)) or not isinstance(self.widths, Iterable):
+            raise ConfigError(f"widths: expected 4 channel counts, got {self.widths!r}")
+        object.__setattr__(self, "widths", tuple(self.widths))  # a list compares and hashes as the tuple
         if len(self.widths) != 4:
             raise ConfigError(f"widths: expected 4 channel counts, got {len(self.widths)}")
         for width in (*self.widths, self.code_channels):
