@@ -12,7 +12,7 @@ NAME = "serve"
 HELP = "Run the web experiment in your browser: paint your own version while both methods run."
 
 
-# settings whose option is named otherwise
+# the option behind each setting that serve's errors may name (some are named otherwise)
 OPTIONS = {"host": "--host", "port": "--port", "data_dir": "--data-dir", "gatys_workers": "--gatys-jobs",
            "max_upload_bytes": "--max-upload-mb", "threads": "--worker-threads", "device": "--device"}
 

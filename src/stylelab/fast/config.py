@@ -17,6 +17,8 @@ MAX_SIZE = 16384
 # onnxruntime's QLinearGlobalAveragePool refuses feature maps above ~8.4 Mpx,
 # so one untiled pass (and the statistics pass) stays at or below 2048².
 MAX_TILE = 2048
+MIN_TILE = 256
+STYLE_SIZES = (64, 1024)  # the smallest and largest style image side the style network is given
 
 
 def cuda_index(device: str) -> int:
@@ -54,10 +56,10 @@ class FastConfig:
         if self.size is not None:
             integer("size", self.size, minimum=16, maximum=MAX_SIZE)
         number("strength", self.strength, minimum=0.0, maximum=1.0)
-        integer("style_size", self.style_size, minimum=64, maximum=1024)
+        integer("style_size", self.style_size, minimum=STYLE_SIZES[0], maximum=STYLE_SIZES[1])
         number("stroke_scale", self.stroke_scale, minimum=0.25, maximum=8.0)
         choice("preserve_color", self.preserve_color, COLOR_MODES)
-        integer("tile_size", self.tile_size, minimum=256, maximum=MAX_TILE)
+        integer("tile_size", self.tile_size, minimum=MIN_TILE, maximum=MAX_TILE)
         device_name("device", self.device)
         integer("max_pixels", self.max_pixels, minimum=256)
 

@@ -24,7 +24,7 @@ from PIL import Image
 from stylelab.errors import ConfigError, InputError
 from stylelab.fast import models
 from stylelab.fast.color import keep_content_colors
-from stylelab.fast.config import MAX_TILE, FastConfig
+from stylelab.fast.config import MAX_TILE, MIN_TILE, STYLE_SIZES, FastConfig
 from stylelab.fast.tiling import ALIGN, split_axis
 from stylelab.imageio import DEFAULT_LIMITS, ImageLimits, ImageSource, load_image, source_label
 from stylelab.validate import instance, integer, number
@@ -144,7 +144,7 @@ class FastStylizer:
         Raises:
             InputError: the image cannot be loaded.
         """
-        integer("style_size", style_size, minimum=64, maximum=1024)
+        integer("style_size", style_size, minimum=STYLE_SIZES[0], maximum=STYLE_SIZES[1])
         picture = load_image(image, limits or ImageLimits())
         pixels = np.asarray(_square_crop(picture.convert("RGB"), style_size), dtype=np.uint8)
         key = hashlib.sha256(pixels.tobytes()).hexdigest() + f":{style_size}"
@@ -190,7 +190,7 @@ class FastStylizer:
         """
         image = _checked_working_image(image)
         vector = _checked_vector(vector)
-        integer("tile_size", tile_size, minimum=256, maximum=MAX_TILE)
+        integer("tile_size", tile_size, minimum=MIN_TILE, maximum=MAX_TILE)
         height, width = image.shape[:2]
         padded = _pad_to_multiple(image, ALIGN)
         if max(padded.shape[:2]) <= tile_size:
