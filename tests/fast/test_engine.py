@@ -130,6 +130,7 @@ def test_output_over_the_pixel_limit_is_refused(stylizer, content, style):
 @pytest.mark.parametrize("changes, message", [
     ({"strength": 1.5}, "strength"), ({"strength": -0.1}, "strength"), ({"size": 0}, "size"),
     ({"stroke_scale": 0}, "stroke_scale"), ({"style_size": 8}, "style_size"),
+    ({"style_size": 1024}, "style_size: must be at most 768"),
     ({"preserve_color": "histogram"}, "preserve_color"), ({"device": "tpu"}, "device"),
     ({"device": "cuda:x"}, "auto, cpu, cuda, cuda:N"), ({"device": "cuda:"}, "device"),
     ({"device": "cuda:N"}, "N: a GPU number"),
