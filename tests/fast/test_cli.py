@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -55,6 +56,7 @@ def test_blends_styles_with_weights(capsys, files, tmp_path, other_style):
                           "--strength", 0.8, "--preserve-color", "-o", output)
     assert code == 0, err
     assert "wrote" in out and _size(output) == _size(files["content"])
+    assert re.search(r"once for the run: [\d.]+ s loading the models, [\d.]+ s for the style", out)
 
 
 def test_folder_in_folder_out_computes_the_style_once(capsys, monkeypatch, tmp_path, content, files):

@@ -90,6 +90,8 @@ def _stylize(args: argparse.Namespace, config: FastConfig) -> int:
         if not args.json:
             print(f"wrote {output} ({result.image.width}×{result.image.height}, "
                   f"{result.timings['total']:.2f} s)")
+    if not args.json:  # the per-image times above leave out what is done once
+        print(f"once for the run: {load_seconds:.2f} s loading the models, {style_seconds:.2f} s for the style")
     if args.json:
         summary = {"outputs": records, "styles": list(args.styles), "weights": weights,
                    "load_seconds": round(load_seconds, 4), "style_seconds": round(style_seconds, 4),
