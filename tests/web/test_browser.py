@@ -574,6 +574,19 @@ def test_the_history_follows_running_jobs_and_keeps_the_keyboard_focus(browser, 
         page.close()
 
 
+def test_a_followed_job_says_when_the_server_is_gone(browser, tmp_path):
+    slow = make_settings(tmp_path / "data", methods=FakeMethods(step_seconds=0.1), gatys_iterations=400)
+    page = browser.new_page()
+    with LiveServer(slow) as live:
+        experiment = _api_experiment(page, live.url, gatys_iterations=400)
+        page.goto(f"{live.url}/#/results/{experiment}")
+        page.locator("#pictures [data-job=gatys] [data-action=cancel]").wait_for(timeout=20_000)
+    # the server stopped: the page showed "running" with nothing moving and nothing said
+    page.wait_for_function("() => document.querySelector('#error-text').textContent.includes('cannot be reached')",
+                           timeout=15_000)
+    page.close()
+
+
 def _api_experiment(page, url: str, photo: str = "gallery:photos/chelsea", **settings) -> str:
     body = {"photo": photo, "painting": "gallery:styles/udnie", "gatys_size": 32, "gatys_iterations": 1, **settings}
     response = page.request.post(f"{url}/api/experiments", data=body)
