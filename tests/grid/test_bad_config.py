@@ -121,6 +121,27 @@ CASES = [
         None,
         "'b' has the same settings as 'a'",
     ),
+    (
+        "a variant whose name begins an earlier one's, with the same settings",
+        HEADER + '[[variants]]\nname = "vgg19"\nstyle_weight = 10.0\n[[variants]]\nname = "vgg"\n',
+        "variants[1]",
+        None,
+        "'vgg' has the same settings as 'vgg19'",
+    ),
+    (
+        "a Gatys setting for the fast method",
+        HEADER + 'method = "fast"\noptimizer = "adam"\n',
+        "settings.optimizer",
+        "optimizer =",
+        "not a setting of method fast",
+    ),
+    (
+        "a fast setting in a Gatys variant",
+        HEADER + '[[variants]]\nname = "half"\nstrength = 0.5\n',
+        "variants[0].strength",
+        "strength =",
+        "not a setting of method gatys",
+    ),
     ("missing styles", HEADER.replace('styles = ["udnie.png"]\n', ""), "styles", None, "missing"),
     ("empty axis", HEADER + "seed = []\n", "settings.seed", "seed =", "at least one value"),
 ]

@@ -76,6 +76,43 @@ optimizer = ["lbfgs", "adam"]
                                                 "size=32, method=gatys, optimizer=adam", "size=32, method=fast"]
 
 
+def test_settings_that_stylise_alike_run_once(grid_dir):
+    text = """\
+contents = ["cat.png"]
+styles = ["udnie.png"]
+[settings]
+size = 32
+style_weight = [10, 10.0]
+optimizer = ["lbfgs", "adam"]
+learning_rate = [0.01, 0.05]
+"""
+    grid = load_grid(write_grid(grid_dir, text))
+    # 10 is 10.0; L-BFGS takes no learning rate, so its two learning rates are one setting
+    assert [s.label for s in grid.settings] == [
+        "style_weight=10, optimizer=lbfgs, learning_rate=0.01",
+        "style_weight=10, optimizer=adam, learning_rate=0.01",
+        "style_weight=10, optimizer=adam, learning_rate=0.05",
+    ]
+
+
+def test_variants_that_differ_only_by_gatys_settings_meet_once_on_a_method_axis(grid_dir):
+    text = """\
+contents = ["cat.png"]
+styles = ["udnie.png"]
+[settings]
+size = 32
+method = ["gatys", "fast"]
+[[variants]]
+name = "lbfgs"
+optimizer = "lbfgs"
+[[variants]]
+name = "adam"
+optimizer = "adam"
+"""
+    labels = [s.label for s in load_grid(write_grid(grid_dir, text)).settings]
+    assert labels == ["lbfgs, method=gatys", "lbfgs, method=fast", "adam, method=gatys"]  # was an error
+
+
 def test_checkpoint_paths_are_relative_to_the_grid_file(grid_dir):
     from tests.backbones import checkpoints
 

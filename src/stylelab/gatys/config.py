@@ -157,6 +157,19 @@ class GatysConfig:
                          "`tv_weight` 100 removes it")
         return notes
 
+    def effective(self) -> GatysConfig:
+        """This config with the settings that have no effect with the others at their defaults (two
+        configs that stylise alike compare equal)."""
+        default = GatysConfig()
+        inert = {}
+        if self.optimizer == "lbfgs":
+            inert["learning_rate"] = default.learning_rate
+        if self.optimizer == "adam":
+            inert["lbfgs_history"] = default.lbfgs_history
+        if self.scales != 0:
+            inert["min_scale"] = default.min_scale
+        return self.replace(**inert) if inert else self
+
     def layers(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(content layers, style layers): the given ones, or the backbone's defaults where ``None``."""
         content_default, style_default = default_layers(self.backbone)

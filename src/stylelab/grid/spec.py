@@ -304,9 +304,11 @@ def _settings(reader: _Reader, data: Mapping[str, Any]) -> tuple[Setting, ...]:
     _check_keys(reader, shared, origin, methods)
     variants = data.get("variants") or [None]
     settings: dict[str, Setting] = {}
+    first_variant: dict[str, int] = {}  # setting digest -> the variant that made it first
+    usage = _Usage()
     names: set[str] = set()
     for index, variant in enumerate(variants):
-        values, where, name = dict(shared), dict(origin), None
+        values, where, name, own = dict(shared), dict(origin), None, set()
         if variant is not None:
             variant = dict(variant)
             name = variant.pop("name", f"variant {index + 1}")
@@ -319,12 +321,38 @@ def _settings(reader: _Reader, data: Mapping[str, Any]) -> tuple[Setting, ...]:
             _check_keys(reader, variant, variant_origin, methods)
             values.update(variant)
             where.update(variant_origin)
+            own = set(variant) - {"method"}
         for setting in _combinations(reader, values, where, name):
+            usage.record(setting, where)
             earlier = settings.setdefault(setting.digest, setting)  # identical combinations run once
-            if name is not None and earlier is not setting and not earlier.label.startswith(name):
+            first_variant.setdefault(setting.digest, index)
+            # another variant's twin would vanish from the report, unless this one only differs by
+            # settings its method has not (a Gatys-only key on a method axis)
+            if first_variant[setting.digest] != index and own <= setting.values.keys():
                 raise reader.error(f"variants[{index}]", f"{name!r} has the same settings as "
                                    f"{earlier.label!r}: one of them would vanish from the report")
+    usage.check(reader)
     return tuple(settings.values())
+
+
+class _Usage:
+    """Which methods each given setting reached, to refuse one that no setting's method has."""
+
+    def __init__(self) -> None:
+        self.methods: dict[str, set[str]] = {}  # where a key was given -> methods of its combinations
+        self.used: set[str] = set()
+
+    def record(self, setting: Setting, where: Mapping[str, str]) -> None:
+        for key, origin in where.items():
+            if key != "method":
+                self.methods.setdefault(origin, set()).add(setting.method)
+                if key in setting.values:
+                    self.used.add(origin)
+
+    def check(self, reader: _Reader) -> None:
+        for origin, methods in self.methods.items():
+            if origin not in self.used:
+                raise reader.error(origin, f"not a setting of method {' or '.join(sorted(methods))}")
 
 
 def _check_keys(
@@ -411,6 +439,8 @@ def _without_field(message: str, field_name: str) -> str:
 def _to_field_value(value: Any, annotation: str) -> Any:
     if isinstance(value, list) and annotation.startswith("tuple["):
         return tuple(value)
+    if isinstance(value, int) and not isinstance(value, bool) and annotation.split("|")[0] == "float":
+        return float(value)  # 10 and 10.0 are one setting
     return value
 
 
@@ -471,7 +501,8 @@ def _check_gatys(reader: _Reader, config: Any, where: Mapping[str, str]) -> None
 
 
 def _setting_digest(reader: _Reader, method: str, config: Any) -> str:
-    values = dataclasses.asdict(config)
+    # settings without effect with the others (learning_rate for L-BFGS) do not make another setting
+    values = dataclasses.asdict(config.effective() if hasattr(config, "effective") else config)
     backbone = values.get("backbone")
     if isinstance(backbone, str) and ":" in backbone:
         name, _, checkpoint = backbone.partition(":")
