@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -13,8 +14,26 @@ LABEL_HEIGHT = 28
 GAP = 8
 
 
+def text_width(text: str, size: int = 16) -> float:
+    """Width in pixels of ``text`` in the sheets' font at ``size``."""
+    return ImageFont.load_default(size=size).getlength(text)
+
+
+def fit_label(text: str, width: float, size: int = 16) -> str:
+    """``text`` cut in the middle ("portrait_o…_A") to fit ``width`` pixels: names tend to differ at
+    their ends."""
+    if text_width(text, size) <= width:
+        return text
+    for kept in range(len(text) - 1, 0, -1):
+        head = (kept + 1) // 2
+        candidate = text[:head] + "…" + text[len(text) - (kept - head):]
+        if text_width(candidate, size) <= width:
+            return candidate
+    return "…"
+
+
 def side_by_side(panels: Sequence[tuple[str, Image.Image]], height: int = 320) -> Image.Image:
-    """One row of labelled pictures, each scaled to ``height``."""
+    """One row of labelled pictures, each scaled to ``height``; a label longer than its picture is cut."""
     scaled = [(label, image.convert("RGB").resize((max(1, round(image.width * height / image.height)), height),
                                                   Image.LANCZOS)) for label, image in panels]
     width = sum(image.width for _, image in scaled) + GAP * (len(scaled) + 1)
@@ -23,7 +42,7 @@ def side_by_side(panels: Sequence[tuple[str, Image.Image]], height: int = 320) -
     font = ImageFont.load_default(size=16)
     x = GAP
     for label, image in scaled:
-        draw.text((x, GAP // 2 + 2), label, fill=(30, 30, 30), font=font)
+        draw.text((x, GAP // 2 + 2), fit_label(label, image.width, 16), fill=(30, 30, 30), font=font)
         sheet.paste(image, (x, LABEL_HEIGHT + GAP))
         x += image.width + GAP
     return sheet
@@ -39,10 +58,11 @@ def grid_sheet(rows: Sequence[Sequence[Image.Image]], row_labels: Sequence[str],
     draw = ImageDraw.Draw(sheet)
     font = ImageFont.load_default(size=14)
     for column, label in enumerate(column_labels):
-        draw.text((label_width + column * (cell + GAP) + GAP, 6), label[:22], fill=(30, 30, 30), font=font)
+        draw.text((label_width + column * (cell + GAP) + GAP, 6), fit_label(label, cell - 4, 14), fill=(30, 30, 30),
+                  font=font)
     for row, (label, images) in enumerate(zip(row_labels, rows, strict=True)):
         top = LABEL_HEIGHT + row * (cell + GAP)
-        draw.text((6, top + cell // 2 - 8), label[:16], fill=(30, 30, 30), font=font)
+        draw.text((6, top + cell // 2 - 8), fit_label(label, label_width - 12, 14), fill=(30, 30, 30), font=font)
         for column, image in enumerate(images):
             thumb = image.convert("RGB")
             thumb.thumbnail((cell, cell), Image.LANCZOS)
@@ -86,9 +106,9 @@ def save_loss_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], pat
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers
     axes.set_xlabel("step (dotted lines: next scale)" if changes else "step")
     axes.set_ylabel("weighted loss")
-    axes.set_title(title)
+    axes.set_title(textwrap.fill(title, 80), fontsize=10)  # a long setting label would run off the figure
     if axes.get_legend_handles_labels()[0]:
-        axes.legend(fontsize=8)
+        axes.legend(fontsize=8, framealpha=0.5)  # the curves show through where it covers them
     figure.tight_layout()
     path = Path(path)
     with atomic_write(path) as temp:

@@ -159,13 +159,25 @@ def test_report_opens_in_chromium_without_console_errors(finished_grid, tmp_path
     assert headings[:5] == ["Settings", "Contact sheets", "Settings side by side", "Loss curves", "Timings"]
 
 
-def test_setting_tags_keep_both_ends_of_long_labels_that_share_their_start():
+def test_setting_tags_keep_the_values_that_tell_settings_apart():
     from stylelab.grid.report import _tag
+    from stylelab.sheets import fit_label
 
-    labels = [
-        _tag(i, "vgg19, photo colours, optimizer=" + name, 24) for i, name in enumerate(["lbfgs", "adam"])
-    ]
-    assert labels == ["#1 vgg19, p…imizer=lbfgs", "#2 vgg19, p…timizer=adam"]  # the differing end stays
+    label = "style_weight=100.0, size=64"
+    assert _tag(0, label, 1000) == "#1 style_weight=100.0, size=64"
+    assert _tag(2, label, 150) == "#3 100.0, 64"  # was "#3 style_w…0, size=64", like #1's
+    cut = [fit_label(_tag(i, f"vgg19, photo colours, optimizer={name}", 120), 120) for i, name in
+           enumerate(["lbfgs", "adam"])]
+    assert cut[0].startswith("#1") and cut[0].endswith("lbfgs") and cut[1].endswith("adam") and "…" in cut[0]
+
+
+def test_sheet_labels_are_cut_to_their_room_keeping_both_ends():
+    from stylelab.sheets import fit_label, text_width
+
+    names = ["portrait_of_an_astronaut_2019_version_A", "portrait_of_an_astronaut_2019_version_B"]
+    cut = [fit_label(name, 108, 14) for name in names]
+    assert cut[0] != cut[1] and cut[0].endswith("_A") and all(text_width(c, 14) <= 108 for c in cut)
+    assert fit_label("short", 108, 14) == "short"
 
 
 def test_loss_curves_get_each_cells_scale_schedule(finished_grid, monkeypatch):
@@ -187,3 +199,21 @@ def test_markdown_report_shows_names_as_text():
     from stylelab.grid.report import _md_table
 
     assert _md_table(["photo"], [["<b>cat</b> & co|2"]])[-1] == "| &lt;b&gt;cat&lt;/b&gt; &amp; co\\|2 |"
+
+
+def test_a_result_deleted_since_the_run_leaves_a_gap_not_an_error(finished_grid, capsys):
+    done = sorted((finished_grid / "cells").glob("*.png"))
+    done[0].unlink()
+    with sqlite3.connect(finished_grid / "index.sqlite") as connection:  # numbers computed afresh
+        connection.execute("UPDATE cells SET style_distance = NULL")
+    assert main(["report", str(finished_grid), "--eval-size", "64", "--thumbnail", "64"]) == 0, capsys.readouterr()
+    markdown = (finished_grid / "report.md").read_text()
+    assert "| #1 | optimizer=lbfgs | gatys |" in markdown and "3 of 4" in markdown  # cells done, per setting
+
+
+def test_the_markdown_title_is_text(finished_grid):
+    with Index(finished_grid) as index:
+        layout = index.latest_layout()
+        index.save_layout("grid.toml", {**layout, "title": "G6 <b>long</b> & names"})
+    write_report(finished_grid, SMALL)
+    assert (finished_grid / "report.md").read_text().startswith("# G6 &lt;b&gt;long&lt;/b&gt; &amp; names\n")

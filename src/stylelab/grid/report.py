@@ -27,7 +27,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from stylelab.errors import OutputError
+from stylelab.errors import InputError, OutputError
 from stylelab.grid.index import CellRecord, Index, open_existing
 from stylelab.imageio import atomic_write, load_image
 from stylelab.metrics import EVAL_SIZE
@@ -36,9 +36,10 @@ from stylelab.validate import integer
 ASSETS_DIR = "report"
 REPORT_HTML = "report.html"
 REPORT_MD = "report.md"
-LABEL_CHARS = 40
 COMPARISON_HEIGHT = 200
-LABEL_CHAR_WIDTH = 9  # px per character of ImageFont.load_default(size=16), generously
+TIMING_NOTE = ("Wall time per cell in its worker, from reading the inputs to the encoded output. A worker's "
+               "first cell also loads the network, so compare medians, or the optimise column for Gatys.")
+LEGEND_WIDTH = 320  # px of the sheets font a legend entry may take before its setting names go
 
 
 def _help(text: str) -> dict[str, str]:
@@ -131,12 +132,12 @@ def _fill_quality(index: Index, data: _Data, eval_size: int) -> None:
     for record in missing:
         content, style = sources[record.key]
         output = data.folder / record.output
-        index.set_quality(
-            record.key,
-            style_distance(output, style, net, size=eval_size),
-            content_distance(output, content, net, size=eval_size),
-            eval_size,
-        )
+        try:
+            distances = (style_distance(output, style, net, size=eval_size),
+                         content_distance(output, content, net, size=eval_size))
+        except InputError:  # a file deleted since the run: its cell shows "file missing", without numbers
+            continue
+        index.set_quality(record.key, *distances, eval_size)
 
 
 def _cell_sources(data: _Data) -> dict[str, tuple[Path, Path]]:
@@ -169,7 +170,10 @@ def _fill_grades(index: Index, data: _Data) -> None:
             continue
         cached = index.grade(key, reference.key)
         if cached is None and grade is not None:
-            result = grade(data.folder / record.output, data.folder / reference.output)
+            try:
+                result = grade(data.folder / record.output, data.folder / reference.output)
+            except InputError:  # a file deleted since the run
+                continue
             cached = (result.score, dict(result.components))
             index.set_grade(key, reference.key, *cached)
         if cached is not None:
@@ -223,7 +227,10 @@ def _placeholder(text: str, size: int = 256) -> Image.Image:
 def _picture(data: _Data, relative: str | None, missing: str) -> Image.Image:
     if relative is None:
         return _placeholder(missing)
-    return load_image(data.folder / relative)
+    try:
+        return load_image(data.folder / relative)
+    except InputError:  # deleted or damaged since the run: the rest of the report still stands
+        return _placeholder("file missing")
 
 
 def _cell_picture(data: _Data, record: CellRecord | None) -> Image.Image:
@@ -273,27 +280,20 @@ def _comparison(data: _Data, content: int, style: int) -> Image.Image:
     ]
     for s, setting in enumerate(data.layout["settings"]):
         picture = _cell_picture(data, data.record(s, content, style))
-        panels.append((_tag(s, setting["label"], _chars_that_fit(picture, COMPARISON_HEIGHT)), picture))
+        width = picture.width * COMPARISON_HEIGHT / picture.height
+        panels.append((_tag(s, setting["label"], width), picture))
     return side_by_side(panels, height=COMPARISON_HEIGHT)
 
 
-def _chars_that_fit(picture: Image.Image, height: int) -> int:
-    """How many characters of the sheet's 16 px label font fit over a panel of that picture."""
-    return max(4, int(picture.width * height / picture.height / LABEL_CHAR_WIDTH))
+def _tag(setting: int, label: str, width: float | None = None) -> str:
+    """``#2 label``; if wider than ``width`` px, its values without their names (``#2 adam, 64`` for
+    ``optimizer=adam, size=64``): the values are what tell panels apart, the settings table names them."""
+    from stylelab.sheets import text_width
 
-
-def _short(label: str, chars: int = LABEL_CHARS) -> str:
-    """``label`` cut in the middle to ``chars``: settings labels differ most at their two ends (the
-    variant's name first, the fastest-changing axis last)."""
-    if len(label) <= chars:
-        return label
-    head = max(1, (chars - 1) // 2)
-    return label[:head] + "…" + label[len(label) - (chars - 1 - head):]
-
-
-def _tag(setting: int, label: str, chars: int = LABEL_CHARS) -> str:
-    """``#2 label`` shortened to ``chars``: the number keeps it unique, both ends stay readable."""
-    return _short(f"#{setting + 1} {label}", chars)
+    full = f"#{setting + 1} {label}"
+    if width is None or text_width(full) <= width:
+        return full
+    return f"#{setting + 1} " + ", ".join(part.partition("=")[2] or part for part in label.split(", "))
 
 
 def _totals(data: _Data, setting: int) -> list[tuple[CellRecord, list[float]]]:
@@ -314,7 +314,7 @@ def _median_curves(data: _Data) -> str | None:
         if cells:
             totals = [values for _, values in cells]
             steps = min(len(values) for values in totals)
-            curves[_tag(s, setting["label"])] = {
+            curves[_tag(s, setting["label"], LEGEND_WIDTH)] = {
                 "total": [statistics.median(values[i] for values in totals) for i in range(steps)],
                 "scale": _scales(cells[0][0], steps),
             }
@@ -333,7 +333,7 @@ def _setting_curves(data: _Data, setting: int) -> str | None:
         return None
     curves = {f"{r.content}×{r.style}": {"total": values, "scale": _scales(r, len(values))} for r, values in totals}
     relative = f"{ASSETS_DIR}/loss-{setting}.png"
-    label = _tag(setting, data.layout["settings"][setting]["label"], 60)
+    label = _tag(setting, data.layout["settings"][setting]["label"])
     save_loss_curves(curves, data.folder / relative, title=f"Total loss per step: {label}")
     return relative
 
@@ -425,6 +425,7 @@ def _settings_table(data: _Data) -> tuple[list[str], list[list[str]]]:
                 setting["label"],
                 setting["method"],
                 values,
+                f"{len(data.done(s))} of {len(data.layout['contents']) * len(data.layout['styles'])}",
                 style,
                 content,
                 _mean(grades) if grades else "–",
@@ -435,6 +436,7 @@ def _settings_table(data: _Data) -> tuple[list[str], list[list[str]]]:
         "setting",
         "method",
         "settings given",
+        "cells done",  # the means below are over these: a partial grid's settings differ in it
         "mean style dist.",
         "mean content dist.",
         "mean grade",
@@ -542,8 +544,7 @@ def _html(data: _Data, sections: _Sections) -> str:
     ]
     parts += [
         "<h2>Timings</h2>",
-        '<p class="note">Wall time per cell in its worker, from reading the inputs '
-        "to the encoded output.</p>",
+        f'<p class="note">{html.escape(TIMING_NOTE)}</p>',
         _html_table(*sections.timing_table),
     ]
     parts += ["<h2>Quality per cell</h2>", _html_table(*sections.quality_table)]
@@ -579,7 +580,7 @@ def _html_figure(title: str, path: str) -> str:
 
 
 def _markdown(data: _Data, sections: _Sections) -> str:
-    lines = [f"# {data.layout['title']}", ""] + [f"{line}  " for line in sections.summary] + [""]
+    lines = [f"# {_md_text(data.layout['title'])}", ""] + [f"{line}  " for line in sections.summary] + [""]
     lines += [
         "## Settings",
         "",
@@ -602,7 +603,7 @@ def _markdown(data: _Data, sections: _Sections) -> str:
     lines += [
         "## Timings",
         "",
-        "Wall time per cell in its worker, from reading the inputs to the encoded output.",
+        TIMING_NOTE,
         "",
         *_md_table(*sections.timing_table),
         "",
