@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from stylelab.cli.options import add_config_options, config_from_args
@@ -32,6 +33,11 @@ def run(args: argparse.Namespace) -> int:
     from stylelab.grid.runner import ExecutorConfig
 
     executor = config_from_args(args, ExecutorConfig)
+    if executor.executor == "local" and executor.workers == 0:  # cells in this process: wait as workers do
+        from stylelab.grid.worker import OPENMP_ENVIRONMENT
+
+        for name, value in OPENMP_ENVIRONMENT.items():  # before anything starts torch's OpenMP
+            os.environ.setdefault(name, value)
     grid = load_grid(args.config)
     with _GridBar(enabled=not args.quiet) as bar:
         summary = run_grid(grid, args.out, executor, progress=bar.update)
