@@ -21,6 +21,7 @@ def test_stylize_writes_the_output_and_a_json_summary(tmp_path, capsys, photo, p
     assert code == 0
     summary = json.loads(stdout)
     assert summary["width"] == 32 and summary["steps"] == 2 and summary["config"]["seed"] == 1
+    assert len(summary["history"]["total"]) == 2 and summary["history"]["scale"] == [0.0, 0.0]  # the curves
     assert open_rgb(out).size == (32, 21)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
 
@@ -31,6 +32,15 @@ def test_snapshots_are_written_beside_the_output(tmp_path, capsys, photo, painti
                          "--save-every", "2", "--quiet")
     assert code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cat.00002.jpg", "cat.00004.jpg", "cat.jpg"]
+
+
+def test_snapshots_of_coarse_scales_have_the_outputs_size(tmp_path, capsys, photo, painting):
+    out = tmp_path / "cat.png"
+    code, _, _ = run_cli(capsys, "stylize", photo, painting, "-o", out, "--size", "64", "--min-scale", "32",
+                         "--iterations", "2", "--save-every", "2", "--quiet")
+    assert code == 0  # steps 2 at 32 px, 4 at 64 px
+    assert {p.name: open_rgb(p).size for p in tmp_path.iterdir()} == {
+        "cat.00002.png": (64, 43), "cat.00004.png": (64, 43), "cat.png": (64, 43)}
 
 
 def test_a_snapshot_may_not_overwrite_an_input(tmp_path, capsys, photo, painting):

@@ -10,6 +10,8 @@ import re
 import sys
 from pathlib import Path
 
+from PIL import Image
+
 from stylelab.cli.options import add_config_options, config_from_args, named_as_options, with_options
 from stylelab.errors import OutputError
 from stylelab.gatys.config import INIT_KINDS, GatysConfig
@@ -56,7 +58,8 @@ def _stylize(args: argparse.Namespace) -> int:
         print(f"note: {with_options(note, _FIELDS)}", file=sys.stderr)
     from stylelab.gatys.engine import stylize
 
-    with _ProgressBar(output, args.save_every, enabled=not (args.quiet or args.json)) as bar:
+    with _ProgressBar(output, args.save_every, enabled=not (args.quiet or args.json),
+                      frame_size=_output_size(args.content, config.size)) as bar:
         result = stylize(args.content, args.styles, config, progress=bar.update)
     save_image(result.image, output)
     if result.interrupted:
@@ -97,14 +100,28 @@ def _check_snapshots_spare_inputs(output: Path, inputs: list[str]) -> None:
 def _summary(result, output: Path) -> dict:
     return {"output": str(output), "width": result.image.width, "height": result.image.height,
             "steps": len(result.history["total"]), "interrupted": result.interrupted,
-            "final_losses": result.losses, "timings": result.timings, "config": result.config.to_dict()}
+            "final_losses": result.losses, "timings": result.timings, "config": result.config.to_dict(),
+            "history": result.history}  # per step: each loss term, and the scale it ran at
+
+
+def _output_size(content: str, size: int) -> tuple[int, int] | None:
+    """(width, height) of the result, from the photo's header (None if unreadable: the engine says why)."""
+    from stylelab.gatys.schedule import scaled_shape
+    from stylelab.imageio import upright_size
+
+    photo = upright_size(content)
+    if photo is None:
+        return None
+    height, width = scaled_shape(*photo, size)
+    return width, height
 
 
 class _ProgressBar:
     """tqdm bar with the engine's ETA (which knows that fine scales cost more) and snapshots."""
 
-    def __init__(self, output: Path, save_every: int, enabled: bool):
+    def __init__(self, output: Path, save_every: int, enabled: bool, frame_size: tuple[int, int] | None = None):
         self.output, self.save_every, self.enabled = output, save_every, enabled
+        self.frame_size = frame_size  # snapshots from coarse scales are enlarged to it: one frame size
         self.bar = None
 
     def __enter__(self) -> _ProgressBar:
@@ -116,7 +133,10 @@ class _ProgressBar:
 
     def update(self, event) -> None:
         if self.save_every and event.preview is not None and event.iteration % self.save_every == 0:
-            save_image(event.preview, snapshot_path(self.output, event.iteration))
+            frame = event.preview
+            if self.frame_size is not None and frame.size != self.frame_size:
+                frame = frame.resize(self.frame_size, Image.BICUBIC)  # as the next scale starts from it
+            save_image(frame, snapshot_path(self.output, event.iteration))
         if not self.enabled:
             return
         if self.bar is None:
