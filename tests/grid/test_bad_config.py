@@ -142,6 +142,13 @@ CASES = [
         "strength =",
         "not a setting of method gatys",
     ),
+    (
+        "a pixel limit below a picture",
+        HEADER + '[[variants]]\nname = "small"\nmax_pixels = 256\n',
+        "max_pixels",
+        None,
+        "256 px is less than cat",
+    ),
     ("missing styles", HEADER.replace('styles = ["udnie.png"]\n', ""), "styles", None, "missing"),
     ("empty axis", HEADER + "seed = []\n", "settings.seed", "seed =", "at least one value"),
 ]

@@ -36,7 +36,7 @@ import itertools
 import json
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -211,10 +211,24 @@ def load_grid(path: str | Path) -> Grid:
     contents = _images(reader, data, "contents")
     styles = _images(reader, data, "styles")
     settings = _settings(reader, data)
+    _check_pixel_limits(reader, settings, contents + styles)
     title = data.get("title", source.stem)
     if not isinstance(title, str):
         raise reader.error("title", f"expected a string, got {title!r}")
     return Grid(source, title, contents, styles, settings)
+
+
+def _check_pixel_limits(reader: _Reader, settings: Sequence[Setting], images: Sequence[InputImage]) -> None:
+    """A setting's ``max_pixels`` must admit every picture, or all its cells would fail one by one."""
+    from stylelab.imageio import upright_size
+
+    sizes = {image.label: upright_size(image.path) or (0, 0) for image in images}
+    for setting in settings:
+        limit = getattr(setting.config, "max_pixels", None)
+        for label, (width, height) in sizes.items():
+            if limit is not None and width * height > limit:
+                raise reader.error("max_pixels", f"{limit:,} px is less than {label} ({width}×{height} = "
+                                   f"{width * height:,} px), so setting {setting.label!r} could not run; raise it")
 
 
 def _check_top_level(reader: _Reader, data: Mapping[str, Any]) -> None:
