@@ -237,3 +237,9 @@ def test_the_wrong_config_is_a_config_error(stylizer, content, style):
         fast_stylize(content, style, GatysConfig())
     with pytest.raises(ConfigError, match="config: expected a FastConfig, got dict"):
         stylizer.stylize(content, style, {"size": 64})
+
+
+def test_a_raised_pixel_limit_holds_for_the_painting_too(stylizer, content):
+    painting = np.broadcast_to(np.uint8(128), (8100, 8100, 3))  # 65.6 MP: above the default 64 MP
+    config = FastConfig(size=32, max_pixels=70_000_000)
+    assert stylizer.stylize(content, painting, config).image.size == (32, 21)  # was refused at 64 MP

@@ -78,7 +78,7 @@ def _stylize(args: argparse.Namespace, config: FastConfig) -> int:
     stylizer = FastStylizer(config.device)
     load_seconds = stylizer.warm_up()
     started = time.perf_counter()
-    vector = stylizer.blend(styles, weights, config.style_size)  # once for the whole folder
+    vector = stylizer.blend(styles, weights, config.style_size, limits)  # once for the whole folder
     style_seconds = time.perf_counter() - started
     records = []
     for content, output in jobs:

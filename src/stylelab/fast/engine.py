@@ -245,7 +245,7 @@ class FastStylizer:
             style_pictures = [load_image(style, limits, name=source_label(style, "style", index, len(styles)))
                               for index, style in enumerate(styles)]
         with timer.stage("style"):
-            vector = self.blend(style_pictures, weights, config.style_size)
+            vector = self.blend(style_pictures, weights, config.style_size, limits)
         return self._stylize_loaded(picture, vector, config, timer)
 
     def stylize_vector(self, content: ImageSource, vector: np.ndarray, config: FastConfig = FastConfig()
@@ -271,7 +271,7 @@ class FastStylizer:
         if config.strength < 1.0:
             with timer.stage("style"):
                 # as in Ghiasi et al. 2017: interpolate with the style vector of the content itself
-                own = self.style_vector(picture, config.style_size)
+                own = self.style_vector(picture, config.style_size, ImageLimits(max_pixels=config.max_pixels))
                 vector = config.strength * vector + (1.0 - config.strength) * own
         with timer.stage("resize"):
             working = picture.resize(working_size, Image.LANCZOS) if working_size != picture.size else picture
