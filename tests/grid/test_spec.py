@@ -139,3 +139,20 @@ def test_fast_method_missing_is_a_config_error_with_the_line(grid_dir, monkeypat
     text = 'contents = ["cat.png"]\nstyles = ["udnie.png"]\n[settings]\nmethod = "fast"\n'
     with pytest.raises(ConfigError, match=r"grid.toml line 4: settings.method: fast method not available"):
         load_grid(write_grid(grid_dir, text))
+
+
+def test_pictures_are_checked_against_the_settings_pixel_limit_not_the_default(grid_dir):
+    from PIL import Image
+
+    Image.new("RGB", (8100, 8100), "grey").save(grid_dir / "huge.png")  # 65.6 MP: above the default 64 MP
+    text = 'contents = ["huge.png"]\nstyles = ["udnie.png"]\n[settings]\nsize = 32\nmax_pixels = 70000000\n'
+    assert len(load_grid(write_grid(grid_dir, text)).contents) == 1  # was refused at 64 MP
+
+
+def test_a_worker_reads_pictures_with_the_settings_pixel_limit(grid_dir):
+    from stylelab.errors import InputError
+    from stylelab.grid.worker import _image
+
+    assert _image(str(grid_dir / "cat.png"), "content", None).size
+    with pytest.raises(InputError, match="over the limit of 256 px"):
+        _image((grid_dir / "cat.png").read_bytes(), "content", 256)

@@ -43,6 +43,7 @@ from typing import Any
 
 from stylelab.errors import ConfigError, InputError, ModelError
 from stylelab.grid.methods import METHODS, Method, available_methods, get_method
+from stylelab.imageio import DEFAULT_LIMITS
 
 BUNDLED_PREFIX = "bundled:"
 ASSETS = Path(__file__).parents[1] / "assets" / "images"
@@ -208,9 +209,10 @@ def load_grid(path: str | Path) -> Grid:
         raise ConfigError(f"{source.name}: not valid TOML: {exc}") from None
     reader = _Reader(source, TomlLines(text))
     _check_top_level(reader, data)
-    contents = _images(reader, data, "contents")
-    styles = _images(reader, data, "styles")
     settings = _settings(reader, data)
+    limit = max(getattr(setting.config, "max_pixels", DEFAULT_LIMITS.max_pixels) for setting in settings)
+    contents = _images(reader, data, "contents", limit)
+    styles = _images(reader, data, "styles", limit)
     _check_pixel_limits(reader, settings, contents + styles)
     title = data.get("title", source.stem)
     if not isinstance(title, str):
@@ -254,7 +256,7 @@ def _hint(value: str, valid) -> str:
 # --- images -----------------------------------------------------------------------------------
 
 
-def _images(reader: _Reader, data: Mapping[str, Any], key: str) -> tuple[InputImage, ...]:
+def _images(reader: _Reader, data: Mapping[str, Any], key: str, max_pixels: int) -> tuple[InputImage, ...]:
     entries = data[key]
     if isinstance(entries, str):
         entries = [entries]
@@ -265,7 +267,7 @@ def _images(reader: _Reader, data: Mapping[str, Any], key: str) -> tuple[InputIm
     for entry in entries:
         line = reader.lines.value_line(key, entry)
         for path in _expand(reader, key, entry, line):
-            image = _input_image(reader, key, path, line)
+            image = _input_image(reader, key, path, line, max_pixels)
             if image.digest not in seen:  # the same file twice would only duplicate cells
                 seen.add(image.digest)
                 images.append(image)
@@ -290,11 +292,11 @@ def resolve_path(entry: str, folder: Path) -> Path:
     return path if path.is_absolute() else folder / path
 
 
-def _input_image(reader: _Reader, key: str, path: Path, line: int | None) -> InputImage:
-    from stylelab.imageio import load_image
+def _input_image(reader: _Reader, key: str, path: Path, line: int | None, max_pixels: int) -> InputImage:
+    from stylelab.imageio import ImageLimits, load_image
 
     try:
-        load_image(path, name=str(path))
+        load_image(path, ImageLimits(max_pixels=max_pixels), name=str(path))
     except InputError as exc:
         raise reader.error(key, str(exc), line) from None
     return InputImage(path.stem, path.resolve(), reader.digest(path))

@@ -81,7 +81,9 @@ def run_cell(task: CellTask, content: str | bytes, style: str | bytes) -> CellRe
     try:
         from stylelab.grid.methods import get_method
 
-        output = get_method(task.method).run(_image(content, "content"), _image(style, "style"), task.config)
+        limit = getattr(task.config, "max_pixels", None)
+        output = get_method(task.method).run(_image(content, "content", limit), _image(style, "style", limit),
+                                             task.config)
         png = _png(output.image)
     except StylelabError as exc:
         return failed(f"{type(exc).__name__}: {exc}")
@@ -111,16 +113,17 @@ def run_cell_on_ray(task: CellTask, content: bytes, style: bytes) -> CellResult:
     return run_cell(task, content, style)
 
 
-def _image(source: str | bytes, role: str):
+def _image(source: str | bytes, role: str, max_pixels: int | None):
     from PIL import Image
 
-    from stylelab.imageio import load_image
+    from stylelab.imageio import DEFAULT_LIMITS, ImageLimits, load_image
 
+    limits = ImageLimits(max_pixels=max_pixels) if max_pixels is not None else DEFAULT_LIMITS
     if isinstance(source, bytes):
         with Image.open(io.BytesIO(source)) as opened:
             opened.load()
-            return load_image(opened.copy(), name=role)
-    return load_image(source, name=source)
+            return load_image(opened.copy(), limits, name=role)
+    return load_image(source, limits, name=source)
 
 
 def _png(image) -> bytes:
