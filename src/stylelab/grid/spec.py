@@ -210,7 +210,8 @@ def load_grid(path: str | Path) -> Grid:
     reader = _Reader(source, TomlLines(text))
     _check_top_level(reader, data)
     settings = _settings(reader, data)
-    limit = max(getattr(setting.config, "max_pixels", DEFAULT_LIMITS.max_pixels) for setting in settings)
+    # pictures are decoded under the most generous limit; each setting's own is checked after
+    limit = max(DEFAULT_LIMITS.max_pixels, *(getattr(s.config, "max_pixels", 0) for s in settings))
     contents = _images(reader, data, "contents", limit)
     styles = _images(reader, data, "styles", limit)
     _check_pixel_limits(reader, settings, contents + styles)
