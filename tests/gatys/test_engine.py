@@ -1,3 +1,4 @@
+import math
 import re
 from pathlib import Path
 
@@ -309,6 +310,22 @@ def test_lbfgs_that_runs_away_after_a_long_coarse_scale_restarts_instead_of_over
     result = stylize(photo, second_painting, GatysConfig(size=64, min_scale=32, iterations=120, seed=0))
     fine = [total for total, scale in zip(result.history["total"], result.history["scale"], strict=True) if scale == 1]
     assert result.losses["total"] < 0.5 * fine[0]
+
+
+def test_an_lbfgs_step_that_overflows_after_good_ones_restarts_instead_of_blaming_the_settings(
+        photo, painting, monkeypatch):
+    import stylelab.gatys.engine as engine
+
+    real_step, calls = engine._step, []
+
+    def overflowing_third_step(*args, **kwargs):
+        losses = real_step(*args, **kwargs)
+        calls.append(1)
+        return {name: float("inf") for name in losses} if len(calls) == 3 else losses
+
+    monkeypatch.setattr(engine, "_step", overflowing_third_step)
+    result = stylize(photo, painting, TINY.replace(iterations=6))  # was: ConfigError "settings overflow"
+    assert all(math.isfinite(total) for total in result.history["total"])
 
 
 def test_result_losses_are_those_of_the_returned_best_iterate_not_the_last_step(photo, painting):

@@ -288,7 +288,8 @@ def _layer_weights(config: GatysConfig) -> dict[str, float]:
 def _make_optimizer(config: GatysConfig, image: torch.Tensor) -> torch.optim.Optimizer:
     if config.optimizer == "adam":
         return torch.optim.Adam([image], lr=config.learning_rate)
-    # One function evaluation per step (as Gatys et al. used it); no line search.
+    # One function evaluation per step and no line search (Gatys et al.'s L-BFGS had one): cheaper steps,
+    # with the runaway guard of _restart_lbfgs.
     return torch.optim.LBFGS([image], lr=1.0, max_iter=1, history_size=lbfgs_history(config, image))
 
 
@@ -344,6 +345,7 @@ def _optimise_scale(run: _Run, inputs: _Inputs, index: int, shape: tuple[int, in
             losses = _step(optimizer, image, objective, best, clamp=config.optimizer == "adam")
             if isinstance(optimizer, torch.optim.LBFGS) and _diverging(losses, best):
                 _restart_lbfgs(optimizer, image, best)
+                losses = dict(best.losses)  # what the image is again (an overflow here is not the settings')
             _check_finite(losses, run.step + 1, config)
             if average is not None:
                 average.update(image)
