@@ -1,7 +1,8 @@
 """One exception hierarchy for everything a user can get wrong.
 
 The CLI turns any :class:`StylelabError` into ``error: ...`` and exit code 2;
-the web app turns it into a 4xx JSON body. Anything else is a bug.
+the web app turns it into a JSON error body (4xx; 503 for a missing model, 500 for an output that
+cannot be written). Anything else is a bug.
 """
 
 from __future__ import annotations

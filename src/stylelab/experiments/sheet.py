@@ -18,8 +18,8 @@ def make_sheet(
 ) -> Image.Image:
     """Lay ``tiles`` (label, image or None) out in one row with ``lines`` of text below.
 
-    Each image is scaled to fill a ``tile``×``tile`` square; a missing one is a
-    grey square marked "not available".
+    Each image is scaled to fit a ``tile``×``tile`` square (its long side on the tile's); a missing one
+    is a grey square marked "not available".
     """
     width = MARGIN + len(tiles) * (tile + MARGIN)
     height = MARGIN + LABEL_HEIGHT + tile + MARGIN + len(lines) * LINE_HEIGHT + MARGIN

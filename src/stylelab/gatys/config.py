@@ -20,6 +20,11 @@ from stylelab.validate import choice, device_name, integer, number
 OPTIMIZERS = ("lbfgs", "adam")
 COLOR_MODES = ("none", "luminance", "histogram")
 INIT_KINDS = ("content", "noise")
+INERT_NOTES = {  # what GatysConfig.notes says of a setting changed where the others make it irrelevant
+    "learning_rate": "`learning_rate` is Adam's step size; L-BFGS (the `optimizer`) takes full steps",
+    "lbfgs_history": "`lbfgs_history` has no effect with the Adam `optimizer`",
+    "min_scale": "`min_scale` only sets the automatic schedule (`scales` 0); `scales` is {scales}",
+}
 
 
 def _plain_number(value: object) -> object:
@@ -63,7 +68,7 @@ class GatysConfig:
     average: float = field(default=0.0, metadata=_help(
         "iterate averaging: decay of an exponential moving average of the image (0 = off, e.g. 0.9)"))
     preview_every: int = field(default=0, metadata=_help(
-        "attach a preview image to progress every N steps (0 = never)"))
+        "attach a preview image to progress every N steps, and always at the end of a scale (0 = only there)"))
     seed: int | None = field(default=None, metadata=_help("random seed (makes CPU runs reproducible)"))
     device: str = field(default="auto", metadata=_help("auto, cpu, cuda or cuda:N"))
     backbone: str = field(default="vgg19", metadata=_help(
@@ -141,13 +146,8 @@ class GatysConfig:
         and combinations known to give poor results. Settings are named in backticks (the CLI shows its
         options there)."""
         default = GatysConfig()
-        notes = []
-        if self.optimizer == "lbfgs" and self.learning_rate != default.learning_rate:
-            notes.append("`learning_rate` is Adam's step size; L-BFGS (the `optimizer`) takes full steps")
-        if self.optimizer == "adam" and self.lbfgs_history != default.lbfgs_history:
-            notes.append("`lbfgs_history` has no effect with the Adam `optimizer`")
-        if self.scales != 0 and self.min_scale != default.min_scale:
-            notes.append(f"`min_scale` only sets the automatic schedule (`scales` 0); `scales` is {self.scales}")
+        notes = [INERT_NOTES[name].format(scales=self.scales) for name in self._inert()
+                 if getattr(self, name) != getattr(default, name)]
         if self.iterations == 0:
             notes.append("`iterations` 0: the result is the start image, resized")
         elif self.content_weight == 0 and self.style_weight == 0 and self.tv_weight == 0:
@@ -161,14 +161,13 @@ class GatysConfig:
         """This config with the settings that have no effect with the others at their defaults (two
         configs that stylise alike compare equal)."""
         default = GatysConfig()
-        inert = {}
-        if self.optimizer == "lbfgs":
-            inert["learning_rate"] = default.learning_rate
-        if self.optimizer == "adam":
-            inert["lbfgs_history"] = default.lbfgs_history
-        if self.scales != 0:
-            inert["min_scale"] = default.min_scale
+        inert = {name: getattr(default, name) for name in self._inert()}
         return self.replace(**inert) if inert else self
+
+    def _inert(self) -> list[str]:
+        """The settings that the others make irrelevant."""
+        inert = ["learning_rate"] if self.optimizer == "lbfgs" else ["lbfgs_history"]
+        return inert + (["min_scale"] if self.scales != 0 else [])
 
     def layers(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(content layers, style layers): the given ones, or the backbone's defaults where ``None``."""

@@ -17,7 +17,7 @@ class Progress:
 
     ``iteration`` counts steps over all scales (1-based) up to ``total``;
     ``preview`` is set every ``config.preview_every`` steps and on the last
-    step of each scale. ``eta`` (seconds left) is None after the first step,
+    step of each scale. ``eta`` (seconds left) is None on the first step,
     whose time includes warming up.
     """
 
