@@ -24,23 +24,19 @@ class FeatureExtractor(nn.Module):
     Attributes:
         name: backbone name, e.g. ``"vgg19"``.
         layer_names: every layer that can be asked for, in forward order.
-        content_layers / style_layers: the defaults for this network.
         downsampling: layer name → factor by which it shrinks the image (default:
             2 for every layer whose name starts with ``pool``).
         readout: applied to each activation handed out (not to what flows on to the
             next layer); ``None`` hands out raw activations.
     """
 
-    def __init__(self, name: str, layers: Sequence[tuple[str, nn.Module]], preprocess: Preprocess,
-                 content_layers: Sequence[str], style_layers: Sequence[str], *,
+    def __init__(self, name: str, layers: Sequence[tuple[str, nn.Module]], preprocess: Preprocess, *,
                  downsampling: Mapping[str, int] | None = None, readout: Readout | None = None):
         super().__init__()
         self.name = name
         self.layer_names = tuple(layer_name for layer_name, _ in layers)
         self.layers = nn.ModuleDict(dict(layers))
         self.preprocess = preprocess
-        self.content_layers = tuple(content_layers)
-        self.style_layers = tuple(style_layers)
         if downsampling is None:
             downsampling = {layer: 2 for layer in self.layer_names if layer.startswith("pool")}
         self.downsampling = dict(downsampling)
@@ -61,7 +57,7 @@ class FeatureExtractor(nn.Module):
         """Return a copy that stops at the deepest of ``layers`` (shares weights)."""
         last = max(self.layer_names.index(layer) for layer in self.check_layers(layers))
         kept = [(name, self.layers[name]) for name in self.layer_names[: last + 1]]
-        return FeatureExtractor(self.name, kept, self.preprocess, self.content_layers, self.style_layers,
+        return FeatureExtractor(self.name, kept, self.preprocess,
                                 downsampling=self.downsampling, readout=self.readout)
 
     def min_side(self) -> int:

@@ -41,13 +41,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from stylelab.backbones.base import FeatureExtractor
-from stylelab.backbones.layers import RESNET_CONTENT_LAYERS, RESNET_STYLE_LAYERS
 from stylelab.backbones.torchvision_format import imagenet_preprocess, match_state, read_state_dict
 
 STAGES = ((1, 3, 64, 1), (2, 4, 128, 2), (3, 6, 256, 2), (4, 3, 512, 2))  # (stage, blocks, width, stride)
 EXPANSION = 4
-CONTENT_LAYERS = RESNET_CONTENT_LAYERS
-STYLE_LAYERS = RESNET_STYLE_LAYERS
 BN_EPS = 1e-5
 
 
@@ -187,8 +184,6 @@ def resnet50(
             name,
             layer_specs(pooling),
             imagenet_preprocess,
-            CONTENT_LAYERS,
-            STYLE_LAYERS,
             downsampling=downsampling(),
             readout=softmax_smoothing if smoothing else None,
         )

@@ -22,13 +22,10 @@ import torch
 from torch import nn
 
 from stylelab.backbones.base import FeatureExtractor
-from stylelab.backbones.layers import VGG_CONTENT_LAYERS, VGG_STYLE_LAYERS
 from stylelab.backbones.torchvision_format import imagenet_preprocess, match_state, read_state_dict
 from stylelab.backbones.vgg19 import vgg_layer_specs
 
 BLOCKS = (2, 2, 3, 3, 3)
-CONTENT_LAYERS = VGG_CONTENT_LAYERS
-STYLE_LAYERS = VGG_STYLE_LAYERS
 
 
 def layer_specs(pooling: str = "max") -> list[tuple[str, nn.Module]]:
@@ -78,7 +75,7 @@ def vgg16(
     }
     with torch.device("meta"):  # skip random initialisation: every weight is assigned below
         model = FeatureExtractor(
-            "vgg16", layer_specs(pooling), imagenet_preprocess, CONTENT_LAYERS, STYLE_LAYERS
+            "vgg16", layer_specs(pooling), imagenet_preprocess
         )
     model.load_state_dict(ours, strict=True, assign=True)
     return model.requires_grad_(False).to(device)

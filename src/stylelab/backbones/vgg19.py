@@ -17,7 +17,6 @@ import torch
 from torch import nn
 
 from stylelab.backbones.base import FeatureExtractor
-from stylelab.backbones.layers import VGG_CONTENT_LAYERS, VGG_STYLE_LAYERS
 from stylelab.errors import ModelError, OutputError
 from stylelab.imageio import atomic_write
 
@@ -26,8 +25,6 @@ QUANTISED_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 BLOCKS = (2, 2, 4, 4, 4)
 CHANNELS = (64, 128, 256, 512, 512)
-CONTENT_LAYERS = VGG_CONTENT_LAYERS
-STYLE_LAYERS = VGG_STYLE_LAYERS
 
 
 def conv_names() -> list[str]:
@@ -131,7 +128,7 @@ def vgg19(pooling: str = "max", device: str | torch.device = "cpu") -> FeatureEx
     """VGG19 (no classifier) with Caffe weights, frozen, on ``device``."""
     state = load_state()
     with torch.device("meta"):  # skip random initialisation: every weight is assigned below
-        model = FeatureExtractor("vgg19", layer_specs(pooling), caffe_preprocess, CONTENT_LAYERS, STYLE_LAYERS)
+        model = FeatureExtractor("vgg19", layer_specs(pooling), caffe_preprocess)
     prefixed = {f"layers.{key}": value for key, value in state.items()}
     model.load_state_dict(prefixed, strict=True, assign=True)
     return model.requires_grad_(False).to(device)
