@@ -231,15 +231,14 @@ def resize_long_side(image: Image.Image, size: int) -> Image.Image:
     return image.resize(new_size, Image.LANCZOS)
 
 
-def check_output_path(path: str | os.PathLike, formats: dict[str, str] = OUTPUT_FORMATS,
-                      inputs: Iterable[object] = ()) -> Path:
+def check_output_path(path: str | os.PathLike, inputs: Iterable[object] = ()) -> Path:
     """Fail early, before any work, if ``path`` cannot receive an output file.
 
     ``inputs`` are the command's input images: paths among them must not be the output.
 
     Raises:
         OutputError: the folder is missing or not writable, the path is a folder,
-            the extension is not one of ``formats``, or the output would overwrite an input.
+            the extension is not one of OUTPUT_FORMATS, or the output would overwrite an input.
     """
     path = check_not_empty(path)
     try:
@@ -248,9 +247,9 @@ def check_output_path(path: str | os.PathLike, formats: dict[str, str] = OUTPUT_
             raise OutputError(f"{path}: would overwrite an input image; choose another output name")
         if path.is_dir():
             raise OutputError(f"{path}: is a directory; give a file name such as {path / 'out.png'}")
-        if path.suffix.lower() not in formats:
+        if path.suffix.lower() not in OUTPUT_FORMATS:
             raise OutputError(f"{path}: unsupported output extension {path.suffix or '(none)'}; use one of "
-                              f"{', '.join(sorted(formats))}")
+                              f"{', '.join(sorted(OUTPUT_FORMATS))}")
         check_output_dir(path.parent if str(path.parent) else Path("."))
         _check_name_length(path)
     except OSError as exc:  # a name too long, a file where a folder should be ...

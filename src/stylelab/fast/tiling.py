@@ -42,13 +42,13 @@ class Segment:
     core_stop: int
 
 
-def split_axis(length: int, tile: int, margin: int = MARGIN) -> list[Segment]:
-    """Cut ``[0, length)`` into the fewest aligned segments whose span with margins is at most ``tile``.
+def split_axis(length: int, tile: int) -> list[Segment]:
+    """Cut ``[0, length)`` into the fewest aligned segments whose span with margins (MARGIN of context on
+    each inner side of a core) is at most ``tile``.
 
     Args:
         length: the axis length, a multiple of ``ALIGN``.
         tile: the largest span one segment may have, including its margins.
-        margin: context kept on each inner side of a core.
 
     Returns:
         Segments whose cores tile ``[0, length)`` without overlap.
@@ -56,7 +56,7 @@ def split_axis(length: int, tile: int, margin: int = MARGIN) -> list[Segment]:
     if length <= tile:
         return [Segment(0, length, 0, length)]
     count = 2
-    while _core_length(length, count) + (2 * margin if count > 2 else margin) > tile:
+    while _core_length(length, count) + (2 * MARGIN if count > 2 else MARGIN) > tile:
         count += 1
     core = _core_length(length, count)
     segments = []
@@ -65,7 +65,7 @@ def split_axis(length: int, tile: int, margin: int = MARGIN) -> list[Segment]:
         core_stop = min(length, core_start + core)
         if core_start >= core_stop:
             break
-        start, stop = max(0, core_start - margin), min(length, core_stop + margin)
+        start, stop = max(0, core_start - MARGIN), min(length, core_stop + MARGIN)
         segments.append(Segment(start, stop, core_start, core_stop))
     return segments
 

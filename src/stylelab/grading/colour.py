@@ -47,8 +47,8 @@ def projection_directions() -> np.ndarray:
     return directions / np.linalg.norm(directions, axis=1, keepdims=True)
 
 
-def palette_signature(image: Image.Image, quantiles: int = QUANTILES) -> np.ndarray:
-    """(quantiles, 13) array: quantiles of the image's Lab pixels projected on each direction.
+def palette_signature(image: Image.Image) -> np.ndarray:
+    """(QUANTILES, 13) array: quantiles of the image's Lab pixels projected on each direction.
 
     Large images are sampled on a regular pixel lattice (every k-th row and column) so that
     at most about MAX_SAMPLES pixels are sorted; the quantiles of such a sample are unbiased.
@@ -56,7 +56,7 @@ def palette_signature(image: Image.Image, quantiles: int = QUANTILES) -> np.ndar
     pixels = np.asarray(image.convert("RGB"))
     stride = max(1, math.ceil(math.sqrt(pixels.shape[0] * pixels.shape[1] / MAX_SAMPLES)))
     lab = srgb_to_lab(pixels[::stride, ::stride]).reshape(-1, 3)
-    levels = (np.arange(quantiles) + 0.5) / quantiles
+    levels = (np.arange(QUANTILES) + 0.5) / QUANTILES
     return np.quantile(lab @ projection_directions().T, levels, axis=0)
 
 

@@ -191,7 +191,7 @@ def get_draft(found: Experiment, state: State) -> Response:
 
 
 @router.get("/{experiment_id}/events")
-async def events(found: Experiment, state: State, request: Request) -> StreamingResponse:
+async def events(found: Experiment, state: State) -> StreamingResponse:
     """Server-Sent Events: a ``snapshot``, then ``jobs``, ``progress`` and ``experiment`` events.
 
     The stream ends with an ``end`` event once no job of the experiment is
