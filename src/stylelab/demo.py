@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from stylelab.bundled import IMAGES
 from stylelab.fast import FastConfig, fast_stylize
 from stylelab.gatys.config import GatysConfig
 from stylelab.gatys.engine import ProgressCallback, stylize
@@ -18,9 +19,8 @@ from stylelab.grading import Grader
 from stylelab.imageio import atomic_write, ensure_output_dir, load_image, save_image
 from stylelab.sheets import save_loss_curves, side_by_side
 
-ASSETS = Path(__file__).parent / "assets" / "images"
-DEMO_CONTENT = ASSETS / "photos" / "chelsea.jpg"
-DEMO_STYLE = ASSETS / "styles" / "shipwreck.jpg"
+DEMO_CONTENT = IMAGES / "photos" / "chelsea.jpg"
+DEMO_STYLE = IMAGES / "styles" / "shipwreck.jpg"
 # The default settings at 512 px (256 → 512 px, 60 steps each): about 1.5 minutes on 2 cores.
 DEMO_CONFIG = GatysConfig(seed=0)
 

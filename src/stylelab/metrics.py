@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
+from stylelab.backbones.layers import VGG_STYLE_LAYERS
 from stylelab.imageio import ImageSource, load_image, resize_long_side
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
     from stylelab.backbones import FeatureExtractor
 
-STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+STYLE_LAYERS = VGG_STYLE_LAYERS
 CONTENT_LAYER = "relu4_2"
 EVAL_SIZE = 512
 # torch is imported inside the functions: the grid report and the CLI's help read the constants above.

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from stylelab.cli import EXIT_INTERRUPTED
 from stylelab.cli.options import add_config_options, config_from_args
 
 NAME = "grid"
@@ -14,7 +15,6 @@ HELP = (
     "a re-run skips finished cells and retries failed ones."
 )
 EXIT_FAILED_CELLS = 1
-EXIT_INTERRUPTED = 130
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from stylelab.grid import load_grid, run_grid
+    from stylelab.grid.index import INDEX_NAME
     from stylelab.grid.runner import ExecutorConfig
 
     executor = config_from_args(args, ExecutorConfig)
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         )
     print(
         f"{summary.total} cells: {summary.computed} computed, {summary.skipped} already done, "
-        f"{summary.failed} failed, in {summary.seconds:.1f} s. Index: {summary.folder / 'index.sqlite'}"
+        f"{summary.failed} failed, in {summary.seconds:.1f} s. Index: {summary.folder / INDEX_NAME}"
     )
     if summary.interrupted:
         print("interrupted: finished cells are kept; run the same command again to continue", file=sys.stderr)

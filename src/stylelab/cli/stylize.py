@@ -12,6 +12,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from stylelab.cli import EXIT_INTERRUPTED
 from stylelab.cli.options import add_config_options, config_from_args, named_as_options, with_options
 from stylelab.errors import OutputError
 from stylelab.gatys.config import INIT_KINDS, GatysConfig
@@ -66,7 +67,7 @@ def _stylize(args: argparse.Namespace) -> int:
         print(f"interrupted: saved the best result so far to {output}", file=sys.stderr)
     if args.json:
         print(json.dumps(_summary(result, output), indent=2))
-    return 130 if result.interrupted else 0
+    return EXIT_INTERRUPTED if result.interrupted else 0
 
 
 def _init_shape_note(content: str, init: str) -> list[str]:

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from stylelab.backbones.layers import VGG_STYLE_LAYERS
 from stylelab.devices import resolve_device
 from stylelab.errors import ConfigError, InputError, ModelError
 from stylelab.grading.config import COMPONENTS, Calibration, GradeConfig
@@ -21,7 +22,6 @@ from stylelab.grading.features import DISTANCES, ImageFeatures, image_features, 
 from stylelab.imageio import ImageSource, load_image
 from stylelab.metrics import image_to_tensor
 
-VGG_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 VGG_LAYOUT_LAYER = "relu3_1"
 DEFAULT_CACHE_SIZE = 64
 

@@ -41,12 +41,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stylelab.bundled import IMAGES
 from stylelab.errors import ConfigError, InputError, ModelError
+from stylelab.gatys.config import INIT_KINDS
 from stylelab.grid.methods import METHODS, Method, available_methods, get_method
 from stylelab.imageio import DEFAULT_LIMITS
 
 BUNDLED_PREFIX = "bundled:"
-ASSETS = Path(__file__).parents[1] / "assets" / "images"
 TOP_LEVEL_KEYS = ("title", "contents", "styles", "settings", "variants")
 CELL_SCHEMA = "stylelab-grid-cell-1"
 _HEADER = re.compile(r"^\[\s*([^\[\]]+?)\s*\](\s*#.*)?$")
@@ -288,7 +289,7 @@ def _expand(reader: _Reader, key: str, entry: str, line: int | None) -> list[Pat
 def resolve_path(entry: str, folder: Path) -> Path:
     """``bundled:photos/x.jpg`` → the bundled image; a relative path → under ``folder``."""
     if entry.startswith(BUNDLED_PREFIX):
-        return ASSETS / entry[len(BUNDLED_PREFIX) :]
+        return IMAGES / entry[len(BUNDLED_PREFIX) :]
     path = Path(entry).expanduser()
     return path if path.is_absolute() else folder / path
 
@@ -480,7 +481,7 @@ def _resolve_file_setting(reader: _Reader, key: str, value: str, where: Mapping[
                 where[key], f"{name} checkpoint {checkpoint}: no such file ({path.absolute()})"
             )
         return f"{name}{sep}{path.resolve()}"
-    if value in ("content", "noise"):
+    if value in INIT_KINDS:
         return value
     path = resolve_path(value, folder)
     if not path.is_file():
@@ -525,7 +526,7 @@ def _setting_digest(reader: _Reader, method: str, config: Any) -> str:
         name, _, checkpoint = backbone.partition(":")
         values["backbone"] = f"{name}:sha256:{reader.digest(Path(checkpoint))}"
     init = values.get("init")
-    if isinstance(init, str) and init not in ("content", "noise"):
+    if isinstance(init, str) and init not in INIT_KINDS:
         values["init"] = f"sha256:{reader.digest(Path(init))}"
     canonical = json.dumps({"method": method, "config": values}, sort_keys=True, default=list)
     return hashlib.sha256(canonical.encode()).hexdigest()

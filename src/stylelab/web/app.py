@@ -23,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from stylelab import __version__
 from stylelab.errors import ConfigError, InputError, JobError, ModelError, OutputError, StylelabError, plain_message
 from stylelab.experiments.lock import DataDirLock
 from stylelab.experiments.methods import NeuralMethods
@@ -84,7 +85,7 @@ def create_app(settings: WebSettings) -> FastAPI:
 
     app = FastAPI(
         title="Style Lab",
-        version="0.1.0",
+        version=__version__,
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,

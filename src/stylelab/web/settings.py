@@ -13,6 +13,7 @@ from pathlib import Path
 from stylelab.errors import ConfigError
 from stylelab.experiments.methods import Methods
 from stylelab.experiments.runner import RunnerSettings, default_threads
+from stylelab.gatys.config import GatysConfig
 from stylelab.imageio import ImageLimits
 from stylelab.validate import integer
 
@@ -51,7 +52,7 @@ class WebSettings:
     fast_size: int | None = field(default=None, metadata=_help(
         "long side of the fast result (default: the Gatys result's, so that both are graded at one size)"))
     gatys_size: int = field(default=384, metadata=_help("default long side of the Gatys result"))
-    gatys_iterations: int = field(default=60, metadata=_help("default Gatys iterations per scale"))
+    gatys_iterations: int = field(default=GatysConfig.iterations, metadata=_help("default Gatys iterations per scale"))
     gatys_max_size: int = field(default=768, metadata=_help("largest Gatys size a person may pick"))
     gatys_max_iterations: int = field(default=500, metadata=_help("most Gatys iterations a person may pick"))
     preview_every: int = field(default=3, metadata=_help("Gatys preview image every N iterations"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.resources
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 
+from stylelab.bundled import IMAGES
 from stylelab.experiments.runner import JobRunner
 from stylelab.experiments.store import DataDir, ExperimentRecord, Store
 from stylelab.web.events import EventBroker
@@ -44,7 +44,7 @@ class Gallery:
 
 
 def bundled_gallery() -> Gallery:
-    return Gallery(Path(str(importlib.resources.files("stylelab") / "assets" / "images")))
+    return Gallery(IMAGES)
 
 
 @dataclass
