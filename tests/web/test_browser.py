@@ -587,6 +587,87 @@ def test_a_followed_job_says_when_the_server_is_gone(browser, tmp_path):
     page.close()
 
 
+def test_undo_waits_for_the_stroke_and_a_second_finger_takes_the_stroke_back(page, server):
+    _open_lab(page, server)
+    page.click("[data-brush=marker]")
+    _stroke(page, [(0.1, 0.2), (0.5, 0.2)])
+    page.mouse.move(*_canvas_point(page, 0.3, 0.1))
+    page.mouse.down()
+    page.mouse.move(*_canvas_point(page, 0.3, 0.4), steps=4)
+    page.keyboard.press("Control+z")  # mid-stroke: ignored (it left a piece of the first stroke behind)
+    page.mouse.move(*_canvas_point(page, 0.3, 0.5), steps=4)
+    page.mouse.up()
+    page.keyboard.press("Control+z")
+    page.keyboard.press("Control+z")
+    assert _painted(page) == 0
+    painted = page.evaluate("""() => {
+        const wet = document.getElementById('wet'), box = wet.getBoundingClientRect();
+        const at = (id, fx, fy, type) => wet.dispatchEvent(new PointerEvent(type, {pointerId: id, pointerType: 'touch',
+            isPrimary: id === 1, button: type === 'pointermove' ? -1 : 0, bubbles: true,
+            clientX: box.left + fx * box.width, clientY: box.top + fy * box.height}));
+        at(1, 0.2, 0.6, 'pointerdown'); at(1, 0.4, 0.6, 'pointermove');
+        at(2, 0.6, 0.6, 'pointerdown');  // a second finger: a pinch
+        at(1, 0.5, 0.7, 'pointermove'); at(2, 0.7, 0.7, 'pointermove'); at(1, 0.5, 0.7, 'pointerup');
+        at(2, 0.7, 0.7, 'pointerup');
+        const data = document.getElementById('paper').getContext('2d').getImageData(0, 0, wet.width, wet.height).data;
+        let count = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i] > 0) count++;
+        return count;
+    }""")
+    assert painted == 0 and page.is_disabled("#undo")  # no paint, no undo step
+
+
+def test_uploading_a_painting_asks_before_dropping_a_painted_canvas(page, server, tmp_path):
+    from PIL import Image
+
+    _open_lab(page, server)
+    page.click("[data-brush=marker]")
+    _stroke(page, [(0.1, 0.2), (0.5, 0.2)])
+    Image.new("RGB", (64, 48), "red").save(tmp_path / "mine.png")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.set_input_files("[data-file=drawing]", str(tmp_path / "mine.png"))
+    page.wait_for_timeout(500)
+    assert asked and "not kept" in asked[0]
+    assert not page.is_hidden("#view-lab") and _painted(page) > 100  # still painting
+
+
+def test_the_last_choice_wins_over_a_slow_upload_and_start_waits_for_it(page, server, tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (64, 48), "red").save(tmp_path / "mine.png")
+    page.goto(server.url)
+    page.wait_for_selector("[data-gallery=photo] .thumb")
+    page.click("[data-gallery=painting] .thumb >> nth=0")
+
+    def slow(route):
+        page.wait_for_timeout(1500)
+        route.continue_()
+
+    page.route("**/api/uploads*", slow)
+    page.set_input_files("[data-file=photo]", str(tmp_path / "mine.png"))
+    page.wait_for_function("() => document.querySelector('[data-message=photo]').textContent.startsWith('Checking')")
+    assert page.is_disabled("#start")  # waits for the upload
+    page.click("[data-gallery=photo] .thumb >> nth=1")  # ...but the user picks a bundled photo meanwhile
+    chosen = page.get_attribute("[data-gallery=photo] .thumb >> nth=1", "data-ref")
+    page.wait_for_timeout(2500)  # the upload arrives
+    assert page.get_attribute("[data-gallery=photo] .thumb.selected", "data-ref") == chosen
+    assert not page.is_disabled("#start")
+
+
+def test_views_are_announced_and_controls_are_named(page, server):
+    _open_lab(page, server)
+    assert page.evaluate("() => document.activeElement.textContent") == "Paint your version"
+    page.wait_for_function("() => document.getElementById('announce').textContent.includes('Done')",
+                           timeout=20_000)  # a job finished: said in the live region
+    assert page.get_attribute("#undo", "aria-label") == "Undo"
+    page.click("[data-nav=history]")
+    page.wait_for_selector("#history-list .history-card")
+    assert page.evaluate("() => document.activeElement.textContent") == "History"
+    label = page.get_attribute("#history-list .history-card [data-action=delete] >> nth=0", "aria-label")
+    assert label.startswith("Delete ") and " × " in label
+
+
 def _api_experiment(page, url: str, photo: str = "gallery:photos/chelsea", **settings) -> str:
     body = {"photo": photo, "painting": "gallery:styles/udnie", "gatys_size": 32, "gatys_iterations": 1, **settings}
     response = page.request.post(f"{url}/api/experiments", data=body)

@@ -56,6 +56,11 @@ const postJSON = (path, body) => api(path, {
   method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body ?? {}),
 });
 
+// Say something to screen readers (a polite live region): a job finished, grades arrived, a new pick.
+function announce(text) {
+  $("#announce").textContent = text;
+}
+
 function showError(message) {
   $("#error-text").textContent = message;
   $("#error").hidden = false;
@@ -85,6 +90,7 @@ const app = {
   config: null,
   gallery: null,
   pick: { photo: null, painting: null },
+  uploading: { photo: null, painting: null }, // the upload each role waits for, if any (see uploadAndChoose)
   experiment: null,
   painter: null,
   draft: { queue: Promise.resolve(), pending: false, versions: {} }, // versions: the last loaded or saved, per experiment
@@ -114,7 +120,11 @@ function route({ reload = false } = {}) {
   hideError();
   for (const section of $$(".view")) section.hidden = true;
   for (const link of $$("[data-nav]")) link.classList.toggle("current", link.dataset.nav === (view || "start"));
-  const show = (name) => { $(`#view-${name}`).hidden = false; };
+  const show = (name) => {
+    $(`#view-${name}`).hidden = false;
+    // a new view is announced by its heading, and Tab goes on from there
+    if (!reload) $(`#view-${name} h1`).focus({ preventScroll: true });
+  };
   if (!reload) window.scrollTo(0, 0); // a new view starts at its top (on a phone the button was far down)
   if ((view === "lab" || view === "results") && !EXPERIMENT_ID.test(id)) {
     showMissing();
@@ -236,8 +246,23 @@ function renderGallery(role, items) {
 
 function choose(role, picked) {
   app.pick[role] = picked;
+  app.uploading[role] = null; // a later choice wins over an upload still on its way
   $(`[data-message="${role}"]`).textContent = "";
   renderPick();
+}
+
+// An upload is chosen when it arrives only if nothing else was chosen meanwhile; Start waits for it.
+async function uploadAndChoose(role, file) {
+  const token = {};
+  app.uploading[role] = token;
+  renderPick();
+  try {
+    const image = await uploadFile(file, role);
+    if (app.uploading[role] === token) choose(role, { ref: image.id, url: image.url, label: image.label });
+  } finally {
+    if (app.uploading[role] === token) app.uploading[role] = null;
+    renderPick();
+  }
 }
 
 function renderPick() {
@@ -253,7 +278,7 @@ function renderPick() {
       thumb.setAttribute("aria-pressed", String(selected));
     }
   }
-  $("#start").disabled = !(app.pick.photo && app.pick.painting);
+  $("#start").disabled = !(app.pick.photo && app.pick.painting) || Boolean(app.uploading.photo || app.uploading.painting);
 }
 
 async function uploadFile(file, role) {
@@ -298,6 +323,7 @@ async function surprise() {
   const pick = await api("/api/gallery/random");
   choose("photo", { ref: pick.photo.ref, url: pick.photo.url, label: pick.photo.label });
   choose("painting", { ref: pick.painting.ref, url: pick.painting.url, label: pick.painting.label });
+  announce(`Photo: ${pick.photo.label}. Painting: ${pick.painting.label}.`);
 }
 
 // The settings' own limits are checked by the browser before anything is sent; empty means the default.
@@ -324,7 +350,7 @@ async function start() {
     });
     location.hash = `#/lab/${experiment.id}`;
   } finally {
-    button.disabled = !(app.pick.photo && app.pick.painting);
+    renderPick(); // enables Start again if there is something to start
   }
 }
 
@@ -506,6 +532,7 @@ function renderJobs(jobs) {
       card.replaceChildren();
       continue;
     }
+    if (card.dataset.state && card.dataset.state !== job.state) announce(`${JOB_TITLES[kind]}: ${STATE_TEXT[job.state]}`);
     card.dataset.state = job.state;
     const status = job.state !== "queued" || !job.queue_position ? STATE_TEXT[job.state]
       : job.queue_position === 1 ? "Next in line" : `Waiting: ${job.queue_position - 1} ahead in the queue`;
@@ -730,7 +757,8 @@ function figure(title, image, note, extra = null, preview = null) {
   const picture = image ? h("img", { src: image.url, alt: title })
     : preview ? h("img", { src: preview, alt: `${title} (preview)`, class: "preview" })
     : h("div", { class: "missing" }, note || "not available");
-  const lead = image ? h("a", { href: image.download_url, download: "", class: "download" }, "Download")
+  const lead = image ? h("a", { href: image.download_url, download: "", class: "download",
+    "aria-label": `Download ${title}` }, "Download")
     : preview ? h("span", { class: "job-note" }, note) : null;
   return h("figure", { class: "picture" }, h("figcaption", {}, title), picture,
     h("div", { class: "picture-foot" }, lead, extra));
@@ -780,6 +808,8 @@ function renderResults(experiment) {
   $("#sheet-link").href = `${experiment.sheet_url}?download=true`;
   const grades = experiment.grades;
   const waiting = experiment.active;
+  if (grades && !$("#grades").dataset.announced) announce("The grades are in.");
+  $("#grades").dataset.announced = grades ? "yes" : "";
   $("#grades-status").textContent = !experiment.drawing ? "Grades come once you finish your drawing."
     : waiting ? "Grading waits for the methods still running…" : grades ? "" : "Not graded.";
   const attempt = attemptName(experiment);
@@ -886,7 +916,7 @@ function historyCard(experiment) {
     h("span", { class: "history-grade" }, `${title} ${experiment.grades[pair].score.toFixed(1)}`)) : [];
   return h("article", { class: "history-card", "data-experiment": experiment.id,
     "data-active": String(experiment.active) },
-    h("a", { href: target, class: "thumbs" }, thumbs.map(([label, image]) => image
+    h("a", { href: target, class: "thumbs", tabindex: "-1", "aria-hidden": "true" }, thumbs.map(([label, image]) => image
       ? h("img", { src: image.thumb_url, alt: label, title: label })
       : h("span", { class: "thumb-missing" }, label !== "drawing" ? label
         : experiment.has_draft ? "drawing in progress" : "no drawing yet"))),
@@ -896,6 +926,8 @@ function historyCard(experiment) {
         h("button", { type: "button", class: "small delete", "data-action": "delete", disabled: experiment.active,
           title: experiment.active ? "Cancel its running jobs (or let them finish) to delete it"
             : "Delete this experiment and its pictures",
+          "aria-label": `Delete ${experiment.photo.label} × ${experiment.painting.label}`
+            + (experiment.active ? " (cancel its running jobs first)" : ""),
           onclick: () => deleteExperiment(experiment) }, "Delete")),
       h("div", { class: "history-when" }, when),
       grades.length ? h("div", { class: "history-grades" }, grades) : null,
@@ -926,12 +958,13 @@ async function main() {
   $("#finish").addEventListener("click", finishCanvas);
   $("#history-more").addEventListener("click", () => showHistory("more").catch((error) => showError(error.message)));
   for (const role of ["photo", "painting"]) {
-    setupDropzone(role, async (file) => {
-      const image = await uploadFile(file, role);
-      choose(role, { ref: image.id, url: image.url, label: image.label });
-    });
+    setupDropzone(role, (file) => uploadAndChoose(role, file));
   }
-  setupDropzone("drawing", (file) => finishWith(file, "upload", file.name));
+  setupDropzone("drawing", (file) => {
+    if (!app.painter.isBlank() && !confirm("Compare this photo of your painting instead of the canvas? "
+      + "What you painted on the canvas is not kept.")) return null;
+    return finishWith(file, "upload", file.name);
+  });
   setupCanvas();
   try {
     app.config = await api("/api/config");

@@ -455,6 +455,10 @@ export class Painter {
 
   handle(event) {
     if (event.type === "pointerdown") {
+      if (this.stroke && event.pointerType === "touch" && event.pointerId !== this.stroke.pointer) {
+        this.cancel(); // a second finger: a pinch or a scroll, not a stroke
+        return;
+      }
       if (event.button !== 0 || this.stroke) return;
       event.preventDefault();
       try {
@@ -545,6 +549,15 @@ export class Painter {
     if (rect) this.record(rect, stroke.before);
   }
 
+  // Take back the stroke in progress as if it had never begun (no undo step).
+  cancel() {
+    const stroke = this.stroke;
+    this.stroke = null;
+    clearInterval(stroke.timer);
+    this.ctx.putImageData(stroke.before, 0, 0);
+    this.wetCtx.clearRect(0, 0, this.wet.width, this.wet.height);
+  }
+
   dry(brush, rect) {
     this.ctx.save();
     this.ctx.globalCompositeOperation = brush.blend === "multiply" ? "multiply" : "source-over";
@@ -584,6 +597,7 @@ export class Painter {
   }
 
   undo() {
+    if (this.stroke) return; // mid-stroke: its "before" picture would be stale
     const entry = this.undoStack.pop();
     if (!entry) return;
     this.ctx.putImageData(entry.before, entry.x, entry.y);
@@ -593,6 +607,7 @@ export class Painter {
   }
 
   redo() {
+    if (this.stroke) return; // mid-stroke: its "before" picture would be stale
     const entry = this.redoStack.pop();
     if (!entry) return;
     this.ctx.putImageData(entry.after, entry.x, entry.y);
@@ -602,6 +617,7 @@ export class Painter {
   }
 
   clear() {
+    if (this.stroke) return;
     const { width, height } = this.paper;
     const before = this.ctx.getImageData(0, 0, width, height);
     this.ctx.clearRect(0, 0, width, height);
