@@ -215,6 +215,13 @@ def test_train_grader_rejects_a_folder_with_a_bad_image(capsys, tmp_path, images
     assert not (tmp_path / "grader.loss.png").exists()
 
 
+def test_train_grader_names_its_options_in_errors(capsys, tmp_path, images_dir):
+    out = tmp_path / "grader.pt"
+    options = [*TRAIN_FAST[:4], "--crop-size", "20", *TRAIN_FAST[6:]]
+    err = assert_user_error(capsys, main(["train-grader", str(images_dir), "-o", str(out), *options]), out)
+    assert err.startswith("error: --crop-size:"), err  # was "crop_size:"
+
+
 @pytest.mark.parametrize(
     "folder, message",
     [("missing", "no such directory"), ("empty", "contains no images"), ("file.png", "not a directory")],

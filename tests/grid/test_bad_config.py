@@ -192,6 +192,8 @@ def test_missing_grid_file(tmp_path, capsys):
         (["--workers", "-1"], "workers"),
         (["--address", "auto"], "only with --executor ray"),
         (["--gpus-per-cell", "1"], "only with --executor ray"),
+        (["--cpus-per-cell", "2"], "only with --executor ray"),  # was ignored
+        (["--executor", "ray", "--workers", "4"], "--workers applies only to local runs"),  # was ignored
     ],
 )
 def test_bad_executor_options(grid_dir, capsys, options, message):

@@ -217,3 +217,11 @@ def test_the_markdown_title_is_text(finished_grid):
         index.save_layout("grid.toml", {**layout, "title": "G6 <b>long</b> & names"})
     write_report(finished_grid, SMALL)
     assert (finished_grid / "report.md").read_text().startswith("# G6 &lt;b&gt;long&lt;/b&gt; &amp; names\n")
+
+
+def test_a_file_where_the_reports_folder_goes_is_an_output_error(finished_grid, capsys):
+    (finished_grid / "report").mkdir(exist_ok=True)
+    shutil.rmtree(finished_grid / "report")
+    (finished_grid / "report").write_text("in the way")
+    assert main(["report", str(finished_grid), "--eval-size", "64", "--thumbnail", "64"]) == 2
+    assert "cannot make the report's folder" in capsys.readouterr().err  # was a traceback

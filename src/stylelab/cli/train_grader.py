@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from stylelab.cli.options import named_as_options
 from stylelab.errors import InputError, OutputError
 
 NAME = "train-grader"
@@ -97,14 +98,15 @@ def run(args: argparse.Namespace) -> int:
     )
     from stylelab.imageio import load_image
 
-    config = TrainConfig(
-        steps=args.steps,
-        crops=args.crops,
-        crop_size=args.crop_size,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        seed=args.seed,
-    )
+    with named_as_options(["steps", "crops", "crop_size", "batch_size", "learning_rate", "seed"]):
+        config = TrainConfig(
+            steps=args.steps,
+            crops=args.crops,
+            crop_size=args.crop_size,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            seed=args.seed,
+        )
     checkpoint = check_checkpoint_path(args.output)
     files = find_images(args.images_dir)
     images = [load_image(path) for path in files]

@@ -100,7 +100,10 @@ def write_report(folder: str | Path, config: ReportConfig = ReportConfig()) -> R
         _fill_quality(index, data, config.eval_size)
         _fill_grades(index, data)
         data.records = index.cells(data.grid.values())
-    (folder / ASSETS_DIR).mkdir(exist_ok=True)
+    try:
+        (folder / ASSETS_DIR).mkdir(exist_ok=True)
+    except OSError as exc:  # a file of that name, or a read-only folder
+        raise OutputError(f"{folder / ASSETS_DIR}: cannot make the report's folder ({exc.strerror or exc})") from None
     assets = _pictures(data, config)
     html_path, md_path = folder / REPORT_HTML, folder / REPORT_MD
     sections = _sections(data, assets, config)

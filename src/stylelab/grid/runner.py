@@ -69,8 +69,12 @@ class ExecutorConfig:
         integer("workers", self.workers, minimum=0, maximum=512)
         number("cpus_per_cell", self.cpus_per_cell, minimum=0.0, exclusive_minimum=True)
         number("gpus_per_cell", self.gpus_per_cell, minimum=0.0)
-        if self.executor == "local" and (self.address is not None or self.gpus_per_cell > 0):
-            raise ConfigError("--address and --gpus-per-cell apply only with --executor ray")
+        if self.executor == "local" and (self.address is not None or self.gpus_per_cell > 0
+                                         or self.cpus_per_cell != ExecutorConfig.cpus_per_cell):
+            raise ConfigError("--address, --cpus-per-cell and --gpus-per-cell apply only with --executor ray")
+        if self.executor == "ray" and self.workers != ExecutorConfig.workers:
+            raise ConfigError("--workers applies only to local runs; Ray runs as many cells as the cluster has "
+                              "room for (see --cpus-per-cell)")
 
 
 @dataclass(frozen=True)

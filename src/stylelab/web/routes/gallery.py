@@ -13,7 +13,7 @@ from stylelab.web.schemas import GalleryOut, RandomPick
 from stylelab.web.state import State
 
 router = APIRouter(prefix="/api/gallery", tags=["gallery"])
-IMMUTABLE = {"Cache-Control": "public, max-age=86400"}
+CACHE_ONE_DAY = {"Cache-Control": "public, max-age=86400"}
 
 
 @router.get("")
@@ -39,4 +39,4 @@ def gallery_image(
     path = state.gallery.path(folder, name)
     if path is None:
         raise HTTPException(404, f"no bundled image {folder}/{name}")
-    return FileResponse(path, media_type="image/jpeg", headers=IMMUTABLE)
+    return FileResponse(path, media_type="image/jpeg", headers=CACHE_ONE_DAY)
