@@ -840,6 +840,8 @@ def test_a_lab_whose_experiment_was_finished_elsewhere_shows_the_results_and_bac
     assert page.evaluate("() => location.hash") == f"#/results/{experiment}"
     assert page.request.get(f"{server.url}/api/experiments/{experiment}").json()["drawing"]["id"] == drawing
     assert page.locator("#pictures figcaption").all_inner_texts()[2] == "Your painting"  # it was uploaded
+    link = page.get_attribute("#pictures figure >> nth=2 >> a.download", "href")
+    assert link.endswith(f"?name={experiment}-your-painting")  # named after the experiment, like its sheet
     assert page.locator("#grades h3").all_inner_texts()[:2] == ["Your painting ↔ fast", "Your painting ↔ Gatys"]
     page.go_back()  # the lab was replaced by its results: Back leaves them (it went to the lab, which came back)
     page.wait_for_selector("#view-start:not([hidden])")

@@ -83,6 +83,9 @@ def test_a_good_upload_is_decoded_stored_as_png_under_a_random_id(client, settin
     assert client.get(body["thumb_url"]).headers["content-type"] == "image/jpeg"
     download = client.get(body["download_url"])
     assert f'filename="stylelab-photo-{body["id"]}.png"' in download.headers["content-disposition"]
+    named = client.get(body["download_url"], params={"name": "0123456789abcdef-fast-method"})
+    assert 'filename="stylelab-0123456789abcdef-fast-method.png"' in named.headers["content-disposition"]
+    assert client.get(body["download_url"], params={"name": "../x"}).status_code == 422
     assert list((settings.data_dir / "tmp").iterdir()) == []
 
 

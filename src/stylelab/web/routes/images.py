@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse
 
 from stylelab.experiments.store import ImageRecord
@@ -33,10 +35,15 @@ def thumbnail(image_id: ObjectId, state: State) -> FileResponse:
 
 
 @router.get("/{image_id}/download")
-def download(image_id: ObjectId, state: State) -> FileResponse:
+def download(
+    image_id: ObjectId,
+    state: State,
+    name: Annotated[str | None, Query(pattern=r"^[a-z0-9][a-z0-9_-]{0,99}$")] = None,
+) -> FileResponse:
+    """The picture as a file ``stylelab-NAME.png`` (the page names it after its experiment and role)."""
     record = _record(state, image_id)
     return FileResponse(
         state.files.image_path(image_id),
         media_type="image/png",
-        filename=f"stylelab-{record.role}-{record.id}.png",
+        filename=f"stylelab-{name or f'{record.role}-{record.id}'}.png",
     )

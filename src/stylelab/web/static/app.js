@@ -752,12 +752,18 @@ async function showResults(id) {
   else watchForRestart(id, onEvent);
 }
 
+// One experiment's downloads share its id: stylelab-<experiment>-fast-method.png, like its sheet.
+function downloadUrl(image, title) {
+  const role = title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+  return app.experiment ? `${image.download_url}?name=${app.experiment.id}-${role}` : image.download_url;
+}
+
 // A picture with its title: the image and a Download link, else a preview with `note` under it, else `note`.
 function figure(title, image, note, extra = null, preview = null) {
   const picture = image ? h("img", { src: image.url, alt: title })
     : preview ? h("img", { src: preview, alt: `${title} (preview)`, class: "preview" })
     : h("div", { class: "missing" }, note || "not available");
-  const lead = image ? h("a", { href: image.download_url, download: "", class: "download",
+  const lead = image ? h("a", { href: downloadUrl(image, title), download: "", class: "download",
     "aria-label": `Download ${title}` }, "Download")
     : preview ? h("span", { class: "job-note" }, note) : null;
   return h("figure", { class: "picture" }, h("figcaption", {}, title), picture,
