@@ -267,9 +267,9 @@ def test_train_grader_rejects_an_unwritable_output_dir(capsys, unwritable_dir, i
         (["--steps", "0"], "steps"),
         (["--crop-size", "20"], "multiple of 8"),
         (["--crops", "1"], "crops"),
-        (["--learning-rate", "-1"], "learning_rate"),
+        (["--learning-rate", "-1"], "--learning-rate"),
         (["--batch-size", "abc"], "invalid int"),
-        (["--learning-rate", "nan"], "learning_rate"),
+        (["--learning-rate", "nan"], "--learning-rate"),
     ],
 )
 def test_train_grader_rejects_bad_options(capsys, tmp_path, images_dir, args, message):

@@ -345,7 +345,8 @@ def _optimise_scale(run: _Run, inputs: _Inputs, index: int, shape: tuple[int, in
             losses = _step(optimizer, image, objective, best, clamp=config.optimizer == "adam")
             if isinstance(optimizer, torch.optim.LBFGS) and _diverging(losses, best):
                 _restart_lbfgs(optimizer, image, best)
-                losses = dict(best.losses)  # what the image is again (an overflow here is not the settings')
+                if not math.isfinite(losses["total"]):  # an overflow here is L-BFGS's, not the settings'
+                    losses = dict(best.losses)  # what the image is again
             _check_finite(losses, run.step + 1, config)
             if average is not None:
                 average.update(image)
