@@ -310,13 +310,16 @@ function setupDropzone(role, onFile) {
     }
   };
   input.addEventListener("change", () => { accept(input.files[0]); input.value = ""; });
-  zone.addEventListener("dragover", (event) => { event.preventDefault(); zone.classList.add("over"); });
-  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
-  zone.addEventListener("drop", (event) => {
-    event.preventDefault();
-    zone.classList.remove("over");
-    accept(event.dataTransfer.files[0]);
-  });
+  // the chosen picture's box takes a dropped file too: it is the bigger target
+  for (const target of [zone, $(`[data-chosen="${role}"]`)].filter(Boolean)) {
+    target.addEventListener("dragover", (event) => { event.preventDefault(); zone.classList.add("over"); });
+    target.addEventListener("dragleave", () => zone.classList.remove("over"));
+    target.addEventListener("drop", (event) => {
+      event.preventDefault();
+      zone.classList.remove("over");
+      accept(event.dataTransfer.files[0]);
+    });
+  }
 }
 
 async function surprise() {
