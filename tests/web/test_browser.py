@@ -720,6 +720,22 @@ def test_cancel_keeps_the_place_and_progress_updates_in_place(browser, tmp_path)
         context.close()
 
 
+def test_back_from_an_older_experiment_returns_to_its_place_in_the_history(browser, tmp_path):
+    with LiveServer(make_settings(tmp_path / "data", methods=FakeMethods(step_seconds=0.01))) as live:
+        page = browser.new_page()
+        ids = [_api_experiment(page, live.url) for _ in range(27)]
+        page.goto(f"{live.url}/#/history")
+        page.click("#history-more")
+        wait_for(lambda: page.locator(".history-card").count() == 27)
+        page.click(f"[data-experiment='{ids[0]}'] .history-head a")  # the oldest: on the second page
+        page.wait_for_selector("#view-lab:not([hidden]), #view-results:not([hidden])")
+        page.go_back()
+        wait_for(lambda: page.locator(".history-card").count() == 27)  # was the first 24 only
+        focused = page.evaluate("() => document.activeElement.closest('.history-card')?.dataset.experiment")
+        assert focused == ids[0]
+        page.close()
+
+
 def test_the_history_keeps_its_older_pages_when_it_refreshes(browser, tmp_path):
     with LiveServer(make_settings(tmp_path / "data", methods=FakeMethods(step_seconds=0.1))) as live:
         page = browser.new_page()

@@ -97,6 +97,7 @@ const app = {
   events: null,
   following: 0, // counts closeEvents calls, so that late callbacks know they are stale
   historyOffset: 0,
+  historyReturn: null, // { count, id } of the card opened from the History, for Back (see showHistory)
   historyTimer: null, // the next refresh of the history while an experiment on it runs
   watchTimer: null, // the next look whether the shown experiment runs again (see watchForRestart)
   retryTimer: null, // the next try to show a view the server could not be reached for
@@ -856,8 +857,11 @@ const HISTORY_REFRESH_MS = 2000;
 // mode: "first" page, "more" (the next page, appended) or "refresh" (the pages shown, again: while an
 // experiment on them still runs, its badges and results follow without a reload).
 async function showHistory(mode = "first") {
+  const back = mode === "first" ? app.historyReturn : null; // the place left by opening a card
+  app.historyReturn = null;
   const offset = mode === "more" ? app.historyOffset : 0;
-  const count = mode === "refresh" ? Math.max(HISTORY_PAGE, app.historyOffset) : HISTORY_PAGE;
+  const count = mode === "refresh" ? Math.max(HISTORY_PAGE, app.historyOffset)
+    : back ? Math.max(HISTORY_PAGE, back.count) : HISTORY_PAGE;
   const page = await historyPages(offset, count);
   if ($("#view-history").hidden) return; // left meanwhile
   const cards = page.items.filter((item) => !app.deleted.has(item.id)).map(historyCard);
@@ -866,6 +870,7 @@ async function showHistory(mode = "first") {
   if (mode === "more") list.append(...cards);
   else list.replaceChildren(...(cards.length ? cards : [h("p", { class: "hint" }, "No experiments yet.")]));
   if (mode === "refresh") restoreHistoryFocus(focus);
+  if (back) restoreHistoryFocus({ id: back.id, selector: null, index: -1 }); // its title link, scrolled to
   app.historyOffset = offset + page.items.length;
   $("#history-more").hidden = app.historyOffset >= page.total;
   clearTimeout(app.historyTimer);
@@ -923,8 +928,9 @@ function historyCard(experiment) {
     h("span", { class: `badge ${job.state}` }, `${job.kind}: ${STATE_TEXT[job.state]}`), jobButtons(job)]);
   const grades = experiment.grades ? PAIRS.filter(([pair]) => experiment.grades[pair]).map(([pair, title]) =>
     h("span", { class: "history-grade" }, `${title} ${experiment.grades[pair].score.toFixed(1)}`)) : [];
+  const remember = () => { app.historyReturn = { count: app.historyOffset, id: experiment.id }; };
   return h("article", { class: "history-card", "data-experiment": experiment.id,
-    "data-active": String(experiment.active) },
+    "data-active": String(experiment.active), onclick: (event) => { if (event.target.closest("a")) remember(); } },
     h("a", { href: target, class: "thumbs", tabindex: "-1", "aria-hidden": "true" }, thumbs.map(([label, image]) => image
       ? h("img", { src: image.thumb_url, alt: label, title: label })
       : h("span", { class: "thumb-missing" }, label !== "drawing" ? label
