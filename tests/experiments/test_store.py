@@ -131,6 +131,19 @@ def test_an_experiment_with_a_queued_or_running_job_is_not_deleted(store):
     assert store.experiment(experiment) is None
 
 
+def test_images_nothing_used_for_a_while_are_forgotten(store):
+    import sqlite3
+
+    experiment = store.experiment(_experiment(store))
+    old_upload = store.add_image(new_id(), "photo", "replaced", 10, 10).id
+    new_upload = store.add_image(new_id(), "painting", "just chosen", 10, 10).id
+    with sqlite3.connect(store.path) as connection:  # all but the newest upload are two days old
+        connection.execute("UPDATE images SET created = created - 172800 WHERE id != ?", (new_upload,))
+    assert store.remove_unused_images(86_400) == [old_upload]
+    assert store.image(old_upload) is None and store.image(new_upload) is not None
+    assert store.image(experiment.photo_id) is not None and store.image(experiment.painting_id) is not None
+
+
 def test_sequence_numbers_are_never_reused_after_a_delete(store):
     experiment = _experiment(store)
     jobs = [store.claim_next("light"), store.claim_next("gatys")]

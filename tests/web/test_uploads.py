@@ -180,3 +180,20 @@ def test_bad_uploads_do_not_stop_the_server_or_a_running_job(tmp_path):
         )
         assert done["state"] == "done"
         assert upload(client, png_bytes()).status_code == 201
+
+
+def test_an_upload_no_experiment_took_is_forgotten_at_a_later_start(settings):
+    import sqlite3
+
+    from tests.web.conftest import app_client
+
+    with app_client(settings) as client:
+        kept = upload(client, png_bytes()).json()
+        dropped = upload(client, png_bytes(colour=(1, 2, 3))).json()
+        client.post("/api/experiments", json={"photo": kept["id"], "painting": "gallery:styles/udnie"})
+    with sqlite3.connect(settings.data_dir / "stylelab.sqlite3") as connection:  # two days later
+        connection.execute("UPDATE images SET created = created - 172800")
+    with app_client(settings) as client:
+        assert client.get(kept["url"]).status_code == 200  # used by an experiment
+        assert client.get(dropped["url"]).status_code == 404
+    assert not (settings.data_dir / "images" / f"{dropped['id']}.png").exists()

@@ -22,7 +22,7 @@ import re
 import secrets
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -222,12 +222,13 @@ class DataDir:
         removed is left as it is rather than failing a deletion that has happened.
         """
         paths = [self.draft_path(deleted.experiment_id)]
-        paths += [path for image_id in deleted.image_ids
-                  for path in (self.image_path(image_id), self.thumb_path(image_id))]
         paths += [self.preview_path(job_id) for job_id in deleted.job_ids]
-        for path in paths:
-            with contextlib.suppress(OSError):
-                path.unlink(missing_ok=True)
+        _unlink_all(paths)
+        self.remove_image_files(deleted.image_ids)
+
+    def remove_image_files(self, image_ids: Iterable[str]) -> None:
+        """Unlink pictures and their thumbnails whose records are gone (best effort, as remove_files)."""
+        _unlink_all(path for image_id in image_ids for path in (self.image_path(image_id), self.thumb_path(image_id)))
 
     def temp_path(self) -> Path:
         return self.tmp / f"{new_id()}.upload"
@@ -404,6 +405,21 @@ class Store:
             orphans = sorted(image_id for image_id in used - {None} if not _still_used(connection, image_id))
             connection.executemany("DELETE FROM images WHERE id = ?", [(image_id,) for image_id in orphans])
         return DeletedExperiment(experiment_id, tuple(orphans), tuple(job["id"] for job in jobs))
+
+    def remove_unused_images(self, older_than: float) -> list[str]:
+        """Forget images that no experiment or job uses and that were stored over ``older_than`` seconds
+        ago (uploads chosen and then replaced, or never started); returns their ids for the files."""
+        with self._connect(write=True) as connection:
+            rows = connection.execute(
+                "SELECT id FROM images WHERE created < ? AND id NOT IN ("
+                "SELECT photo_id FROM experiments UNION SELECT painting_id FROM experiments "
+                "UNION SELECT drawing_id FROM experiments WHERE drawing_id IS NOT NULL "
+                "UNION SELECT result_id FROM jobs WHERE result_id IS NOT NULL)",
+                (time.time() - older_than,),
+            ).fetchall()
+            unused = [row["id"] for row in rows]
+            connection.executemany("DELETE FROM images WHERE id = ?", [(image_id,) for image_id in unused])
+        return unused
 
     def set_drawing(self, experiment_id: str, image_id: str, source: str) -> None:
         """Attach the drawing that finishes the experiment.
@@ -603,6 +619,12 @@ def _job(row: sqlite3.Row) -> JobRecord:
     values["options"] = json.loads(values["options"])
     values["progress"] = json.loads(values["progress"]) if values["progress"] else None
     return JobRecord(**values)
+
+
+def _unlink_all(paths: Iterable[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
 
 
 def _still_used(connection: sqlite3.Connection, image_id: str) -> bool:

@@ -39,6 +39,7 @@ from stylelab.web.state import AppState, bundled_gallery
 LOG = logging.getLogger(__name__)
 ERROR_STATUS = ((InputError, 422), (ConfigError, 422), (JobError, 409), (ModelError, 503), (OutputError, 500))
 JSON_BODY_LIMIT = 64 * 1024
+UNUSED_IMAGE_SECONDS = 24 * 3600  # an upload no experiment took is forgotten at the next start after a day
 PATTERN_HINTS = {
     IMAGE_REF_PATTERN: "expected gallery:photos/NAME or gallery:styles/NAME (NAME as /api/gallery lists it, "
     "without .jpg) or the id of an upload",
@@ -57,36 +58,12 @@ def create_app(settings: WebSettings) -> FastAPI:
         OutputError: the data dir or its database cannot be created.
         ConfigError: another server uses the data dir.
     """
-    files = DataDir(settings.data_dir)
-    lock = DataDirLock(files.root)
-    files.make_root()
-    lock.acquire()  # before create(): it empties tmp/, which a running server writes to
-    try:
-        files.create()
-        store = Store(files.database)
-        store.create()
-    except BaseException:
-        lock.release()
-        raise
+    files, lock, store = _open_data_dir(settings)
     state = AppState(settings, store, files, EventBroker(), bundled_gallery())
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        lock.acquire()  # again, if an earlier lifespan of this app gave it up
-        runner = JobRunner(store, files, settings.methods or NeuralMethods(), settings.runner, state.publish)
-        await run_in_threadpool(runner.start)
-        state.runner = runner
-        try:
-            yield
-        finally:
-            state.runner = None
-            await run_in_threadpool(runner.stop)
-            lock.release()
-
     app = FastAPI(
         title="Style Lab",
         version=__version__,
-        lifespan=lifespan,
+        lifespan=_lifespan(state, lock),
         docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
@@ -104,6 +81,49 @@ def create_app(settings: WebSettings) -> FastAPI:
     _add_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    _add_page(app)
+    return app
+
+
+def _open_data_dir(settings: WebSettings) -> tuple[DataDir, DataDirLock, Store]:
+    """Lock the data dir, make its folders and database, and forget uploads nothing has used for a day."""
+    files = DataDir(settings.data_dir)
+    lock = DataDirLock(files.root)
+    files.make_root()
+    lock.acquire()  # before create(): it empties tmp/, which a running server writes to
+    try:
+        files.create()
+        store = Store(files.database)
+        store.create()
+        files.remove_image_files(store.remove_unused_images(UNUSED_IMAGE_SECONDS))
+    except BaseException:
+        lock.release()
+        raise
+    return files, lock, store
+
+
+def _lifespan(state: AppState, lock: DataDirLock):
+    """The job runner's life: started with the server, stopped (its workers too) when it stops."""
+    settings = state.settings
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        lock.acquire()  # again, if an earlier lifespan of this app gave it up
+        runner = JobRunner(state.store, state.files, settings.methods or NeuralMethods(), settings.runner,
+                           state.publish)
+        await run_in_threadpool(runner.start)
+        state.runner = runner
+        try:
+            yield
+        finally:
+            state.runner = None
+            await run_in_threadpool(runner.stop)
+            lock.release()
+
+    return lifespan
+
+
+def _add_page(app: FastAPI) -> None:
     index = static_dir() / "index.html"
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)  # HEAD: uptime checks
@@ -111,7 +131,6 @@ def create_app(settings: WebSettings) -> FastAPI:
         return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
-    return app
 
 
 def _readable(error: dict) -> str:
