@@ -688,6 +688,22 @@ def test_views_are_announced_and_controls_are_named(page, server):
     assert label.startswith("Delete ") and " × " in label
 
 
+def test_a_results_figure_that_did_not_change_is_not_rebuilt(browser, tmp_path):
+    slow = make_settings(tmp_path / "data", methods=FakeMethods(step_seconds=0.1), gatys_iterations=400)
+    with LiveServer(slow) as live:
+        page = browser.new_page()
+        experiment = _api_experiment(page, live.url, gatys_iterations=400)
+        page.goto(f"{live.url}/#/results/{experiment}")
+        cancel = page.locator("#pictures [data-job=gatys] [data-action=cancel]")
+        cancel.wait_for(timeout=20_000)
+        cancel.evaluate("(button) => { button.dataset.first = 'yes'; button.focus(); }")
+        _finish_by_api(page, live.url, experiment)  # as another tab would: the drawing's figure changes
+        page.wait_for_selector("#pictures figcaption >> text=Your painting")
+        assert page.locator("#pictures [data-job=gatys] [data-action=cancel][data-first=yes]").count() == 1
+        assert page.evaluate("() => document.activeElement.dataset.first") == "yes"  # the focus stayed too
+        page.close()
+
+
 def _api_experiment(page, url: str, photo: str = "gallery:photos/chelsea", **settings) -> str:
     body = {"photo": photo, "painting": "gallery:styles/udnie", "gatys_size": 32, "gatys_iterations": 1, **settings}
     response = page.request.post(f"{url}/api/experiments", data=body)
@@ -730,9 +746,9 @@ def test_back_from_an_older_experiment_returns_to_its_place_in_the_history(brows
         page.click(f"[data-experiment='{ids[0]}'] .history-head a")  # the oldest: on the second page
         page.wait_for_selector("#view-lab:not([hidden]), #view-results:not([hidden])")
         page.go_back()
-        wait_for(lambda: page.locator(".history-card").count() == 27)  # was the first 24 only
-        focused = page.evaluate("() => document.activeElement.closest('.history-card')?.dataset.experiment")
-        assert focused == ids[0]
+        page.wait_for_function("() => document.activeElement.closest('.history-card')")  # the list is back
+        focused = page.evaluate("() => document.activeElement.closest('.history-card').dataset.experiment")
+        assert focused == ids[0] and page.locator(".history-card").count() == 27  # was the first 24 only
         page.close()
 
 

@@ -780,6 +780,31 @@ function jobNote(job) {
     ? `running: ${Math.round((100 * job.progress.iteration) / job.progress.total)}%` : STATE_TEXT[job.state];
 }
 
+// A results figure that has not changed is kept as it is, with its focus and its progress (a "jobs" event
+// about the fast method used to rebuild the Gatys figure under the pointer pressing its Cancel).
+function kept(key, make) {
+  const existing = [...$("#pictures").children].find((element) => element.dataset.key === key);
+  const element = existing || make();
+  element.dataset.key = key;
+  return element;
+}
+
+// Put ``elements`` in ``container`` touching only the places that change: a node taken out and put back
+// loses the keyboard focus.
+function keepChildren(container, elements) {
+  elements.forEach((element, index) => {
+    const current = container.children[index];
+    if (current === element) return;
+    if (current) current.replaceWith(element);
+    else container.append(element);
+  });
+  while (container.children.length > elements.length) container.lastElementChild.remove();
+}
+
+function jobKey(kind, job) {
+  return job ? `${kind} ${job.id} ${job.state} ${job.result ? job.result.id : ""} ${job.error || ""}` : `${kind} none`;
+}
+
 function jobFigure(kind, job) {
   const preview = job && !job.result && job.state === "running" ? job.preview_url : null;
   const element = figure(JOB_TITLES[kind], job && job.result, jobNote(job), job ? jobButtons(job) : null, preview);
@@ -797,24 +822,28 @@ function showResultProgress(event) {
   const current = $(`#pictures [data-job="${event.kind}"]`);
   const preview = current && $("img.preview", current);
   if (!current) return;
-  if (!preview) {
-    current.replaceWith(jobFigure(event.kind, job));
-    return;
+  const box = $(".missing", current);
+  if (event.preview_url && !preview && box) { // the first preview takes the place of the "running" box,
+    box.replaceWith(h("img", { src: event.preview_url, alt: `${JOB_TITLES[event.kind]} (preview)`, class: "preview" }));
+    $(".picture-foot", current).prepend(h("span", { class: "job-note" })); // and its words go under it
+  } else if (event.preview_url && preview) {
+    preview.src = event.preview_url;
   }
-  if (event.preview_url) preview.src = event.preview_url;
-  $(".job-note", current).textContent = jobNote(job);
+  const note = $(".job-note", current) || $(".missing", current); // the buttons beside it stay as they are
+  if (note) note.textContent = jobNote(job);
 }
 
 function renderResults(experiment) {
   app.experiment = experiment;
-  $("#pictures").replaceChildren(
-    figure("Photo", experiment.photo),
-    figure("Painting", experiment.painting),
-    figure(attemptName(experiment), experiment.drawing,
-      h("a", { href: `#/lab/${experiment.id}` }, "not drawn yet — paint it")),
-    jobFigure("fast", experiment.jobs.fast),
-    jobFigure("gatys", experiment.jobs.gatys),
-  );
+  const { fast, gatys } = experiment.jobs;
+  keepChildren($("#pictures"), [
+    kept(`photo ${experiment.id}`, () => figure("Photo", experiment.photo)),
+    kept(`painting ${experiment.id}`, () => figure("Painting", experiment.painting)),
+    kept(`attempt ${experiment.drawing && experiment.drawing.id}`, () => figure(attemptName(experiment),
+      experiment.drawing, h("a", { href: `#/lab/${experiment.id}` }, "not drawn yet — paint it"))),
+    kept(jobKey("fast", fast), () => jobFigure("fast", fast)),
+    kept(jobKey("gatys", gatys), () => jobFigure("gatys", gatys)),
+  ]);
   $("#sheet-link").href = `${experiment.sheet_url}?download=true`;
   const grades = experiment.grades;
   const waiting = experiment.active;
