@@ -360,20 +360,33 @@ class _Sections:
 
 
 def _sections(data: _Data, assets: dict[str, str | None], config: ReportConfig) -> _Sections:
-    layout = data.layout
-    settings = layout["settings"]
-    done = data.done()
     failed = [
         r for r in (data.records.get(k) for k in data.grid.values()) if r is not None and r.status == "failed"
     ]
-    total = len(data.grid)
-    summary = [
-        f"{len(layout['contents'])} photos × {len(layout['styles'])} paintings × {len(settings)} settings "
-        f"= {total} cells: {len(done)} done, {len(failed)} failed, {total - len(done) - len(failed)} not run.",
+    return _Sections(
+        _summary(data, failed),
+        _settings_table(data),
+        _timing_table(data),
+        _quality_table(data),
+        *_figures(data, assets),
+        [f"{r.setting} | {r.content} × {r.style}: {(r.error or '').splitlines()[0]}" for r in failed],
+        _notes(data, config),
+    )
+
+
+def _summary(data: _Data, failed: list[CellRecord]) -> list[str]:
+    layout, done, total = data.layout, data.done(), len(data.grid)
+    return [
+        f"{len(layout['contents'])} photos × {len(layout['styles'])} paintings × {len(layout['settings'])} "
+        f"settings = {total} cells: {len(done)} done, {len(failed)} failed, "
+        f"{total - len(done) - len(failed)} not run.",
         f"Grid file: {layout['source']}",
         f"Compute time (sum over cells): {sum(r.seconds or 0 for r in done):.1f} s on "
         f"{len({r.host for r in done})} machine(s).",
     ]
+
+
+def _notes(data: _Data, config: ReportConfig) -> list[str]:
     notes = [
         f"Style distance: mean relative Gram error over VGG19 relu1_1…relu5_1; content distance: relative "
         f"error at relu4_2; both at {config.eval_size} px long side (stylelab.metrics). Lower is closer.",
@@ -385,8 +398,14 @@ def _sections(data: _Data, assets: dict[str, str | None], config: ReportConfig) 
     elif data.grades:
         notes.append(
             f"Grade: stylelab.grading's 0–10 grade of each output against the output of the first "
-            f"setting ({settings[0]['label']}) for the same photo and painting."
+            f"setting ({data.layout['settings'][0]['label']}) for the same photo and painting."
         )
+    return notes
+
+
+def _figures(data: _Data, assets: dict[str, str | None]) -> tuple[list, list, list]:
+    """(contact sheets, side-by-side comparisons, loss curves) as (title, picture) pairs."""
+    layout, settings = data.layout, data.layout["settings"]
     sheets = [(f"Setting #{i + 1}: {s['label']}", assets[f"sheet-{i}"]) for i, s in enumerate(settings)]
     comparisons = [
         (f"{layout['contents'][c]['label']} × {layout['styles'][t]['label']}", assets[f"compare-{c}-{t}"])
@@ -400,18 +419,7 @@ def _sections(data: _Data, assets: dict[str, str | None], config: ReportConfig) 
         + [(f"Setting #{i + 1}: {s['label']}", assets[f"loss-{i}"]) for i, s in enumerate(settings)]
         if path
     ]
-    failures = [f"{r.setting} | {r.content} × {r.style}: {(r.error or '').splitlines()[0]}" for r in failed]
-    return _Sections(
-        summary,
-        _settings_table(data),
-        _timing_table(data),
-        _quality_table(data),
-        sheets,
-        comparisons,
-        curves,
-        failures,
-        notes,
-    )
+    return sheets, comparisons, curves
 
 
 def _settings_table(data: _Data) -> tuple[list[str], list[list[str]]]:
