@@ -15,7 +15,7 @@ import secrets
 import stat
 import tempfile
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +55,6 @@ class ImageLimits:
 DEFAULT_LIMITS = ImageLimits()
 EXIF_ORIENTATION = 0x0112
 TURNED_ORIENTATIONS = (5, 6, 7, 8)  # EXIF orientations that swap width and height
-TEMP_NAME_EXTRA = 18  # bytes atomic_write adds to a file's name: "." + name + ".<12 hex>.tmp"
 FLOAT_SLACK = 0.01  # float arrays may stray this far outside 0..1 (rounding) and are clipped
 
 
@@ -232,7 +231,7 @@ def resize_long_side(image: Image.Image, size: int) -> Image.Image:
 
 
 def check_output_path(path: str | os.PathLike, inputs: Iterable[object] = ()) -> Path:
-    """Fail early, before any work, if ``path`` cannot receive an output file.
+    """Fail early, before any work, if ``path`` cannot receive an output image.
 
     ``inputs`` are the command's input images: paths among them must not be the output.
 
@@ -240,21 +239,43 @@ def check_output_path(path: str | os.PathLike, inputs: Iterable[object] = ()) ->
         OutputError: the folder is missing or not writable, the path is a folder,
             the extension is not one of OUTPUT_FORMATS, or the output would overwrite an input.
     """
-    path = check_not_empty(path)
+    return check_output_file(path, "out.png", inputs, _check_image_extension)
+
+
+def check_output_file(path: str | os.PathLike, example: str, inputs: Iterable[object] = (),
+                      check_name: Callable[[Path], None] | None = None,
+                      clash: str = "would overwrite an input image; choose another output name") -> Path:
+    """Fail early, before any work, if ``path`` cannot receive the file a command writes.
+
+    Args:
+        example: a file name to suggest when ``path`` is empty or a folder.
+        inputs: the command's inputs; a path among them must not be the output (``clash`` says so).
+        check_name: raises OutputError for a name the command cannot write (a wrong extension).
+
+    Raises:
+        OutputError: the path is empty, an input or a folder, its name is refused or too long, or its
+            folder is missing or not writable.
+    """
+    path = check_not_empty(path, example)
     try:
         paths = [Path(source) for source in inputs if isinstance(source, (str, os.PathLike))]
         if any(source.exists() and source.resolve() == path.resolve() for source in paths):
-            raise OutputError(f"{path}: would overwrite an input image; choose another output name")
+            raise OutputError(f"{path}: {clash}")
         if path.is_dir():
-            raise OutputError(f"{path}: is a directory; give a file name such as {path / 'out.png'}")
-        if path.suffix.lower() not in OUTPUT_FORMATS:
-            raise OutputError(f"{path}: unsupported output extension {path.suffix or '(none)'}; use one of "
-                              f"{', '.join(sorted(OUTPUT_FORMATS))}")
+            raise OutputError(f"{path}: is a directory; give a file name such as {path / example}")
+        if check_name is not None:
+            check_name(path)
         check_output_dir(path.parent if str(path.parent) else Path("."))
         _check_name_length(path)
     except OSError as exc:  # a name too long, a file where a folder should be ...
         raise OutputError(f"{path}: cannot write there ({exc.strerror or exc})") from None
     return path
+
+
+def _check_image_extension(path: Path) -> None:
+    if path.suffix.lower() not in OUTPUT_FORMATS:
+        raise OutputError(f"{path}: unsupported output extension {path.suffix or '(none)'}; use one of "
+                          f"{', '.join(sorted(OUTPUT_FORMATS))}")
 
 
 def _check_name_length(path: Path) -> None:
@@ -263,18 +284,19 @@ def _check_name_length(path: Path) -> None:
         longest = os.pathconf(path.parent if str(path.parent) else ".", "PC_NAME_MAX")
     except (OSError, ValueError):
         longest = 255
-    if len(os.fsencode(_temporary_name(path))) > longest:
-        raise OutputError(f"{path}: the file name is too long (at most {longest - TEMP_NAME_EXTRA} bytes)")
+    extra = len(os.fsencode(_temporary_name(path))) - len(os.fsencode(path.name))
+    if len(os.fsencode(path.name)) + extra > longest:
+        raise OutputError(f"{path}: the file name is too long (at most {longest - extra} bytes)")
 
 
 def _temporary_name(path: Path) -> str:
     return f".{path.name}.{secrets.token_hex(6)}.tmp"
 
 
-def check_not_empty(path: str | os.PathLike) -> Path:
+def check_not_empty(path: str | os.PathLike, example: str = "out.png") -> Path:
     """``path`` as a Path, unless it is empty (``Path("")`` would quietly mean the current folder)."""
     if not str(path).strip():
-        raise OutputError("the output path is empty; give a file name such as out.png")
+        raise OutputError(f"the output path is empty; give a file name such as {example}")
     return Path(path)
 
 

@@ -143,7 +143,8 @@ def test_compare_will_not_write_its_table_into_an_image_file(capsys, tmp_path, g
     assert not (tmp_path / "grades.png").exists()
 
 
-@pytest.mark.parametrize("target", ["missing_dir/grades.txt", "a_file.txt/grades.txt", "."])
+@pytest.mark.parametrize("target", ["missing_dir/grades.txt", "a_file.txt/grades.txt", ".", "x" * 300 + ".txt",
+                                    "x" * 240 + ".txt"])
 def test_compare_rejects_unusable_output_paths(capsys, tmp_path, good_image, other_image, target):
     (tmp_path / "a_file.txt").write_text("x")
     out = tmp_path / target
@@ -244,6 +245,7 @@ def test_train_grader_rejects_bad_image_folders(capsys, tmp_path, folder, messag
         ("a_file.txt/grader.pt", "not a directory"),
         ("grader.png", "must end in"),
         (".", "is a directory"),
+        ("x" * 240 + ".pt", "the file name is too long"),
     ],
 )
 def test_train_grader_rejects_unusable_output_paths(capsys, tmp_path, images_dir, target, message):

@@ -39,18 +39,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def check_output_file(path: str, inputs: list[str]) -> Path:
     """Fail before grading if the report file cannot be written or would replace one of ``inputs``."""
-    from stylelab.imageio import OUTPUT_FORMATS, check_not_empty, check_output_dir
+    from stylelab.imageio import check_output_file as check_file
 
-    target = check_not_empty(path)
-    if target.is_dir():
-        raise OutputError(f"{target}: is a directory; give a file name such as {target / 'grades.txt'}")
-    if target.exists() and any(Path(image).resolve() == target.resolve() for image in inputs):
-        raise OutputError(f"{target}: is one of the images being compared; choose another output name")
+    return check_file(path, "grades.txt", inputs, _refuse_image_name,
+                      clash="is one of the images being compared; choose another output name")
+
+
+def _refuse_image_name(target: Path) -> None:
+    from stylelab.imageio import OUTPUT_FORMATS
+
     if target.suffix.lower() in OUTPUT_FORMATS:
         raise OutputError(f"{target}: compare writes a text table (or JSON with --json), not an image; "
                           "use a name such as grades.txt or grades.json")
-    check_output_dir(target.parent if str(target.parent) else Path("."))
-    return target
 
 
 def format_table(names: list[str], pairs: list[tuple[int, int, dict]], scorer: str, size: int) -> str:

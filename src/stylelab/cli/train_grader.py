@@ -54,19 +54,17 @@ def loss_curve_path(checkpoint: Path) -> Path:
 
 def check_checkpoint_path(path: str) -> Path:
     """Fail before training if the checkpoint (or its loss curve) cannot be written."""
-    from stylelab.imageio import check_output_dir
+    from stylelab.imageio import check_output_file
 
-    checkpoint = Path(path)
-    if checkpoint.is_dir():
-        raise OutputError(
-            f"{checkpoint}: is a directory; give a file name such as {checkpoint / 'grader.pt'}"
-        )
-    if checkpoint.suffix.lower() not in CHECKPOINT_SUFFIXES:
-        raise OutputError(f"{checkpoint}: checkpoint name must end in {' or '.join(CHECKPOINT_SUFFIXES)}")
-    check_output_dir(checkpoint.parent if str(checkpoint.parent) else Path("."))
+    checkpoint = check_output_file(path, "grader.pt", check_name=_check_checkpoint_suffix)
     if loss_curve_path(checkpoint).is_dir():
         raise OutputError(f"{loss_curve_path(checkpoint)}: is a directory; cannot write the loss curve there")
     return checkpoint
+
+
+def _check_checkpoint_suffix(checkpoint: Path) -> None:
+    if checkpoint.suffix.lower() not in CHECKPOINT_SUFFIXES:
+        raise OutputError(f"{checkpoint}: checkpoint name must end in {' or '.join(CHECKPOINT_SUFFIXES)}")
 
 
 def find_images(folder: str) -> list[Path]:
