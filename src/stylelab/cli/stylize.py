@@ -16,7 +16,7 @@ from stylelab.cli import EXIT_INTERRUPTED
 from stylelab.cli.options import add_config_options, config_from_args, named_as_options, with_options
 from stylelab.errors import OutputError
 from stylelab.gatys.config import INIT_KINDS, GatysConfig
-from stylelab.imageio import check_output_path, save_image
+from stylelab.imageio import check_output_path, save_image, upright_size
 
 NAME = "stylize"
 HELP = "Repaint a photo in the style of one or more paintings by optimisation (Gatys et al. 2016)."
@@ -53,14 +53,15 @@ def _stylize(args: argparse.Namespace) -> int:
     notes = config.notes()
     if config.style_weights is not None and len(config.style_weights) == len(args.styles) == 1:
         notes.append("`style_weights` has no effect with one style image")  # more than one: the engine says
+    photo_size = upright_size(args.content)  # from the header; None if unreadable (the engine says why)
     if config.init not in INIT_KINDS:
-        notes.extend(_init_shape_note(args.content, config.init))
+        notes.extend(_init_shape_note(photo_size, config.init))
     for note in notes:
         print(f"note: {with_options(note, _FIELDS)}", file=sys.stderr)
     from stylelab.gatys.engine import stylize
 
     with _ProgressBar(output, args.save_every, enabled=not (args.quiet or args.json),
-                      frame_size=_output_size(args.content, config.size)) as bar:
+                      frame_size=_output_size(photo_size, config.size)) as bar:
         result = stylize(args.content, args.styles, config, progress=bar.update)
     save_image(result.image, output)
     if result.interrupted:
@@ -70,12 +71,10 @@ def _stylize(args: argparse.Namespace) -> int:
     return EXIT_INTERRUPTED if result.interrupted else 0
 
 
-def _init_shape_note(content: str, init: str) -> list[str]:
+def _init_shape_note(photo_size: tuple[int, int] | None, init: str) -> list[str]:
     """A note if the init image will be stretched to the photo's shape (nothing if either is unreadable:
     the engine reports that). Only the headers are read: the engine decodes both images anyway."""
-    from stylelab.imageio import upright_size
-
-    sizes = upright_size(content), upright_size(init)
+    sizes = photo_size, upright_size(init)
     if None in sizes:
         return []
     (width, height), (init_width, init_height) = sizes
@@ -105,15 +104,13 @@ def _summary(result, output: Path) -> dict:
             "history": result.history}  # per step: each loss term, and the scale it ran at
 
 
-def _output_size(content: str, size: int) -> tuple[int, int] | None:
-    """(width, height) of the result, from the photo's header (None if unreadable: the engine says why)."""
+def _output_size(photo_size: tuple[int, int] | None, size: int) -> tuple[int, int] | None:
+    """(width, height) of the result for a photo of ``photo_size`` (None when that is unknown)."""
     from stylelab.gatys.schedule import scaled_shape
-    from stylelab.imageio import upright_size
 
-    photo = upright_size(content)
-    if photo is None:
+    if photo_size is None:
         return None
-    height, width = scaled_shape(*photo, size)
+    height, width = scaled_shape(*photo_size, size)
     return width, height
 
 
