@@ -41,7 +41,7 @@ async function api(path, options = {}) {
   } catch (error) {
     throw new ApiError(0, UNREACHABLE);
   }
-  if ($("#error-text").textContent === UNREACHABLE) hideError(); // it is back
+  hideErrorAbout(UNREACHABLE); // it is back
   let body = null;
   try {
     body = await response.json();
@@ -70,6 +70,11 @@ function showError(message) {
 function hideError() {
   $("#error").hidden = true;
   fitCanvas();
+}
+
+// Hide the banner if it still says what ``opening`` begins (a trouble that is over), not another one.
+function hideErrorAbout(opening) {
+  if ($("#error-text").textContent.startsWith(opening)) hideError();
 }
 
 function formatSeconds(seconds) {
@@ -176,7 +181,7 @@ function followEvents(experiment, onEvent) {
   source.onerror = () => {
     api("/api/health").catch((error) => { if (error.status === 0 && app.events === source) showError(UNREACHABLE); });
   };
-  source.onopen = () => { if ($("#error-text").textContent === UNREACHABLE) hideError(); };
+  source.onopen = () => hideErrorAbout(UNREACHABLE);
   source.onmessage = (message) => {
     const event = JSON.parse(message.data);
     if (event.type === "end") {
@@ -465,17 +470,14 @@ function queueDraftUpload(id, takeBlob) {
           + "the page to go on from it (strokes made here since it was saved are not kept).");
       } else if (here() && !app.draft.pending) {
         showDraftState("saved", "Saved");
-        if ($("#error-text").textContent.startsWith(NOT_SAVED)) hideError(); // a retry got through
+        hideErrorAbout(NOT_SAVED); // a retry got through
       }
     },
     (error) => {
       if (here()) showDraftState("failed", "Not saved");
-      if (error.status !== 0) {
-        showError(`${NOT_SAVED}: ${error.message}`);
-        return;
-      }
-      showError(`${NOT_SAVED}: ${error.message} It is sent again once the server answers.`);
-      setTimeout(() => { if (here()) saveDraft(); }, RETRY_MS); // the canvas as it is then
+      const unreachable = error.status === 0; // the server is down: try again, with the canvas as it is then
+      showError(`${NOT_SAVED}: ${error.message}${unreachable ? " It is sent again once the server answers." : ""}`);
+      if (unreachable) setTimeout(() => { if (here()) saveDraft(); }, RETRY_MS);
     });
 }
 
