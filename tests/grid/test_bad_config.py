@@ -145,8 +145,15 @@ CASES = [
     (
         "a pixel limit below a picture",
         HEADER + '[[variants]]\nname = "small"\nmax_pixels = 256\n',
-        "max_pixels",
-        None,
+        "variants[0].max_pixels",
+        "max_pixels =",
+        "256 px is less than cat",
+    ),
+    (
+        "a pixel limit below a picture, one of an axis",
+        HEADER + "max_pixels = [\n  1_000_000,\n  256,\n]\n",
+        "settings.max_pixels",
+        "  256,",
         "256 px is less than cat",
     ),
     ("missing styles", HEADER.replace('styles = ["udnie.png"]\n', ""), "styles", None, "missing"),

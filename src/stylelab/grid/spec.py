@@ -231,8 +231,20 @@ def _check_pixel_limits(reader: _Reader, settings: Sequence[Setting], images: Se
         limit = getattr(setting.config, "max_pixels", None)
         for label, (width, height) in sizes.items():
             if limit is not None and width * height > limit:
-                raise reader.error("max_pixels", f"{limit:,} px is less than {label} ({width}×{height} = "
-                                   f"{width * height:,} px), so setting {setting.label!r} could not run; raise it")
+                key, line = _where_set(reader.lines, "max_pixels", limit)
+                raise reader.error(key, f"{limit:,} px is less than {label} ({width}×{height} = "
+                                   f"{width * height:,} px), so setting {setting.label!r} could not run; raise it",
+                                   line)
+
+
+def _where_set(lines: TomlLines, name: str, value: int) -> tuple[str, int | None]:
+    """The key path and line where setting ``name`` is given ``value`` (its first key if no line shows it)."""
+    paths = [path for path in lines.keys if path.rpartition(".")[2] == name]
+    for path in paths:
+        line = lines.value_line(path, str(value))
+        if line is not None and str(value) in lines.lines[line - 1].replace("_", ""):
+            return path, line
+    return (paths[0], lines.line(paths[0])) if paths else (name, None)
 
 
 def _check_top_level(reader: _Reader, data: Mapping[str, Any]) -> None:
