@@ -14,7 +14,7 @@ import importlib.resources
 import io
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -180,20 +180,10 @@ def train_autoencoder(
     history: dict[str, list[float]] = {"train": [], "validation": [], "validation_step": []}
     _record_validation(model, validation, 0, history)
     evaluate_every = max(1, config.steps // config.evaluations)
-    order = torch.randperm(len(training), generator=generator)
-    cursor = 0
+    batches = _shuffled_batches(len(training), config.batch_size, generator)
     for step in range(1, config.steps + 1):
-        if cursor + config.batch_size > len(order):
-            order, cursor = torch.randperm(len(training), generator=generator), 0
-        batch = training[order[cursor : cursor + config.batch_size]]
-        cursor += config.batch_size
         _set_learning_rate(optimiser, config, step)
-        model.train()
-        loss = nn.functional.mse_loss(model(batch), batch)
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-        loss_value = loss.item()
+        loss_value = _training_step(model, optimiser, training[next(batches)])
         history["train"].append(loss_value)
         if step % evaluate_every == 0 or step == config.steps:
             _record_validation(model, validation, step, history)
@@ -201,6 +191,26 @@ def train_autoencoder(
             progress(step, config.steps, loss_value)
     model.eval()
     return TrainResult(model=model, history=history, seconds=time.perf_counter() - started)
+
+
+def _shuffled_batches(count: int, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
+    """Index batches of ``count`` items, reshuffled when the remaining ones would not fill a batch.
+
+    Fewer items than ``batch_size`` make every batch all of them.
+    """
+    while True:
+        order = torch.randperm(count, generator=generator)
+        for start in range(0, max(count - batch_size, 0) + 1, batch_size):
+            yield order[start : start + batch_size]
+
+
+def _training_step(model: Autoencoder, optimiser: torch.optim.Optimizer, batch: torch.Tensor) -> float:
+    model.train()
+    loss = nn.functional.mse_loss(model(batch), batch)
+    optimiser.zero_grad(set_to_none=True)
+    loss.backward()
+    optimiser.step()
+    return loss.item()
 
 
 def _initialised_model(config: TrainConfig, generator: torch.Generator) -> Autoencoder:
