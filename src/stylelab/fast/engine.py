@@ -275,7 +275,7 @@ class FastStylizer:
                 vector = config.strength * vector + (1.0 - config.strength) * own
         with timer.stage("resize"):
             working = picture.resize(working_size, Image.LANCZOS) if working_size != picture.size else picture
-            array = np.asarray(working, dtype=np.float32) / 255.0
+            array = _as_array(working)
             statistics_image = _statistics_image(picture, working_size, config.tile_size)
         with timer.stage("transform"):
             stylized, tiles = self.transform(array, vector, config.tile_size, statistics_image)
@@ -412,18 +412,22 @@ def _statistics_image(picture: Image.Image, working_size: tuple[int, int], tile_
     """The content at the largest size that one statistics pass allows, or None if no tiling is needed."""
     if max(working_size) <= tile_size:
         return None
-    scale = tile_size / max(working_size)
-    size = (max(MIN_WORKING_SIDE, round(working_size[0] * scale)),
-            max(MIN_WORKING_SIDE, round(working_size[1] * scale)))
-    return np.asarray(picture.resize(size, Image.LANCZOS), dtype=np.float32) / 255.0
+    return _as_array(picture.resize(_fitted_size(working_size, tile_size), Image.LANCZOS))
 
 
 def _fit_array(image: np.ndarray, tile_size: int) -> np.ndarray:
     picture = _to_image(image)
-    scale = tile_size / max(picture.size)
-    size = (max(MIN_WORKING_SIDE, int(picture.width * scale) // ALIGN * ALIGN),
-            max(MIN_WORKING_SIDE, int(picture.height * scale) // ALIGN * ALIGN))
-    return np.asarray(picture.resize(size, Image.LANCZOS), dtype=np.float32) / 255.0
+    return _as_array(picture.resize(_fitted_size(picture.size, tile_size), Image.LANCZOS))
+
+
+def _fitted_size(size: tuple[int, int], tile_size: int) -> tuple[int, int]:
+    """``size`` scaled so that its long side is ``tile_size`` (neither side under MIN_WORKING_SIDE)."""
+    scale = tile_size / max(size)
+    return max(MIN_WORKING_SIDE, round(size[0] * scale)), max(MIN_WORKING_SIDE, round(size[1] * scale))
+
+
+def _as_array(picture: Image.Image) -> np.ndarray:
+    return np.asarray(picture, dtype=np.float32) / 255.0
 
 
 def _pad_to_multiple(image: np.ndarray, multiple: int) -> np.ndarray:
