@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import _png_header_only
-from tests.web.conftest import png_bytes, start_experiment, upload
+from tests.web.conftest import png_bytes, start_experiment, upload, wait_for
 
 
 def _layer(size=(96, 72)) -> bytes:
@@ -105,3 +105,22 @@ def test_drafts_of_unknown_or_finished_experiments(client):
     response = _put(client, experiment["id"], _layer())
     assert response.status_code == 409
     assert "finished" in response.json()["detail"]
+
+
+def test_a_draft_arriving_while_its_experiment_is_deleted_is_404_and_leaves_no_file(client, monkeypatch):
+    import stylelab.web.routes.experiments as routes
+
+    experiment = start_experiment(client)
+    wait_for(lambda: not client.get(f"/api/experiments/{experiment['id']}").json()["active"])
+    state = client.app.state.stylelab
+    check = routes.check_draft
+
+    def deleted_meanwhile(path):  # another tab deletes the experiment while this save is checked
+        check(path)
+        assert client.delete(f"/api/experiments/{experiment['id']}").status_code == 204
+
+    monkeypatch.setattr(routes, "check_draft", deleted_meanwhile)
+    response = _put(client, experiment["id"], _layer())
+    assert response.status_code == 404 and "no experiment" in response.json()["detail"]
+    assert not state.files.draft_path(experiment["id"]).exists()
+    assert list(state.files.tmp.iterdir()) == []

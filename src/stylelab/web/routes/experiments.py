@@ -127,7 +127,8 @@ def delete(experiment_id: ObjectId, state: State) -> Response:
     deleted = state.store.delete_experiment(experiment_id)
     if deleted is None:
         raise HTTPException(404, f"no experiment with id {experiment_id}")
-    state.files.remove_files(deleted)
+    with state.draft_lock:  # not between a draft save's check and its rename
+        state.files.remove_files(deleted)
     return Response(status_code=204)
 
 
@@ -163,15 +164,18 @@ async def put_draft(request: Request, found: Experiment, state: State) -> Respon
         await receive_to_file(request, temp)
         await run_in_threadpool(check_draft, temp)
         base = request.headers.get("X-Draft-Base")
-        with state.draft_lock:  # compare and replace as one step
+        with state.draft_lock:  # compare and replace as one step; delete() removes files under it too
             if base is not None and base != draft_version(state.files, found.id):
                 raise HTTPException(412, "draft: the drawing was changed in another tab or window")
             keep_draft(state.files, found.id, temp)
             version = draft_version(state.files, found.id)
+            current = state.store.experiment(found.id)
+            if current is None or current.drawing_id is not None:  # deleted or finished while this arrived
+                remove_draft(state.files, found.id)
     finally:
         temp.unlink(missing_ok=True)  # gone already once kept
-    if state.store.experiment(found.id).drawing_id is not None:  # finished while this one arrived
-        remove_draft(state.files, found.id)
+    if current is None:
+        raise HTTPException(404, f"no experiment with id {found.id}")
     return Response(status_code=204, headers={"X-Draft-Version": version})
 
 
