@@ -77,11 +77,12 @@ def test_the_cancel_token_stops_a_gatys_task(files):
     assert messages == []  # stopped at the first step
 
 
-def test_a_fast_task_that_finishes_after_a_cancel_still_ends_cancelled(files):
+def test_a_fast_task_that_finishes_after_a_cancel_still_ends_cancelled_and_keeps_no_file(files):
     outcome = run_task(
         _task(files, "fast", size=32), _setup(files), FakeMethods(), files, ListQueue(), _token(7)
     )
     assert outcome["type"] == "cancelled"
+    assert list(files.images.iterdir()) == []  # no record will own the result it stored
 
 
 def test_results_larger_than_result_size_are_shrunk(files):

@@ -83,3 +83,28 @@ def test_a_second_server_on_the_same_data_dir_is_refused_and_touches_nothing(tmp
         assert job_state(client, experiment["id"], "gatys") == "running"  # nor its job interrupted
     with app_client(settings) as client:  # the first one stopped: the data dir is free again
         assert job_state(client, experiment["id"], "gatys") == "interrupted"
+
+
+def test_files_that_no_record_owns_are_removed_at_start_and_others_kept(tmp_path):
+    settings = make_settings(tmp_path / "data")
+    with app_client(settings) as client:
+        experiment = start_experiment(client)
+        wait_for(lambda: not client.get(f"/api/experiments/{experiment['id']}").json()["active"])
+        kept = sorted(path.name for folder in ("images", "previews") for path in (settings.data_dir / folder).iterdir())
+    data = settings.data_dir
+    orphans = [  # a cancelled job's result, a deleted experiment's draft and job preview, a half-written file
+        data / "images" / "0123456789abcdef.png",
+        data / "images" / "0123456789abcdef.thumb.jpg",
+        data / "drafts" / "fedcba9876543210.png",
+        data / "previews" / "fedcba9876543210.jpg",
+        data / "images" / ".0123456789abcdef.png.a1b2c3d4e5f6.tmp",
+    ]
+    foreign = data / "images" / "notes.txt"  # not named like ours: not ours to remove
+    for path in [*orphans, foreign]:
+        path.write_bytes(b"x")
+    with app_client(settings) as client:
+        assert client.get(f"/api/experiments/{experiment['id']}").status_code == 200
+    assert not any(path.exists() for path in orphans)
+    assert foreign.exists()
+    assert sorted(path.name for folder in ("images", "previews") for path in (data / folder).iterdir()
+                  if path != foreign) == kept

@@ -167,6 +167,15 @@ class ExperimentRecord:
     grades: dict[str, Any] | None
 
 
+@dataclass(frozen=True)
+class KnownIds:
+    """Ids on record, by table."""
+
+    images: frozenset[str]
+    experiments: frozenset[str]
+    jobs: frozenset[str]
+
+
 class DataDir:
     """The folders of a data dir and the files in them, addressed by id only."""
 
@@ -229,6 +238,19 @@ class DataDir:
     def remove_image_files(self, image_ids: Iterable[str]) -> None:
         """Unlink pictures and their thumbnails whose records are gone (best effort, as remove_files)."""
         _unlink_all(path for image_id in image_ids for path in (self.image_path(image_id), self.thumb_path(image_id)))
+
+    def remove_orphans(self, known: KnownIds) -> int:
+        """Unlink files that no record owns: results stored by a job that was cancelled or whose
+        server died before recording them, drafts of deleted experiments, previews of deleted jobs
+        and half-written temporary files. Only for a data dir no server is using; returns the count.
+        """
+        orphans = [
+            *_files_without_record(self.images, known.images),
+            *_files_without_record(self.previews, known.jobs),
+            *_files_without_record(self.drafts, known.experiments),
+        ]
+        _unlink_all(orphans)
+        return len(orphans)
 
     def temp_path(self) -> Path:
         return self.tmp / f"{new_id()}.upload"
@@ -420,6 +442,15 @@ class Store:
             unused = [row["id"] for row in rows]
             connection.executemany("DELETE FROM images WHERE id = ?", [(image_id,) for image_id in unused])
         return unused
+
+    def known_ids(self) -> KnownIds:
+        """The ids of every image, experiment and job on record (to find files that have none)."""
+        with self._connect() as connection:
+            ids = [
+                frozenset(row[0] for row in connection.execute(f"SELECT id FROM {table}"))
+                for table in ("images", "experiments", "jobs")
+            ]
+        return KnownIds(*ids)
 
     def set_drawing(self, experiment_id: str, image_id: str, source: str) -> None:
         """Attach the drawing that finishes the experiment.
@@ -619,6 +650,19 @@ def _job(row: sqlite3.Row) -> JobRecord:
     values["options"] = json.loads(values["options"])
     values["progress"] = json.loads(values["progress"]) if values["progress"] else None
     return JobRecord(**values)
+
+
+def _files_without_record(folder: Path, ids: frozenset[str]) -> list[Path]:
+    """Files in ``folder`` named after an id not in ``ids`` (``<id>.png``, ``<id>.thumb.jpg``, and the
+    ``.<id>....tmp`` of an interrupted atomic write); other files are not Style Lab's and stay."""
+    found = []
+    for path in folder.iterdir():
+        name = path.name.removeprefix(".")
+        identifier = name.partition(".")[0]
+        temporary = path.name.startswith(".") and name.endswith(".tmp")
+        if is_id(identifier) and (temporary or identifier not in ids) and path.is_file():
+            found.append(path)
+    return found
 
 
 def _unlink_all(paths: Iterable[Path]) -> None:

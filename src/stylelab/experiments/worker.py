@@ -124,7 +124,7 @@ def run_task(
         else:
             message = _run_grade(task, methods)
         if message["type"] == "done":
-            check_cancel()  # a job that could not be stopped midway still ends as cancelled
+            _cancel_if_asked(check_cancel, message, files)
     except Cancelled:
         return {"type": "cancelled"}
     except StylelabError as exc:
@@ -137,6 +137,17 @@ def run_task(
         }
     message["seconds"] = time.perf_counter() - started
     return message
+
+
+def _cancel_if_asked(check_cancel, message: dict[str, Any], files: DataDir) -> None:
+    """A job that could not be stopped midway still ends as cancelled, and its result is not kept:
+    no record will own the stored image."""
+    try:
+        check_cancel()
+    except Cancelled:
+        if message["image"] is not None:
+            files.remove_image_files([message["image"]["id"]])
+        raise
 
 
 def _run_fast(task, methods: Methods, files: DataDir, setup: WorkerSetup) -> dict[str, Any]:

@@ -86,7 +86,8 @@ def create_app(settings: WebSettings) -> FastAPI:
 
 
 def _open_data_dir(settings: WebSettings) -> tuple[DataDir, DataDirLock, Store]:
-    """Lock the data dir, make its folders and database, and forget uploads nothing has used for a day."""
+    """Lock the data dir, make its folders and database, forget uploads nothing has used for a day, and
+    remove files that no record owns (left by a cancelled job, a deletion during a save, or a crash)."""
     files = DataDir(settings.data_dir)
     lock = DataDirLock(files.root)
     files.make_root()
@@ -96,6 +97,7 @@ def _open_data_dir(settings: WebSettings) -> tuple[DataDir, DataDirLock, Store]:
         store = Store(files.database)
         store.create()
         files.remove_image_files(store.remove_unused_images(UNUSED_IMAGE_SECONDS))
+        files.remove_orphans(store.known_ids())
     except BaseException:
         lock.release()
         raise
