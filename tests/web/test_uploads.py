@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
 import struct
+import threading
+import time
 import zlib
 
 import pytest
 from PIL import Image
 
 from stylelab.imageio import ImageLimits
+from stylelab.web.state import DECODE_SLOTS
 from tests.web.conftest import app_client, make_settings, png_bytes, start_experiment, upload, wait_for
 
 MB = 1024 * 1024
@@ -197,3 +201,30 @@ def test_an_upload_no_experiment_took_is_forgotten_at_a_later_start(settings):
         assert client.get(kept["url"]).status_code == 200  # used by an experiment
         assert client.get(dropped["url"]).status_code == 404
     assert not (settings.data_dir / "images" / f"{dropped['id']}.png").exists()
+
+
+def test_uploads_are_decoded_two_at_a_time(client, monkeypatch):
+    """A small file may decode to 400 MB: parallel uploads wait for a slot instead of adding up."""
+    import stylelab.web.routes.uploads as routes
+
+    running, most = 0, 0
+    lock = threading.Lock()
+    store = routes.store_picture
+
+    def counted(*args):
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.3)
+        try:
+            return store(*args)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(routes, "store_picture", counted)
+    with concurrent.futures.ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(lambda _: upload(client, png_bytes()), range(5)))
+    assert [answer.status_code for answer in answers] == [201] * 5
+    assert most == DECODE_SLOTS == 2

@@ -9,6 +9,7 @@ ones run after the next start), and the lock is given up with them.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import importlib.resources
 import logging
@@ -34,7 +35,7 @@ from stylelab.web.limits import BodyLimit
 from stylelab.web.routes import ROUTERS
 from stylelab.web.schemas import IMAGE_REF_PATTERN
 from stylelab.web.settings import WebSettings
-from stylelab.web.state import AppState, bundled_gallery
+from stylelab.web.state import DECODE_SLOTS, AppState, bundled_gallery
 
 LOG = logging.getLogger(__name__)
 ERROR_STATUS = ((InputError, 422), (ConfigError, 422), (JobError, 409), (ModelError, 503), (OutputError, 500))
@@ -115,6 +116,7 @@ def _lifespan(state: AppState, lock: DataDirLock):
                            state.publish)
         await run_in_threadpool(runner.start)
         state.runner = runner
+        state.decode_slots = asyncio.Semaphore(DECODE_SLOTS)
         try:
             yield
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,8 @@ from stylelab.web.schemas import ExperimentOut, GalleryItem, ObjectId, experimen
 from stylelab.web.settings import WebSettings
 
 GALLERY_FOLDERS = ("photos", "styles")
+# Pictures decoded at once: a 100 KB PNG may hold 40 megapixels, about 400 MB while it is decoded.
+DECODE_SLOTS = 2
 
 
 class Gallery:
@@ -58,11 +61,18 @@ class AppState:
     gallery: Gallery
     runner: JobRunner | None = None
     draft_lock: threading.Lock = field(default_factory=threading.Lock)  # a draft's version and file together
+    decode_slots: asyncio.Semaphore | None = None  # made by the lifespan, in the server's event loop
 
     def job_runner(self) -> JobRunner:
         if self.runner is None:
             raise HTTPException(503, "the job runner is not running")
         return self.runner
+
+    def decoding(self) -> asyncio.Semaphore:
+        """Hold one of the ``DECODE_SLOTS`` while decoding an upload (others wait their turn)."""
+        if self.decode_slots is None:
+            raise HTTPException(503, "the server is not running")
+        return self.decode_slots
 
     def experiment_view(self, experiment: ExperimentRecord) -> ExperimentOut:
         return self.experiment_views([experiment])[0]

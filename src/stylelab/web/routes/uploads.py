@@ -65,16 +65,17 @@ async def upload(
         size = await receive_to_file(request, temp)
         if size == 0:
             raise HTTPException(422, f"{label}: file is empty")
-        record = await run_in_threadpool(
-            store_picture,
-            state.store,
-            state.files,
-            temp,
-            role,
-            label,
-            settings.image_limits,
-            settings.stored_size,
-        )
+        async with state.decoding():
+            record = await run_in_threadpool(
+                store_picture,
+                state.store,
+                state.files,
+                temp,
+                role,
+                label,
+                settings.image_limits,
+                settings.stored_size,
+            )
     finally:
         temp.unlink(missing_ok=True)
     return image_out(record)
