@@ -36,7 +36,7 @@ def app_client(settings: WebSettings) -> Iterator:
 
     from stylelab.web.app import create_app
 
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url=f"http://127.0.0.1:{settings.port}") as client:
         yield client
 
 
@@ -46,12 +46,12 @@ def png_bytes(size=(64, 48), colour=(200, 120, 40), fmt="PNG") -> bytes:
     return buffer.getvalue()
 
 
-def upload(client, data: bytes, role: str = "photo", name: str = "picture.png", **kwargs):
+def upload(client, data: bytes, role: str = "photo", name: str = "picture.png", headers=None, **kwargs):
     return client.post(
         "/api/uploads",
         params={"role": role, "name": name},
         content=data,
-        headers={"Content-Type": "application/octet-stream"},
+        headers={"Content-Type": "application/octet-stream", **(headers or {})},
         **kwargs,
     )
 

@@ -13,6 +13,7 @@ from stylelab.cli.serve import build_settings
 from stylelab.errors import ConfigError
 from stylelab.web.app import create_app, static_dir
 from stylelab.web.settings import WebSettings, default_data_dir
+from tests.web.conftest import app_client, make_settings, png_bytes, upload
 
 
 def test_defaults_bind_locally_with_a_20_mb_limit(tmp_path):
@@ -143,3 +144,29 @@ def test_serve_on_a_data_dir_in_use_is_a_user_error(tmp_path, capsys):
     expected = f"error: data dir {tmp_path} is in use by another Style Lab server (pid {os.getpid()})"
     assert err.startswith(expected)
     assert "Traceback" not in err
+
+
+def test_other_sites_cannot_reach_a_server_bound_to_this_machine(client):
+    """DNS rebinding (a foreign Host) and cross-site writes are 403 JSON; same-origin pages and scripts pass."""
+    evil_host = client.get("/api/experiments", headers={"Host": "evil.example:8000"})
+    assert evil_host.status_code == 403 and "127.0.0.1" in evil_host.json()["detail"]
+    for host in ("localhost:8000", "127.0.0.2:8000", "[::1]:8000"):
+        assert client.get("/api/experiments", headers={"Host": host}).status_code == 200, host
+    picture = png_bytes()
+    for headers in ({"Origin": "http://evil.example"}, {"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"},
+                    {"Origin": "http://127.0.0.1:9999"}):  # another port is another origin
+        answer = upload(client, picture, headers={"Content-Type": "text/plain", **headers})
+        assert answer.status_code == 403 and "another site" in answer.json()["detail"], headers
+    same_origin = {"Origin": "http://127.0.0.1:8000", "Sec-Fetch-Site": "same-origin"}
+    assert upload(client, picture, headers=same_origin).status_code == 201
+    assert upload(client, picture).status_code == 201  # no Origin: curl or a script, not a page elsewhere
+    assert client.get("/api/health").status_code == 200
+
+
+def test_a_server_bound_for_other_machines_answers_any_host_but_not_cross_site_writes(tmp_path):
+    with app_client(make_settings(tmp_path / "data", host="0.0.0.0")) as client:
+        assert client.get("/api/experiments", headers={"Host": "studio.lan:8000"}).status_code == 200
+        headers = {"Host": "studio.lan:8000", "Origin": "http://evil.example"}
+        assert upload(client, png_bytes(), headers=headers).status_code == 403
+        headers = {"Host": "studio.lan:8000", "Origin": "http://studio.lan:8000"}
+        assert upload(client, png_bytes(), headers=headers).status_code == 201

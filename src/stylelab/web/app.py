@@ -31,6 +31,7 @@ from stylelab.experiments.methods import NeuralMethods
 from stylelab.experiments.runner import JobRunner
 from stylelab.experiments.store import ID_PATTERN, DataDir, Store
 from stylelab.web.events import EventBroker
+from stylelab.web.guard import SameMachineOnly, is_loopback
 from stylelab.web.limits import BodyLimit
 from stylelab.web.routes import ROUTERS
 from stylelab.web.schemas import IMAGE_REF_PATTERN
@@ -79,6 +80,7 @@ def create_app(settings: WebSettings) -> FastAPI:
             else JSON_BODY_LIMIT
         ),
     )
+    app.add_middleware(SameMachineOnly, loopback_only=is_loopback(settings.host))  # outermost: first to judge
     _add_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
