@@ -111,6 +111,13 @@ def test_bad_experiment_requests(client):
         text = f'{{"photo": "gallery:photos/chelsea", "painting": "gallery:styles/udnie", "gatys_size": {number}}}'
         response = client.post("/api/experiments", content=text, headers={"Content-Type": "application/json"})
         assert response.status_code == 422 and "gatys_size" in response.json()["detail"], response.text
+    for text, message in (
+        ("{bad", "the request body is not valid JSON"),
+        ("[1, 2]", "the request body must be a JSON object"),
+        ("null", "the request body must be a JSON object"),
+    ):
+        response = client.post("/api/experiments", content=text, headers={"Content-Type": "application/json"})
+        assert response.status_code == 422 and response.json()["detail"] == message, response.text
     assert client.get("/api/experiments").json()["total"] == 0
 
 

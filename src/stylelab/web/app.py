@@ -139,6 +139,16 @@ def _add_page(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
 
 
+def _problem(error: dict) -> str:
+    """``field: message``; a body that is not JSON, or not an object, is said in plain words."""
+    if error["type"] == "json_invalid":
+        return "the request body is not valid JSON"
+    field = ".".join(str(part) for part in error["loc"] if part != "body")
+    if not field:  # the body itself: an array, a number, null or nothing
+        return "the request body must be a JSON object"
+    return f"{field}: {_readable(error)}"
+
+
 def _readable(error: dict) -> str:
     """Pydantic's message, except a pattern's regular expression: what the value should look like."""
     if error["type"] == "string_pattern_mismatch":
@@ -154,10 +164,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [
-            f"{'.'.join(str(part) for part in error['loc'] if part != 'body')}: {_readable(error)}"
-            for error in exc.errors()
-        ]
+        problems = [_problem(error) for error in exc.errors()]
         # without each error's "input": it may be large, or NaN/Infinity, which JSON cannot carry
         errors = [{key: error[key] for key in ("loc", "msg", "type") if key in error} for error in exc.errors()]
         return JSONResponse({"detail": "; ".join(problems), "errors": jsonable_encoder(errors)}, status_code=422)
