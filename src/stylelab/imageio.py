@@ -293,16 +293,16 @@ def _temporary_name(path: Path) -> str:
     return f".{path.name}.{secrets.token_hex(6)}.tmp"
 
 
-def check_not_empty(path: str | os.PathLike, example: str = "out.png") -> Path:
+def check_not_empty(path: str | os.PathLike, example: str = "out.png", what: str = "the output path") -> Path:
     """``path`` as a Path, unless it is empty (``Path("")`` would quietly mean the current folder)."""
     if not str(path).strip():
-        raise OutputError(f"the output path is empty; give a file name such as {example}")
+        raise OutputError(f"{what} is empty; give a name such as {example}")
     return Path(path)
 
 
 def check_output_dir(folder: str | os.PathLike) -> Path:
     """Raise :class:`OutputError` unless ``folder`` exists and is writable."""
-    folder = Path(folder)
+    folder = check_not_empty(folder, "out", "the output folder")
     try:
         if not folder.exists():
             raise OutputError(f"{folder}: output directory does not exist")
@@ -320,7 +320,7 @@ def check_output_dir(folder: str | os.PathLike) -> Path:
 
 def ensure_output_dir(folder: str | os.PathLike) -> Path:
     """Create ``folder`` (and parents) if missing, then check it is a writable directory."""
-    folder = Path(folder)
+    folder = check_not_empty(folder, "out", "the output folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

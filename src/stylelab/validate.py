@@ -27,8 +27,8 @@ def choice(name: str, value: str, valid: Iterable[str]) -> str:
 def number(name: str, value: float, *, minimum: float | None = None, maximum: float | None = None,
            exclusive_minimum: bool = False) -> float:
     """Return ``value`` if it is a finite number within the bounds; else raise ConfigError."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ConfigError(f"{name}: expected a finite number, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
+        raise ConfigError(f"{name}: expected a finite number, got {_show(value)}")
     if minimum is not None:
         too_small = value <= minimum if exclusive_minimum else value < minimum
         if too_small:
@@ -36,10 +36,13 @@ def number(name: str, value: float, *, minimum: float | None = None, maximum: fl
             raise ConfigError(f"{name}: must be {relation} {_show(minimum)}, got {_show(value)}")
     if maximum is not None and value > maximum:
         raise ConfigError(f"{name}: must be at most {_show(maximum)}, got {_show(value)}")
+    if isinstance(value, int) and abs(value) > LARGEST_INTEGER:
+        raise ConfigError(f"{name}: too large ({_show(value)})")
     return value
 
 
 DEVICES = ("auto", "cpu", "cuda", "cuda:N")
+LARGEST_INTEGER = 2**63 - 1  # no setting needs more; a larger int cannot become a float or a seed
 
 
 def device_name(name: str, value: str) -> str:
@@ -64,14 +67,25 @@ def callback(name: str, value: object) -> object:
     return value
 
 
-def _show(value: float) -> str:
-    """Integers in full (a seed limit of 9223372036854775807, not 9.22337e+18); floats short."""
-    return str(value) if isinstance(value, int) else f"{value:g}"
+def _finite(value: float) -> bool:
+    return isinstance(value, int) or math.isfinite(value)  # math.isfinite(10**400) raises OverflowError
+
+
+def _show(value: object) -> str:
+    """Integers in full (a seed limit of 9223372036854775807, not 9.22337e+18) unless absurdly long;
+    floats short; anything else as repr."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, int):
+        text = str(value)
+        return text if len(text) <= 24 else f"a {len(text.lstrip('-'))}-digit integer"
+    return f"{value:g}"
 
 
 def integer(name: str, value: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
-    """Return ``value`` if it is an int within the bounds; else raise ConfigError."""
+    """Return ``value`` if it is an int within the bounds (and 64 bits); else raise ConfigError."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"{name}: expected an integer, got {value!r}")
-    number(name, value, minimum=minimum, maximum=maximum)
+    number(name, value, minimum=-LARGEST_INTEGER - 1 if minimum is None else minimum,
+           maximum=LARGEST_INTEGER if maximum is None else maximum)
     return value

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from stylelab.cli.options import named_as_options
+
 NAME = "demo"
 HELP = "Stylise a bundled photo with a bundled painting; write the result, a sheet and a loss curve."
 
@@ -19,7 +21,8 @@ def run(args: argparse.Namespace) -> int:
     from stylelab.demo import DEMO_CONFIG, run_demo
 
     changes = {name: getattr(args, name) for name in ("size", "iterations") if getattr(args, name) is not None}
-    config = DEMO_CONFIG.replace(**changes)
+    with named_as_options(("size", "iterations")):
+        config = DEMO_CONFIG.replace(**changes)
     with _ProgressBar(None, 0, enabled=True) as bar:
         outputs = run_demo(args.out, config, progress=bar.update)
     for path in (outputs.result, outputs.fast, outputs.sheet, outputs.loss_curve, outputs.summary):

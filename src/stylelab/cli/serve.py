@@ -10,11 +10,13 @@ from stylelab.cli.options import named_as_options
 
 NAME = "serve"
 HELP = "Run the web experiment in your browser: paint your own version while both methods run."
+MAX_UPLOAD_MB = 1024 * 1024  # a terabyte: any more is a typing mistake
 
 
 # the option behind each setting that serve's errors may name (some are named otherwise)
 OPTIONS = {"host": "--host", "port": "--port", "data_dir": "--data-dir", "gatys_workers": "--gatys-jobs",
-           "max_upload_bytes": "--max-upload-mb", "threads": "--worker-threads", "device": "--device"}
+           "max_upload_bytes": "--max-upload-mb", "max_upload_mb": "--max-upload-mb",
+           "threads": "--worker-threads", "device": "--device"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,13 +46,15 @@ def build_settings(args: argparse.Namespace):
     Raises:
         ConfigError: an option out of range.
     """
-    from pathlib import Path
-
     from stylelab.experiments.methods import NeuralMethods
+    from stylelab.imageio import check_not_empty
+    from stylelab.validate import number
     from stylelab.web.settings import MEBIBYTE, WebSettings
 
     with named_as_options(OPTIONS):
-        settings = WebSettings(data_dir=Path(args.data_dir), host=args.host, port=args.port,
+        data_dir = check_not_empty(args.data_dir, "~/stylelab-data", "--data-dir")
+        number("max_upload_mb", args.max_upload_mb, minimum=0.001, maximum=MAX_UPLOAD_MB)  # before int(): nan, inf
+        settings = WebSettings(data_dir=data_dir, host=args.host, port=args.port,
                                max_upload_bytes=int(args.max_upload_mb * MEBIBYTE),
                                methods=NeuralMethods(device=args.device))
         runner = dataclasses.replace(settings.runner, gatys_workers=args.gatys_jobs, threads=args.worker_threads)

@@ -29,7 +29,7 @@ from PIL import Image, ImageDraw
 
 from stylelab.errors import InputError, OutputError
 from stylelab.grid.index import CellRecord, Index, open_existing
-from stylelab.imageio import atomic_write, load_image
+from stylelab.imageio import atomic_write, check_not_empty, load_image
 from stylelab.metrics import EVAL_SIZE
 from stylelab.validate import integer
 
@@ -94,7 +94,7 @@ def write_report(folder: str | Path, config: ReportConfig = ReportConfig()) -> R
     Raises:
         OutputError: no grid in ``folder``, or it cannot be written.
     """
-    folder = Path(folder)
+    folder = check_not_empty(folder, "grid-out", "the grid folder")
     with open_existing(folder) as index:
         data = _gather(index, folder)
         _fill_quality(index, data, config.eval_size)

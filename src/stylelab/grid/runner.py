@@ -25,7 +25,7 @@ from stylelab.errors import ConfigError, OutputError
 from stylelab.grid.index import Index
 from stylelab.grid.spec import Cell, Grid, InputImage
 from stylelab.grid.worker import CellResult
-from stylelab.imageio import atomic_write, check_output_dir
+from stylelab.imageio import atomic_write, check_not_empty, check_output_dir
 from stylelab.validate import choice, integer, number
 
 EXECUTORS = ("local", "ray")
@@ -153,7 +153,7 @@ def run_grid(
         from stylelab.grid.executors import check_ray
 
         check_ray(executor.address)
-    out = _prepare_folder(Path(folder))
+    out = _prepare_folder(check_not_empty(folder, "grid-out", "the grid folder"))
     with Index(out) as index:
         index.save_layout(str(grid.source), layout(grid, cells))
         _copy_inputs(grid, out)

@@ -77,6 +77,8 @@ class WebSettings:
         integer("preview_every", self.preview_every, minimum=1)
         integer("gatys_workers", self.runner.gatys_workers, minimum=1, maximum=16)
         integer("light_workers", self.runner.light_workers, minimum=1, maximum=16)
+        if self.runner.threads is not None:
+            integer("threads", self.runner.threads, minimum=1, maximum=1024)
 
     def replace(self, **changes: object) -> WebSettings:
         """A copy with ``changes`` applied (and validated)."""
