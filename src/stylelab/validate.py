@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from stylelab.errors import ConfigError
 
@@ -89,3 +89,15 @@ def integer(name: str, value: int, *, minimum: int | None = None, maximum: int |
     number(name, value, minimum=-LARGEST_INTEGER - 1 if minimum is None else minimum,
            maximum=LARGEST_INTEGER if maximum is None else maximum)
     return value
+
+
+def proportions(weights: Sequence[float]) -> list[float]:
+    """Non-negative, finite ``weights`` (at least one positive) scaled to sum to 1.
+
+    Divided by the largest first, so that weights near the float limit (1e308) cannot make the sum
+    infinite and every share zero.
+    """
+    largest = float(max(weights))
+    scaled = [float(weight) / largest for weight in weights]
+    total = sum(scaled)
+    return [weight / total for weight in scaled]

@@ -1,5 +1,6 @@
 import torch
 
+from stylelab.gatys.config import GatysConfig
 from stylelab.gatys.losses import blended_grams, content_loss, gram, relative_error, tv_loss
 
 
@@ -52,6 +53,16 @@ def test_tv_loss_of_a_step_edge():
 def test_blended_grams_are_a_weighted_mean():
     g1, g2 = {"l": torch.ones(1, 2, 2)}, {"l": torch.zeros(1, 2, 2)}
     assert torch.allclose(blended_grams([g1, g2], [3.0, 1.0])["l"], torch.full((1, 2, 2), 0.75))
+    # weights near the float limit: their sum is infinite, their proportions are not
+    assert torch.allclose(blended_grams([g1, g2], [1.5e308, 0.5e308])["l"], torch.full((1, 2, 2), 0.75))
+
+
+def test_style_layer_weights_near_the_float_limit_keep_their_proportions():
+    from stylelab.gatys.engine import _layer_weights
+
+    layers = ("relu1_1", "relu2_1", "relu3_1")
+    huge = _layer_weights(GatysConfig(style_layers=layers, style_layer_weights=(1e308, 1e308, 0.0)))
+    assert huge == {"relu1_1": 0.5, "relu2_1": 0.5}
 
 
 def test_bfloat16_gram_products_stay_close_to_float32():

@@ -27,7 +27,7 @@ from stylelab.fast.color import keep_content_colors
 from stylelab.fast.config import MAX_TILE, MIN_TILE, STYLE_SIZES, FastConfig
 from stylelab.fast.tiling import ALIGN, split_axis
 from stylelab.imageio import DEFAULT_LIMITS, ImageLimits, ImageSource, load_image, source_label
-from stylelab.validate import instance, integer, number
+from stylelab.validate import instance, integer, number, proportions
 
 VECTOR_SHAPE = (1, 1, 1, 100)
 CACHE_ENTRIES = 256
@@ -340,8 +340,7 @@ def normalise_weights(weights: Sequence[float] | None, count: int) -> list[float
     largest = float(max(weights))
     if largest <= 0:
         raise ConfigError("weights: at least one weight must be positive")
-    scaled = [float(weight) / largest for weight in weights]  # so that huge weights cannot overflow the sum
-    return [weight / sum(scaled) for weight in scaled]
+    return proportions(weights)
 
 
 def _checked_vector(vector: object) -> np.ndarray:

@@ -44,7 +44,7 @@ from stylelab.gatys.schedule import (
 from stylelab.imageio import ImageLimits, ImageSource, load_image, source_label
 from stylelab.metrics import image_to_tensor, tensor_to_image
 from stylelab.runtime import reuse_freed_memory
-from stylelab.validate import callback, instance
+from stylelab.validate import callback, instance, proportions
 
 ProgressCallback = Callable[[Progress], None]
 LBFGS_HISTORY_BYTES = 128 * 2**20
@@ -280,9 +280,8 @@ def _targets(run: _Run, inputs: _Inputs, shape: tuple[int, int]) -> tuple[dict, 
 
 
 def _layer_weights(config: GatysConfig) -> dict[str, float]:
-    weights = config.style_layer_weights or [1.0] * len(config.style_layers)
-    total = sum(weights)
-    return {layer: w / total for layer, w in zip(config.style_layers, weights, strict=True) if w > 0}
+    shares = proportions(config.style_layer_weights or [1.0] * len(config.style_layers))
+    return {layer: share for layer, share in zip(config.style_layers, shares, strict=True) if share > 0}
 
 
 def _make_optimizer(config: GatysConfig, image: torch.Tensor) -> torch.optim.Optimizer:

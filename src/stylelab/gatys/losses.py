@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 
 import torch
 
+from stylelab.validate import proportions
+
 
 class _Gram(torch.autograd.Function):
     """G = F Fᵀ / (H·W) with a one-matmul backward.
@@ -88,7 +90,7 @@ def blended_grams(grams_per_style: Sequence[Mapping[str, torch.Tensor]], weights
     Minimising ‖G − Σ wᵢGᵢ‖² has the same minimiser as Σ wᵢ‖G − Gᵢ‖² (Σ wᵢ = 1)
     and costs one comparison per layer instead of one per style.
     """
-    total = sum(weights)
+    shares = proportions(weights)
     layers = grams_per_style[0].keys()
-    return {layer: sum((w / total) * grams[layer] for w, grams in zip(weights, grams_per_style, strict=True))
+    return {layer: sum(share * grams[layer] for share, grams in zip(shares, grams_per_style, strict=True))
             for layer in layers}
