@@ -267,8 +267,8 @@ def check_output_file(path: str | os.PathLike, example: str, inputs: Iterable[ob
             check_name(path)
         check_output_dir(path.parent if str(path.parent) else Path("."))
         _check_name_length(path)
-    except OSError as exc:  # a name too long, a file where a folder should be ...
-        raise OutputError(f"{path}: cannot write there ({exc.strerror or exc})") from None
+    except (OSError, RuntimeError) as exc:  # a name too long, a file where a folder should be, a symlink loop
+        raise OutputError(f"{path}: cannot write there ({getattr(exc, 'strerror', None) or exc})") from None
     return path
 
 

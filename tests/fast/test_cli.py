@@ -154,6 +154,14 @@ def test_empty_output_path(capsys, tmp_path, files):
     assert code == 2 and "the output path is empty" in err
 
 
+def test_an_output_that_is_a_symlink_loop(capsys, tmp_path, files):
+    output = tmp_path / "loop1.png"
+    output.symlink_to(tmp_path / "loop2.png")
+    (tmp_path / "loop2.png").symlink_to(output)
+    code, _, err = _run(capsys, "fast", files["content"], files["style"], "-o", output)
+    assert code == 2 and "cannot write there" in err and "Traceback" not in err
+
+
 def test_missing_output_folder(capsys, tmp_path, files):
     output = tmp_path / "nowhere" / "out.png"
     code, _, err = _run(capsys, "fast", files["content"], files["style"], "-o", output)

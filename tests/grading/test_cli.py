@@ -257,6 +257,17 @@ def test_train_grader_rejects_unusable_output_paths(capsys, tmp_path, images_dir
     assert not list(tmp_path.glob("*.pt")) and not list(tmp_path.glob("*.loss.png"))
 
 
+def test_train_grader_will_not_write_its_loss_curve_over_a_training_image(capsys, images_dir):
+    curve = images_dir / "grader.loss.png"
+    (images_dir / "one.png").rename(curve)  # a training image that happens to be named like the curve
+    before = curve.read_bytes()
+    err = assert_user_error(
+        capsys, main(["train-grader", str(images_dir), "-o", str(images_dir / "grader.pt"), *TRAIN_FAST])
+    )
+    assert "the loss curve would overwrite a training image" in err
+    assert curve.read_bytes() == before and not (images_dir / "grader.pt").exists()
+
+
 def test_train_grader_rejects_an_unwritable_output_dir(capsys, unwritable_dir, images_dir):
     out = unwritable_dir / "grader.pt"
     err = assert_user_error(capsys, main(["train-grader", str(images_dir), "-o", str(out), *TRAIN_FAST]), out)

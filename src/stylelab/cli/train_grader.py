@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from stylelab.cli.options import named_as_options
@@ -52,13 +53,17 @@ def loss_curve_path(checkpoint: Path) -> Path:
     return checkpoint.with_name(checkpoint.stem + ".loss.png")
 
 
-def check_checkpoint_path(path: str) -> Path:
-    """Fail before training if the checkpoint (or its loss curve) cannot be written."""
+def check_checkpoint_path(path: str, images: Sequence[Path] = ()) -> Path:
+    """Fail before training if the checkpoint or its loss curve cannot be written, or the curve would
+    replace one of the training ``images``."""
     from stylelab.imageio import check_output_file
 
     checkpoint = check_output_file(path, "grader.pt", check_name=_check_checkpoint_suffix)
-    if loss_curve_path(checkpoint).is_dir():
-        raise OutputError(f"{loss_curve_path(checkpoint)}: is a directory; cannot write the loss curve there")
+    curve = loss_curve_path(checkpoint)
+    if curve.is_dir():
+        raise OutputError(f"{curve}: is a directory; cannot write the loss curve there")
+    check_output_file(curve, "grader.loss.png", images,
+                      clash="the loss curve would overwrite a training image; choose another checkpoint name")
     return checkpoint
 
 
@@ -105,8 +110,8 @@ def run(args: argparse.Namespace) -> int:
             learning_rate=args.learning_rate,
             seed=args.seed,
         )
-    checkpoint = check_checkpoint_path(args.output)
     files = find_images(args.images_dir)
+    checkpoint = check_checkpoint_path(args.output, files)
     images = [load_image(path) for path in files]
     bar = tqdm(total=config.steps, desc="train-grader", unit="step", file=sys.stderr, disable=args.quiet)
 
