@@ -184,6 +184,43 @@ def test_float_pil_images_in_0_to_1_read_like_float_arrays():
     assert np.asarray(load_image(measured))[:, :, 0].max() == 255  # another range is stretched
 
 
+def test_float_images_with_nan_or_infinity_are_refused(tmp_path):
+    values = np.full((20, 30), 0.5, np.float32)
+    values[3, 4] = np.nan
+    Image.fromarray(values).save(tmp_path / "nan.tif")
+    for source in (Image.fromarray(values), tmp_path / "nan.tif"):
+        with pytest.raises(InputError, match="NaN or infinite"):
+            load_image(source)
+    values[3, 4] = np.inf
+    with pytest.raises(InputError, match="NaN or infinite"):
+        load_image(Image.fromarray(values))
+
+
+@pytest.mark.parametrize("mode, key, pixel", [("RGB", (0, 0, 0), (0, 0, 0)), ("L", 0, 0)])
+def test_a_colour_key_transparency_is_white_like_any_transparency(tmp_path, mode, key, pixel):
+    image = Image.new(mode, (30, 20), pixel)
+    image.paste(Image.new(mode, (10, 20), (200, 40, 40) if mode == "RGB" else 120), (20, 0))
+    image.save(tmp_path / "keyed.png", transparency=key)
+    pixels = np.asarray(load_image(tmp_path / "keyed.png"))
+    assert tuple(pixels[5, 5]) == (255, 255, 255)  # the keyed colour is transparent: paper white
+    assert tuple(pixels[5, 25]) == ((200, 40, 40) if mode == "RGB" else (120, 120, 120))
+
+
+def test_premultiplied_modes_are_read_or_refused_with_an_input_error():
+    try:
+        picture = load_image(Image.new("La", (30, 20)))
+    except InputError as exc:
+        assert "La" in str(exc)
+    else:
+        assert picture.mode == "RGB"
+
+
+def test_save_image_refuses_sizes_a_format_cannot_hold_before_writing(tmp_path):
+    with pytest.raises(OutputError, match="WEBP images can be at most 16383 px.*save it as .png"):
+        save_image(Image.new("RGB", (16384, 16)), tmp_path / "wide.webp")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_resize_long_side_rounds_like_the_engine():
     assert resize_long_side(Image.new("RGB", (451, 300)), 64).size == (64, 43)
 

@@ -29,6 +29,7 @@ ImageSource = str | os.PathLike | Image.Image | np.ndarray
 
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP",
                   ".tif": "TIFF", ".tiff": "TIFF"}
+FORMAT_MAX_SIDE = {"JPEG": 65535, "WEBP": 16383}  # the formats' own limits; PNG, BMP and TIFF have none this low
 _SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 
 
@@ -191,21 +192,25 @@ def _to_rgb(image: Image.Image, label: str) -> Image.Image:
     except (OSError, ValueError, KeyError, TypeError):
         pass  # a damaged EXIF block should not reject an otherwise good image
     if image.mode in _SIXTEEN_BIT_MODES or image.mode == "F":
-        return _high_depth_to_rgb(image)
-    if image.mode == "P" and "transparency" in image.info:
-        image = image.convert("RGBA")
-    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
-        rgba = image.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(white, rgba).convert("RGB")
+        return _high_depth_to_rgb(image, label)
     try:
+        if image.mode in ("P", "L", "RGB") and "transparency" in image.info:  # a palette entry or colour key
+            image = image.convert("RGBA")
+        if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+            rgba = image.convert("RGBA")
+            white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            return Image.alpha_composite(white, rgba).convert("RGB")
         return image.convert("RGB")
     except (ValueError, OSError) as exc:
+        if "truncated" in str(exc):
+            raise InputError(f"{label}: image file is damaged or truncated") from None
         raise InputError(f"{label}: cannot convert image mode {image.mode} to RGB ({exc})") from None
 
 
-def _high_depth_to_rgb(image: Image.Image) -> Image.Image:
+def _high_depth_to_rgb(image: Image.Image, label: str) -> Image.Image:
     values = np.asarray(image, dtype=np.float64)
+    if not np.isfinite(values).all():  # a float TIFF may hold NaN or infinity, as an array may
+        raise InputError(f"{label}: image contains NaN or infinite values")
     if image.mode == "F":
         low, high = float(values.min()), float(values.max())
         if low >= -FLOAT_SLACK and high <= 1.0 + FLOAT_SLACK:  # 0..1 like a float array
@@ -356,6 +361,10 @@ def save_image(image: Image.Image, path: str | os.PathLike) -> Path:
     image_format = OUTPUT_FORMATS.get(path.suffix.lower())
     if image_format is None:
         raise OutputError(f"{path}: unsupported output extension {path.suffix or '(none)'}")
+    largest = FORMAT_MAX_SIDE.get(image_format)
+    if largest is not None and max(image.size) > largest:
+        raise OutputError(f"{path}: {image_format} images can be at most {largest} px on a side, this one is "
+                          f"{image.width}×{image.height}; save it as .png")
     options = {"quality": 95} if image_format in ("JPEG", "WEBP") else {}
     with atomic_write(path) as temp:
         image.save(temp, format=image_format, **options)
