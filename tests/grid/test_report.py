@@ -211,6 +211,20 @@ def test_a_result_deleted_since_the_run_leaves_a_gap_not_an_error(finished_grid,
     assert "| #1 | optimizer=lbfgs | gatys |" in markdown and "3 of 4" in markdown  # cells done, per setting
 
 
+def test_a_damaged_result_keeps_no_numbers_measured_at_another_size(finished_grid, capsys):
+    assert main(["report", str(finished_grid), "--eval-size", "64", "--thumbnail", "64"]) == 0
+    damaged = sorted((finished_grid / "cells").glob("*.png"))[0]
+    damaged.write_bytes(b"not a picture any more")
+    assert main(["report", str(finished_grid), "--eval-size", "96", "--thumbnail", "64"]) == 0, capsys.readouterr()
+    with sqlite3.connect(finished_grid / "index.sqlite") as connection:
+        rows = connection.execute(
+            "SELECT output, style_distance, eval_size FROM cells WHERE status = 'done'"
+        ).fetchall()
+    stale = [row for row in rows if row[2] not in (96, None)]
+    assert stale == []
+    assert [row[1:] for row in rows if row[0].endswith(damaged.name)] == [(None, None)]
+
+
 def test_the_markdown_title_is_text(finished_grid):
     with Index(finished_grid) as index:
         layout = index.latest_layout()

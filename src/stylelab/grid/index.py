@@ -159,7 +159,8 @@ class Index:
                 ),
             )
 
-    def set_quality(self, key: str, style_distance: float, content_distance: float, eval_size: int) -> None:
+    def set_quality(self, key: str, style_distance: float | None, content_distance: float | None,
+                    eval_size: int | None) -> None:
         with self.connection:
             self.connection.execute(
                 "UPDATE cells SET style_distance = ?, content_distance = ?, eval_size = ? WHERE key = ?",

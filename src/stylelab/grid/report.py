@@ -138,9 +138,11 @@ def _fill_quality(index: Index, data: _Data, eval_size: int) -> None:
         try:
             distances = (style_distance(output, style, net, size=eval_size),
                          content_distance(output, content, net, size=eval_size))
-        except InputError:  # a file deleted since the run: its cell shows "file missing", without numbers
-            continue
-        index.set_quality(record.key, *distances, eval_size)
+        except InputError:  # deleted or damaged since the run: "file missing", and no numbers of another size
+            distances, size = (None, None), None
+        else:
+            size = eval_size
+        index.set_quality(record.key, *distances, size)
 
 
 def _cell_sources(data: _Data) -> dict[str, tuple[Path, Path]]:
