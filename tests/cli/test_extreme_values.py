@@ -63,3 +63,18 @@ def test_the_library_refuses_integers_too_large_for_a_float():
         ImageLimits(max_pixels=10**400)
     with pytest.raises(ConfigError, match="content_weight: too large"):
         GatysConfig(content_weight=10**400)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file names are bytes")
+def test_file_names_that_are_not_utf8_are_shown_with_escapes(tmp_path, capsys, photo, painting):
+    odd = tmp_path / os.fsdecode(b"bad\xffname.png")
+    odd.write_bytes(photo.read_bytes())
+    assert main(["compare", str(odd), str(painting), "-o", str(tmp_path / "table.txt")]) == 0, capsys.readouterr()
+    assert "bad\\udcffname" in (tmp_path / "table.txt").read_text()
+    (tmp_path / "g.toml").write_text(
+        f'contents = ["{tmp_path}/bad*name.png"]\nstyles = ["{painting}"]\n[settings]\nmethod = "fast"\nsize = 32\n'
+    )
+    out = tmp_path / "out"
+    assert main(["grid", str(tmp_path / "g.toml"), "--out", str(out), "--workers", "0", "--quiet"]) == 0
+    assert main(["report", str(out), "--eval-size", "64", "--thumbnail", "64"]) == 0, capsys.readouterr()
+    assert "bad\\udcffname" in (out / "report.md").read_text()

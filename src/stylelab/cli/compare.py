@@ -108,5 +108,5 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     else:
         with atomic_write(output) as temp:
-            temp.write_text(text, encoding="utf-8")
+            temp.write_text(text, encoding="utf-8", errors="backslashreplace")  # undecodable file names
     return 0

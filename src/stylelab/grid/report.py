@@ -649,4 +649,4 @@ def _md_text(text: str) -> str:
 
 def _write_text(path: Path, text: str) -> None:
     with atomic_write(path) as temp:
-        temp.write_text(text, encoding="utf-8")
+        temp.write_text(text, encoding="utf-8", errors="backslashreplace")  # undecodable file names

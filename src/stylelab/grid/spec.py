@@ -313,7 +313,9 @@ def _input_image(reader: _Reader, key: str, path: Path, line: int | None, max_pi
         load_image(path, ImageLimits(max_pixels=max_pixels), name=str(path))
     except InputError as exc:
         raise reader.error(key, str(exc), line) from None
-    return InputImage(path.stem, path.resolve(), reader.digest(path))
+    # a name the file system could not decode (b"\xff") is shown with escapes: it is only a label
+    label = path.stem.encode("utf-8", "backslashreplace").decode("utf-8")
+    return InputImage(label, path.resolve(), reader.digest(path))
 
 
 def _unique_labels(images: list[InputImage]) -> Iterator[InputImage]:
