@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from stylelab.errors import InputError, OutputError
-from stylelab.validate import instance, integer, number
+from stylelab.validate import instance, integer, number, plain_numbers
 
 ImageSource = str | os.PathLike | Image.Image | np.ndarray
 
@@ -48,6 +48,7 @@ class ImageLimits:
     max_aspect: float = 16.0
 
     def __post_init__(self) -> None:
+        plain_numbers(self)
         integer("min_side", self.min_side, minimum=1)
         integer("max_pixels", self.max_pixels, minimum=1)
         number("max_aspect", self.max_aspect, minimum=1.0)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
+import numbers
 import re
 from collections.abc import Iterable, Sequence
 
@@ -101,3 +103,16 @@ def proportions(weights: Sequence[float]) -> list[float]:
     scaled = [float(weight) / largest for weight in weights]
     total = sum(scaled)
     return [weight / total for weight in scaled]
+
+
+def plain_numbers(config: object) -> None:
+    """Rewrite numpy scalars in a frozen dataclass's fields as Python numbers (np.int64(512) → 512),
+    so that settings computed with numpy pass the checks and serialise to JSON like typed ones."""
+    for item in dataclasses.fields(config):
+        value = getattr(config, item.name)
+        if isinstance(value, bool) or type(value) in (int, float):
+            continue
+        if isinstance(value, numbers.Integral):
+            object.__setattr__(config, item.name, int(value))
+        elif isinstance(value, numbers.Real):  # np.float64 too: a float subclass that reprs as np.float64(…)
+            object.__setattr__(config, item.name, float(value))

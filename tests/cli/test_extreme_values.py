@@ -78,3 +78,18 @@ def test_file_names_that_are_not_utf8_are_shown_with_escapes(tmp_path, capsys, p
     assert main(["grid", str(tmp_path / "g.toml"), "--out", str(out), "--workers", "0", "--quiet"]) == 0
     assert main(["report", str(out), "--eval-size", "64", "--thumbnail", "64"]) == 0, capsys.readouterr()
     assert "bad\\udcffname" in (out / "report.md").read_text()
+
+
+def test_numpy_numbers_are_settings_like_any_numbers():
+    import numpy as np
+
+    from stylelab.fast.config import FastConfig
+    from stylelab.grading.config import GradeConfig
+
+    assert GatysConfig(size=np.int64(64), content_weight=np.float32(1)) == GatysConfig(size=64, content_weight=1.0)
+    assert type(GatysConfig(size=np.int64(64)).size) is int  # JSON-ready
+    assert FastConfig(size=np.int32(64), strength=np.float32(0.5)) == FastConfig(size=64, strength=0.5)
+    assert GradeConfig(size=np.int16(128)) == GradeConfig(size=128)
+    assert ImageLimits(max_pixels=np.uint32(1000)).max_pixels == 1000
+    with pytest.raises(ConfigError, match="size: expected an integer, got 64.0"):
+        GatysConfig(size=np.float64(64.0))

@@ -279,6 +279,7 @@ def test_train_grader_rejects_an_unwritable_output_dir(capsys, unwritable_dir, i
     [
         (["--steps", "0"], "steps"),
         (["--crop-size", "20"], "multiple of 8"),
+        (["--crop-size", "264"], "--crop-size: must be at most 256 (images are scaled to 256 px before cropping)"),
         (["--crops", "1"], "crops"),
         (["--learning-rate", "-1"], "--learning-rate"),
         (["--batch-size", "abc"], "invalid int"),

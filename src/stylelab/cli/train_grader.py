@@ -39,7 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=defaults.crops,
         help="random crops drawn from the images (1/8 held out to measure the loss)",
     )
-    parser.add_argument("--crop-size", type=int, default=defaults.crop_size, help="crop side in pixels")
+    parser.add_argument("--crop-size", type=int, default=defaults.crop_size,
+                        help=f"crop side in pixels (a multiple of 8, at most the {defaults.image_size} px "
+                             "images are scaled to)")
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="crops per step")
     parser.add_argument(
         "--learning-rate", type=float, default=defaults.learning_rate, help="Adam learning rate"

@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from stylelab.imageio import DEFAULT_LIMITS
-from stylelab.validate import choice, device_name, integer, number
+from stylelab.validate import choice, device_name, integer, number, plain_numbers
 
 COLOR_MODES = ("none", "luminance")
 MAX_SIZE = 16384
@@ -56,6 +56,7 @@ class FastConfig:
         "reject input images (and outputs) with more pixels than this"))
 
     def __post_init__(self) -> None:
+        plain_numbers(self)
         if self.size is not None:
             integer("size", self.size, minimum=16, maximum=MAX_SIZE)
         number("strength", self.strength, minimum=0.0, maximum=1.0)

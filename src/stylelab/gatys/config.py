@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from stylelab.backbones import POOLINGS, default_layers, parse_backbone
 from stylelab.errors import ConfigError
 from stylelab.imageio import DEFAULT_LIMITS
-from stylelab.validate import choice, device_name, integer, number
+from stylelab.validate import choice, device_name, integer, number, plain_numbers
 
 OPTIMIZERS = ("lbfgs", "adam")
 COLOR_MODES = ("none", "luminance", "histogram")
@@ -78,6 +78,7 @@ class GatysConfig:
         "reject input images with more pixels than this"))
 
     def __post_init__(self) -> None:
+        plain_numbers(self)
         self._normalise()
         integer("size", self.size, minimum=16, maximum=8192)
         integer("iterations", self.iterations, minimum=0, maximum=100_000)

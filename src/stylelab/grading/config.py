@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from stylelab.errors import ConfigError
-from stylelab.validate import choice, device_name, integer, number
+from stylelab.validate import choice, device_name, integer, number, plain_numbers
 
 SCORERS = ("vgg19", "autoencoder")
 COMPONENTS = ("style", "structure", "colour")
@@ -39,6 +39,7 @@ class Calibration:
     colour_scale: float
 
     def __post_init__(self) -> None:
+        plain_numbers(self)
         for name in ("style_weight", "structure_weight", "colour_weight"):
             number(name, getattr(self, name), minimum=0.0)
         if self.style_weight + self.structure_weight + self.colour_weight <= 0:
@@ -105,6 +106,7 @@ class GradeConfig:
     autoencoder: Calibration = AUTOENCODER_CALIBRATION
 
     def __post_init__(self) -> None:
+        plain_numbers(self)
         choice("scorer", self.scorer, SCORERS)
         integer("size", self.size, minimum=32, maximum=2048)
         integer("grid", self.grid, minimum=1, maximum=32)
@@ -156,12 +158,16 @@ class TrainConfig:
     evaluations: int = 24
 
     def __post_init__(self) -> None:
+        plain_numbers(self)
         integer("steps", self.steps, minimum=1, maximum=1_000_000)
         integer("crops", self.crops, minimum=2, maximum=100_000)
+        integer("image_size", self.image_size, minimum=16, maximum=4096)
         integer("crop_size", self.crop_size, minimum=16, maximum=512)
         if self.crop_size % 8:
             raise ConfigError(f"crop_size: must be a multiple of 8, got {self.crop_size}")
-        integer("image_size", self.image_size, minimum=self.crop_size, maximum=4096)
+        if self.crop_size > self.image_size:
+            raise ConfigError(f"crop_size: must be at most {self.image_size} (images are scaled to "
+                              f"{self.image_size} px before cropping), got {self.crop_size}")
         integer("batch_size", self.batch_size, minimum=1, maximum=4096)
         number("learning_rate", self.learning_rate, minimum=0.0, maximum=1.0, exclusive_minimum=True)
         if isinstance(self.widths, (str, int, float)) or not isinstance(self.widths, Iterable):

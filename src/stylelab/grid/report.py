@@ -31,7 +31,7 @@ from stylelab.errors import InputError, OutputError
 from stylelab.grid.index import CellRecord, Index, open_existing
 from stylelab.imageio import atomic_write, check_not_empty, load_image
 from stylelab.metrics import EVAL_SIZE
-from stylelab.validate import integer
+from stylelab.validate import integer, plain_numbers
 
 ASSETS_DIR = "report"
 REPORT_HTML = "report.html"
@@ -57,6 +57,7 @@ class ReportConfig:
     thumbnail: int = field(default=160, metadata=_help("side of each picture in the contact sheets, in px"))
 
     def __post_init__(self) -> None:
+        plain_numbers(self)
         integer("eval_size", self.eval_size, minimum=32, maximum=4096)
         integer("thumbnail", self.thumbnail, minimum=32, maximum=1024)
 
