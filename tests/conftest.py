@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -16,9 +17,13 @@ ASSETS = Path(__file__).parents[1] / "src/stylelab/assets/images"
 
 @pytest.fixture(scope="session", autouse=True)
 def _isolated_cache(tmp_path_factory):
-    """Keep converted weights in a per-session temp dir, never in the user's cache."""
+    """Keep converted weights in a per-session temp dir, never in the user's cache; and give the
+    libraries under test (onnxruntime's telemetry db, Ray's token, Chromium's crash reports) a home of
+    their own, so that a test run leaves nothing in the user's."""
     mp = pytest.MonkeyPatch()
     mp.setenv("STYLELAB_CACHE", str(tmp_path_factory.mktemp("cache")))
+    home = tmp_path_factory.mktemp("home")  # kept, not undone: onnxruntime writes its db as the process exits
+    os.environ.update(HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"), XDG_CONFIG_HOME=str(home / ".config"))
     yield
     mp.undo()
 

@@ -1,6 +1,10 @@
 """The grid on a local Ray instance started by the test (slow: Ray takes seconds to start)."""
 
+import os
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -9,34 +13,26 @@ from stylelab.grid import ExecutorConfig, load_grid, run_grid
 
 ray = pytest.importorskip("ray")
 pytestmark = pytest.mark.slow
+SOURCE = Path(__file__).resolve().parents[2] / "src"
 
 
 @pytest.fixture(scope="module")
-def local_ray():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+def local_ray(tmp_path_factory):
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
+             _temp_dir=str(tmp_path_factory.mktemp("ray")))  # not /tmp/ray, where sessions pile up
     yield
     ray.shutdown()
 
 
-def test_unreachable_cluster_is_a_user_error(grid_dir, capsys):
-    was_running = ray.is_initialized()
-    if was_running:
-        pytest.skip("a Ray instance is already connected in this process")
-    code = main(
-        [
-            "grid",
-            str(grid_dir / "grid.toml"),
-            "--out",
-            str(grid_dir / "out"),
-            "--executor",
-            "ray",
-            "--address",
-            "127.0.0.1:1",
-            "--quiet",
-        ]
-    )
-    assert code == 2
-    assert "error: --address 127.0.0.1:1: cannot connect to a Ray cluster" in capsys.readouterr().err
+def test_unreachable_cluster_is_a_user_error(grid_dir):
+    # in a process of its own: in this one a Ray instance may already be connected (local_ray), whatever
+    # the order the tests run in
+    argv = ["grid", str(grid_dir / "grid.toml"), "--out", str(grid_dir / "out"), "--executor", "ray",
+            "--address", "127.0.0.1:1", "--quiet"]
+    done = subprocess.run([sys.executable, "-m", "stylelab", *argv], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(SOURCE)})
+    assert done.returncode == 2, done.stderr
+    assert "error: --address 127.0.0.1:1: cannot connect to a Ray cluster" in done.stderr
     assert not (grid_dir / "out").exists()  # refused before the output folder was made
 
 

@@ -57,7 +57,7 @@ def test_bad_settings_are_config_errors(tmp_path, changes, message):
 def test_serve_with_an_unusable_data_dir_is_a_user_error(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    assert main(["serve", "--data-dir", str(blocker / "data")]) == 2
+    assert main(["serve", "--data-dir", str(blocker / "data"), "--port", "0"]) == 2  # 8000 may be taken
     assert capsys.readouterr().err.startswith("error: data dir")
     assert main(["serve", "--data-dir", str(tmp_path), "--port", "99999"]) == 2
     assert "--port: must be at most 65535" in capsys.readouterr().err
