@@ -363,9 +363,10 @@ def test_a_reload_keeps_the_painting(page, server):
     page.click("#clear")
     assert _painted(page) == 0
     page.wait_for_selector("#draft-status[data-state=saved]")
-    page.reload()  # clearing is saved too
-    page.wait_for_selector("#view-lab:not([hidden])")
-    page.wait_for_timeout(1000)
+    with page.expect_response(lambda r: r.url == draft_url and r.request.method == "GET") as answer:
+        page.reload()  # clearing is saved too
+    if answer.value.status == 200:
+        page.wait_for_selector("#draft-status[data-state=saved]")  # the saved layer is drawn
     assert _painted(page) == 0
 
 
@@ -959,9 +960,9 @@ def test_two_tabs_on_one_canvas_never_lose_strokes_silently(browser, server):
     _open_lab(first, server)
     lab = first.url
     second = browser.new_page()
-    second.goto(lab)
+    with second.expect_response(lambda r: r.url.endswith("/draft") and r.request.method == "GET"):
+        second.goto(lab)  # its draft (none yet) is loaded
     second.wait_for_selector("#palette .swatch")
-    second.wait_for_timeout(300)  # its draft (none yet) is loaded
     first.click("[data-brush=marker]")
     _stroke(first, [(0.1, 0.2), (0.4, 0.2)])
     first.wait_for_selector("#draft-status[data-state=saved]")
