@@ -60,7 +60,7 @@ class GatysConfig:
     style_weights: tuple[float, ...] | None = field(default=None, metadata=_help(
         "blend weight per style image (default: equal)"))
     style_scale: float = field(default=1.0, metadata=_help(
-        "style image long side relative to the output's (smaller = larger brush strokes)"))
+        "style image long side relative to the output's (larger = bigger brush strokes)"))
     preserve_color: str = field(default="none", metadata=_help("none, luminance or histogram"))
     scales: int = field(default=0, metadata=_help(
         "number of coarse-to-fine scales (0 = automatic: halve the size down to min-scale)"))
