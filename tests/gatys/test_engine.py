@@ -140,6 +140,23 @@ def test_a_run_stopped_at_a_coarse_scale_returns_the_size_asked_for(photo, paint
     assert result.image.size == (96, 64)
 
 
+def test_ctrl_c_between_two_scales_returns_the_finished_scale(photo, painting, monkeypatch):
+    import stylelab.gatys.engine as engine
+
+    real_targets, calls = engine._targets, []
+
+    def interrupted_at_the_second_scale(*args):
+        calls.append(1)
+        if len(calls) == 2:  # Ctrl-C while the 96 px scale's targets are computed
+            raise KeyboardInterrupt
+        return real_targets(*args)
+
+    monkeypatch.setattr(engine, "_targets", interrupted_at_the_second_scale)
+    result = stylize(photo, painting, GatysConfig(size=96, scales=2, iterations=4, seed=0))
+    assert result.interrupted and len(result.history["total"]) == 4  # the 48 px scale's steps are kept
+    assert result.image.size == (96, 64) and set(result.losses) == {"content", "style", "tv", "total"}
+
+
 @pytest.mark.parametrize("failure", [MemoryError(), RuntimeError("[enforce fail at alloc_cpu.cpp:117] "
                                      "DefaultCPUAllocator: can't allocate memory: you tried to allocate 11 GB")])
 def test_running_out_of_memory_is_a_config_error(photo, painting, monkeypatch, failure):

@@ -223,11 +223,18 @@ def _usable_sizes(config: GatysConfig, min_side: int, width: int, height: int) -
 def _optimise_all_scales(run: _Run, inputs: _Inputs, width: int, height: int
                          ) -> tuple[torch.Tensor, dict[str, float], bool]:
     image: torch.Tensor | None = None
+    losses: dict[str, float] = {}
     previous: torch.optim.Optimizer | None = None
     for index, long_side in enumerate(run.sizes):
-        shape = scaled_shape(width, height, long_side)
-        start = _start_image(run, inputs, shape, image)
-        image, losses, previous, interrupted = _optimise_scale(run, inputs, index, shape, start, previous)
+        try:
+            shape = scaled_shape(width, height, long_side)
+            start = _start_image(run, inputs, shape, image)
+            finished = _optimise_scale(run, inputs, index, shape, start, previous)
+        except (KeyboardInterrupt, Cancelled):  # between scales (the next one's targets): the last scale's result
+            if image is None:
+                raise
+            return image, losses, True
+        image, losses, previous, interrupted = finished
         if interrupted:
             return image, losses, True
     return image, losses, False
@@ -351,10 +358,10 @@ def _optimise_scale(run: _Run, inputs: _Inputs, index: int, shape: tuple[int, in
                 average.update(image)
             last = step == config.iterations - 1
             _report(run, inputs, index, step, losses, time.perf_counter() - started, image, last)
+        with torch.no_grad():
+            best.offer(_values(objective()), image)
     except (KeyboardInterrupt, Cancelled):
         return *result(), None, True
-    with torch.no_grad():
-        best.offer(_values(objective()), image)
     return *result(), optimizer, False
 
 
