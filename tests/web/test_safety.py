@@ -132,9 +132,9 @@ def test_config_tells_the_page_the_limits(client, settings):
 
 
 def test_serve_on_a_data_dir_in_use_is_a_user_error(tmp_path, capsys):
-    from stylelab.experiments.lock import DataDirLock
+    from stylelab.locks import data_dir_lock
 
-    running = DataDirLock(tmp_path)
+    running = data_dir_lock(tmp_path)
     running.acquire()
     try:
         assert main(["serve", "--data-dir", str(tmp_path), "--port", "0"]) == 2

@@ -26,10 +26,10 @@ from fastapi.staticfiles import StaticFiles
 
 from stylelab import __version__
 from stylelab.errors import ConfigError, InputError, JobError, ModelError, OutputError, StylelabError, plain_message
-from stylelab.experiments.lock import DataDirLock
 from stylelab.experiments.methods import NeuralMethods
 from stylelab.experiments.runner import JobRunner
 from stylelab.experiments.store import ID_PATTERN, DataDir, Store
+from stylelab.locks import FolderLock, data_dir_lock
 from stylelab.web.events import EventBroker
 from stylelab.web.guard import SameMachineOnly, is_loopback
 from stylelab.web.limits import BodyLimit
@@ -88,11 +88,11 @@ def create_app(settings: WebSettings) -> FastAPI:
     return app
 
 
-def _open_data_dir(settings: WebSettings) -> tuple[DataDir, DataDirLock, Store]:
+def _open_data_dir(settings: WebSettings) -> tuple[DataDir, FolderLock, Store]:
     """Lock the data dir, make its folders and database, forget uploads nothing has used for a day, and
     remove files that no record owns (left by a cancelled job, a deletion during a save, or a crash)."""
     files = DataDir(settings.data_dir)
-    lock = DataDirLock(files.root)
+    lock = data_dir_lock(files.root)
     files.make_root()
     lock.acquire()  # before create(): it empties tmp/, which a running server writes to
     try:
@@ -107,7 +107,7 @@ def _open_data_dir(settings: WebSettings) -> tuple[DataDir, DataDirLock, Store]:
     return files, lock, store
 
 
-def _lifespan(state: AppState, lock: DataDirLock):
+def _lifespan(state: AppState, lock: FolderLock):
     """The job runner's life: started with the server, stopped (its workers too) when it stops."""
     settings = state.settings
 

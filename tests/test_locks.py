@@ -9,18 +9,18 @@ import sys
 import pytest
 
 from stylelab.errors import ConfigError, OutputError
-from stylelab.experiments.lock import DataDirLock
+from stylelab.locks import data_dir_lock
 
 
 def test_a_second_holder_is_refused_with_the_first_ones_pid(tmp_path):
-    first = DataDirLock(tmp_path)
+    first = data_dir_lock(tmp_path)
     first.acquire()
     first.acquire()  # holding it already: nothing to do
     message = rf"data dir .* is in use by another Style Lab server \(pid {os.getpid()}\)"
     with pytest.raises(ConfigError, match=message):
-        DataDirLock(tmp_path).acquire()
+        data_dir_lock(tmp_path).acquire()
     first.release()
-    second = DataDirLock(tmp_path)
+    second = data_dir_lock(tmp_path)
     second.acquire()
     assert second.held
     second.release()
@@ -30,21 +30,21 @@ def test_a_second_holder_is_refused_with_the_first_ones_pid(tmp_path):
 
 def test_a_missing_folder_is_an_output_error(tmp_path):
     with pytest.raises(OutputError, match="cannot create server.lock"):
-        DataDirLock(tmp_path / "missing").acquire()
+        data_dir_lock(tmp_path / "missing").acquire()
 
 
 def test_the_lock_dies_with_a_killed_holder(tmp_path):
-    code = ("import sys; from stylelab.experiments.lock import DataDirLock; "
-            f"lock = DataDirLock({str(tmp_path)!r}); lock.acquire(); "
+    code = ("import sys; from stylelab.locks import data_dir_lock; "
+            f"lock = data_dir_lock({str(tmp_path)!r}); lock.acquire(); "
             "print('locked', flush=True); sys.stdin.read()")
     with subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                           text=True) as holder:
         try:
             assert holder.stdout.readline().strip() == "locked"
             with pytest.raises(ConfigError, match=rf"pid {holder.pid}\)"):
-                DataDirLock(tmp_path).acquire()
+                data_dir_lock(tmp_path).acquire()
         finally:
             holder.kill()
-    lock = DataDirLock(tmp_path)  # the file is still there; the lock went with the process
+    lock = data_dir_lock(tmp_path)  # the file is still there; the lock went with the process
     lock.acquire()
     lock.release()
