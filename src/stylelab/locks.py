@@ -87,7 +87,7 @@ def data_dir_lock(root: str | Path) -> FolderLock:
 def grid_lock(root: str | Path) -> FolderLock:
     """One grid run (or report) per output folder at a time."""
     return FolderLock(root, GRID_LOCK, lambda pid: (
-        f"{root}: a grid is running in this folder{_pid(pid)}; wait for it to end or choose another folder"))
+        f"{root}: a grid is running in this folder{_pid(pid)}; wait for it to end"))
 
 
 def _pid(pid: int | None) -> str:

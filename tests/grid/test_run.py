@@ -182,3 +182,20 @@ def test_ctrl_c_on_the_process_pool(grid_dir, monkeypatch):
     calls = count_runs(monkeypatch)
     summary = run_grid(load_grid(grid_dir / "grid.toml"), out, INLINE)
     assert summary.computed == len(calls) == 8 - len(done) and summary.skipped == len(done)
+
+
+def test_one_grid_at_a_time_in_a_folder_and_no_report_while_it_runs(grid_dir, capsys):
+    from stylelab.locks import grid_lock
+
+    out = grid_dir / "out"
+    assert main(["grid", str(grid_dir / "grid.toml"), "--out", str(out), "--workers", "0", "--quiet"]) == 0
+    capsys.readouterr()
+    stale = out / "cells" / ".abc.png.0123456789ab.tmp"  # a running grid's file being written
+    stale.write_bytes(b"half")
+    with grid_lock(out):  # another process's grid, running
+        assert main(["grid", str(grid_dir / "grid.toml"), "--out", str(out), "--workers", "0", "--quiet"]) == 2
+        assert f"a grid is running in this folder (pid {os.getpid()})" in capsys.readouterr().err
+        assert stale.exists()  # its temporary files are left alone
+        assert main(["report", str(out), "--eval-size", "64", "--thumbnail", "64"]) == 2
+        assert "a grid is running in this folder" in capsys.readouterr().err
+    assert main(["report", str(out), "--eval-size", "64", "--thumbnail", "64"]) == 0

@@ -30,6 +30,7 @@ from PIL import Image, ImageDraw
 from stylelab.errors import InputError, OutputError
 from stylelab.grid.index import CellRecord, Index, open_existing
 from stylelab.imageio import atomic_write, check_not_empty, load_image
+from stylelab.locks import grid_lock
 from stylelab.metrics import EVAL_SIZE
 from stylelab.validate import integer, plain_numbers
 
@@ -94,9 +95,10 @@ def write_report(folder: str | Path, config: ReportConfig = ReportConfig()) -> R
 
     Raises:
         OutputError: no grid in ``folder``, or it cannot be written.
+        ConfigError: a grid is running in ``folder`` (its cells would change under the report).
     """
     folder = check_not_empty(folder, "grid-out", "the grid folder")
-    with open_existing(folder) as index:
+    with open_existing(folder) as index, grid_lock(folder):  # one snapshot: no grid may write meanwhile
         data = _gather(index, folder)
         _fill_quality(index, data, config.eval_size)
         _fill_grades(index, data)

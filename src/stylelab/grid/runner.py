@@ -26,6 +26,7 @@ from stylelab.grid.index import Index
 from stylelab.grid.spec import Cell, Grid, InputImage
 from stylelab.grid.worker import CellResult
 from stylelab.imageio import atomic_write, check_not_empty, check_output_dir
+from stylelab.locks import grid_lock
 from stylelab.validate import choice, integer, number
 
 EXECUTORS = ("local", "ray")
@@ -140,6 +141,7 @@ def run_grid(
 
     Raises:
         OutputError: the folder cannot be created or written.
+        ConfigError: another grid is running in the folder.
         ConfigError: Ray asked for but unavailable, or (run locally) a device this machine lacks.
 
     Local workers are spawned processes: a script that calls this with ``workers >= 1``
@@ -154,7 +156,8 @@ def run_grid(
 
         check_ray(executor.address)
     out = _prepare_folder(check_not_empty(folder, "grid-out", "the grid folder"))
-    with Index(out) as index:
+    with grid_lock(out), Index(out) as index:
+        _remove_stale_temporaries(out)
         index.save_layout(str(grid.source), layout(grid, cells))
         _copy_inputs(grid, out)
         done = index.done_keys()
@@ -268,9 +271,13 @@ def _prepare_folder(folder: Path) -> Path:
     except OSError as exc:
         raise OutputError(f"{folder}: cannot create the grid folder ({exc.strerror or exc})") from None
     check_output_dir(folder)
-    for stale in (folder / CELLS_DIR).glob(".*.tmp"):  # left by a process killed mid-write
-        stale.unlink(missing_ok=True)
     return folder
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Temporary files left by a run killed mid-write (only with the folder's lock: not a live run's)."""
+    for stale in (folder / CELLS_DIR).glob(".*.tmp"):
+        stale.unlink(missing_ok=True)
 
 
 def _copy_inputs(grid: Grid, out: Path) -> None:
