@@ -9,8 +9,10 @@ import time
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from stylelab.cli import main
+from stylelab.errors import InputError
 from stylelab.grid import ExecutorConfig, load_grid, run_grid
 from stylelab.grid.methods import Method, MethodOutput
 from tests.conftest import open_rgb
@@ -199,3 +201,23 @@ def test_one_grid_at_a_time_in_a_folder_and_no_report_while_it_runs(grid_dir, ca
         assert main(["report", str(out), "--eval-size", "64", "--thumbnail", "64"]) == 2
         assert "a grid is running in this folder" in capsys.readouterr().err
     assert main(["report", str(out), "--eval-size", "64", "--thumbnail", "64"]) == 0
+
+
+def test_a_photo_edited_during_the_run_does_not_reach_the_cells_keyed_by_its_old_bytes(grid_dir, monkeypatch):
+    calls = count_runs(monkeypatch)
+    grid = load_grid(grid_dir / "grid.toml")
+    edited = []
+
+    def edit_the_photo_after_the_first_cell(event):
+        if event.finished == 1 and not edited:
+            Image.new("RGB", (80, 60), "red").save(grid_dir / "cat.png")  # another picture, same name
+            edited.append(1)
+
+    summary = run_grid(grid, grid_dir / "out", ExecutorConfig(workers=0), progress=edit_the_photo_after_the_first_cell)
+    assert edited and summary.computed == 8
+    assert {content for content, _, _ in calls} == {(64, 48), (48, 64)}  # never the 80 × 60 edit
+    Image.new("RGB", (80, 60), "blue").save(grid_dir / "cup.png")  # changed after load_grid read it
+    grid = load_grid(grid_dir / "grid.toml")
+    (grid_dir / "cup.png").write_bytes(b"")
+    with pytest.raises(InputError, match="cup.png: changed since the grid file was read"):
+        run_grid(grid, grid_dir / "out2", ExecutorConfig(workers=0))

@@ -15,13 +15,14 @@ interruption at any moment leaves finished cells intact.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stylelab.errors import ConfigError, OutputError
+from stylelab.errors import ConfigError, InputError, OutputError
 from stylelab.grid.index import Index
 from stylelab.grid.spec import Cell, Grid, InputImage
 from stylelab.grid.worker import CellResult
@@ -161,7 +162,8 @@ def run_grid(
         index.save_layout(str(grid.source), layout(grid, cells))
         _copy_inputs(grid, out)
         done = index.done_keys()
-        todo = [cell for cell in cells if cell.key not in done or not (out / output_name(cell.key)).is_file()]
+        todo = [_reading_copies(cell, out) for cell in cells
+                if cell.key not in done or not (out / output_name(cell.key)).is_file()]
         summary = GridSummary(out, total=len(cells), skipped=len(cells) - len(todo))
         _notify(progress, summary, len(todo))
         if todo:
@@ -281,11 +283,29 @@ def _remove_stale_temporaries(folder: Path) -> None:
 
 
 def _copy_inputs(grid: Grid, out: Path) -> None:
+    """Copy each picture into ``inputs/``, named by its digest (checked: it may have changed since read)."""
     for image in (*grid.contents, *grid.styles):
         target = out / input_name(image)
-        if not target.is_file():
-            with atomic_write(target) as temp:
-                temp.write_bytes(image.path.read_bytes())
+        if target.is_file():
+            continue
+        try:
+            data = image.path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{image.path}: cannot be read any more ({exc.strerror or exc})") from None
+        if hashlib.sha256(data).hexdigest() != image.digest:
+            raise InputError(f"{image.path}: changed since the grid file was read; run the grid again")
+        with atomic_write(target) as temp:
+            temp.write_bytes(data)
+
+
+def _reading_copies(cell: Cell, out: Path) -> Cell:
+    """``cell`` with its pictures read from ``inputs/``: a photo edited or deleted during the run cannot
+    end up under the key of its old bytes."""
+
+    def copy(image: InputImage) -> InputImage:
+        return dataclasses.replace(image, path=out / input_name(image))
+
+    return dataclasses.replace(cell, content=copy(cell.content), style=copy(cell.style))
 
 
 def layout(grid: Grid, cells: Sequence[Cell]) -> dict[str, Any]:
