@@ -1,5 +1,6 @@
 """Running, re-running, resuming after a failure, and Ctrl-C."""
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -144,28 +145,18 @@ def test_ctrl_c_after_failed_cells_exits_as_interrupted(grid_dir, capsys, monkey
 
 
 @pytest.mark.slow
-def test_ctrl_c_on_the_process_pool(grid_dir, monkeypatch):
-    """A real SIGINT to the command's process group (what a terminal sends) while worker processes run."""
+def _grid_process_after_a_cell(grid_dir: Path, iterations: int = 15) -> tuple[subprocess.Popen, Path]:
+    """``stylelab grid --workers 1`` in a process (and session) of its own, once a cell is done."""
     text = (
         (grid_dir / "grid.toml")
         .read_text()
-        .replace("iterations = 1", "iterations = 15")
+        .replace("iterations = 1", f"iterations = {iterations}")
         .replace("size = 32", "size = 64")
     )
     (grid_dir / "grid.toml").write_text(text)
     out = grid_dir / "out"
-    command = [
-        sys.executable,
-        "-m",
-        "stylelab",
-        "grid",
-        str(grid_dir / "grid.toml"),
-        "--out",
-        str(out),
-        "--workers",
-        "1",
-        "--quiet",
-    ]
+    command = [sys.executable, "-m", "stylelab", "grid", str(grid_dir / "grid.toml"), "--out", str(out),
+               "--workers", "1", "--quiet"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True
@@ -175,6 +166,53 @@ def test_ctrl_c_on_the_process_pool(grid_dir, monkeypatch):
         if (out / "index.sqlite").exists() and "done" in statuses(out).values():
             break
         time.sleep(0.2)
+    return process, out
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGKILL])
+def test_workers_end_with_a_killed_driver_and_sigterm_stops_like_ctrl_c(grid_dir, signal_number):
+    process, out = _grid_process_after_a_cell(grid_dir, iterations=60)
+    workers = _children(process.pid)
+    assert workers  # the pool's worker (and its resource tracker)
+    os.kill(process.pid, signal_number)  # the driver only, as `kill` or an out-of-memory killer does
+    try:
+        _, stderr = process.communicate(timeout=60)  # workers left behind would hold its pipes open
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not all(_gone(pid) for pid in workers):
+            time.sleep(0.2)
+        assert all(_gone(pid) for pid in workers), stderr.decode()
+    finally:
+        for pid in workers:  # a failing run must not leave them computing
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    if signal_number == signal.SIGTERM:
+        assert process.returncode == 130 and b"interrupted: finished cells are kept" in stderr, stderr.decode()
+        assert "done" in statuses(out).values()
+
+
+def test_ctrl_c_on_the_process_pool(grid_dir, monkeypatch):
+    """A real SIGINT to the command's process group (what a terminal sends) while worker processes run."""
+    process, out = _grid_process_after_a_cell(grid_dir)
     os.killpg(process.pid, signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr.decode()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+from collections.abc import Iterator
 
 from stylelab.cli import EXIT_INTERRUPTED
 from stylelab.cli.options import add_config_options, config_from_args
@@ -40,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         for name, value in OPENMP_ENVIRONMENT.items():  # before anything starts torch's OpenMP
             os.environ.setdefault(name, value)
     grid = load_grid(args.config)
-    with _GridBar(enabled=not args.quiet) as bar:
+    with _GridBar(enabled=not args.quiet) as bar, _terminate_as_interrupt():
         summary = run_grid(grid, args.out, executor, progress=bar.update)
     for cell, error in summary.failures:
         print(
@@ -63,6 +66,25 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILED_CELLS
     print(f"next: stylelab report {summary.folder}")
     return 0
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``kill``, ``timeout``, a batch scheduler's cancel) stops a grid as Ctrl-C does: finished
+    cells are kept, the workers stopped, exit 130."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: signals are not ours to handle
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class _GridBar:

@@ -8,9 +8,12 @@ driver writes the file and the index. So workers need no shared folder.
 from __future__ import annotations
 
 import io
+import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import socket
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -56,13 +59,29 @@ class CellResult:
 
 
 def prepare_worker_process(threads: int) -> None:
-    """Initialiser of a local worker process: Ctrl-C is the driver's business; ``threads`` torch threads."""
+    """Initialiser of a local worker process: Ctrl-C is the driver's business; ``threads`` torch threads;
+    the process ends when the driver does, however it ends (kill -9 included)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _end_with_the_driver()
     for name, value in OPENMP_ENVIRONMENT.items():
         os.environ.setdefault(name, value)
     import torch
 
     torch.set_num_threads(threads)
+
+
+def _end_with_the_driver() -> None:
+    """Exit as soon as the parent process is gone: a killed driver never closes the pool's pipes, and its
+    workers would wait on them forever (holding a terminal's or a ``| tee``'s output open)."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="driver-watch", daemon=True).start()
 
 
 def run_cell(task: CellTask, content: str | bytes, style: str | bytes) -> CellResult:
