@@ -259,3 +259,17 @@ def test_a_photo_edited_during_the_run_does_not_reach_the_cells_keyed_by_its_old
     (grid_dir / "cup.png").write_bytes(b"")
     with pytest.raises(InputError, match="cup.png: changed since the grid file was read"):
         run_grid(grid, grid_dir / "out2", ExecutorConfig(workers=0))
+
+
+@pytest.mark.slow
+def test_a_worker_killed_on_one_cell_does_not_fail_the_cells_that_never_reached_it(grid_dir, monkeypatch):
+    from stylelab.grid import executors
+    from tests.grid.crashing_cell import run_cell_or_die
+
+    monkeypatch.setattr(executors, "run_cell", run_cell_or_die)
+    cells = load_grid(grid_dir / "grid.toml").cells()
+    results = list(executors.run_local(cells, workers=2))
+    assert sorted(result.key for result in results) == sorted(cell.key for cell in cells)  # each cell once
+    failed = [result for result in results if not result.ok]
+    assert 1 <= len(failed) <= 3  # the deadly cell and those sharing its pool's workers (2 + 1 queued)
+    assert all("worker process died" in result.error for result in failed)

@@ -27,6 +27,7 @@ from stylelab.grid.worker import (
 )
 
 CONNECT_TIMEOUT_S = 5.0
+POOL_STARTS = 3  # a broken pool is replaced twice for the cells that never reached a worker
 
 
 def task_of(cell: Cell) -> CellTask:
@@ -45,15 +46,30 @@ def worker_threads(workers: int) -> int:
 
 
 def run_local(cells: Sequence[Cell], workers: int) -> Iterator[CellResult]:
-    """Run the cells on ``workers`` local processes (spawned, so no forked torch state)."""
-    context = multiprocessing.get_context("spawn")
+    """Run the cells on ``workers`` local processes (spawned, so no forked torch state).
+
+    A worker that dies (the out-of-memory killer, say) breaks the whole pool: the cells that had reached
+    a worker fail, and those still waiting go to a fresh pool instead of failing with them.
+    """
+    waiting = list(cells)
+    for _ in range(POOL_STARTS):
+        waiting = yield from _run_pool(waiting, workers)
+        if not waiting:
+            return
+    for cell in waiting:  # pools keep breaking: give up on the rest rather than loop
+        yield CellResult(cell.key, False, error="worker processes kept dying (out of memory or killed?)")
+
+
+def _run_pool(cells: Sequence[Cell], workers: int) -> Iterator[CellResult]:
+    """Run ``cells`` on one pool; return the cells that never reached a worker before it broke."""
     pool = ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=context,
+        mp_context=multiprocessing.get_context("spawn"),
         initializer=prepare_worker_process,
         initargs=(worker_threads(workers),),
     )
     futures: dict[Future, Cell] = {}
+    not_started: list[Cell] = []
     try:
         futures = {
             pool.submit(run_cell, task_of(cell), str(cell.content.path), str(cell.style.path)): cell
@@ -61,11 +77,17 @@ def run_local(cells: Sequence[Cell], workers: int) -> Iterator[CellResult]:
         }
         pending = set(futures)
         while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            # handed to a worker by now; looked at twice a second, as a broken pool ends every future at once
+            started = {future for future in pending if future.running()}
+            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for future in finished:
-                yield _local_result(future, futures[future])
+                if isinstance(future.exception(), BrokenProcessPool) and future not in started:
+                    not_started.append(futures[future])
+                else:
+                    yield _local_result(future, futures[future])
     finally:
         _stop_pool(pool, futures)
+    return not_started
 
 
 def _local_result(future: Future, cell: Cell) -> CellResult:
