@@ -239,3 +239,24 @@ def test_a_file_where_the_reports_folder_goes_is_an_output_error(finished_grid, 
     (finished_grid / "report").write_text("in the way")
     assert main(["report", str(finished_grid), "--eval-size", "64", "--thumbnail", "64"]) == 2
     assert "cannot make the report's folder" in capsys.readouterr().err  # was a traceback
+
+
+def test_curves_and_failures_use_this_grids_names_for_cells_named_otherwise_before(tmp_path, monkeypatch):
+    from tests.grid.test_run import count_runs
+
+    make_pictures(tmp_path)
+    count_runs(monkeypatch, fail=lambda content, style, config: config.optimizer == "adam")
+    run_grid(load_grid(tmp_path / "grid.toml"), tmp_path / "out", ExecutorConfig(workers=0))
+    (tmp_path / "cat.png").rename(tmp_path / "kitten.png")  # same bytes, same cells: nothing to compute
+    (tmp_path / "grid.toml").write_text((tmp_path / "grid.toml").read_text().replace("cat.png", "kitten.png"))
+    count_runs(monkeypatch, fail=lambda *args: True)
+    summary = run_grid(load_grid(tmp_path / "grid.toml"), tmp_path / "out", ExecutorConfig(workers=0))
+    assert summary.computed == 0
+    with Index(tmp_path / "out") as index:  # as if the failed cells too kept the name of the first run
+        index.connection.execute("UPDATE cells SET content = 'cat' WHERE content = 'kitten'")
+    drawn = []
+    monkeypatch.setattr("stylelab.sheets.save_loss_curves", lambda curves, path, title: drawn.extend(curves))
+    write_report(tmp_path / "out", SMALL)
+    assert drawn and not any(name.startswith("cat×") for name in drawn) and "kitten×udnie" in drawn
+    markdown = (tmp_path / "out" / "report.md").read_text()
+    assert "optimizer=adam | kitten × udnie: unexpected RuntimeError: injected failure" in markdown

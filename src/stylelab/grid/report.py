@@ -82,6 +82,13 @@ class _Data:
         keys = [key for (s, _, _), key in self.grid.items() if setting is None or s == setting]
         return [self.records[k] for k in keys if k in self.records and self.records[k].status == "done"]
 
+    def labels(self, key: str) -> tuple[str, str, str]:
+        """(setting, photo, painting) of a cell as this grid names them: a row of the index keeps the
+        names of the run that made it (a photo renamed since, same bytes, same key)."""
+        setting, content, style = next(cell for cell, known in self.grid.items() if known == key)
+        return (self.layout["settings"][setting]["label"], self.layout["contents"][content]["label"],
+                self.layout["styles"][style]["label"])
+
 
 @dataclass(frozen=True)
 class ReportFiles:
@@ -339,7 +346,8 @@ def _setting_curves(data: _Data, setting: int) -> str | None:
     totals = _totals(data, setting)
     if not totals:
         return None
-    curves = {f"{r.content}×{r.style}": {"total": values, "scale": _scales(r, len(values))} for r, values in totals}
+    curves = {"×".join(data.labels(r.key)[1:]): {"total": values, "scale": _scales(r, len(values))}
+              for r, values in totals}
     relative = f"{ASSETS_DIR}/loss-{setting}.png"
     label = _tag(setting, data.layout["settings"][setting]["label"])
     save_loss_curves(curves, data.folder / relative, title=f"Total loss per step: {label}")
@@ -347,6 +355,12 @@ def _setting_curves(data: _Data, setting: int) -> str | None:
 
 
 # --- text -------------------------------------------------------------------------------------
+
+
+def _failure_line(labels: tuple[str, str, str], error: str | None) -> str:
+    setting, content, style = labels
+    first_line = error.splitlines()[0] if error else ""
+    return f"{setting} | {content} × {style}: {first_line}"
 
 
 @dataclass
@@ -374,7 +388,7 @@ def _sections(data: _Data, assets: dict[str, str | None], config: ReportConfig) 
         _timing_table(data),
         _quality_table(data),
         *_figures(data, assets),
-        [f"{r.setting} | {r.content} × {r.style}: {(r.error or '').splitlines()[0]}" for r in failed],
+        [_failure_line(data.labels(r.key), r.error) for r in failed],
         _notes(data, config),
     )
 
