@@ -29,7 +29,7 @@ ImageSource = str | os.PathLike | Image.Image | np.ndarray
 
 OUTPUT_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".bmp": "BMP",
                   ".tif": "TIFF", ".tiff": "TIFF"}
-FORMAT_MAX_SIDE = {"JPEG": 65535, "WEBP": 16383}  # the formats' own limits; PNG, BMP and TIFF have none this low
+FORMAT_MAX_SIDE = {"JPEG": 65500, "WEBP": 16383}  # the formats' own limits; PNG, BMP and TIFF have none this low
 _SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 
 

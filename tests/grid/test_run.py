@@ -144,7 +144,6 @@ def test_ctrl_c_after_failed_cells_exits_as_interrupted(grid_dir, capsys, monkey
     assert code == 130 and "interrupted" in err and err.count("failed: ") == 2
 
 
-@pytest.mark.slow
 def _grid_process_after_a_cell(grid_dir: Path, iterations: int = 15) -> tuple[subprocess.Popen, Path]:
     """``stylelab grid --workers 1`` in a process (and session) of its own, once a cell is done."""
     text = (
@@ -188,6 +187,7 @@ def _gone(pid: int) -> bool:
         return True
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGKILL])
 def test_workers_end_with_a_killed_driver_and_sigterm_stops_like_ctrl_c(grid_dir, signal_number):
@@ -210,6 +210,7 @@ def test_workers_end_with_a_killed_driver_and_sigterm_stops_like_ctrl_c(grid_dir
         assert "done" in statuses(out).values()
 
 
+@pytest.mark.slow
 def test_ctrl_c_on_the_process_pool(grid_dir, monkeypatch):
     """A real SIGINT to the command's process group (what a terminal sends) while worker processes run."""
     process, out = _grid_process_after_a_cell(grid_dir)

@@ -49,7 +49,8 @@ def run_local(cells: Sequence[Cell], workers: int) -> Iterator[CellResult]:
     """Run the cells on ``workers`` local processes (spawned, so no forked torch state).
 
     A worker that dies (the out-of-memory killer, say) breaks the whole pool: the cells that had reached
-    a worker fail, and those still waiting go to a fresh pool instead of failing with them.
+    the workers (running, or next in their queue) fail, and those still waiting go to a fresh pool
+    instead of failing with them.
     """
     waiting = list(cells)
     for _ in range(POOL_STARTS):
@@ -76,9 +77,11 @@ def _run_pool(cells: Sequence[Cell], workers: int) -> Iterator[CellResult]:
             for cell in cells
         }
         pending = set(futures)
+        started: set[Future] = set()
         while pending:
-            # handed to a worker by now; looked at twice a second, as a broken pool ends every future at once
-            started = {future for future in pending if future.running()}
+            # handed to the workers (or queued for them) by now; looked at twice a second, as a broken pool
+            # ends every future at once
+            started |= {future for future in pending if future.running()}
             finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
             for future in finished:
                 if isinstance(future.exception(), BrokenProcessPool) and future not in started:

@@ -142,8 +142,8 @@ def run_grid(
 
     Raises:
         OutputError: the folder cannot be created or written.
-        ConfigError: another grid is running in the folder.
-        ConfigError: Ray asked for but unavailable, or (run locally) a device this machine lacks.
+        ConfigError: another grid is running in the folder, Ray asked for but unavailable, or (run
+            locally) a device this machine lacks.
 
     Local workers are spawned processes: a script that calls this with ``workers >= 1``
     needs the usual ``if __name__ == "__main__":`` guard.
