@@ -9,6 +9,7 @@ so that a failure never leaves a partial file behind.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import secrets
@@ -265,7 +266,7 @@ def check_output_file(path: str | os.PathLike, example: str, inputs: Iterable[ob
     path = check_not_empty(path, example)
     try:
         paths = [Path(source) for source in inputs if isinstance(source, (str, os.PathLike))]
-        if any(source.exists() and source.resolve() == path.resolve() for source in paths):
+        if any(_same_file(source, path) for source in paths):
             raise OutputError(f"{path}: {clash}")
         if path.is_dir():
             raise OutputError(f"{path}: is a directory; give a file name such as {path / example}")
@@ -273,9 +274,16 @@ def check_output_file(path: str | os.PathLike, example: str, inputs: Iterable[ob
             check_name(path)
         check_output_dir(path.parent if str(path.parent) else Path("."))
         _check_name_length(path)
-    except (OSError, RuntimeError) as exc:  # a name too long, a file where a folder should be, a symlink loop
-        raise OutputError(f"{path}: cannot write there ({getattr(exc, 'strerror', None) or exc})") from None
+    except OSError as exc:  # a name too long, a file where a folder should be, a symlink loop
+        raise OutputError(f"{path}: cannot write there ({exc.strerror or exc})") from None
     return path
+
+
+def _same_file(source: Path, path: Path) -> bool:
+    try:
+        return source.exists() and source.resolve() == path.resolve()
+    except RuntimeError:  # Python before 3.13 raises this for a symlink loop, later ones OSError
+        raise OSError(errno.ELOOP, os.strerror(errno.ELOOP)) from None
 
 
 def _check_image_extension(path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -91,5 +92,10 @@ def test_numpy_numbers_are_settings_like_any_numbers():
     assert FastConfig(size=np.int32(64), strength=np.float32(0.5)) == FastConfig(size=64, strength=0.5)
     assert GradeConfig(size=np.int16(128)) == GradeConfig(size=128)
     assert ImageLimits(max_pixels=np.uint32(1000)).max_pixels == 1000
+    from stylelab.grid import ExecutorConfig
+    from stylelab.web.settings import WebSettings
+
+    assert ExecutorConfig(workers=np.int64(2)) == ExecutorConfig(workers=2)
+    assert WebSettings(data_dir=Path("data"), port=np.int64(8001)).port == 8001
     with pytest.raises(ConfigError, match="size: expected an integer, got 64.0"):
         GatysConfig(size=np.float64(64.0))

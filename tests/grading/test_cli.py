@@ -268,6 +268,17 @@ def test_train_grader_will_not_write_its_loss_curve_over_a_training_image(capsys
     assert curve.read_bytes() == before and not (images_dir / "grader.pt").exists()
 
 
+def test_train_grader_run_twice_into_its_image_folder_skips_its_own_loss_curve(capsys, images_dir):
+    command = ["train-grader", str(images_dir), "-o", str(images_dir / "grader.pt"), *TRAIN_FAST]
+    assert main(command) == 0 and (images_dir / "grader.loss.png").is_file()
+    capsys.readouterr()
+    assert main(command) == 0, capsys.readouterr().err  # the curve is not refused, nor trained on
+    import torch
+
+    sources = torch.load(images_dir / "grader.pt", weights_only=True)["sources"]
+    assert sources == ["nested/two.jpg", "one.png"]
+
+
 def test_train_grader_rejects_an_unwritable_output_dir(capsys, unwritable_dir, images_dir):
     out = unwritable_dir / "grader.pt"
     err = assert_user_error(capsys, main(["train-grader", str(images_dir), "-o", str(out), *TRAIN_FAST]), out)

@@ -74,6 +74,15 @@ def _check_checkpoint_suffix(checkpoint: Path) -> None:
         raise OutputError(f"{checkpoint}: checkpoint name must end in {' or '.join(CHECKPOINT_SUFFIXES)}")
 
 
+def _without_own_curve(files: list[Path], output: str) -> list[Path]:
+    """The training images, less the loss curve an earlier run with this checkpoint name left among them."""
+    try:
+        curve = loss_curve_path(Path(output)).resolve()
+        return [path for path in files if path.resolve() != curve]
+    except (OSError, RuntimeError):  # an unusable name: check_checkpoint_path says why
+        return files
+
+
 def find_images(folder: str) -> list[Path]:
     """Image files under ``folder`` (recursively), sorted.
 
@@ -112,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
             learning_rate=args.learning_rate,
             seed=args.seed,
         )
-    files = find_images(args.images_dir)
+    files = _without_own_curve(find_images(args.images_dir), args.output)
     checkpoint = check_checkpoint_path(args.output, files)
     images = [load_image(path) for path in files]
     bar = tqdm(total=config.steps, desc="train-grader", unit="step", file=sys.stderr, disable=args.quiet)

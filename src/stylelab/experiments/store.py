@@ -239,18 +239,16 @@ class DataDir:
         """Unlink pictures and their thumbnails whose records are gone (best effort, as remove_files)."""
         _unlink_all(path for image_id in image_ids for path in (self.image_path(image_id), self.thumb_path(image_id)))
 
-    def remove_orphans(self, known: KnownIds) -> int:
+    def remove_orphans(self, known: KnownIds) -> None:
         """Unlink files that no record owns: results stored by a job that was cancelled or whose
         server died before recording them, drafts of deleted experiments, previews of deleted jobs
-        and half-written temporary files. Only for a data dir no server is using; returns the count.
+        and half-written temporary files. Only for a data dir no server is using.
         """
-        orphans = [
+        _unlink_all([
             *_files_without_record(self.images, known.images),
             *_files_without_record(self.previews, known.jobs),
             *_files_without_record(self.drafts, known.experiments),
-        ]
-        _unlink_all(orphans)
-        return len(orphans)
+        ])
 
     def temp_path(self) -> Path:
         return self.tmp / f"{new_id()}.upload"

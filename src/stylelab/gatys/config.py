@@ -124,7 +124,7 @@ class GatysConfig:
             if isinstance(value, (int, float)) or not isinstance(value, Iterable):
                 raise ConfigError(f"{name}: expected a sequence, got {value!r}; write ({value!r},)")
             convert = str if name.endswith("layers") else _plain_number
-            object.__setattr__(self, name, tuple(map(convert, value)))  # frozen: the one place a field is rewritten
+            object.__setattr__(self, name, tuple(map(convert, value)))  # frozen: rewritten here and in plain_numbers
         if isinstance(self.init, os.PathLike):
             object.__setattr__(self, "init", os.fspath(self.init))
         if not isinstance(self.init, str):

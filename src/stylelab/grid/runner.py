@@ -28,7 +28,7 @@ from stylelab.grid.spec import Cell, Grid, InputImage
 from stylelab.grid.worker import CellResult
 from stylelab.imageio import atomic_write, check_not_empty, check_output_dir
 from stylelab.locks import grid_lock
-from stylelab.validate import choice, integer, number
+from stylelab.validate import choice, integer, number, plain_numbers
 
 EXECUTORS = ("local", "ray")
 CELLS_DIR = "cells"
@@ -67,6 +67,7 @@ class ExecutorConfig:
     )
 
     def __post_init__(self) -> None:
+        plain_numbers(self)
         choice("executor", self.executor, EXECUTORS)
         integer("workers", self.workers, minimum=0, maximum=512)
         number("cpus_per_cell", self.cpus_per_cell, minimum=0.0, exclusive_minimum=True)

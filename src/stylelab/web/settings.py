@@ -15,7 +15,7 @@ from stylelab.experiments.methods import Methods
 from stylelab.experiments.runner import RunnerSettings, default_threads
 from stylelab.gatys.config import GatysConfig
 from stylelab.imageio import ImageLimits
-from stylelab.validate import integer
+from stylelab.validate import integer, plain_numbers
 
 MEBIBYTE = 1024 * 1024
 
@@ -63,6 +63,7 @@ class WebSettings:
     methods: Methods | None = field(default=None, metadata=_help("the engines (None = the real ones)"))
 
     def __post_init__(self) -> None:
+        plain_numbers(self)
         if not self.host:
             raise ConfigError("host: must not be empty")
         integer("port", self.port, minimum=0, maximum=65535)
