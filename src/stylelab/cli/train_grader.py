@@ -75,10 +75,13 @@ def _check_checkpoint_suffix(checkpoint: Path) -> None:
 
 
 def _without_own_curve(files: list[Path], output: str) -> list[Path]:
-    """The training images, less the loss curve an earlier run with this checkpoint name left among them."""
+    """The training images, less the loss curve an earlier run with this checkpoint name left among them
+    (a picture of the user's that has the curve's name stays, and the run is refused)."""
+    from stylelab.grading.autoencoder import is_loss_curve
+
     try:
         curve = loss_curve_path(Path(output)).resolve()
-        return [path for path in files if path.resolve() != curve]
+        return [path for path in files if path.resolve() != curve or not is_loss_curve(path)]
     except (OSError, RuntimeError):  # an unusable name: check_checkpoint_path says why
         return files
 

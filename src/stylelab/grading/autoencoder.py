@@ -36,6 +36,7 @@ CHECKPOINT_VERSION = 1
 SHIPPED_CHECKPOINT = "autoencoder.pt"
 ENCODER_LAYERS = ("enc1", "enc2", "enc3", "enc4")
 CODE_LAYER = "code"
+LOSS_CURVE_TITLE = "Style Lab autoencoder loss curve"  # in the PNG: a later run knows its own file
 
 
 class Autoencoder(nn.Module):
@@ -282,8 +283,17 @@ def save_loss_curve(
     figure.tight_layout()
     path = Path(path)
     with atomic_write(path) as temp:
-        figure.savefig(temp, format=path.suffix.lstrip(".") or "png")
+        figure.savefig(temp, format="png", metadata={"Title": LOSS_CURVE_TITLE})
     return path
+
+
+def is_loss_curve(path: Path) -> bool:
+    """True if ``path`` is a loss curve :func:`save_loss_curve` wrote (its PNG title says so)."""
+    try:
+        with Image.open(path) as picture:
+            return picture.info.get("Title") == LOSS_CURVE_TITLE
+    except (OSError, ValueError):
+        return False
 
 
 def shipped_checkpoint() -> Traversable:
