@@ -26,6 +26,20 @@ def test_stylize_writes_the_output_and_a_json_summary(tmp_path, capsys, photo, p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
 
 
+def test_the_summary_names_the_scales_that_ran_and_a_note_says_when_fewer_did(tmp_path, capsys, photo, painting):
+    out = tmp_path / "out.png"
+    code, stdout, err = run_cli(capsys, "stylize", photo, painting, "-o", out, "--size", "96", "--scales", "4",
+                                "--iterations", "1", "--json")
+    assert code == 0
+    summary = json.loads(stdout)
+    assert summary["scale_sizes"] == [24, 48, 96]  # 16 px would leave the 3:2 photo 11 px high
+    assert max(summary["history"]["scale"]) == 2 and summary["steps"] == 3
+    assert "note: --scales 4: 3 ran (24 px, 48 px, 96 px)" in err
+    _, _, err = run_cli(capsys, "stylize", photo, painting, "-o", out, "--size", "96", "--scales", "3",
+                        "--iterations", "1", "--quiet")
+    assert "ran (" not in err
+
+
 def test_snapshots_are_written_beside_the_output(tmp_path, capsys, photo, painting):
     out = tmp_path / "cat.jpg"
     code, _, _ = run_cli(capsys, "stylize", photo, painting, "-o", out, "--size", "32", "--iterations", "4",

@@ -64,6 +64,8 @@ def _stylize(args: argparse.Namespace) -> int:
                       frame_size=_output_size(photo_size, config.size)) as bar:
         result = stylize(args.content, args.styles, config, progress=bar.update)
     save_image(result.image, output)
+    for note in _schedule_notes(config, result.scale_sizes):
+        print(f"note: {with_options(note, _FIELDS)}", file=sys.stderr)
     if result.interrupted:
         print(f"interrupted: saved the best result so far to {output}", file=sys.stderr)
     if args.json:
@@ -101,7 +103,17 @@ def _summary(result, output: Path) -> dict:
     return {"output": str(output), "width": result.image.width, "height": result.image.height,
             "steps": len(result.history["total"]), "interrupted": result.interrupted,
             "final_losses": result.losses, "timings": result.timings, "config": result.config.to_dict(),
-            "history": result.history}  # per step: each loss term, and the scale it ran at
+            "scale_sizes": list(result.scale_sizes),
+            "history": result.history}  # per step: each loss term, and the scale (index) it ran at
+
+
+def _schedule_notes(config, scale_sizes: tuple[int, ...]) -> list[str]:
+    """A note when fewer scales ran than `scales` asked for (the coarsest were too small)."""
+    if config.scales <= len(scale_sizes):
+        return []
+    sizes = ", ".join(f"{size} px" for size in scale_sizes)
+    return [f"`scales` {config.scales}: {len(scale_sizes)} ran ({sizes}); coarser ones would have been too "
+            "small for the network on this photo"]
 
 
 def _output_size(photo_size: tuple[int, int] | None, size: int) -> tuple[int, int] | None:

@@ -70,6 +70,8 @@ class StylizeResult:
         losses: the weighted loss terms of the returned image (before colour preservation):
             the lowest-loss iterate of the final scale, or the iterate average. Not always the
             last entry of ``history``: an optimiser's last steps can make things worse.
+        scale_sizes: the long side of each scale of the schedule, coarse to fine (a scale too small
+            for the network's deepest layer is left out; ``history["scale"]`` indexes this).
     """
 
     image: Image.Image
@@ -78,6 +80,7 @@ class StylizeResult:
     config: GatysConfig
     interrupted: bool = False
     losses: dict[str, float] = field(default_factory=dict)
+    scale_sizes: tuple[int, ...] = ()
 
 
 @dataclass
@@ -154,7 +157,7 @@ def stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource], c
     timings = {"load": loaded - started, "model": model_ready - loaded, "optimise": finished - model_ready,
                "ready": (run.first_step_at or finished) - started, "total": finished - started}
     picture = _final_image(image, inputs, config, (final_height, final_width))
-    return StylizeResult(picture, run.history, timings, config, interrupted, losses)
+    return StylizeResult(picture, run.history, timings, config, interrupted, losses, tuple(sizes))
 
 
 @contextlib.contextmanager
