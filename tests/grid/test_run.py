@@ -274,3 +274,16 @@ def test_a_worker_killed_on_one_cell_does_not_fail_the_cells_that_never_reached_
     failed = [result for result in results if not result.ok]
     assert 1 <= len(failed) <= 3  # the deadly cell and those sharing its pool's workers (2 + 1 queued)
     assert all("worker process died" in result.error for result in failed)
+
+
+def test_a_cell_that_cannot_read_its_picture_names_its_role_not_the_inputs_copy(grid_dir, tmp_path):
+    from stylelab.grid.executors import task_of
+    from stylelab.grid.worker import run_cell
+
+    cell = load_grid(grid_dir / "grid.toml").cells()[0]
+    damaged = tmp_path / "inputs" / "0123456789abcdef.png"
+    damaged.parent.mkdir()
+    damaged.write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    result = run_cell(task_of(cell), str(damaged), str(cell.style.path))
+    assert not result.ok and result.error.startswith("InputError: content: ")  # after "cat × udnie" in the log
+    assert "inputs" not in result.error

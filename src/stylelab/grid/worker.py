@@ -142,7 +142,7 @@ def _image(source: str | bytes, role: str, max_pixels: int | None):
         with Image.open(io.BytesIO(source)) as opened:
             opened.load()
             return load_image(opened.copy(), limits, name=role)
-    return load_image(source, limits, name=source)
+    return load_image(source, limits, name=role)  # the failure line names the picture; this path is a copy
 
 
 def _png(image) -> bytes:
