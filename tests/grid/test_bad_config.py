@@ -150,8 +150,16 @@ CASES = [
         "256 px is less than cat",
     ),
     (
+        "a pixel limit below a picture in a second variant, a prefix of the first one's",
+        HEADER + '[[variants]]\nname = "big"\nmax_pixels = 1000000\n[[variants]]\nname = "small"\n'
+        "max_pixels = 1000  # 1 000 is 10 × 100\n",
+        "variants[1].max_pixels",
+        "# 1 000",
+        "setting 'small'",
+    ),
+    (
         "a pixel limit below a picture, one of an axis",
-        HEADER + "max_pixels = [\n  1_000_000,\n  256,\n]\n",
+        HEADER + "max_pixels = [\n  1_000_000,\n  2560_000,\n  256,\n]\n",
         "settings.max_pixels",
         "  256,",
         "256 px is less than cat",

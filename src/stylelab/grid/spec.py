@@ -80,6 +80,8 @@ class Setting:
         config: the method's config (GatysConfig with layers resolved, or FastConfig).
         values: the settings given in the TOML for this combination (for the report).
         digest: SHA-256 of the method and the full config (files by their bytes).
+        origins: where each given setting comes from (``settings.size``, ``variants[1].size``), for
+            errors found once the combinations are made.
     """
 
     label: str
@@ -87,6 +89,7 @@ class Setting:
     config: Any
     values: dict[str, Any]
     digest: str
+    origins: dict[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,19 @@ class TomlLines:
         parent = path.rpartition(".")[0]
         return self.line(parent) if parent else None
 
+    def number_line(self, path: str, value: int) -> int | None:
+        """Line of ``path``'s value holding the whole number ``value`` (``1_000`` too; an item of a
+        multi-line array), else the key's line."""
+        start = self.line(path)
+        if start is None:
+            return None
+        later = [number for number in (*self.keys.values(), *self.tables.values()) if number > start]
+        for number in range(start, min(later, default=len(self.lines) + 1)):
+            tokens = re.findall(r"(?<![\w.])\d[\d_]*(?![\w.])", self.lines[number - 1].partition("#")[0])
+            if str(value) in (token.replace("_", "") for token in tokens):
+                return number
+        return start
+
     def value_line(self, path: str, text: str) -> int | None:
         """Line at or after ``path``'s key where the string ``text`` appears (an item of an array)."""
         start = self.line(path)
@@ -231,20 +247,10 @@ def _check_pixel_limits(reader: _Reader, settings: Sequence[Setting], images: Se
         limit = getattr(setting.config, "max_pixels", None)
         for label, (width, height) in sizes.items():
             if limit is not None and width * height > limit:
-                key, line = _where_set(reader.lines, "max_pixels", limit)
+                key = setting.origins.get("max_pixels", "max_pixels")
                 raise reader.error(key, f"{limit:,} px is less than {label} ({width}×{height} = "
                                    f"{width * height:,} px), so setting {setting.label!r} could not run; raise it",
-                                   line)
-
-
-def _where_set(lines: TomlLines, name: str, value: int) -> tuple[str, int | None]:
-    """The key path and line where setting ``name`` is given ``value`` (its first key if no line shows it)."""
-    paths = [path for path in lines.keys if path.rpartition(".")[2] == name]
-    for path in paths:
-        line = lines.value_line(path, str(value))
-        if line is not None and str(value) in lines.lines[line - 1].replace("_", ""):
-            return path, line
-    return (paths[0], lines.line(paths[0])) if paths else (name, None)
+                                   reader.lines.number_line(key, limit))
 
 
 def _check_top_level(reader: _Reader, data: Mapping[str, Any]) -> None:
@@ -457,6 +463,7 @@ def _setting(
         config,
         {"method": method_name, **applicable},
         _setting_digest(reader, method_name, config),
+        dict(where),
     )
 
 
