@@ -73,7 +73,10 @@ class _Data:
     grid: dict[tuple[int, int, int], str]  # (setting, content, style) → key
     grades: dict[str, float] = field(default_factory=dict)  # key → grade against the reference setting
     grade_note: str = ""
-    _places: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # key → (setting, content, style)
+    places: dict[str, tuple[int, int, int]] = field(init=False)  # key → (setting, content, style)
+
+    def __post_init__(self) -> None:
+        self.places = {key: cell for cell, key in self.grid.items()}
 
     def record(self, setting: int, content: int, style: int) -> CellRecord | None:
         key = self.grid.get((setting, content, style))
@@ -86,9 +89,7 @@ class _Data:
     def labels(self, key: str) -> tuple[str, str, str]:
         """(setting, photo, painting) of a cell as this grid names them: a row of the index keeps the
         names of the run that made it (a photo renamed since, same bytes, same key)."""
-        if not self._places:
-            self._places.update({known: cell for cell, known in self.grid.items()})
-        setting, content, style = self._places[key]
+        setting, content, style = self.places[key]
         return (self.layout["settings"][setting]["label"], self.layout["contents"][content]["label"],
                 self.layout["styles"][style]["label"])
 
