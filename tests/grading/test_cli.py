@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from stylelab.cli import main
 from stylelab.grading.autoencoder import load_autoencoder
@@ -42,11 +43,23 @@ def test_compare_prints_a_table_of_pairwise_grades(capsys, good_image, other_ima
     assert main(["compare", str(good_image), str(other_image), str(good_image), "--size", "64"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["A", "B", "grade", "style", "structure", "colour"]
-    rows = [line.split() for line in lines[2:-1]]
+    rows = [line.split() for line in lines[2:-2]]
     assert len(rows) == 3  # 3 images → 3 pairs
-    assert lines[-1] == "grades 0-10 (10 = the same picture); scorer vgg19, images at a 64 px long side"
+    assert lines[-2] == "grades 0-10 (10 = the same picture); scorer vgg19, images at a 64 px long side"
+    assert lines[-1] == "grade = 0.375 × style + 0.5 × structure + 0.125 × colour"
     assert rows[1][0] == rows[1][1] == str(good_image) and float(rows[1][2]) == 10.0
     assert 0.0 <= float(rows[0][2]) < 10.0
+
+
+def test_compare_marks_pairs_without_a_layout_where_structure_weighs_less(capsys, tmp_path, good_image):
+    white, black = tmp_path / "white.png", tmp_path / "black.png"
+    Image.new("RGB", (64, 48), "white").save(white)
+    Image.new("RGB", (64, 48), "black").save(black)
+    assert main(["compare", str(white), str(black), str(good_image), "--size", "64"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2].endswith(" *") and float(lines[2].split()[2]) <= 0.5  # white × black
+    assert not lines[3].endswith("*") and not lines[4].endswith("*")
+    assert lines[-1].startswith("* neither image has a layout to compare")
 
 
 def test_compare_json_and_output_file(capsys, tmp_path, good_image, other_image):
@@ -56,7 +69,7 @@ def test_compare_json_and_output_file(capsys, tmp_path, good_image, other_image)
     report = json.loads(out.read_text())
     assert report["scorer"] == "vgg19" and report["images"] == [str(good_image), str(other_image)]
     (pair,) = report["pairs"]
-    assert set(pair) >= {"a", "b", "score", "similarity", "components", "distances"}
+    assert set(pair) >= {"a", "b", "score", "similarity", "components", "distances", "weights"}
     assert set(pair["components"]) == {"style", "structure", "colour"}
 
 
@@ -203,7 +216,7 @@ def test_compare_accepts_a_checkpoint_from_train_grader(
         )
         == 0
     )
-    assert len(capsys.readouterr().out.splitlines()) == 4  # header, rule, one pair, how to read it
+    assert len(capsys.readouterr().out.splitlines()) == 5  # header, rule, one pair, how to read it (2 lines)
 
 
 @pytest.mark.parametrize("kind", ["empty", "text", "truncated", "tiny"])

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 import stylelab
 from stylelab.errors import ConfigError, InputError, ModelError
@@ -146,6 +146,36 @@ def test_flat_images_grade_sensibly(small_grader):
     assert small_grader.grade(grey, grey.copy()).score == 10.0
     result = small_grader.grade(grey, black)
     assert np.isfinite(result.score) and result.score < 10.0
+
+
+@pytest.mark.parametrize("scorer", ["default_grader", "autoencoder_grader"])
+def test_two_flat_canvases_of_other_colours_grade_near_zero(scorer, request):
+    # both lack a layout, so their equal flatness is not a structure match (white vs black graded 4.8)
+    grader: Grader = request.getfixturevalue(scorer)
+    canvases = [Image.new("RGB", (451, 300), colour) for colour in ("white", "black", "red", (128, 128, 128))]
+    for other in canvases[1:]:
+        result = grader.grade(canvases[0], other)
+        assert result.score <= 0.5, (other.getpixel((0, 0)), result)
+        assert result.weights["structure"] == 0.0
+        assert sum(result.weights.values()) == pytest.approx(1.0)
+    assert grader.grade(canvases[0], canvases[0].copy()).score == 10.0
+
+
+def test_structure_keeps_its_weight_when_one_image_has_a_layout(default_grader):
+    blank = Image.new("RGB", (451, 300), "white")
+    drawing = blank.copy()
+    ImageDraw.Draw(drawing).line((50, 50, 300, 200), fill="black", width=6)
+    result = default_grader.grade(blank, drawing)
+    assert result.weights == pytest.approx(default_grader.config.calibration.weights)
+    assert result.as_dict()["weights"] == result.weights
+
+
+def test_the_layout_leaves_out_the_borders_that_zero_padding_shapes(default_grader):
+    from stylelab.grading.features import layout_share
+
+    flat = default_grader.features(Image.new("RGB", (451, 300), "red"))
+    assert layout_share(flat) == pytest.approx(0.0, abs=1e-6)  # 0.081 with the borders in
+    assert layout_share(default_grader.features(PHOTOS[0])) > 0.2
 
 
 def test_unusable_device_raises_config_error(good_image):

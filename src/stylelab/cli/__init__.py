@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module_name in SUBCOMMANDS:
         module = importlib.import_module(module_name)
-        sub = subparsers.add_parser(module.NAME, help=module.HELP, description=module.HELP,
+        description = getattr(module, "DESCRIPTION", module.HELP)  # a longer text where HELP is not enough
+        sub = subparsers.add_parser(module.NAME, help=module.HELP, description=description,
                                     formatter_class=_HelpFormatter)
         module.add_arguments(sub)
         sub.set_defaults(run=module.run, parser=sub)

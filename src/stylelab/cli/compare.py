@@ -13,6 +13,12 @@ from stylelab.errors import ConfigError, OutputError
 
 NAME = "compare"
 HELP = "Grade how close images are to each other (0–10), with style, structure and colour components."
+DESCRIPTION = (
+    "Grade how close images are to each other (0–10, 10 = the same picture). The grade is a weighted "
+    "mean of three 0–10 component grades: style (texture and brushwork, Gram matrices), structure "
+    "(where things are) and colour (palette); the table's last line gives the weights. Two images "
+    "without any layout (flat canvases) have no structure to compare, so structure then weighs nothing."
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,21 +59,28 @@ def _refuse_image_name(target: Path) -> None:
                           "use a name such as grades.txt or grades.json")
 
 
-def format_table(names: list[str], pairs: list[tuple[int, int, dict]], scorer: str, size: int) -> str:
-    """A plain-text table, one row per pair, and a line saying how to read it."""
+def format_table(names: list[str], pairs: list[tuple[int, int, dict]], scorer: str, size: int,
+                 weights: dict[str, float]) -> str:
+    """A plain-text table, one row per pair, and lines saying how to read it (``weights``: the calibration's)."""
     width_a = max([len("A")] + [len(names[i]) for i, _, _ in pairs])
     width_b = max([len("B")] + [len(names[j]) for _, j, _ in pairs])
     header = (
         f"{'A':<{width_a}}  {'B':<{width_b}}  {'grade':>5}  {'style':>5}  {'structure':>9}  {'colour':>6}"
     )
     lines = [header, "-" * len(header)]
+    reweighted = False
     for i, j, grade in pairs:
         parts = grade["components"]
+        mark = "" if grade["weights"] == weights else " *"
+        reweighted = reweighted or bool(mark)
         lines.append(
             f"{names[i]:<{width_a}}  {names[j]:<{width_b}}  {grade['score']:5.1f}  {parts['style']:5.1f}  "
-            f"{parts['structure']:9.1f}  {parts['colour']:6.1f}"
+            f"{parts['structure']:9.1f}  {parts['colour']:6.1f}{mark}"
         )
     lines.append(f"grades 0-10 (10 = the same picture); scorer {scorer}, images at a {size} px long side")
+    lines.append("grade = " + " + ".join(f"{weights[name]:g} × {name}" for name in weights))
+    if reweighted:
+        lines.append("* neither image has a layout to compare: structure weighs less (see --json \"weights\")")
     return "\n".join(lines) + "\n"
 
 
@@ -103,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
             + "\n"
         )
     else:
-        text = format_table(list(args.images), pairs, config.scorer, config.size)
+        text = format_table(list(args.images), pairs, config.scorer, config.size, config.calibration.weights)
     if output is None:
         sys.stdout.write(text)
     else:

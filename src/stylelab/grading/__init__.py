@@ -8,8 +8,8 @@ are measured, each symmetric and 0 for identical images:
 * **style** (texture, brushwork): d_style = mean over layers of
   1 − 2⟨Gₐ, G_b⟩ / (‖Gₐ‖² + ‖G_b‖²), G = Gram matrix of the layer
   (VGG19 relu1_1 … relu5_1; encoder stages 1–4). In [0, 1].
-* **structure** (layout): the layer relu3_1 (encoder: the code) is
-  average-pooled to a grid × grid layout and centred per channel;
+* **structure** (layout): the layer relu3_1 (encoder: the code), without its
+  borders, is average-pooled to a grid × grid layout and centred per channel;
   d_structure = 1 − cosine of the two layouts (with a small ε). In [0, 2].
 * **colour** (palette): d_colour = sliced Wasserstein distance between the
   images' CIELAB pixel distributions, in ΔE.
@@ -24,7 +24,10 @@ the frozen :class:`GradeConfig` — ``vgg19``: w = 0.375 / 0.5 / 0.125,
 τ = 0.2 / 0.5 / 10 ΔE; ``autoencoder``: w = 0.2 / 0.6 / 0.2, τ = 0.1 / 0.4 / 5 ΔE —
 so that identical images get 10, a photo against an unrelated painting at most 3,
 and (VGG19) painted attempts at imitating a picture land mid-scale
-(benchmarks/grade_discrimination.py).
+(benchmarks/grade_discrimination.py). When neither image has a layout (two flat
+canvases) structure has nothing to compare: its weight shrinks with the larger
+share of layout energy that varies over the grid (full from 2 %), and the
+weights actually used are part of the result.
 
 Use :func:`grade` for one pair, a :class:`Grader` for many: it caches each
 image's features by a hash of its pixels.

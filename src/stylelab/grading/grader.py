@@ -18,7 +18,13 @@ from stylelab.backbones.layers import VGG_STYLE_LAYERS
 from stylelab.devices import resolve_device
 from stylelab.errors import ConfigError, InputError, ModelError
 from stylelab.grading.config import COMPONENTS, Calibration, GradeConfig
-from stylelab.grading.features import DISTANCES, ImageFeatures, image_features, working_image
+from stylelab.grading.features import (
+    DISTANCES,
+    ImageFeatures,
+    image_features,
+    structure_evidence,
+    working_image,
+)
 from stylelab.imageio import ImageSource, load_image
 from stylelab.metrics import image_to_tensor
 
@@ -38,6 +44,8 @@ class Grade:
         components: per-component grades 0–10 (``style``, ``structure``, ``colour``).
         distances: the raw distances behind them (style 0–1, structure 0–2, colour in ΔE).
         scorer: the feature network used (``vgg19`` or ``autoencoder``).
+        weights: the weight of each component in ``score`` (sum 1): the calibration's, with
+            structure weighed less when neither image has much of a layout (two flat canvases).
     """
 
     score: float
@@ -45,6 +53,7 @@ class Grade:
     components: dict[str, float]
     distances: dict[str, float]
     scorer: str
+    weights: dict[str, float]
 
     def as_dict(self) -> dict:
         """A JSON-ready dictionary."""
@@ -54,6 +63,7 @@ class Grade:
             "components": dict(self.components),
             "distances": dict(self.distances),
             "scorer": self.scorer,
+            "weights": dict(self.weights),
         }
 
 
@@ -62,13 +72,23 @@ def component_similarity(distance: float, scale: float) -> float:
     return math.exp(-((distance / scale) ** 2))
 
 
-def combine(distances: dict[str, float], calibration: Calibration, scorer: str) -> Grade:
+def weights_for(calibration: Calibration, structure_evidence: float) -> dict[str, float]:
+    """The calibration's weights with structure's scaled by ``structure_evidence`` (0–1), summing to 1."""
+    scaled = {**calibration.weights, "structure": calibration.weights["structure"] * structure_evidence}
+    total = sum(scaled.values())
+    if total == 0.0:  # a calibration that weighs only structure still grades flat canvases by it
+        return calibration.weights
+    return {name: weight / total for name, weight in scaled.items()}
+
+
+def combine(distances: dict[str, float], calibration: Calibration, scorer: str,
+            structure_evidence: float = 1.0) -> Grade:
     """Turn the three distances into a :class:`Grade` (the formula in the package docstring)."""
     broken = sorted(name for name in COMPONENTS if not math.isfinite(distances[name]))
     if broken:  # min(1, nan) would be a perfect grade
         raise ModelError(f"the {scorer} scorer gave a non-finite {', '.join(broken)} distance "
                          f"({', '.join(str(distances[name]) for name in broken)}); its weights are broken")
-    scales, weights = calibration.scales, calibration.weights
+    scales, weights = calibration.scales, weights_for(calibration, structure_evidence)
     similarities = {name: component_similarity(distances[name], scales[name]) for name in COMPONENTS}
     similarity = min(1.0, sum(weights[name] * similarities[name] for name in COMPONENTS))
     if all(distances[name] == 0.0 for name in COMPONENTS):
@@ -79,6 +99,7 @@ def combine(distances: dict[str, float], calibration: Calibration, scorer: str) 
         components={name: 10.0 * similarities[name] for name in COMPONENTS},
         distances=dict(distances),
         scorer=scorer,
+        weights=weights,
     )
 
 
@@ -134,7 +155,7 @@ class Grader:
     def grade_features(self, a: ImageFeatures, b: ImageFeatures) -> Grade:
         """The grade between two images' precomputed features."""
         distances = {name: DISTANCES[name](a, b) for name in COMPONENTS}
-        return combine(distances, self.config.calibration, self.config.scorer)
+        return combine(distances, self.config.calibration, self.config.scorer, structure_evidence(a, b))
 
     def matrix(self, images: Sequence[ImageSource]) -> list[list[Grade]]:
         """All pairwise grades of ``images`` (n feature passes for n distinct images)."""

@@ -21,7 +21,13 @@ from typing import Any
 from stylelab.errors import OutputError
 
 INDEX_NAME = "index.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# what brings an index of the version before up to each version, in order
+MIGRATIONS = {
+    # the grade's structure component now leaves out the borders of the feature maps: cached grades
+    # of the old formula would sit beside new ones in a report
+    2: "DELETE FROM grades;",
+}
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cells (
     key TEXT PRIMARY KEY,
@@ -95,13 +101,15 @@ class Index:
         try:
             self.connection = sqlite3.connect(self.path)
             version = self.connection.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, SCHEMA_VERSION):
+            if version > SCHEMA_VERSION:
                 raise OutputError(
                     f"{self.path}: index schema {version} is newer than this Style Lab "
                     f"understands ({SCHEMA_VERSION})"
                 )
             with self.connection:
                 self.connection.executescript(SCHEMA)
+                for step in range(version + 1, SCHEMA_VERSION + 1) if version else ():
+                    self.connection.executescript(MIGRATIONS[step])
                 self.connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             raise OutputError(f"{self.path}: not a usable grid index ({exc})") from None
