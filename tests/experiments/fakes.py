@@ -28,6 +28,7 @@ class FakeMethods:
     Attributes:
         step_seconds: sleep per Gatys step (makes jobs slow enough to cancel).
         fast_seconds: sleep in the fast job (it has no progress callback to stop it).
+        grade_seconds: sleep per grade.
         fail: a job kind that raises InputError.
         crash: a job kind whose worker process dies (os._exit).
         die_on_cancel: the Gatys job's process dies when it sees the cancel, before reporting it.
@@ -35,6 +36,7 @@ class FakeMethods:
 
     step_seconds: float = 0.0
     fast_seconds: float = 0.0
+    grade_seconds: float = 0.0
     fail: str | None = None
     crash: str | None = None
     die_on_cancel: bool = False
@@ -88,6 +90,7 @@ class FakeMethods:
 
     def grade(self, candidate: Path, reference: Path) -> GradeReport:
         self._trouble("grade")
+        time.sleep(self.grade_seconds)
         a = np.asarray(load_image(candidate).resize((64, 64)), dtype=np.float64) / 255
         b = np.asarray(load_image(reference).resize((64, 64)), dtype=np.float64) / 255
         colour = 1.0 - float(np.abs(a.mean((0, 1)) - b.mean((0, 1))).mean())

@@ -558,6 +558,20 @@ def test_the_results_page_follows_a_method_still_running(browser, tmp_path):
         page.close()
 
 
+def test_the_results_say_grading_not_waiting_once_both_methods_are_done(browser, tmp_path):
+    slow = make_settings(tmp_path / "data", methods=FakeMethods(grade_seconds=2.0), gatys_iterations=2)
+    with LiveServer(slow) as live:
+        page = browser.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())  # "the canvas is empty: compare anyway?"
+        _open_lab(page, live, iterations=2)
+        page.wait_for_selector("#job-gatys [data-job-state=done]")
+        page.click("#finish")
+        page.wait_for_selector("#grades-status >> text=Grading…")
+        page.wait_for_selector("#grades .grade:not(.empty)", timeout=20_000)
+        assert page.inner_text("#grades-status") == ""
+        page.close()
+
+
 def test_the_history_follows_running_jobs_and_keeps_the_keyboard_focus(browser, tmp_path):
     slow = make_settings(tmp_path / "data", methods=FakeMethods(step_seconds=0.1), gatys_iterations=100)
     with LiveServer(slow) as live:
@@ -569,6 +583,9 @@ def test_the_history_follows_running_jobs_and_keeps_the_keyboard_focus(browser, 
         page.evaluate("document.activeElement.dataset.before = 'yes'")  # gone once the card is redrawn
         text = page.evaluate("document.activeElement.textContent")
         page.locator(".history-card .badge.running").first.wait_for()  # fast and Gatys may both run
+        slots = page.locator(".history-card .thumb-missing")  # pictures not there yet (was the bare "gatys")
+        wait_for(lambda: any(re.fullmatch(r"Gatys: (running|waiting)", text) for text in slots.all_inner_texts()),
+                 timeout=10)
         page.wait_for_function("!document.querySelector('[data-before]')", timeout=10_000)  # refreshed
         assert page.evaluate("document.activeElement.textContent") == text  # focus given back
         assert page.evaluate("document.activeElement.closest('.history-head') !== null")
@@ -900,6 +917,7 @@ def test_a_lab_whose_experiment_was_finished_elsewhere_shows_the_results_and_bac
     page.wait_for_selector("#view-start:not([hidden])")
     page.goto(f"{server.url}/#/lab/{experiment}")  # an old link to the lab of a finished experiment
     page.wait_for_selector("#view-results:not([hidden])")
+    assert page.url.endswith(f"#/results/{experiment}")  # the address names what is shown
     page.go_back()
     page.wait_for_selector("#view-start:not([hidden])")
 

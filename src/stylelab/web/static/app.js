@@ -849,10 +849,12 @@ function renderResults(experiment) {
   $("#sheet-link").href = `${experiment.sheet_url}?download=true`;
   const grades = experiment.grades;
   const waiting = experiment.active;
+  const methodsRunning = [fast, gatys].some((job) => job && ["queued", "running"].includes(job.state));
   if (grades && !$("#grades").dataset.announced) announce("The grades are in.");
   $("#grades").dataset.announced = grades ? "yes" : "";
   $("#grades-status").textContent = !experiment.drawing ? "Grades come once you finish your drawing."
-    : waiting ? "Grading waits for the methods still running…" : grades ? "" : "Not graded.";
+    : methodsRunning ? "Grading waits for the methods still running…" : waiting ? "Grading…"
+      : grades ? "" : "Not graded.";
   const attempt = attemptName(experiment);
   $("#grades").replaceChildren(...PAIRS.map(([pair, title]) => gradeCard(title.replace("Your drawing", attempt),
     grades && grades[pair], waiting)));
@@ -964,8 +966,7 @@ function historyCard(experiment) {
     "data-active": String(experiment.active), onclick: (event) => { if (event.target.closest("a")) remember(); } },
     h("a", { href: target, class: "thumbs", tabindex: "-1", "aria-hidden": "true" }, thumbs.map(([label, image]) => image
       ? h("img", { src: image.thumb_url, alt: label, title: label })
-      : h("span", { class: "thumb-missing" }, label !== "drawing" ? label
-        : experiment.has_draft ? "drawing in progress" : "no drawing yet"))),
+      : h("span", { class: "thumb-missing" }, missingThumbText(experiment, label)))),
     h("div", { class: "history-meta" },
       h("div", { class: "history-head" },
         h("a", { href: target }, `${experiment.photo.label} × ${experiment.painting.label}`),
@@ -978,6 +979,14 @@ function historyCard(experiment) {
       h("div", { class: "history-when" }, when),
       grades.length ? h("div", { class: "history-grades" }, grades) : null,
       h("div", { class: "badges" }, jobs)));
+}
+
+// What stands in a history card for a picture not there yet: a method's state, or the drawing's.
+function missingThumbText(experiment, label) {
+  if (label === "drawing") return experiment.has_draft ? "drawing in progress" : "no drawing yet";
+  const job = experiment.jobs[label];
+  const name = label[0].toUpperCase() + label.slice(1);
+  return job ? `${name}: ${STATE_TEXT[job.state].toLowerCase()}` : name;
 }
 
 async function deleteExperiment(experiment) {
