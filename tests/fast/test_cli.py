@@ -199,6 +199,19 @@ def test_folder_with_a_bad_image_writes_nothing(capsys, tmp_path, files):
     assert list(out_dir.iterdir()) == []
 
 
+def test_folder_with_several_bad_images_names_them_all_at_once(capsys, tmp_path, files):
+    folder, out_dir = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    out_dir.mkdir()
+    shutil.copy(files["content"], folder / "a.jpg")
+    (folder / "b.jpg").write_text("not really a jpeg")
+    (folder / "c.png").write_bytes(b"")
+    code, _, err = _run(capsys, "fast", folder, files["style"], "-o", out_dir)
+    assert code == 2 and "2 of 3 images cannot be used, so nothing was written" in err
+    assert "b.jpg" in err and "c.png" in err
+    assert list(out_dir.iterdir()) == []
+
+
 def test_folder_output_may_not_be_the_content_folder(capsys, tmp_path, files):
     folder = tmp_path / "in"
     folder.mkdir()

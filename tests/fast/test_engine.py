@@ -11,7 +11,7 @@ from PIL import Image
 from stylelab.errors import ConfigError, InputError
 from stylelab.fast import FastConfig, FastStylizer, fast_stylize
 from stylelab.fast.engine import normalise_weights
-from tests.fast.fast_helpers import as_array
+from tests.fast.fast_helpers import ASSETS, as_array, small
 
 
 def _mean_abs(a: Image.Image, b: Image.Image) -> float:
@@ -243,3 +243,25 @@ def test_a_raised_pixel_limit_holds_for_the_painting_too(stylizer, content):
     painting = np.broadcast_to(np.uint8(128), (8100, 8100, 3))  # 65.6 MP: above the default 64 MP
     config = FastConfig(size=32, max_pixels=70_000_000)
     assert stylizer.stylize(content, painting, config).image.size == (32, 21)  # was refused at 64 MP
+
+
+def _edge_excess(output: Image.Image, photo: Image.Image) -> list[float]:
+    """How far (levels of 255) the outermost 2 rows/columns step from the next few, beyond the photo's own step."""
+    def steps(image: Image.Image) -> np.ndarray:
+        y = np.asarray(image.convert("L"), dtype=np.float64)
+        return np.array([y[:2].mean() - y[5:11].mean(), y[-2:].mean() - y[-11:-5].mean(),
+                         y[:, :2].mean() - y[:, 5:11].mean(), y[:, -2:].mean() - y[:, -11:-5].mean()])
+    return list(np.abs(steps(output) - steps(photo)))
+
+
+def test_the_outermost_rows_look_like_the_inside(stylizer):
+    # the network alone paints the top 2 rows of this pair 25 levels lighter (the original graph too)
+    photo = small(ASSETS / "photos" / "chelsea.jpg", 256)
+    result = stylizer.stylize(photo, ASSETS / "styles" / "woman_with_hat.jpg", FastConfig(device="cpu"))
+    assert result.image.size == photo.size
+    assert max(_edge_excess(result.image, photo)) <= 8.0, _edge_excess(result.image, photo)
+
+
+def test_the_edge_margin_leaves_a_working_image_of_the_smallest_size_its_size(stylizer, style):
+    photo = small(ASSETS / "photos" / "chelsea.jpg", 64).resize((16, 16))
+    assert stylizer.stylize(photo, style, FastConfig(device="cpu")).image.size == (16, 16)

@@ -71,8 +71,7 @@ def _stylize(args: argparse.Namespace, config: FastConfig) -> int:
     if Path(args.content).is_dir():
         _note_skipped(skipped_entries(Path(args.content), jobs))
     limits = ImageLimits(max_pixels=config.max_pixels)
-    for content, _ in jobs:  # reject a bad content image before any work or output
-        load_image(content, limits)
+    _check_all_readable([content for content, _ in jobs], limits)  # before any work or output
     styles = [load_image(style, limits) for style in args.styles]
 
     stylizer = FastStylizer(config.device)
@@ -100,6 +99,23 @@ def _stylize(args: argparse.Namespace, config: FastConfig) -> int:
         json.dump(summary, sys.stdout, indent=2)  # ASCII escapes: valid JSON on any terminal
         print()
     return 0
+
+
+def _check_all_readable(contents: list[Path], limits) -> None:
+    """Refuse the run, naming every content image that cannot be used, not only the first."""
+    from stylelab.imageio import load_image
+
+    problems = []
+    for content in contents:
+        try:
+            load_image(content, limits)
+        except InputError as exc:
+            problems.append(str(exc))
+    if len(problems) == 1:
+        raise InputError(problems[0])
+    if problems:
+        raise InputError(f"{len(problems)} of {len(contents)} images cannot be used, so nothing was written "
+                         "(fix them or move them out of the folder):\n  " + "\n  ".join(problems))
 
 
 def _note_skipped(names: list[str]) -> None:

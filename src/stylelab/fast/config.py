@@ -39,7 +39,8 @@ class FastConfig:
     size: int | None = field(default=None, metadata=_help(
         "long side of the output in pixels (default: the content's own size)"))
     strength: float = field(default=1.0, metadata=_help(
-        "0..1: interpolates the content's own style vector (0) with the painting's (1)"))
+        "0..1: the style vector is interpolated from the content's own (0: the photo repainted in its own "
+        "style, softer and with the network's brushwork, not the photo itself) to the painting's (1)"))
     style_size: int = field(default=512, metadata=_help(
         "side of the square centre crop of each style image fed to the style network, 64-768 (trained at 256; "
         "512 gave outputs 1.1-4x closer to the painting's Gram statistics at native resolution; above 512 "
