@@ -27,3 +27,18 @@ def test_demo_refuses_an_output_folder_that_is_a_file(tmp_path, capsys):
     blocker.write_text("not a folder")
     assert main(["demo", "--out", str(blocker), "--size", "64", "--iterations", "1"]) == 2
     assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_ctrl_c_during_the_gatys_run_is_reported_not_swallowed(tmp_path, capsys, monkeypatch):
+    from stylelab.cli.stylize import _ProgressBar
+
+    def interrupt_at_step_two(self, progress):
+        if progress.iteration == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(_ProgressBar, "update", interrupt_at_step_two)
+    out = tmp_path / "out"
+    assert main(["demo", "--out", str(out), "--size", "64", "--iterations", "5"]) == 130  # was 0
+    assert "interrupted: the Gatys result" in capsys.readouterr().err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["interrupted"] is True and summary["steps"] < 10

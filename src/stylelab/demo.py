@@ -27,11 +27,14 @@ DEMO_CONFIG = GatysConfig(seed=0)
 
 @dataclass(frozen=True)
 class DemoOutputs:
+    """The files written, and whether the Gatys run was stopped early (then it holds the best image so far)."""
+
     result: Path
     fast: Path
     sheet: Path
     loss_curve: Path
     summary: Path
+    interrupted: bool = False
 
 
 def run_demo(out_dir: str | Path, config: GatysConfig = DEMO_CONFIG, progress: ProgressCallback | None = None
@@ -45,18 +48,27 @@ def run_demo(out_dir: str | Path, config: GatysConfig = DEMO_CONFIG, progress: P
     grades = _grades(fast.image, result.image)
     panels = [("content", load_image(DEMO_CONTENT)), ("style", load_image(DEMO_STYLE)),
               (f"fast, {fast.timings['total']:.1f} s, {grades['fast_vs_style']:.1f}/10 vs style", fast.image),
-              (f"Gatys, {result.timings['total']:.0f} s, {grades['gatys_vs_style']:.1f}/10 vs style", result.image)]
+              (f"Gatys, {_gatys_run(result)}, {grades['gatys_vs_style']:.1f}/10 vs style", result.image)]
     sheet_path = save_image(side_by_side(panels), out_dir / "sheet.png")
     curve_path = save_loss_curves({"gatys": result.history}, out_dir / "loss_curve.png",
                                   title="Gatys: weighted loss per step")
     summary_path = out_dir / "summary.json"
     summary = {"content": DEMO_CONTENT.name, "style": DEMO_STYLE.name, "timings": result.timings,
                "fast_timings": fast.timings, "grades": grades,
-               "final_losses": result.losses,
+               "final_losses": result.losses, "steps": len(result.history["total"]),
+               "interrupted": result.interrupted,
                "config": config.to_dict()}
     with atomic_write(summary_path) as temp:
         temp.write_text(json.dumps(summary, indent=2))
-    return DemoOutputs(result_path, fast_path, sheet_path, curve_path, summary_path)
+    return DemoOutputs(result_path, fast_path, sheet_path, curve_path, summary_path, result.interrupted)
+
+
+def _gatys_run(result) -> str:
+    """How long the Gatys run took, and where it stopped if it was interrupted."""
+    seconds = f"{result.timings['total']:.0f} s"
+    if not result.interrupted:
+        return seconds
+    return f"{seconds}, stopped after {len(result.history['total'])} steps"
 
 
 def _grades(fast_image, gatys_image) -> dict[str, float]:

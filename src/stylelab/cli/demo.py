@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import sys
+
+from stylelab.cli import EXIT_INTERRUPTED
 
 from stylelab.cli.options import named_as_options
 
@@ -27,4 +30,8 @@ def run(args: argparse.Namespace) -> int:
         outputs = run_demo(args.out, config, progress=bar.update)
     for path in (outputs.result, outputs.fast, outputs.sheet, outputs.loss_curve, outputs.summary):
         print(path)
+    if outputs.interrupted:
+        print(f"interrupted: the Gatys result in {outputs.result} is the best one so far "
+              "(summary.json says \"interrupted\": true)", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
