@@ -45,10 +45,31 @@ def test_a_missing_command_is_a_usage_error(capsys):
      "error: unrecognized arguments: --sizes 128; did you mean --size? (see: stylelab stylize --help)\n"),
     (["compare", "a.jpg", "b.jpg", "--scorer=vgg19", "--sise=64"],
      "error: unrecognized arguments: --sise=64; did you mean --size? (see: stylelab compare --help)\n"),
+    # an option of several values written before the images takes them as its values
+    (["stylize", "--style-layers", "relu1_1", "relu2_1", "a.jpg", "b.jpg", "-o", "c.png"],
+     "error: the following arguments are required: CONTENT, STYLE; if --style-layers came before the images, "
+     "put it after them (it takes every value that follows) (see: stylelab stylize --help)\n"),
+    (["fast", "--weights", "1", "a.jpg", "b.jpg", "-o", "c.png"],
+     "error: argument --weights: invalid float value: 'a.jpg'; if --weights came before the images, "
+     "put it after them (it takes every value that follows) (see: stylelab fast --help)\n"),
+    (["stylize", "a.jpg"],  # no such option given: no hint
+     "error: the following arguments are required: STYLE, -o/--output (see: stylelab stylize --help)\n"),
+    (["fast", "a.jpg", "b.jpg", "--weights", "x", "-o", "c.png"],
+     "error: argument --weights: invalid float value: 'x' (see: stylelab fast --help)\n"),
 ])
 def test_usage_mistakes_are_one_error_line(capsys, argv, message):
     assert main(argv) == 2
     assert capsys.readouterr().err == message
+
+
+def test_train_grader_help_names_the_loss_curve_as_it_is_written(capsys):
+    assert main(["train-grader", "--help"]) == 0
+    assert "grader.pt: grader.loss.png" in " ".join(capsys.readouterr().out.split())
+
+
+def test_compare_help_explains_the_components(capsys):
+    assert main(["compare", "--help"]) == 0
+    assert "weighted mean of three 0–10 component grades" in " ".join(capsys.readouterr().out.split())
 
 
 def test_help_shows_real_defaults_only(capsys):

@@ -12,6 +12,7 @@ import difflib
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from stylelab import __version__
@@ -44,7 +45,26 @@ class _Parser(argparse.ArgumentParser):
     """Usage mistakes read like every other user error: one ``error: ...`` line, exit code 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USER_ERROR, f"error: {message} (see: {self.prog} --help)\n")
+        self.exit(EXIT_USER_ERROR, f"error: {message}{self._greedy_hint(message)} (see: {self.prog} --help)\n")
+
+    def parse_known_args(self, args=None, namespace=None):  # noqa: ANN001, ANN201 (argparse's signature)
+        self._given = list(sys.argv[1:] if args is None else args)  # for _greedy_hint
+        return super().parse_known_args(args, namespace)
+
+    def _greedy_hint(self, message: str) -> str:
+        """Options that take several values swallow the images when written before them: say so."""
+        given = {arg.partition("=")[0] for arg in getattr(self, "_given", [])}
+        greedy = [action.option_strings for action in self._actions
+                  if action.nargs in ("+", "*") and given.intersection(action.option_strings)]
+        names = [strings[-1] for strings in greedy]
+        swallowed = message.startswith("the following arguments are required")
+        value = message.rpartition(": ")[2].strip("'")  # "invalid float value: 'photo.jpg'"
+        choked = Path(value).suffix != "" and any(
+            message.startswith(f"argument {'/'.join(strings)}:") for strings in greedy)
+        if not names or not (swallowed or choked):
+            return ""
+        return (f"; if {' or '.join(names)} came before the images, put it after them "
+                "(it takes every value that follows)")
 
     def unrecognized(self, extras: list[str]) -> NoReturn:
         """Options this (sub)command does not know, with the nearest one it does."""

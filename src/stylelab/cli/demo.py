@@ -6,7 +6,6 @@ import argparse
 import sys
 
 from stylelab.cli import EXIT_INTERRUPTED
-
 from stylelab.cli.options import named_as_options
 
 NAME = "demo"

@@ -30,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--output",
         required=True,
         metavar="CKPT",
-        help="checkpoint to write (.pt); the loss curve goes beside it as CKPT.loss.png",
+        help="checkpoint to write (.pt); the loss curve goes beside it, named after it (grader.pt: grader.loss.png)",
     )
     parser.add_argument("--steps", type=int, default=defaults.steps, help="optimisation steps")
     parser.add_argument(
