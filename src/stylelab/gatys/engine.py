@@ -68,8 +68,11 @@ class StylizeResult:
             is then the best result so far, upsampled to the full size if the run stopped
             at a coarser scale.
         losses: the weighted loss terms of the returned image (before colour preservation):
-            the lowest-loss iterate of the final scale, or the iterate average. Not always the
-            last entry of ``history``: an optimiser's last steps can make things worse.
+            the lowest-loss iterate of the final scale, or the iterate average, clamped to 0..1 as
+            saved. The iterate is chosen by the loss the optimiser saw, which for L-BFGS (whose
+            iterates are not clamped while it runs) is that of the unclamped image; the terms here
+            are measured again on the clamped one. Not always the last entry of ``history``: an
+            optimiser's last steps can make things worse.
         scale_sizes: the long side of each scale of the schedule, coarse to fine (a scale too small
             for the network's deepest layer is left out; ``history["scale"]`` indexes this).
     """
@@ -342,10 +345,8 @@ def _optimise_scale(run: _Run, inputs: _Inputs, index: int, shape: tuple[int, in
 
     def result() -> tuple[torch.Tensor, dict[str, float]]:
         if average is None or average.weight == 0:
-            return best.image, best.losses
-        averaged = average.value()
-        with torch.no_grad():
-            return averaged, _values(objective(averaged))
+            return _clamped_with_losses(best.image, best.losses, objective)
+        return _clamped_with_losses(average.value(), {}, objective)
 
     try:
         for step in range(config.iterations):
@@ -366,6 +367,18 @@ def _optimise_scale(run: _Run, inputs: _Inputs, index: int, shape: tuple[int, in
     except (KeyboardInterrupt, Cancelled):
         return *result(), None, True
     return *result(), optimizer, False
+
+
+@torch.no_grad()
+def _clamped_with_losses(image: torch.Tensor, losses: dict[str, float],
+                         objective: Callable[[torch.Tensor], dict[str, torch.Tensor]]
+                         ) -> tuple[torch.Tensor, dict[str, float]]:
+    """``image`` clamped to 0..1, as it is saved, with its loss terms: ``losses`` if clamping changes
+    nothing (Adam's iterates), else measured again (L-BFGS's iterates are not clamped while it runs)."""
+    clamped = image.clamp(0, 1)
+    if losses and torch.equal(clamped, image):
+        return image, losses
+    return clamped, _values(objective(clamped))
 
 
 def _diverging(losses: dict[str, float], best: _Best) -> bool:
