@@ -57,6 +57,13 @@ def test_snapshots_of_coarse_scales_have_the_outputs_size(tmp_path, capsys, phot
         "cat.00002.png": (64, 43), "cat.00004.png": (64, 43), "cat.png": (64, 43)}
 
 
+def test_the_last_snapshot_of_an_averaged_run_is_the_output(tmp_path, capsys, photo, painting):
+    out = tmp_path / "out.png"
+    run_cli(capsys, "stylize", photo, painting, "-o", out, "--size", "48", "--iterations", "4", "--average", "0.9",
+            "--save-every", "4", "--quiet")
+    assert open_rgb(tmp_path / "out.00004.png").tobytes() == open_rgb(out).tobytes()  # was the raw iterate
+
+
 def test_a_snapshot_may_not_overwrite_an_input(tmp_path, capsys, photo, painting):
     content = tmp_path / "cat.00002.jpg"  # the name of the second snapshot of cat.jpg
     shutil.copy(photo, content)

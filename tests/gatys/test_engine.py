@@ -119,6 +119,16 @@ def test_progress_reports_every_step_with_previews(photo, painting):
     assert set(events[0].losses) == {"content", "style", "tv", "total"}
 
 
+@pytest.mark.parametrize("config", [
+    TINY.replace(iterations=5, average=0.9),  # was 11 levels off on average: the raw iterate, not the average
+    TINY.replace(iterations=3, style_weight=100.0),  # the last L-BFGS step makes things worse: was 7.5 levels off
+])
+def test_the_last_preview_is_the_returned_image(photo, painting, config):
+    events: list[Progress] = []
+    result = stylize(photo, painting, config, progress=events.append)
+    assert np.array_equal(np.asarray(events[-1].preview), np.asarray(result.image))
+
+
 def test_cancel_from_callback_returns_best_so_far(photo, painting):
     def cancel_at_three(event: Progress) -> None:
         if event.iteration == 3:

@@ -27,7 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("styles", nargs="+", metavar="STYLE", help="one or more style images")
     parser.add_argument("-o", "--output", required=True, help="output image (.png, .jpg, .webp ...)")
     parser.add_argument("--save-every", type=int, default=0, metavar="N",
-                        help="also save a snapshot every N steps beside the output (0 = never)")
+                        help="also save a snapshot every N steps beside the output: the image that would be "
+                             "saved at that point (0 = never)")
     parser.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_config_options(parser, GatysConfig, skip=("preview_every",))

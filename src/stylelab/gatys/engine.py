@@ -343,10 +343,18 @@ def _optimise_scale(run: _Run, inputs: _Inputs, index: int, shape: tuple[int, in
     def objective(picture: torch.Tensor = image) -> dict[str, torch.Tensor]:
         return _losses(run, picture, content_targets, style_targets, layer_weights)
 
-    def result() -> tuple[torch.Tensor, dict[str, float]]:
+    def chosen() -> tuple[torch.Tensor, dict[str, float]]:
+        """What this scale would return now (before clamping), with its loss terms where known."""
         if average is None or average.weight == 0:
-            return _clamped_with_losses(best.image, best.losses, objective)
-        return _clamped_with_losses(average.value(), {}, objective)
+            return best.image, best.losses
+        return average.value(), {}
+
+    def result() -> tuple[torch.Tensor, dict[str, float]]:
+        return _clamped_with_losses(*chosen(), objective)
+
+    def offer_current() -> None:
+        with torch.no_grad():
+            best.offer(_values(objective()), image)
 
     try:
         for step in range(config.iterations):
@@ -361,9 +369,12 @@ def _optimise_scale(run: _Run, inputs: _Inputs, index: int, shape: tuple[int, in
             if average is not None:
                 average.update(image)
             last = step == config.iterations - 1
-            _report(run, inputs, index, step, losses, time.perf_counter() - started, image, last)
-        with torch.no_grad():
-            best.offer(_values(objective()), image)
+            if last:  # before the report, so that its preview is the image returned
+                offer_current()
+            _report(run, inputs, index, step, losses, time.perf_counter() - started, shape,
+                    lambda: chosen()[0], last)
+        if config.iterations == 0:
+            offer_current()
     except (KeyboardInterrupt, Cancelled):
         return *result(), None, True
     return *result(), optimizer, False
@@ -456,19 +467,21 @@ def _step(optimizer: torch.optim.Optimizer, image: torch.Tensor, objective: Call
 
 
 def _report(run: _Run, inputs: _Inputs, index: int, step: int, losses: dict[str, float], seconds: float,
-            image: torch.Tensor, last_of_scale: bool) -> None:
+            shape: tuple[int, int], shown: Callable[[], torch.Tensor], last_of_scale: bool) -> None:
+    """Record a step in the history and tell the progress callback; a preview is ``shown()``, the image
+    the scale would return now (the best iterate or the average), not the optimiser's current one."""
     run.step += 1
     for name, value in losses.items():
         run.history[name].append(value)
     run.history["scale"].append(float(index))
     if run.progress is None:
         return
-    height, width = image.shape[-2:]
+    height, width = shape
     _measure_rate(run, index, seconds, height * width)
     every = run.config.preview_every
     preview = None
     if last_of_scale or (every and run.step % every == 0):
-        preview = _picture(image.detach(), inputs, run.config)
+        preview = _picture(shown().detach(), inputs, run.config)
     run.progress(Progress(
         iteration=run.step, total=run.config.iterations * len(run.sizes), scale_index=index,
         scale_count=len(run.sizes), width=width, height=height, losses=dict(losses),

@@ -17,8 +17,10 @@ class Progress:
 
     ``iteration`` counts steps over all scales (1-based) up to ``total``;
     ``preview`` is set every ``config.preview_every`` steps and on the last
-    step of each scale. ``eta`` (seconds left) is None on the first step,
-    whose time includes warming up.
+    step of each scale: the picture the run would return at that point (the
+    scale's best iterate so far, or the iterate average), not the optimiser's
+    current iterate. ``eta`` (seconds left) is None on the first step, whose
+    time includes warming up.
     """
 
     iteration: int
