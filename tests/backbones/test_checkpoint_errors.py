@@ -70,6 +70,17 @@ def test_wrong_shape_is_named(tmp_path, arch_state):
     expect_model_error(f"{arch}:{save(tmp_path, broken)}", "wrong shape", FIRST_KEY[arch], COUNT[arch])
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_non_finite_weights_are_named_at_load_time(tmp_path, arch_state, value):
+    arch, state = arch_state
+    broken = dict(state)
+    broken[FIRST_KEY[arch]] = state[FIRST_KEY[arch]].clone()
+    broken[FIRST_KEY[arch]][0, 0, 0, 0] = value
+    path = save(tmp_path, broken)
+    # was a ConfigError at step 1 blaming the loss weights ("the settings overflow float32")
+    expect_model_error(f"{arch}:{path}", str(path), f"non-finite values (NaN or infinity) in {FIRST_KEY[arch]}")
+
+
 def test_unexpected_keys_are_named(tmp_path, arch_state):
     arch, state = arch_state
     extra = dict(state)

@@ -84,7 +84,8 @@ def match_state(
     ``num_batches_tracked``) may be present or absent and are dropped.
 
     Raises:
-        ModelError: missing keys, unexpected keys or wrong shapes, naming the expected keys.
+        ModelError: missing keys, unexpected keys or wrong shapes, naming the expected keys; or
+            NaN or infinite values in a tensor that is used, naming it.
     """
     missing = [key for key in expected if key not in state]
     unexpected = [key for key in state if key not in expected and not optional(key)]
@@ -106,7 +107,18 @@ def match_state(
             f"{'; '.join(problems)}. Expected keys: {_first(list(expected))} "
             f"({len(expected)} in all)"
         )
-    return {key: state[key] for key in expected}
+    used = {key: state[key] for key in expected}
+    _check_finite(used, f"{architecture} checkpoint {path}")
+    return used
+
+
+def _check_finite(tensors: Mapping[str, torch.Tensor], label: str) -> None:
+    """Broken weights are named at load time; otherwise the first step's loss is NaN, blamed on the settings."""
+    broken = [key for key, tensor in tensors.items()
+              if tensor.is_floating_point() and not torch.isfinite(tensor).all()]
+    if broken:
+        raise ModelError(f"{label}: non-finite values (NaN or infinity) in {_first(broken)}; "
+                         "the checkpoint is damaged or was saved from a diverged training run")
 
 
 def _first(items: list[str]) -> str:
