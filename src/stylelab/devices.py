@@ -32,3 +32,12 @@ def resolve_device(name: str) -> torch.device:
     elif device.type != "cpu":
         raise ConfigError(f"device: unsupported device {name!r}; use auto, cpu, cuda or cuda:N")
     return device
+
+
+def device_label(device: torch.device) -> str:
+    """The device a run used, as reported: ``cpu``, or ``cuda:N`` with N filled in for a bare ``cuda``."""
+    import torch
+
+    if device.type == "cuda" and device.index is None:
+        return f"cuda:{torch.cuda.current_device()}"
+    return str(device)

@@ -21,6 +21,7 @@ def test_stylize_writes_the_output_and_a_json_summary(tmp_path, capsys, photo, p
     assert code == 0
     summary = json.loads(stdout)
     assert summary["width"] == 32 and summary["steps"] == 2 and summary["config"]["seed"] == 1
+    assert summary["device"] in ("cpu", "cuda:0") and summary["config"]["device"] == "auto"  # used, asked
     assert len(summary["history"]["total"]) == 2 and summary["history"]["scale"] == [0.0, 0.0]  # the curves
     assert open_rgb(out).size == (32, 21)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]

@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from stylelab.devices import resolve_device
+from stylelab.devices import device_label, resolve_device
 from stylelab.errors import Cancelled, ConfigError, InputError
 from stylelab.gatys.color import rgb_to_yiq
 from stylelab.gatys.config import GatysConfig
@@ -274,6 +274,19 @@ def test_unknown_devices_are_refused(name):
 
 def test_auto_device_on_this_machine():
     assert resolve_device("auto").type == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def test_the_result_names_the_device_used_not_auto(photo, painting):
+    result = stylize(photo, painting, TINY.replace(iterations=0))
+    assert result.config.device == "auto"  # as asked
+    assert result.device == ("cuda:0" if torch.cuda.is_available() else "cpu")  # was not reported
+
+
+def test_a_bare_cuda_device_is_labelled_with_its_index(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 1)
+    assert device_label(torch.device("cuda")) == "cuda:1"
+    assert device_label(torch.device("cuda:2")) == "cuda:2"
+    assert device_label(torch.device("cpu")) == "cpu"
 
 
 def test_lbfgs_history_is_shortened_to_its_memory_budget():

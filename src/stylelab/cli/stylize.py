@@ -103,7 +103,8 @@ def _check_snapshots_spare_inputs(output: Path, inputs: list[str]) -> None:
 def _summary(result, output: Path) -> dict:
     return {"output": str(output), "width": result.image.width, "height": result.image.height,
             "steps": len(result.history["total"]), "interrupted": result.interrupted,
-            "final_losses": result.losses, "timings": result.timings, "config": result.config.to_dict(),
+            "final_losses": result.losses, "timings": result.timings, "device": result.device,
+            "config": result.config.to_dict(),
             "scale_sizes": list(result.scale_sizes),
             "history": result.history}  # per step: each loss term, and the scale (index) it ran at
 

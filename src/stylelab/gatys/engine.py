@@ -20,7 +20,7 @@ import torch
 from PIL import Image
 
 from stylelab.backbones import FeatureExtractor, check_layers, load_backbone
-from stylelab.devices import resolve_device
+from stylelab.devices import device_label, resolve_device
 from stylelab.errors import Cancelled, ConfigError
 from stylelab.gatys import color
 from stylelab.gatys.config import INIT_KINDS, GatysConfig
@@ -75,6 +75,8 @@ class StylizeResult:
             optimiser's last steps can make things worse.
         scale_sizes: the long side of each scale of the schedule, coarse to fine (a scale too small
             for the network's deepest layer is left out; ``history["scale"]`` indexes this).
+        device: the device the run used, ``cpu`` or ``cuda:N`` (``config.device`` is the one asked
+            for, e.g. ``auto``).
     """
 
     image: Image.Image
@@ -84,6 +86,7 @@ class StylizeResult:
     interrupted: bool = False
     losses: dict[str, float] = field(default_factory=dict)
     scale_sizes: tuple[int, ...] = ()
+    device: str = ""
 
 
 @dataclass
@@ -160,7 +163,8 @@ def stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource], c
     timings = {"load": loaded - started, "model": model_ready - loaded, "optimise": finished - model_ready,
                "ready": (run.first_step_at or finished) - started, "total": finished - started}
     picture = _final_image(image, inputs, config, (final_height, final_width))
-    return StylizeResult(picture, run.history, timings, config, interrupted, losses, tuple(sizes))
+    return StylizeResult(picture, run.history, timings, config, interrupted, losses, tuple(sizes),
+                         device_label(device))
 
 
 @contextlib.contextmanager
