@@ -5,6 +5,7 @@ import torch
 
 from stylelab.backbones import default_layers, layer_names, load_backbone
 from stylelab.backbones import resnet50 as resnet_module
+from stylelab.cli import main
 from stylelab.gatys.config import GatysConfig
 from stylelab.gatys.engine import stylize
 from tests.backbones import checkpoints
@@ -103,3 +104,28 @@ def test_plain_resnet50_lowers_the_loss(resnet50_checkpoint, photo, painting):
     )
     total = stylize(photo, painting, config).history["total"]
     assert total[-1] < 0.5 * total[0]
+
+
+@pytest.mark.parametrize("iterations, noted", [(8, False), (9, True)])  # 2 and 3 restarts
+def test_lbfgs_that_keeps_running_away_gets_a_note_suggesting_adam(
+    resnet50_checkpoint, photo, second_painting, iterations, noted
+):
+    # random SWAG weights: every third L-BFGS step multiplies the loss by ~3000 and is undone
+    config = GatysConfig(size=128, iterations=iterations, seed=0, backbone=f"resnet50:{resnet50_checkpoint}")
+    result = stylize(photo, second_painting, config)
+    assert max(result.history["total"]) > 1000 * min(result.history["total"])
+    if not noted:  # one or two restarts are the guard doing its job (after a long coarse scale)
+        assert result.notes == []
+    else:  # was silent
+        assert result.notes == [
+            f"L-BFGS ran away 3 times in {iterations} steps (a loss over 4× the best) and went back to the "
+            "best image each time, so the result may have barely changed; `optimizer` adam may suit this "
+            "backbone and these settings better"
+        ]
+
+
+def test_the_cli_prints_the_results_notes(resnet50_checkpoint, photo, second_painting, tmp_path, capsys):
+    argv = [photo, second_painting, "-o", tmp_path / "out.png", "--size", "128", "--iterations", "9"]
+    code = main(["stylize", *map(str, argv), "--seed", "0", "--quiet", "--backbone", f"resnet50:{resnet50_checkpoint}"])
+    err = capsys.readouterr().err
+    assert code == 0 and "note: L-BFGS ran away 3 times in 9 steps" in err and "--optimizer adam may suit" in err

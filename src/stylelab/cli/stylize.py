@@ -65,7 +65,7 @@ def _stylize(args: argparse.Namespace) -> int:
                       frame_size=_output_size(photo_size, config.size)) as bar:
         result = stylize(args.content, args.styles, config, progress=bar.update)
     save_image(result.image, output)
-    for note in _schedule_notes(config, result.scale_sizes):
+    for note in [*result.notes, *_schedule_notes(config, result.scale_sizes)]:
         print(f"note: {with_options(note, _FIELDS)}", file=sys.stderr)
     if result.interrupted:
         print(f"interrupted: saved the best result so far to {output}", file=sys.stderr)

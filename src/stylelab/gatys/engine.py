@@ -51,6 +51,7 @@ LBFGS_HISTORY_BYTES = 128 * 2**20
 HEAP_REUSE_MAX_PIXELS = 640 * 640  # faster steps, at the cost of fragmentation: not worth it above this
 MIN_LBFGS_HISTORY = 5
 DIVERGENCE_FACTOR = 4.0  # an L-BFGS step whose loss is this many times the scale's best restarts L-BFGS
+MANY_RESTARTS = 3  # this many restarts in a run get a note: L-BFGS does not suit the loss
 
 
 @dataclass
@@ -77,6 +78,8 @@ class StylizeResult:
             for the network's deepest layer is left out; ``history["scale"]`` indexes this).
         device: the device the run used, ``cpu`` or ``cuda:N`` (``config.device`` is the one asked
             for, e.g. ``auto``).
+        notes: what the user should know about how the run went (settings named in backticks, as in
+            :meth:`GatysConfig.notes`), e.g. that L-BFGS kept running away.
     """
 
     image: Image.Image
@@ -87,6 +90,7 @@ class StylizeResult:
     losses: dict[str, float] = field(default_factory=dict)
     scale_sizes: tuple[int, ...] = ()
     device: str = ""
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -118,6 +122,7 @@ class _Run:
     rate_seconds: float = 0.0
     rate_pixels: int = 0
     first_step_at: float | None = None
+    restarts: int = 0  # L-BFGS restarts after a runaway step, over all scales
 
 
 def stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource], config: GatysConfig = GatysConfig(),
@@ -164,7 +169,15 @@ def stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource], c
                "ready": (run.first_step_at or finished) - started, "total": finished - started}
     picture = _final_image(image, inputs, config, (final_height, final_width))
     return StylizeResult(picture, run.history, timings, config, interrupted, losses, tuple(sizes),
-                         device_label(device))
+                         device_label(device), _run_notes(run))
+
+
+def _run_notes(run: _Run) -> list[str]:
+    if run.restarts < MANY_RESTARTS:
+        return []
+    return [f"L-BFGS ran away {run.restarts} times in {len(run.history['total'])} steps (a loss over "
+            f"{DIVERGENCE_FACTOR:g}× the best) and went back to the best image each time, so the result "
+            "may have barely changed; `optimizer` adam may suit this backbone and these settings better"]
 
 
 @contextlib.contextmanager
@@ -367,6 +380,7 @@ def _optimise_scale(run: _Run, inputs: _Inputs, index: int, shape: tuple[int, in
             losses = _step(optimizer, image, objective, best, clamp=config.optimizer == "adam")
             if isinstance(optimizer, torch.optim.LBFGS) and _diverging(losses, best):
                 _restart_lbfgs(optimizer, image, best)
+                run.restarts += 1
                 if not math.isfinite(losses["total"]):  # an overflow here is L-BFGS's, not the settings'
                     losses = dict(best.losses)  # what the image is again
             _check_finite(losses, run.step + 1, config)
