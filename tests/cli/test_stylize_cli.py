@@ -27,7 +27,7 @@ def test_stylize_writes_the_output_and_a_json_summary(tmp_path, capsys, photo, p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]
 
 
-def test_the_summary_names_the_scales_that_ran_and_a_note_says_when_fewer_did(tmp_path, capsys, photo, painting):
+def test_the_summary_names_the_scales_and_a_note_says_when_fewer_fit(tmp_path, capsys, photo, painting):
     out = tmp_path / "out.png"
     code, stdout, err = run_cli(capsys, "stylize", photo, painting, "-o", out, "--size", "96", "--scales", "4",
                                 "--iterations", "1", "--json")
@@ -35,10 +35,12 @@ def test_the_summary_names_the_scales_that_ran_and_a_note_says_when_fewer_did(tm
     summary = json.loads(stdout)
     assert summary["scale_sizes"] == [24, 48, 96]  # 16 px would leave the 3:2 photo 11 px high
     assert max(summary["history"]["scale"]) == 2 and summary["steps"] == 3
-    assert "note: --scales 4: 3 ran (24 px, 48 px, 96 px)" in err
+    assert "note: --scales 4: only 3 fit (24 px, 48 px, 96 px)" in err
+    assert summary["notes"] == [line.removeprefix("note: ") for line in err.splitlines() if line.startswith("note: ")]
+    assert any(note.startswith("--scales 4: only 3 fit") for note in summary["notes"])  # was on stderr only
     _, _, err = run_cli(capsys, "stylize", photo, painting, "-o", out, "--size", "96", "--scales", "3",
                         "--iterations", "1", "--quiet")
-    assert "ran (" not in err
+    assert "fit (" not in err
 
 
 def test_snapshots_are_written_beside_the_output(tmp_path, capsys, photo, painting):

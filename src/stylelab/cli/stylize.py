@@ -57,20 +57,22 @@ def _stylize(args: argparse.Namespace) -> int:
     photo_size = upright_size(args.content)  # from the header; None if unreadable (the engine says why)
     if config.init not in INIT_KINDS:
         notes.extend(_init_shape_note(photo_size, config.init))
+    notes = [with_options(note, _FIELDS) for note in notes]
     for note in notes:
-        print(f"note: {with_options(note, _FIELDS)}", file=sys.stderr)
+        print(f"note: {note}", file=sys.stderr)
     from stylelab.gatys.engine import stylize
 
     with _ProgressBar(output, args.save_every, enabled=not (args.quiet or args.json),
                       frame_size=_output_size(photo_size, config.size)) as bar:
         result = stylize(args.content, args.styles, config, progress=bar.update)
     save_image(result.image, output)
-    for note in [*result.notes, *_schedule_notes(config, result.scale_sizes)]:
-        print(f"note: {with_options(note, _FIELDS)}", file=sys.stderr)
+    later = [with_options(note, _FIELDS) for note in [*result.notes, *_schedule_notes(config, result.scale_sizes)]]
+    for note in later:
+        print(f"note: {note}", file=sys.stderr)
     if result.interrupted:
         print(f"interrupted: saved the best result so far to {output}", file=sys.stderr)
     if args.json:
-        print(json.dumps(_summary(result, output), indent=2))
+        print(json.dumps({**_summary(result, output), "notes": notes + later}, indent=2))
     return EXIT_INTERRUPTED if result.interrupted else 0
 
 
@@ -110,11 +112,11 @@ def _summary(result, output: Path) -> dict:
 
 
 def _schedule_notes(config, scale_sizes: tuple[int, ...]) -> list[str]:
-    """A note when fewer scales ran than `scales` asked for (the coarsest were too small)."""
+    """A note when the schedule has fewer scales than `scales` asked for (the coarsest were too small)."""
     if config.scales <= len(scale_sizes):
         return []
     sizes = ", ".join(f"{size} px" for size in scale_sizes)
-    return [f"`scales` {config.scales}: {len(scale_sizes)} ran ({sizes}); coarser ones would have been too "
+    return [f"`scales` {config.scales}: only {len(scale_sizes)} fit ({sizes}); coarser ones would have been too "
             "small for the network on this photo"]
 
 
