@@ -31,7 +31,7 @@ def count_runs(monkeypatch, fail=None, interrupt_at=None) -> list:
     every call; fail the cells ``fail(content, style, config)`` picks; Ctrl-C on call ``interrupt_at``."""
     calls = []
 
-    def run(self, content, style, config):
+    def run(self, content, style, config, stylizer=None):
         calls.append((content.size, style.size, config.optimizer))
         if interrupt_at is not None and len(calls) == interrupt_at:
             raise KeyboardInterrupt
@@ -41,6 +41,7 @@ def count_runs(monkeypatch, fail=None, interrupt_at=None) -> list:
         return MethodOutput(image, {"total": [2.0, 1.0]}, {"total": 0.01})
 
     monkeypatch.setattr(Method, "run", run)
+    monkeypatch.setattr(Method, "warm_up", lambda self, config, stylizer=None: None)
     return calls
 
 

@@ -21,6 +21,7 @@ from stylelab.grid.worker import (
     OPENMP_ENVIRONMENT,
     CellResult,
     CellTask,
+    WorkerTools,
     prepare_worker_process,
     run_cell,
     run_cell_on_ray,
@@ -35,9 +36,11 @@ def task_of(cell: Cell) -> CellTask:
 
 
 def run_inline(cells: Sequence[Cell]) -> Iterator[CellResult]:
-    """Run the cells one after another in this process (``--workers 0``: simplest to debug)."""
+    """Run the cells one after another in this process (``--workers 0``: simplest to debug); their warm
+    models are dropped with the iterator, not kept in this process."""
+    tools = WorkerTools()
     for cell in cells:
-        yield run_cell(task_of(cell), str(cell.content.path), str(cell.style.path))
+        yield run_cell(task_of(cell), str(cell.content.path), str(cell.style.path), tools)
 
 
 def worker_threads(workers: int) -> int:

@@ -19,6 +19,7 @@ from stylelab.errors import ConfigError
 from stylelab.validate import choice
 
 METHODS = ("gatys", "fast")
+WARM_UP_SIDE = 64  # px of the picture a worker warms Gatys up on
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,11 @@ class Method:
 
             providers_for(device)
 
-    def run(self, content: Image.Image, style: Image.Image, config: Any) -> MethodOutput:
-        """Stylise ``content`` with ``style``; Ctrl-C propagates as KeyboardInterrupt."""
+    def run(self, content: Image.Image, style: Image.Image, config: Any, stylizer: Any = None) -> MethodOutput:
+        """Stylise ``content`` with ``style``; Ctrl-C propagates as KeyboardInterrupt.
+
+        ``stylizer``: a warm FastStylizer for fast cells (default: a new one, models loaded in the call).
+        """
         if self.name == "gatys":
             from stylelab.gatys.engine import stylize
 
@@ -73,8 +77,26 @@ class Method:
                 raise KeyboardInterrupt
             return MethodOutput(result.image, result.history, result.timings)
         fast = importlib.import_module("stylelab.fast")
-        result = fast.fast_stylize(content, style, config)
+        result = fast.fast_stylize(content, style, config, stylizer=stylizer)
         return MethodOutput(result.image, {}, dict(result.timings))
+
+    def setup(self, config: Any) -> tuple:
+        """What a worker warms up once for every cell that shares it (see :meth:`warm_up`)."""
+        if self.name == "gatys":
+            return (self.name, config.backbone, config.pooling, config.optimizer, config.device)
+        return (self.name, getattr(config, "device", "auto"))
+
+    def warm_up(self, config: Any, stylizer: Any = None) -> None:
+        """Pay the one-time costs of cells like ``config`` in this process: Gatys runs two steps on a
+        tiny picture (torch's first steps are several times slower); fast loads ``stylizer``'s models."""
+        if self.name == "fast":
+            stylizer.warm_up()
+            return
+        from stylelab.gatys.engine import stylize
+
+        tiny = Image.effect_noise((WARM_UP_SIDE, WARM_UP_SIDE), 64).convert("RGB")
+        stylize(tiny, tiny, config.replace(size=min(config.size, WARM_UP_SIDE), iterations=2, scales=1,
+                                           init="content", preview_every=0, seed=0))
 
 
 def fast_unavailable_reason() -> str | None:

@@ -38,8 +38,9 @@ ASSETS_DIR = "report"
 REPORT_HTML = "report.html"
 REPORT_MD = "report.md"
 COMPARISON_HEIGHT = 200
-TIMING_NOTE = ("Wall time per cell in its worker, from reading the inputs to the encoded output. A worker's "
-               "first cell also loads the network, so compare medians, or the optimise column for Gatys.")
+TIMING_NOTE = ("Wall time per cell in its worker, from reading the inputs to the encoded output. Each worker "
+               "warms up before its first cell of a kind (loads the fast models once, runs Gatys two steps on a "
+               "tiny picture); that time is not counted here.")
 LEGEND_WIDTH = 320  # px of the sheets font a legend entry may take before its setting names go
 
 

@@ -7,6 +7,7 @@ driver writes the file and the index. So workers need no shared folder.
 
 from __future__ import annotations
 
+import functools
 import io
 import multiprocessing
 import multiprocessing.connection
@@ -42,7 +43,8 @@ class CellResult:
 
     Attributes:
         ok: True when ``png`` holds the result; else ``error`` says why not.
-        seconds: wall time of the cell in the worker (reading inputs to encoded PNG).
+        seconds: wall time of the cell in the worker (reading inputs to encoded PNG), without the
+            worker's one-time warm-up (in ``timings["warm_up"]`` of the cell that paid it).
         host: the machine it ran on.
     """
 
@@ -84,15 +86,63 @@ def _end_with_the_driver() -> None:
     threading.Thread(target=watch, name="driver-watch", daemon=True).start()
 
 
-def run_cell(task: CellTask, content: str | bytes, style: str | bytes) -> CellResult:
+class WorkerTools:
+    """What a worker process keeps warm between its cells, so that a cell's time is its own work.
+
+    Fast cells share one :class:`FastStylizer` per device (its model sessions load once); the first
+    cell of each Gatys set-up (backbone, pooling, optimiser, device) is preceded by a tiny run that
+    pays torch's one-time start-up. Both happen before the cell's clock starts.
+    """
+
+    def __init__(self) -> None:
+        self._stylizers: dict[str, Any] = {}
+        self._warm: set[tuple] = set()
+
+    def stylizer(self, config: Any) -> Any:
+        """The warm FastStylizer for ``config``'s device."""
+        import importlib
+
+        device = getattr(config, "device", "auto")
+        if device not in self._stylizers:
+            self._stylizers[device] = importlib.import_module("stylelab.fast").FastStylizer(device)
+        return self._stylizers[device]
+
+    def warm_up(self, method: Any, config: Any) -> float:
+        """Ready ``method`` for cells like ``config`` (once per set-up); returns the seconds it took."""
+        setup = method.setup(config)
+        if setup in self._warm:
+            return 0.0
+        started = time.perf_counter()
+        try:
+            method.warm_up(config, self.stylizer(config) if method.name == "fast" else None)
+        except Exception:  # noqa: BLE001 - the cell itself runs next and reports what is wrong
+            return time.perf_counter() - started
+        self._warm.add(setup)
+        return time.perf_counter() - started
+
+
+@functools.cache
+def process_tools() -> WorkerTools:
+    """This process's :class:`WorkerTools`, made on first use and kept for the process's life.
+
+    A cache on purpose: pool and Ray workers have no per-process state but module state, and each
+    runs many cells. :func:`stylelab.grid.executors.run_inline` passes its own instead.
+    """
+    return WorkerTools()
+
+
+def run_cell(task: CellTask, content: str | bytes, style: str | bytes, tools: WorkerTools | None = None
+             ) -> CellResult:
     """Run one cell; any error becomes a failed result (Ctrl-C propagates).
 
     Args:
         task: the key, method and config.
         content / style: a path, or the file's bytes.
+        tools: warm models to use (default: this process's, :func:`process_tools`).
     """
     started = time.perf_counter()
     host = socket.gethostname()
+    tools = tools if tools is not None else process_tools()
 
     def failed(error: str) -> CellResult:
         return CellResult(task.key, False, error=error, seconds=time.perf_counter() - started, host=host)
@@ -100,9 +150,12 @@ def run_cell(task: CellTask, content: str | bytes, style: str | bytes) -> CellRe
     try:
         from stylelab.grid.methods import get_method
 
+        method = get_method(task.method)
+        warm_up = tools.warm_up(method, task.config)
+        started = time.perf_counter()  # the warm-up is the worker's, not this cell's
         limit = getattr(task.config, "max_pixels", None)
-        output = get_method(task.method).run(_image(content, "content", limit), _image(style, "style", limit),
-                                             task.config)
+        output = method.run(_image(content, "content", limit), _image(style, "style", limit), task.config,
+                            stylizer=tools.stylizer(task.config) if method.name == "fast" else None)
         png = _png(output.image)
     except StylelabError as exc:
         return failed(f"{type(exc).__name__}: {exc}")
@@ -116,7 +169,7 @@ def run_cell(task: CellTask, content: str | bytes, style: str | bytes) -> CellRe
         width=output.image.width,
         height=output.image.height,
         history=output.history,
-        timings=output.timings,
+        timings={**output.timings, "warm_up": warm_up} if warm_up else output.timings,
         seconds=time.perf_counter() - started,
         host=host,
     )
