@@ -80,11 +80,12 @@ def scale_changes(histories: Mapping[str, Mapping[str, Sequence[float]]]) -> lis
 
 
 def save_loss_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], path: str | Path,
-                     title: str = "Loss per step") -> Path:
+                     title: str = "Loss per step", name_runs: bool | None = None) -> Path:
     """Plot the loss terms of one or more runs (log scale) to a PNG, atomically.
 
     ``histories`` maps a run label to its history (term → values per step); a
     ``scale`` entry, if present, marks where the coarse-to-fine scales change.
+    ``name_runs``: put the run label before each term in the legend (default: when there are several).
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -94,7 +95,7 @@ def save_loss_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], pat
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     for run_label, history in histories.items():
-        prefix = f"{run_label}: " if len(histories) > 1 else ""
+        prefix = f"{run_label}: " if (len(histories) > 1 if name_runs is None else name_runs) else ""
         for term in ("total", "style", "content", "tv"):
             values = history.get(term, [])
             if values and max(values) > 0:

@@ -187,7 +187,8 @@ def test_loss_curves_get_each_cells_scale_schedule(finished_grid, monkeypatch):
     plotted = []
     real = stylelab.sheets.save_loss_curves
     monkeypatch.setattr(stylelab.sheets, "save_loss_curves",
-                        lambda histories, path, title="": plotted.append(histories) or real(histories, path, title))
+                        lambda histories, path, title="", **named: plotted.append(histories)
+                        or real(histories, path, title, **named))
     monkeypatch.setitem(sys.modules, "stylelab.grading", None)
     write_report(finished_grid, SMALL)
     runs = [history for histories in plotted for history in histories.values()]
@@ -255,8 +256,24 @@ def test_curves_and_failures_use_this_grids_names_for_cells_named_otherwise_befo
     with Index(tmp_path / "out") as index:  # as if the failed cells too kept the name of the first run
         index.connection.execute("UPDATE cells SET content = 'cat' WHERE content = 'kitten'")
     drawn = []
-    monkeypatch.setattr("stylelab.sheets.save_loss_curves", lambda curves, path, title: drawn.extend(curves))
+    monkeypatch.setattr("stylelab.sheets.save_loss_curves", lambda curves, path, title, **named: drawn.extend(curves))
     write_report(tmp_path / "out", SMALL)
     assert drawn and not any(name.startswith("cat×") for name in drawn) and "kitten×udnie" in drawn
     markdown = (tmp_path / "out" / "report.md").read_text()
     assert "optimizer=adam | kitten × udnie: unexpected RuntimeError: injected failure" in markdown
+
+
+def test_the_median_curves_name_their_setting_when_only_one_has_curves(tmp_path, monkeypatch):
+    from matplotlib.axes import Axes
+
+    from tests.grid.test_run import count_runs
+
+    make_pictures(tmp_path)
+    count_runs(monkeypatch, fail=lambda content, style, config: config.optimizer == "adam")
+    run_grid(load_grid(tmp_path / "grid.toml"), tmp_path / "out", ExecutorConfig(workers=0))
+    legends = {}
+    real = Axes.legend
+    monkeypatch.setattr(Axes, "legend", lambda axes, *args, **kwargs: legends.setdefault(
+        axes.get_title(), axes.get_legend_handles_labels()[1]) and real(axes, *args, **kwargs))
+    write_report(tmp_path / "out", SMALL)
+    assert legends["Median total loss per step, by setting"] == ["#1 optimizer=lbfgs: total"]  # was ["total"]

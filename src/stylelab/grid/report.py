@@ -341,7 +341,8 @@ def _median_curves(data: _Data) -> str | None:
     if not curves:
         return None
     relative = f"{ASSETS_DIR}/loss-medians.png"
-    save_loss_curves(curves, data.folder / relative, title="Median total loss per step, by setting")
+    save_loss_curves(curves, data.folder / relative, title="Median total loss per step, by setting",
+                     name_runs=True)  # one setting with curves is still one of several
     return relative
 
 
