@@ -277,3 +277,20 @@ def test_the_median_curves_name_their_setting_when_only_one_has_curves(tmp_path,
         axes.get_title(), axes.get_legend_handles_labels()[1]) and real(axes, *args, **kwargs))
     write_report(tmp_path / "out", SMALL)
     assert legends["Median total loss per step, by setting"] == ["#1 optimizer=lbfgs: total"]  # was ["total"]
+
+
+def test_a_report_removes_the_pictures_of_settings_the_grid_no_longer_has(tmp_path, monkeypatch):
+    from tests.grid.test_run import count_runs
+
+    make_pictures(tmp_path)
+    count_runs(monkeypatch)
+    run_grid(load_grid(tmp_path / "grid.toml"), tmp_path / "out", ExecutorConfig(workers=0))
+    write_report(tmp_path / "out", SMALL)
+    assert (tmp_path / "out/report/sheet-1.jpg").is_file() and (tmp_path / "out/report/loss-1.png").is_file()
+    (tmp_path / "out/report/mine.jpg").write_bytes(b"a file of the user's")
+    (tmp_path / "grid.toml").write_text((tmp_path / "grid.toml").read_text().replace('["lbfgs", "adam"]', '"adam"'))
+    run_grid(load_grid(tmp_path / "grid.toml"), tmp_path / "out", ExecutorConfig(workers=0))
+    files = write_report(tmp_path / "out", SMALL)
+    left = sorted(path.name for path in (tmp_path / "out/report").iterdir())
+    assert left == sorted([path.name for path in files.assets] + ["mine.jpg"])
+    assert left == ["loss-0.png", "loss-medians.png", "mine.jpg", "sheet-0.jpg"]

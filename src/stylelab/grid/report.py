@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import importlib
+import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ COMPARISON_HEIGHT = 200
 TIMING_NOTE = ("Wall time per cell in its worker, from reading the inputs to the encoded output. Each worker "
                "warms up before its first cell of a kind (loads the fast models once, runs Gatys two steps on a "
                "tiny picture); that time is not counted here.")
+GENERATED_PICTURE = re.compile(r"sheet-\d+\.jpg|compare-\d+-\d+\.jpg|loss-(\d+|medians)\.png")
 LEGEND_WIDTH = 320  # px of the sheets font a legend entry may take before its setting names go
 
 
@@ -120,6 +122,7 @@ def write_report(folder: str | Path, config: ReportConfig = ReportConfig()) -> R
     except OSError as exc:  # a file of that name, or a read-only folder
         raise OutputError(f"{folder / ASSETS_DIR}: cannot make the report's folder ({exc.strerror or exc})") from None
     assets = _pictures(data, config)
+    _remove_unused_pictures(folder, assets)
     html_path, md_path = folder / REPORT_HTML, folder / REPORT_MD
     sections = _sections(data, assets, config)
     _write_text(html_path, _html(data, sections))
@@ -229,6 +232,15 @@ def _pictures(data: _Data, config: ReportConfig) -> dict[str, str | None]:
     for s in range(len(data.layout["settings"])):
         assets[f"loss-{s}"] = _setting_curves(data, s)
     return assets
+
+
+def _remove_unused_pictures(folder: Path, assets: dict[str, str | None]) -> None:
+    """Delete pictures an earlier report made that this one does not show (a grid with fewer settings
+    since); only names the report makes, so files put there by hand stay."""
+    used = {Path(path).name for path in assets.values() if path}
+    for path in (folder / ASSETS_DIR).iterdir():
+        if GENERATED_PICTURE.fullmatch(path.name) and path.name not in used:
+            path.unlink(missing_ok=True)
 
 
 def _save(data: _Data, name: str, image: Image.Image) -> str:
