@@ -165,6 +165,20 @@ CASES = [
         "256 px is less than cat",
     ),
     ("missing styles", HEADER.replace('styles = ["udnie.png"]\n', ""), "styles", None, "missing"),
+    (
+        "a misspelt bundled picture",
+        HEADER.replace('"cup.png"]', '"cup.png",\n  "bundled:photos/chelsee.jpg"]'),
+        "contents",
+        "chelsee",
+        "no bundled picture 'photos/chelsee.jpg'; did you mean 'bundled:photos/chelsea.jpg'? (bundled: photos/",
+    ),
+    (
+        "a bundled picture without its folder",
+        HEADER.replace('["udnie.png"]', '["bundled:udnie.jpg"]'),
+        "styles",
+        "bundled:",
+        "did you mean 'bundled:styles/udnie.jpg'?",
+    ),
     ("empty axis", HEADER + "seed = []\n", "settings.seed", "seed =", "at least one value"),
 ]
 

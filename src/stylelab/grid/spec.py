@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stylelab.bundled import IMAGES
+from stylelab.bundled import IMAGES, bundled_names
 from stylelab.errors import ConfigError, InputError, ModelError
 from stylelab.gatys.config import INIT_KINDS
 from stylelab.grid.methods import METHODS, Method, available_methods, get_method
@@ -301,7 +301,18 @@ def _expand(reader: _Reader, key: str, entry: str, line: int | None) -> list[Pat
         if not matches:
             raise reader.error(key, f"{entry!r} matches no file", line)
         return matches
+    if entry.startswith(BUNDLED_PREFIX) and not path.is_file():
+        raise reader.error(key, _unknown_bundled(entry.removeprefix(BUNDLED_PREFIX)), line)
     return [path]
+
+
+def _unknown_bundled(name: str) -> str:
+    """``no bundled picture 'chelsea.jpg'; did you mean 'bundled:photos/chelsea.jpg'?`` and the list."""
+    names = bundled_names()
+    same_file = [known for known in names if known.rpartition("/")[2] == name.rpartition("/")[2]]
+    close = same_file or difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    hint = f"; did you mean {BUNDLED_PREFIX + close[0]!r}?" if close else ""
+    return f"no bundled picture {name!r}{hint} (bundled: {', '.join(names)})"
 
 
 def resolve_path(entry: str, folder: Path) -> Path:
