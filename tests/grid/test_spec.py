@@ -71,6 +71,7 @@ optimizer = ["lbfgs", "adam"]
 """
     grid = load_grid(write_grid(grid_dir, text))
     assert len(grid.contents) == 2 and [c.label for c in grid.contents] == ["cat", "chelsea"]
+    assert grid.notes == ("contents line 1: 'cat.png' is listed twice; it is used once",)
     # size 32 twice is one value; the fast method has no optimizer, so its two combinations are one
     assert [s.label for s in grid.settings] == ["size=32, method=gatys, optimizer=lbfgs",
                                                 "size=32, method=gatys, optimizer=adam", "size=32, method=fast"]
@@ -156,3 +157,20 @@ def test_a_worker_reads_pictures_with_the_settings_pixel_limit(grid_dir):
     assert _image(str(grid_dir / "cat.png"), "content", None).size
     with pytest.raises(InputError, match="over the limit of 256 px"):
         _image((grid_dir / "cat.png").read_bytes(), "content", 256)
+
+
+def test_duplicate_pictures_are_named_on_stderr(grid_dir, capsys, monkeypatch):
+    from stylelab.cli import main
+    from tests.grid.test_run import count_runs
+
+    (grid_dir / "copy.png").write_bytes((grid_dir / "cat.png").read_bytes())
+    text = 'contents = ["cat.png", "c*.png"]\nstyles = ["udnie.png", "udnie.png"]\n[settings]\nsize = 32\n'
+    count_runs(monkeypatch)
+    assert main(["grid", str(write_grid(grid_dir, text)), "--out", str(grid_dir / "out"), "--quiet"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "note: contents line 1: 'c*.png' (cat.png) is 'cat.png' again; it is used once",
+        "note: contents line 1: 'c*.png' (copy.png) has the same bytes as 'cat.png'; merged into one picture",
+        "note: styles line 2: 'udnie.png' is listed twice; it is used once",
+    ]
+    assert "2 cells" in captured.out  # cat and cup × udnie

@@ -43,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
         for name, value in OPENMP_ENVIRONMENT.items():  # before anything starts torch's OpenMP
             os.environ.setdefault(name, value)
     grid = load_grid(args.config)
+    for note in grid.notes:
+        print(f"note: {note}", file=sys.stderr)
     with _GridBar(enabled=not args.quiet) as bar, _terminate_as_interrupt():
         summary = run_grid(grid, args.out, executor, progress=bar.update)
     for cell, error in summary.failures:

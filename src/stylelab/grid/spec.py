@@ -104,13 +104,14 @@ class Cell:
 
 @dataclass(frozen=True)
 class Grid:
-    """A parsed grid file."""
+    """A parsed grid file; ``notes`` say what was merged (a picture listed twice) for the person to see."""
 
     source: Path
     title: str
     contents: tuple[InputImage, ...]
     styles: tuple[InputImage, ...]
     settings: tuple[Setting, ...]
+    notes: tuple[str, ...] = ()
 
     def cells(self) -> list[Cell]:
         """Every combination, setting by setting, then photo by photo, then painting by painting."""
@@ -189,11 +190,12 @@ class TomlLines:
 
 @dataclass
 class _Reader:
-    """Parsing state: the file, its lines, and a cache of file digests."""
+    """Parsing state: the file, its lines, a cache of file digests, and notes for the person."""
 
     source: Path
     lines: TomlLines
     digests: dict[Path, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def error(self, key: str, message: str, line: int | None = None) -> ConfigError:
         line = line or self.lines.line(key)
@@ -235,7 +237,7 @@ def load_grid(path: str | Path) -> Grid:
     title = data.get("title", source.stem)
     if not isinstance(title, str):
         raise reader.error("title", f"expected a string, got {title!r}")
-    return Grid(source, title, contents, styles, settings)
+    return Grid(source, title, contents, styles, settings, tuple(reader.notes))
 
 
 def _check_pixel_limits(reader: _Reader, settings: Sequence[Setting], images: Sequence[InputImage]) -> None:
@@ -283,15 +285,33 @@ def _images(reader: _Reader, data: Mapping[str, Any], key: str, max_pixels: int)
     if not isinstance(entries, list) or not entries or not all(isinstance(e, str) for e in entries):
         raise reader.error(key, "expected a non-empty list of image paths")
     images: list[InputImage] = []
-    seen: set[str] = set()
+    first: dict[str, tuple[str, Path]] = {}  # digest -> how the file was first named, and its path
     for entry in entries:
         line = reader.lines.value_line(key, entry)
         for path in _expand(reader, key, entry, line):
             image = _input_image(reader, key, path, line, max_pixels)
-            if image.digest not in seen:  # the same file twice would only duplicate cells
-                seen.add(image.digest)
-                images.append(image)
+            name = _entry_name(entry, path)
+            if image.digest in first:  # the same picture twice would only duplicate cells
+                earlier, earlier_path = first[image.digest]
+                reader.notes.append(_merged_note(key, line, name, earlier, same_file=earlier_path == image.path))
+                continue
+            first[image.digest] = name, image.path
+            images.append(image)
     return tuple(_unique_labels(images))
+
+
+def _entry_name(entry: str, path: Path) -> str:
+    """The entry as written, with the file it matched if it is a pattern: ``'*.png' (cat.png)``."""
+    return f"{entry!r} ({path.name})" if glob.has_magic(entry) else repr(entry)
+
+
+def _merged_note(key: str, line: int | None, name: str, earlier: str, same_file: bool) -> str:
+    where = f" line {line}" if line else ""
+    if name == earlier:
+        return f"{key}{where}: {name} is listed twice; it is used once"
+    if same_file:
+        return f"{key}{where}: {name} is {earlier} again; it is used once"
+    return f"{key}{where}: {name} has the same bytes as {earlier}; merged into one picture"
 
 
 def _expand(reader: _Reader, key: str, entry: str, line: int | None) -> list[Path]:
