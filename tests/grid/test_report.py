@@ -294,3 +294,23 @@ def test_a_report_removes_the_pictures_of_settings_the_grid_no_longer_has(tmp_pa
     left = sorted(path.name for path in (tmp_path / "out/report").iterdir())
     assert left == sorted([path.name for path in files.assets] + ["mine.jpg"])
     assert left == ["loss-0.png", "loss-medians.png", "mine.jpg", "sheet-0.jpg"]
+
+
+def test_means_compare_settings_over_the_pairs_every_setting_has_done(tmp_path, monkeypatch):
+    from tests.grid.test_run import count_runs
+
+    make_pictures(tmp_path)
+    failing = {((64, 48), (56, 56), "adam"), ((48, 64), (64, 40), "lbfgs")}  # cat × udnie, cup × wreck
+    count_runs(monkeypatch, fail=lambda content, style, config: (content.size, style.size, config.optimizer)
+               in failing)
+    run_grid(load_grid(tmp_path / "grid.toml"), tmp_path / "out", ExecutorConfig(workers=0))
+    monkeypatch.setitem(sys.modules, "stylelab.grading", None)
+    write_report(tmp_path / "out", SMALL)  # measures the distances once
+    with sqlite3.connect(tmp_path / "out/index.sqlite") as connection:  # the pairs only one setting has: far
+        connection.execute("UPDATE cells SET style_distance = CASE WHEN (setting = 'optimizer=lbfgs' AND content = "
+                           "'cat' AND style = 'udnie') OR (setting = 'optimizer=adam' AND content = 'cup' AND "
+                           "style = 'wreck') THEN 100 ELSE 1 END WHERE status = 'done'")
+    markdown = write_report(tmp_path / "out", SMALL).markdown.read_text()
+    assert "optimizer=lbfgs | 3 of 4 | 1.0000 |" in markdown  # was 34.0000: cat × udnie counted for #1 only
+    assert ("the means in the settings table are over the 2 of 4 pairs done in every setting, leaving out 2 "
+            "finished cell(s)") in markdown

@@ -89,6 +89,16 @@ class _Data:
         keys = [key for (s, _, _), key in self.grid.items() if setting is None or s == setting]
         return [self.records[k] for k in keys if k in self.records and self.records[k].status == "done"]
 
+    def shared_pairs(self) -> set[tuple[int, int]]:
+        """(photo, painting) pairs done in every setting: the means compare settings over these."""
+        done = {self.places[record.key] for record in self.done()}
+        return {(c, t) for (_, c, t) in done
+                if all((s, c, t) in done for s in range(len(self.layout["settings"])))}
+
+    def done_on_shared_pairs(self, setting: int) -> list[CellRecord]:
+        shared = self.shared_pairs()
+        return [r for r in self.done(setting) if self.places[r.key][1:] in shared]
+
     def labels(self, key: str) -> tuple[str, str, str]:
         """(setting, photo, painting) of a cell as this grid names them: a row of the index keeps the
         names of the run that made it (a photo renamed since, same bytes, same key)."""
@@ -420,7 +430,18 @@ def _summary(data: _Data, failed: list[CellRecord]) -> list[str]:
         f"Grid file: {layout['source']}",
         f"Compute time (sum over cells): {sum(r.seconds or 0 for r in done):.1f} s on "
         f"{len({r.host for r in done})} machine(s).",
-    ]
+    ] + _partial_note(data)
+
+
+def _partial_note(data: _Data) -> list[str]:
+    """For a grid not finished alike in every setting: which cells the settings table's means leave out."""
+    left_out = len(data.done()) - sum(len(data.done_on_shared_pairs(s)) for s in range(len(data.layout["settings"])))
+    if not left_out:
+        return []
+    pairs = len(data.layout["contents"]) * len(data.layout["styles"])
+    return [f"Not every setting has finished the same photo × painting pairs: the means in the settings table "
+            f"are over the {len(data.shared_pairs())} of {pairs} pairs done in every setting, leaving out "
+            f"{left_out} finished cell(s)."]
 
 
 def _notes(data: _Data, config: ReportConfig) -> list[str]:
@@ -463,10 +484,11 @@ def _settings_table(data: _Data) -> tuple[list[str], list[list[str]]]:
     rows = []
     for s, setting in enumerate(data.layout["settings"]):
         values = ", ".join(f"{k}={_value(v)}" for k, v in setting["values"].items())
-        records = [r for r in data.done(s) if r.style_distance is not None]
+        compared = data.done_on_shared_pairs(s)
+        records = [r for r in compared if r.style_distance is not None]
         style = _mean([r.style_distance for r in records])
         content = _mean([r.content_distance for r in records])
-        grades = [data.grades[r.key] for r in data.done(s) if r.key in data.grades]
+        grades = [data.grades[r.key] for r in compared if r.key in data.grades]
         rows.append(
             [
                 f"#{s + 1}",
@@ -484,7 +506,7 @@ def _settings_table(data: _Data) -> tuple[list[str], list[list[str]]]:
         "setting",
         "method",
         "settings given",
-        "cells done",  # the means below are over these: a partial grid's settings differ in it
+        "cells done",
         "mean style dist.",
         "mean content dist.",
         "mean grade",
