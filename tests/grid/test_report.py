@@ -8,6 +8,7 @@ import types
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from stylelab.cli import main
 from stylelab.grid import ExecutorConfig, load_grid, run_grid
@@ -314,3 +315,28 @@ def test_means_compare_settings_over_the_pairs_every_setting_has_done(tmp_path, 
     assert "optimizer=lbfgs | 3 of 4 | 1.0000 |" in markdown  # was 34.0000: cat × udnie counted for #1 only
     assert ("the means in the settings table are over the 2 of 4 pairs done in every setting, leaving out 2 "
             "finished cell(s)") in markdown
+
+
+def test_side_by_side_comparisons_wrap_follow_the_thumbnail_and_name_every_setting_in_the_caption(
+        tmp_path, monkeypatch):
+    from tests.grid.test_run import count_runs
+
+    make_pictures(tmp_path)
+    text = ('contents = ["cat.png"]\nstyles = ["udnie.png", "wreck.png"]\n[settings]\nsize = 32\niterations = 1\n'
+            "style_weight = [1, 2, 3, 4, 5, 6]\n")
+    (tmp_path / "grid.toml").write_text(text)
+    count_runs(monkeypatch)
+    run_grid(load_grid(tmp_path / "grid.toml"), tmp_path / "out", ExecutorConfig(workers=0))
+    monkeypatch.setitem(sys.modules, "stylelab.grading", None)
+    sizes = {}
+    for side in (64, 128):
+        files = write_report(tmp_path / "out", ReportConfig(eval_size=64, thumbnail=side))
+        with Image.open(tmp_path / "out/report/compare-0-0.jpg") as strip:
+            sizes[side] = strip.size
+    # 8 pictures (photo, painting, 6 settings) in 2 rows of 4, each as high as a thumbnail: was 1 row of 8 at
+    # 200 px whatever the thumbnail, 1500+ px wide, so shrunk on the page to unreadable labels
+    assert sizes[128][0] < 4 * 128 * 1.5 and sizes[128][1] > 2 * 128
+    assert sizes[128][1] - sizes[64][1] == 2 * 64  # two rows, each 64 px higher
+    markdown = files.markdown.read_text()
+    assert ("*cat × udnie: photo, painting, #1 style_weight=1; #2 style_weight=2; #3 style_weight=3; "
+            "#4 style_weight=4; #5 style_weight=5; #6 style_weight=6*") in markdown

@@ -38,7 +38,7 @@ from stylelab.validate import integer, plain_numbers
 ASSETS_DIR = "report"
 REPORT_HTML = "report.html"
 REPORT_MD = "report.md"
-COMPARISON_HEIGHT = 200
+COMPARISON_PANELS = 4  # pictures per row of a side-by-side comparison: wider would be shrunk on the page
 TIMING_NOTE = ("Wall time per cell in its worker, from reading the inputs to the encoded output. Each worker "
                "warms up before its first cell of a kind (loads the fast models once, runs Gatys two steps on a "
                "tiny picture); that time is not counted here.")
@@ -58,7 +58,8 @@ class ReportConfig:
         default=EVAL_SIZE,
         metadata=_help("long side at which style and content distances are measured (VGG19)"),
     )
-    thumbnail: int = field(default=160, metadata=_help("side of each picture in the contact sheets, in px"))
+    thumbnail: int = field(default=160, metadata=_help(
+        "side of each picture in the contact sheets, and height of the side-by-side comparisons, in px"))
 
     def __post_init__(self) -> None:
         plain_numbers(self)
@@ -237,7 +238,8 @@ def _pictures(data: _Data, config: ReportConfig) -> dict[str, str | None]:
     if len(data.layout["settings"]) > 1:
         for c in range(len(data.layout["contents"])):
             for t in range(len(data.layout["styles"])):
-                assets[f"compare-{c}-{t}"] = _save(data, f"compare-{c}-{t}.jpg", _comparison(data, c, t))
+                assets[f"compare-{c}-{t}"] = _save(data, f"compare-{c}-{t}.jpg",
+                                                   _comparison(data, c, t, config.thumbnail))
     assets["loss-medians"] = _median_curves(data)
     for s in range(len(data.layout["settings"])):
         assets[f"loss-{s}"] = _setting_curves(data, s)
@@ -313,7 +315,9 @@ def _fit(image: Image.Image, side: int) -> Image.Image:
     )
 
 
-def _comparison(data: _Data, content: int, style: int) -> Image.Image:
+def _comparison(data: _Data, content: int, style: int, height: int) -> Image.Image:
+    """The photo, the painting and every setting's output, ``height`` px high, in rows of
+    ``COMPARISON_PANELS``; each labelled ``#N`` and as much of its label as fits (the caption has all)."""
     from stylelab.sheets import side_by_side
 
     panels = [
@@ -321,10 +325,19 @@ def _comparison(data: _Data, content: int, style: int) -> Image.Image:
         ("painting", _picture(data, data.layout["styles"][style]["file"], "?")),
     ]
     for s, setting in enumerate(data.layout["settings"]):
-        picture = _cell_picture(data, data.record(s, content, style))
-        width = picture.width * COMPARISON_HEIGHT / picture.height
-        panels.append((_tag(s, setting["label"], width), picture))
-    return side_by_side(panels, height=COMPARISON_HEIGHT)
+        panels.append((f"#{s + 1} {setting['label']}", _cell_picture(data, data.record(s, content, style))))
+    rows = [side_by_side(panels[i:i + COMPARISON_PANELS], height=height)
+            for i in range(0, len(panels), COMPARISON_PANELS)]
+    return _stacked(rows)
+
+
+def _stacked(rows: Sequence[Image.Image]) -> Image.Image:
+    sheet = Image.new("RGB", (max(row.width for row in rows), sum(row.height for row in rows)), "white")
+    top = 0
+    for row in rows:
+        sheet.paste(row, (0, top))
+        top += row.height
+    return sheet
 
 
 def _tag(setting: int, label: str, width: float | None = None) -> str:
@@ -465,8 +478,10 @@ def _figures(data: _Data, assets: dict[str, str | None]) -> tuple[list, list, li
     """(contact sheets, side-by-side comparisons, loss curves) as (title, picture) pairs."""
     layout, settings = data.layout, data.layout["settings"]
     sheets = [(f"Setting #{i + 1}: {s['label']}", assets[f"sheet-{i}"]) for i, s in enumerate(settings)]
+    legend = "; ".join(f"#{i + 1} {s['label']}" for i, s in enumerate(settings))
     comparisons = [
-        (f"{layout['contents'][c]['label']} × {layout['styles'][t]['label']}", assets[f"compare-{c}-{t}"])
+        (f"{layout['contents'][c]['label']} × {layout['styles'][t]['label']}: photo, painting, {legend}",
+         assets[f"compare-{c}-{t}"])
         for c in range(len(layout["contents"]))
         for t in range(len(layout["styles"]))
         if assets.get(f"compare-{c}-{t}")
