@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 from stylelab.imageio import atomic_write
 
 LABEL_HEIGHT = 28
+LINE_HEIGHT = 19  # a further line of a 16 px label
 GAP = 8
 
 
@@ -32,20 +33,42 @@ def fit_label(text: str, width: float, size: int = 16) -> str:
     return "…"
 
 
-def side_by_side(panels: Sequence[tuple[str, Image.Image]], height: int = 320) -> Image.Image:
-    """One row of labelled pictures, each scaled to ``height``; a label longer than its picture is cut."""
+def side_by_side(panels: Sequence[tuple[str, Image.Image]], height: int = 320, label_lines: int = 1
+                 ) -> Image.Image:
+    """One row of labelled pictures, each scaled to ``height``. A label longer than its picture wraps
+    after its commas onto up to ``label_lines`` lines; what still does not fit is cut in the middle."""
     scaled = [(label, image.convert("RGB").resize((max(1, round(image.width * height / image.height)), height),
                                                   Image.LANCZOS)) for label, image in panels]
+    wrapped = [wrap_label(label, image.width, label_lines) for label, image in scaled]
+    band = LABEL_HEIGHT + LINE_HEIGHT * (max(len(lines) for lines in wrapped) - 1)
     width = sum(image.width for _, image in scaled) + GAP * (len(scaled) + 1)
-    sheet = Image.new("RGB", (width, height + LABEL_HEIGHT + 2 * GAP), "white")
+    sheet = Image.new("RGB", (width, height + band + 2 * GAP), "white")
     draw = ImageDraw.Draw(sheet)
     font = ImageFont.load_default(size=16)
     x = GAP
-    for label, image in scaled:
-        draw.text((x, GAP // 2 + 2), fit_label(label, image.width, 16), fill=(30, 30, 30), font=font)
-        sheet.paste(image, (x, LABEL_HEIGHT + GAP))
+    for (_, image), lines in zip(scaled, wrapped, strict=True):
+        for row, line in enumerate(lines):
+            draw.text((x, GAP // 2 + 2 + row * LINE_HEIGHT), line, fill=(30, 30, 30), font=font)
+        sheet.paste(image, (x, band + GAP))
         x += image.width + GAP
     return sheet
+
+
+def wrap_label(text: str, width: float, lines: int = 1, size: int = 16) -> list[str]:
+    """``text`` on at most ``lines`` lines of ``width`` pixels, broken after commas where it can;
+    the last line is cut in the middle if the rest does not fit."""
+    parts = [part + "," for part in text.split(",")]
+    parts[-1] = parts[-1][:-1]
+    wrapped: list[str] = []
+    while parts and len(wrapped) < lines - 1:
+        taken = 1
+        while taken < len(parts) and text_width("".join(parts[:taken + 1]).strip(), size) <= width:
+            taken += 1
+        wrapped.append(fit_label("".join(parts[:taken]).strip(), width, size))
+        parts = parts[taken:]
+    if parts:
+        wrapped.append(fit_label("".join(parts).strip(), width, size))
+    return wrapped
 
 
 def grid_sheet(rows: Sequence[Sequence[Image.Image]], row_labels: Sequence[str], column_labels: Sequence[str],

@@ -39,6 +39,7 @@ ASSETS_DIR = "report"
 REPORT_HTML = "report.html"
 REPORT_MD = "report.md"
 COMPARISON_PANELS = 4  # pictures per row of a side-by-side comparison: wider would be shrunk on the page
+COMPARISON_LABEL_LINES = 3  # a setting's label wraps after its commas onto this many lines
 TIMING_NOTE = ("Wall time per cell in its worker, from reading the inputs to the encoded output. Each worker "
                "warms up before its first cell of a kind (loads the fast models once, runs Gatys two steps on a "
                "tiny picture); that time is not counted here.")
@@ -317,7 +318,7 @@ def _fit(image: Image.Image, side: int) -> Image.Image:
 
 def _comparison(data: _Data, content: int, style: int, height: int) -> Image.Image:
     """The photo, the painting and every setting's output, ``height`` px high, in rows of
-    ``COMPARISON_PANELS``; each labelled ``#N`` and as much of its label as fits (the caption has all)."""
+    ``COMPARISON_PANELS``; each labelled ``#N`` and its label, wrapped (the caption has all of it)."""
     from stylelab.sheets import side_by_side
 
     panels = [
@@ -326,7 +327,7 @@ def _comparison(data: _Data, content: int, style: int, height: int) -> Image.Ima
     ]
     for s, setting in enumerate(data.layout["settings"]):
         panels.append((f"#{s + 1} {setting['label']}", _cell_picture(data, data.record(s, content, style))))
-    rows = [side_by_side(panels[i:i + COMPARISON_PANELS], height=height)
+    rows = [side_by_side(panels[i:i + COMPARISON_PANELS], height=height, label_lines=COMPARISON_LABEL_LINES)
             for i in range(0, len(panels), COMPARISON_PANELS)]
     return _stacked(rows)
 

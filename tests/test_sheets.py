@@ -1,0 +1,27 @@
+"""Labels of the side-by-side sheets: wrapped after commas, cut only when lines run out."""
+
+from PIL import Image
+
+from stylelab.sheets import LABEL_HEIGHT, LINE_HEIGHT, side_by_side, text_width, wrap_label
+
+LABEL = "method=gatys, style_weight=30.0, preserve_color=luminance"
+
+
+def test_a_long_label_wraps_after_its_commas_keeping_every_key():
+    lines = wrap_label(LABEL, 240, lines=3)
+    assert lines == ["method=gatys,", "style_weight=30.0,", "preserve_color=luminance"]
+    assert all(text_width(line) <= 240 for line in lines)
+
+
+def test_a_label_that_fits_stays_on_one_line_and_the_last_line_is_cut_when_lines_run_out():
+    assert wrap_label("photo", 240, lines=3) == ["photo"]
+    first, last = wrap_label(LABEL, 150, lines=2)
+    assert first == "method=gatys," and "…" in last and text_width(last) <= 150
+
+
+def test_the_label_band_grows_with_the_lines_a_row_needs():
+    picture = Image.new("RGB", (240, 160), "grey")
+    one = side_by_side([("photo", picture)], height=160)
+    three = side_by_side([("photo", picture), (LABEL, picture)], height=160, label_lines=3)
+    assert three.height - one.height == 2 * LINE_HEIGHT
+    assert one.height == 160 + LABEL_HEIGHT + 16
