@@ -72,9 +72,10 @@ optimizer = ["lbfgs", "adam"]
     grid = load_grid(write_grid(grid_dir, text))
     assert len(grid.contents) == 2 and [c.label for c in grid.contents] == ["cat", "chelsea"]
     assert grid.notes == ("contents line 1: 'cat.png' is listed twice; it is used once",)
-    # size 32 twice is one value; the fast method has no optimizer, so its two combinations are one
-    assert [s.label for s in grid.settings] == ["size=32, method=gatys, optimizer=lbfgs",
-                                                "size=32, method=gatys, optimizer=adam", "size=32, method=fast"]
+    # size 32 twice is one value (so labels do not name it); the fast method has no optimizer, so its
+    # two combinations are one
+    assert [s.label for s in grid.settings] == ["method=gatys, optimizer=lbfgs", "method=gatys, optimizer=adam",
+                                                "method=fast"]
 
 
 def test_settings_that_stylise_alike_run_once(grid_dir):
@@ -88,12 +89,30 @@ optimizer = ["lbfgs", "adam"]
 learning_rate = [0.01, 0.05]
 """
     grid = load_grid(write_grid(grid_dir, text))
-    # 10 is 10.0; L-BFGS takes no learning rate, so its two learning rates are one setting
+    # 10 is 10.0: not a variation, so not in the labels; L-BFGS takes no learning rate, so its two
+    # learning rates are one setting, labelled without one
     assert [s.label for s in grid.settings] == [
-        "style_weight=10, optimizer=lbfgs, learning_rate=0.01",
-        "style_weight=10, optimizer=adam, learning_rate=0.01",
-        "style_weight=10, optimizer=adam, learning_rate=0.05",
+        "optimizer=lbfgs",
+        "optimizer=adam, learning_rate=0.01",
+        "optimizer=adam, learning_rate=0.05",
     ]
+
+
+def test_the_report_lists_as_given_only_the_settings_that_have_an_effect(grid_dir):
+    from stylelab.grid.runner import layout
+
+    text = """\
+contents = ["cat.png"]
+styles = ["udnie.png"]
+[settings]
+size = 32
+optimizer = ["lbfgs", "adam"]
+learning_rate = 0.05
+"""
+    grid = load_grid(write_grid(grid_dir, text))
+    given = [setting["values"] for setting in layout(grid, grid.cells())["settings"]]
+    assert "learning_rate" not in given[0]  # L-BFGS takes none (it was listed as given)
+    assert given[1]["learning_rate"] == 0.05
 
 
 def test_variants_that_differ_only_by_gatys_settings_meet_once_on_a_method_axis(grid_dir):

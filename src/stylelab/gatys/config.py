@@ -147,7 +147,7 @@ class GatysConfig:
         and combinations known to give poor results. Settings are named in backticks (the CLI shows its
         options there)."""
         default = GatysConfig()
-        notes = [INERT_NOTES[name].format(scales=self.scales) for name in self._inert()
+        notes = [INERT_NOTES[name].format(scales=self.scales) for name in self.inert_settings()
                  if getattr(self, name) != getattr(default, name)]
         if self.iterations == 0:
             notes.append("`iterations` 0: the result is the start image, resized")
@@ -162,11 +162,11 @@ class GatysConfig:
         """This config with the settings that have no effect with the others at their defaults (two
         configs that stylise alike compare equal)."""
         default = GatysConfig()
-        inert = {name: getattr(default, name) for name in self._inert()}
+        inert = {name: getattr(default, name) for name in self.inert_settings()}
         return self.replace(**inert) if inert else self
 
-    def _inert(self) -> list[str]:
-        """The settings that the others make irrelevant."""
+    def inert_settings(self) -> list[str]:
+        """The settings that the others make irrelevant (``learning_rate`` with L-BFGS, ...)."""
         inert = ["learning_rate"] if self.optimizer == "lbfgs" else ["lbfgs_history"]
         return inert + (["min_scale"] if self.scales != 0 else [])
 

@@ -332,7 +332,7 @@ def layout(grid: Grid, cells: Sequence[Cell]) -> dict[str, Any]:
             {
                 "label": s.label,
                 "method": s.method,
-                "values": _jsonable(s.values),
+                "values": _jsonable(_effective_values(s)),
                 "config": _jsonable(dataclasses.asdict(s.config)),
             }
             for s in grid.settings
@@ -347,6 +347,13 @@ def layout(grid: Grid, cells: Sequence[Cell]) -> dict[str, Any]:
             for c in cells
         ],
     }
+
+
+def _effective_values(setting) -> dict:
+    """The settings given for ``setting`` without those its others make irrelevant (a learning rate given
+    to an L-BFGS setting): the report lists these as the settings given."""
+    inert = set(getattr(setting.config, "inert_settings", list)())
+    return {key: value for key, value in setting.values.items() if key not in inert}
 
 
 def _jsonable(value: Any) -> Any:

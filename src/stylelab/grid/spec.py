@@ -454,6 +454,9 @@ def _combinations(
     for key in axes:
         if not values[key]:
             raise reader.error(where[key], "an axis needs at least one value")
+    for key in [key for key in axes if _one_value(values[key], all_types.get(key, ""))]:
+        axes.remove(key)  # [10, 10.0] does not vary, so labels do not name it
+        values[key] = values[key][0]
     for combination in itertools.product(*(values[key] for key in axes)):
         chosen = {**values, **dict(zip(axes, combination, strict=True))}
         yield _setting(reader, chosen, where, axes, name)
@@ -482,10 +485,11 @@ def _setting(
         raise reader.error(target or _first_location(where), detail if target else str(exc)) from None
     if method_name == "gatys":
         _check_gatys(reader, config, where)
+    inert = set(getattr(config, "inert_settings", list)())  # learning_rate with L-BFGS: not what varies
     shown = [
         f"{key}={_show(chosen[key] if key != 'method' else method_name)}"
         for key in axes
-        if key == "method" or key in types
+        if key == "method" or (key in types and key not in inert)
     ]
     label = ", ".join(([name] if name else []) + shown) or method_name
     return Setting(
@@ -504,6 +508,12 @@ def _first_location(where: Mapping[str, str]) -> str:
 
 def _without_field(message: str, field_name: str) -> str:
     return message.removeprefix(f"{field_name}: ")
+
+
+def _one_value(values: list[Any], annotation: str) -> bool:
+    """An axis whose values are all one setting (``[10, 10.0]`` for a float)."""
+    converted = [_to_field_value(value, annotation) for value in values]
+    return all(value == converted[0] and type(value) is type(converted[0]) for value in converted)
 
 
 def _to_field_value(value: Any, annotation: str) -> Any:
