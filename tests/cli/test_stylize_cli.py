@@ -60,6 +60,27 @@ def test_snapshots_of_coarse_scales_have_the_outputs_size(tmp_path, capsys, phot
         "cat.00002.png": (64, 43), "cat.00004.png": (64, 43), "cat.png": (64, 43)}
 
 
+def test_a_run_stopped_after_a_coarse_scale_saves_its_last_snapshot(tmp_path, capsys, photo, painting, monkeypatch):
+    import numpy as np
+
+    from stylelab.cli.stylize import _ProgressBar
+
+    update = _ProgressBar.update
+
+    def stop_after_the_first_scale(self, event):
+        update(self, event)
+        if event.iteration == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(_ProgressBar, "update", stop_after_the_first_scale)
+    out = tmp_path / "cat.png"
+    code, _, _ = run_cli(capsys, "stylize", photo, painting, "-o", out, "--size", "96", "--min-scale", "48",
+                         "--iterations", "2", "--save-every", "2", "--quiet")
+    assert code == 130
+    snapshot, output = (np.asarray(open_rgb(path), dtype=float) for path in (tmp_path / "cat.00002.png", out))
+    assert np.abs(snapshot - output).max() <= 1.0  # enlarged alike (bicubic snapshots were 11 levels off)
+
+
 def test_the_last_snapshot_of_an_averaged_run_is_the_output(tmp_path, capsys, photo, painting):
     out = tmp_path / "out.png"
     run_cli(capsys, "stylize", photo, painting, "-o", out, "--size", "48", "--iterations", "4", "--average", "0.9",

@@ -191,6 +191,33 @@ def test_keyboard_interrupt_returns_best_so_far(photo, painting):
     assert stylize(photo, painting, TINY.replace(iterations=10), progress=interrupt).interrupted
 
 
+def test_a_second_ctrl_c_while_the_result_is_measured_still_returns_it(photo, painting, monkeypatch):
+    from stylelab.gatys import engine
+
+    def interrupt(event: Progress) -> None:
+        if event.iteration == 2:
+            raise KeyboardInterrupt
+
+    def impatient(*args):  # the user presses Ctrl-C again while the clamped image's losses are measured
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine, "_clamped_with_losses", impatient)
+    result = stylize(photo, painting, TINY.replace(iterations=10), progress=interrupt)
+    assert result.interrupted and result.image.size == (48, 32)
+
+
+def test_ctrl_c_while_a_finished_scale_is_measured_returns_that_scale(photo, painting, monkeypatch):
+    from stylelab.gatys import engine
+
+    def impatient(*args):  # Ctrl-C just as the first scale ends (its result is being measured)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine, "_clamped_with_losses", impatient)
+    result = stylize(photo, painting, TINY.replace(iterations=3, scales=2))  # all was lost, exit 130
+    assert result.interrupted and result.image.size == (48, 32)
+    assert result.history["scale"] == [0.0, 0.0, 0.0]
+
+
 def test_iterate_averaging_smooths_the_result(photo, painting):
     def roughness(image: Image.Image) -> float:
         return float(np.abs(np.diff(np.asarray(image, float), axis=1)).mean())

@@ -149,7 +149,7 @@ class _ProgressBar:
         if self.save_every and event.preview is not None and event.iteration % self.save_every == 0:
             frame = event.preview
             if self.frame_size is not None and frame.size != self.frame_size:
-                frame = frame.resize(self.frame_size, Image.BICUBIC)  # as the next scale starts from it
+                frame = frame.resize(self.frame_size, Image.LANCZOS)  # as an interrupted run's output is
             save_image(frame, snapshot_path(self.output, event.iteration))
         if not self.enabled:
             return

@@ -68,7 +68,8 @@ class StylizeResult:
         interrupted: True if stopped early (Ctrl-C or ``Cancelled``); ``image``
             is then the best result so far, upsampled to the full size if the run stopped
             at a coarser scale.
-        losses: the weighted loss terms of the returned image (before colour preservation):
+        losses: the weighted loss terms of the returned image (before colour preservation; for a run
+            interrupted at a coarser scale, of that scale's image before it was enlarged):
             the lowest-loss iterate of the final scale, or the iterate average, clamped to 0..1 as
             saved. The iterate is chosen by the loss the optimiser saw, which for L-BFGS (whose
             iterates are not clamped while it runs) is that of the unclamped image; the terms here
@@ -394,8 +395,21 @@ def _optimise_scale(run: _Run, inputs: _Inputs, index: int, shape: tuple[int, in
         if config.iterations == 0:
             offer_current()
     except (KeyboardInterrupt, Cancelled):
-        return *result(), None, True
-    return *result(), optimizer, False
+        return *_measured_result(chosen, result)[:2], None, True
+    image, losses, cut_short = _measured_result(chosen, result)
+    return image, losses, None if cut_short else optimizer, cut_short
+
+
+def _measured_result(chosen: Callable[[], tuple[torch.Tensor, dict[str, float]]],
+                     result: Callable[[], tuple[torch.Tensor, dict[str, float]]]
+                     ) -> tuple[torch.Tensor, dict[str, float], bool]:
+    """``result()`` (the chosen image clamped, its losses measured) and False; or, if Ctrl-C stops that
+    measurement, the clamped image with the losses known so far and True (the run is interrupted)."""
+    try:
+        return *result(), False
+    except (KeyboardInterrupt, Cancelled):
+        image, losses = chosen()
+        return image.detach().clamp(0, 1), losses, True
 
 
 @torch.no_grad()
