@@ -74,3 +74,11 @@ def test_border_measure_detects_per_tile_normalisation(stylizer, style):
                 row.core_start - row.start:row.core_stop - row.start,
                 column.core_start - column.start:column.core_stop - column.start]
     assert _border_energy_ratio(naive, 256) > 3.0
+
+
+def test_the_edge_margin_adds_no_row_of_tiles(stylizer, style):
+    image = np.random.default_rng(0).random((257, 255, 3), dtype=np.float32)  # just over one 256 px tile
+    vector = stylizer.blend([style])
+    assert stylizer.transform(image, vector, tile_size=256)[1] == 2
+    output, tiles = stylizer.transform(image, vector, tile_size=256, margin=8)
+    assert tiles == 2 and output.shape == image.shape  # the margin made 4

@@ -213,7 +213,8 @@ class FastStylizer:
             if statistics_image is None:
                 statistics_image = _fit_array(image, tile_size)
             statistics = self.statistics(statistics_image, vector)
-            output, tiles = self._run_tiles(padded, vector, statistics, tile_size)
+            # tiles may be as much larger as the margin made the image: it must not add a row of tiles
+            output, tiles = self._run_tiles(padded, vector, statistics, tile_size + 2 * margin)
         return output[margin:margin + height, margin:margin + width], tiles
 
     def statistics(self, image: np.ndarray, vector: np.ndarray) -> dict[str, np.ndarray]:
