@@ -313,8 +313,21 @@ def test_means_compare_settings_over_the_pairs_every_setting_has_done(tmp_path, 
                            "style = 'wreck') THEN 100 ELSE 1 END WHERE status = 'done'")
     markdown = write_report(tmp_path / "out", SMALL).markdown.read_text()
     assert "optimizer=lbfgs | 3 of 4 | 1.0000 |" in markdown  # was 34.0000: cat × udnie counted for #1 only
-    assert ("the means in the settings table are over the 2 of 4 pairs done in every setting, leaving out 2 "
-            "finished cell(s)") in markdown
+    assert ("the means in the settings table are over the 2 of 4 pairs done in every setting that has run, "
+            "leaving out 2 finished cell(s)") in markdown
+
+
+def test_a_grid_stopped_before_its_second_setting_keeps_the_first_settings_means(tmp_path, monkeypatch):
+    from tests.grid.test_run import count_runs
+
+    make_pictures(tmp_path)
+    count_runs(monkeypatch, interrupt_at=5)  # cells run setting by setting: #1's four, then Ctrl-C
+    run_grid(load_grid(tmp_path / "grid.toml"), tmp_path / "out", ExecutorConfig(workers=0))  # stops at 4
+    monkeypatch.setitem(sys.modules, "stylelab.grading", None)
+    markdown = write_report(tmp_path / "out", SMALL).markdown.read_text()
+    row = next(line for line in markdown.splitlines() if line.startswith("| #1 |"))
+    assert "4 of 4" in row and "| – | – |" not in row  # every mean was "–": no pair was done by #2
+    assert "Not every setting" not in markdown and "No photo × painting pair" not in markdown
 
 
 def test_side_by_side_comparisons_wrap_follow_the_thumbnail_and_name_every_setting_in_the_caption(

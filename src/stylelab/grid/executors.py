@@ -129,7 +129,10 @@ def run_on_ray(cells: Sequence[Cell], address: str | None, cpus: float, gpus: fl
     """
     ray = _import_ray()
     started_here = _connect(ray, address)
-    remote = ray.remote(run_cell_on_ray).options(
+    # max_calls 0: a worker process runs cell after cell, keeping its warm models (worker.process_tools);
+    # Ray's default for GPU tasks declared in ray.remote is one call per process, which would load the
+    # models and warm up again for every cell
+    remote = ray.remote(max_calls=0)(run_cell_on_ray).options(
         num_cpus=cpus, num_gpus=gpus, max_retries=0, runtime_env={"env_vars": dict(OPENMP_ENVIRONMENT)}
     )
     refs: dict = {}

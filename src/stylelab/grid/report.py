@@ -91,15 +91,17 @@ class _Data:
         keys = [key for (s, _, _), key in self.grid.items() if setting is None or s == setting]
         return [self.records[k] for k in keys if k in self.records and self.records[k].status == "done"]
 
-    def shared_pairs(self) -> set[tuple[int, int]]:
-        """(photo, painting) pairs done in every setting: the means compare settings over these."""
+    def shared_pairs(self) -> set[tuple[int, int]] | None:
+        """(photo, painting) pairs done in every setting that has done any: the means compare settings
+        over these. None when there is no such pair (then each setting's mean is over its own cells)."""
         done = {self.places[record.key] for record in self.done()}
-        return {(c, t) for (_, c, t) in done
-                if all((s, c, t) in done for s in range(len(self.layout["settings"])))}
+        started = {s for (s, _, _) in done}
+        shared = {(c, t) for (_, c, t) in done if all((s, c, t) in done for s in started)}
+        return shared or None
 
     def done_on_shared_pairs(self, setting: int) -> list[CellRecord]:
         shared = self.shared_pairs()
-        return [r for r in self.done(setting) if self.places[r.key][1:] in shared]
+        return [r for r in self.done(setting) if shared is None or self.places[r.key][1:] in shared]
 
     def labels(self, key: str) -> tuple[str, str, str]:
         """(setting, photo, painting) of a cell as this grid names them: a row of the index keeps the
@@ -449,13 +451,18 @@ def _summary(data: _Data, failed: list[CellRecord]) -> list[str]:
 
 def _partial_note(data: _Data) -> list[str]:
     """For a grid not finished alike in every setting: which cells the settings table's means leave out."""
+    shared = data.shared_pairs()
+    if shared is None:
+        return ([] if not data.done() else
+                ["No photo × painting pair is done in every setting that has run: each setting's means in the "
+                 "settings table are over its own cells, so they compare different pictures."])
     left_out = len(data.done()) - sum(len(data.done_on_shared_pairs(s)) for s in range(len(data.layout["settings"])))
     if not left_out:
         return []
     pairs = len(data.layout["contents"]) * len(data.layout["styles"])
     return [f"Not every setting has finished the same photo × painting pairs: the means in the settings table "
-            f"are over the {len(data.shared_pairs())} of {pairs} pairs done in every setting, leaving out "
-            f"{left_out} finished cell(s)."]
+            f"are over the {len(shared)} of {pairs} pairs done in every setting that has run, leaving out "
+            f"{left_out} finished cell(s) (settings with none done show none)."]
 
 
 def _notes(data: _Data, config: ReportConfig) -> list[str]:
