@@ -52,6 +52,8 @@ def test_a_missing_command_is_a_usage_error(capsys):
     (["fast", "--weights", "1", "a.jpg", "b.jpg", "-o", "c.png"],
      "error: argument --weights: invalid float value: 'a.jpg'; if --weights came before the images, "
      "put it after them (it takes every value that follows) (see: stylelab fast --help)\n"),
+    (["stylize", "a.jpg", "b.jpg", "c.jpg", "--style-weights", "1", "2"],  # only -o missing: no hint
+     "error: the following arguments are required: -o/--output (see: stylelab stylize --help)\n"),
     (["stylize", "a.jpg"],  # no such option given: no hint
      "error: the following arguments are required: STYLE, -o/--output (see: stylelab stylize --help)\n"),
     (["fast", "a.jpg", "b.jpg", "--weights", "x", "-o", "c.png"],

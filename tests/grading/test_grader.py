@@ -170,6 +170,14 @@ def test_structure_keeps_its_weight_when_one_image_has_a_layout(default_grader):
     assert result.as_dict()["weights"] == result.weights
 
 
+def test_weights_at_full_structure_evidence_are_the_calibrations_to_the_last_bit():
+    from stylelab.grading.grader import weights_for
+
+    calibration = Calibration(0.1, 0.7, 0.3, 0.2, 0.5, 10.0)  # renormalising these changed their last bits
+    assert weights_for(calibration, 1.0) == calibration.weights
+    assert weights_for(calibration, 0.0)["structure"] == 0.0
+
+
 def test_the_layout_leaves_out_the_borders_that_zero_padding_shapes(default_grader):
     from stylelab.grading.features import layout_share
 

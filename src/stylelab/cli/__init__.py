@@ -57,7 +57,8 @@ class _Parser(argparse.ArgumentParser):
         greedy = [action.option_strings for action in self._actions
                   if action.nargs in ("+", "*") and given.intersection(action.option_strings)]
         names = [strings[-1] for strings in greedy]
-        swallowed = message.startswith("the following arguments are required")
+        missing = message.partition("the following arguments are required: ")[2].split(", ")
+        swallowed = any(name and not name.startswith("-") for name in missing)  # images, not -o
         value = message.rpartition(": ")[2].strip("'")  # "invalid float value: 'photo.jpg'"
         choked = Path(value).suffix != "" and any(
             message.startswith(f"argument {'/'.join(strings)}:") for strings in greedy)

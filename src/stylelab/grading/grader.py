@@ -74,6 +74,8 @@ def component_similarity(distance: float, scale: float) -> float:
 
 def weights_for(calibration: Calibration, structure_evidence: float) -> dict[str, float]:
     """The calibration's weights with structure's scaled by ``structure_evidence`` (0–1), summing to 1."""
+    if structure_evidence >= 1.0:
+        return calibration.weights
     scaled = {**calibration.weights, "structure": calibration.weights["structure"] * structure_evidence}
     total = sum(scaled.values())
     if total == 0.0:  # a calibration that weighs only structure still grades flat canvases by it
