@@ -110,10 +110,10 @@ def test_plain_resnet50_lowers_the_loss(resnet50_checkpoint, photo, painting):
 def test_lbfgs_that_keeps_running_away_gets_a_note_suggesting_adam(
     resnet50_checkpoint, photo, second_painting, iterations, noted
 ):
-    # random SWAG weights: every third L-BFGS step multiplies the loss by ~3000 and is undone
+    # random SWAG weights: every third L-BFGS step multiplies the loss by ~300 (the clamp bounds it) and is undone
     config = GatysConfig(size=128, iterations=iterations, seed=0, backbone=f"resnet50:{resnet50_checkpoint}")
     result = stylize(photo, second_painting, config)
-    assert max(result.history["total"]) > 1000 * min(result.history["total"])
+    assert max(result.history["total"]) > 100 * min(result.history["total"])
     if not noted:  # one or two restarts are the guard doing its job (after a long coarse scale)
         assert result.notes == []
     else:  # was silent
