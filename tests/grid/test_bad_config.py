@@ -179,6 +179,13 @@ CASES = [
         "bundled:",
         "did you mean 'bundled:styles/udnie.jpg'?",
     ),
+    (
+        "a bundled picture named without its folder and extension",
+        HEADER.replace('["udnie.png"]', '["bundled:udnie"]'),
+        "styles",
+        "bundled:",
+        "did you mean 'bundled:styles/udnie.jpg'?",
+    ),
     ("empty axis", HEADER + "seed = []\n", "settings.seed", "seed =", "at least one value"),
 ]
 

@@ -351,5 +351,5 @@ def test_side_by_side_comparisons_wrap_follow_the_thumbnail_and_name_every_setti
     assert sizes[128][0] < 4 * 128 * 1.5 and sizes[128][1] > 2 * 128
     assert sizes[128][1] - sizes[64][1] == 2 * 64  # two rows, each 64 px higher
     markdown = files.markdown.read_text()
-    assert ("*cat × udnie: photo, painting, #1 style_weight=1; #2 style_weight=2; #3 style_weight=3; "
-            "#4 style_weight=4; #5 style_weight=5; #6 style_weight=6*") in markdown
+    assert ("*cat × udnie: photo, painting, #1 style_weight=1.0; #2 style_weight=2.0; #3 style_weight=3.0; "
+            "#4 style_weight=4.0; #5 style_weight=5.0; #6 style_weight=6.0*") in markdown

@@ -98,6 +98,21 @@ learning_rate = [0.01, 0.05]
     ]
 
 
+def test_labels_show_values_as_the_settings_given_do(grid_dir):
+    from stylelab.grid.runner import layout
+
+    text = """\
+contents = ["cat.png"]
+styles = ["udnie.png"]
+[settings]
+size = 32
+style_weight = [10, 30]
+"""
+    grid = load_grid(write_grid(grid_dir, text))
+    assert [s.label for s in grid.settings] == ["style_weight=10.0", "style_weight=30.0"]  # were 10 and 30
+    assert [s["values"]["style_weight"] for s in layout(grid, grid.cells())["settings"]] == [10.0, 30.0]
+
+
 def test_the_report_lists_as_given_only_the_settings_that_have_an_effect(grid_dir):
     from stylelab.grid.runner import layout
 

@@ -329,7 +329,8 @@ def _expand(reader: _Reader, key: str, entry: str, line: int | None) -> list[Pat
 def _unknown_bundled(name: str) -> str:
     """``no bundled picture 'chelsea.jpg'; did you mean 'bundled:photos/chelsea.jpg'?`` and the list."""
     names = bundled_names()
-    same_file = [known for known in names if known.rpartition("/")[2] == name.rpartition("/")[2]]
+    file_name = name.rpartition("/")[2]
+    same_file = [known for known in names if known.rpartition("/")[2] in (file_name, f"{file_name}.jpg")]
     close = same_file or difflib.get_close_matches(name, names, n=1, cutoff=0.6)
     hint = f"; did you mean {BUNDLED_PREFIX + close[0]!r}?" if close else ""
     return f"no bundled picture {name!r}{hint} (bundled: {', '.join(names)})"
@@ -486,8 +487,8 @@ def _setting(
     if method_name == "gatys":
         _check_gatys(reader, config, where)
     inert = set(getattr(config, "inert_settings", list)())  # learning_rate with L-BFGS: not what varies
-    shown = [
-        f"{key}={_show(chosen[key] if key != 'method' else method_name)}"
+    shown = [  # values as the method takes them: 10 for a float setting reads 10.0, as in the settings given
+        f"{key}={_show(applicable.get(key, chosen[key]) if key != 'method' else method_name)}"
         for key in axes
         if key == "method" or (key in types and key not in inert)
     ]
