@@ -201,7 +201,7 @@ class FastStylizer:
         integer("tile_size", tile_size, minimum=MIN_TILE, maximum=MAX_TILE)
         integer("margin", margin, minimum=0, maximum=EDGE_MARGIN * 4)
         height, width = image.shape[:2]
-        fits = max(_pad_to_multiple(image, ALIGN).shape[:2]) <= tile_size  # whatever the margin adds
+        fits = max(_aligned(height), _aligned(width)) <= tile_size  # whatever the margin adds
         margin = min(margin, height - 1, width - 1)  # a mirror needs the pixels it mirrors
         padded = _pad_to_multiple(np.pad(image, ((margin, margin), (margin, margin), (0, 0)), mode="reflect"),
                                   ALIGN)
@@ -442,9 +442,14 @@ def _as_array(picture: Image.Image) -> np.ndarray:
     return np.asarray(picture, dtype=np.float32) / 255.0
 
 
+def _aligned(length: int, multiple: int = ALIGN) -> int:
+    """``length`` rounded up to a multiple of ``multiple`` (what :func:`_pad_to_multiple` makes it)."""
+    return length + (-length) % multiple
+
+
 def _pad_to_multiple(image: np.ndarray, multiple: int) -> np.ndarray:
     height, width = image.shape[:2]
-    pad_height, pad_width = (-height) % multiple, (-width) % multiple
+    pad_height, pad_width = _aligned(height, multiple) - height, _aligned(width, multiple) - width
     if pad_height or pad_width:
         image = np.pad(image, ((0, pad_height), (0, pad_width), (0, 0)), mode="reflect")
     return image
