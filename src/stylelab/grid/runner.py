@@ -24,7 +24,7 @@ from typing import Any
 
 from stylelab.errors import ConfigError, InputError, OutputError
 from stylelab.grid.index import Index
-from stylelab.grid.spec import Cell, Grid, InputImage
+from stylelab.grid.spec import Cell, Grid, InputImage, inert_settings
 from stylelab.grid.worker import CellResult
 from stylelab.imageio import atomic_write, check_not_empty, check_output_dir
 from stylelab.locks import grid_lock
@@ -352,7 +352,7 @@ def layout(grid: Grid, cells: Sequence[Cell]) -> dict[str, Any]:
 def _effective_values(setting) -> dict:
     """The settings given for ``setting`` without those its others make irrelevant (a learning rate given
     to an L-BFGS setting): the report lists these as the settings given."""
-    inert = set(getattr(setting.config, "inert_settings", list)())
+    inert = inert_settings(setting.config)
     return {key: value for key, value in setting.values.items() if key not in inert}
 
 

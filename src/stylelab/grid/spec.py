@@ -486,7 +486,7 @@ def _setting(
         raise reader.error(target or _first_location(where), detail if target else str(exc)) from None
     if method_name == "gatys":
         _check_gatys(reader, config, where)
-    inert = set(getattr(config, "inert_settings", list)())  # learning_rate with L-BFGS: not what varies
+    inert = inert_settings(config)  # learning_rate with L-BFGS: not what varies
     shown = [  # values as the method takes them: 10 for a float setting reads 10.0, as in the settings given
         f"{key}={_show(applicable.get(key, chosen[key]) if key != 'method' else method_name)}"
         for key in axes
@@ -509,6 +509,11 @@ def _first_location(where: Mapping[str, str]) -> str:
 
 def _without_field(message: str, field_name: str) -> str:
     return message.removeprefix(f"{field_name}: ")
+
+
+def inert_settings(config: Any) -> set[str]:
+    """The settings ``config``'s others make irrelevant (a method's config may not say: then none)."""
+    return set(getattr(config, "inert_settings", list)())
 
 
 def _one_value(values: list[Any], annotation: str) -> bool:
