@@ -46,6 +46,16 @@ def test_stylises_one_image_and_reports_json(capsys, files, tmp_path):
     assert summary["outputs"][0]["output"] == str(output)
     assert summary["config"]["size"] == 64 and summary["weights"] == [1.0]
     assert {"load", "transform", "total"} <= set(summary["outputs"][0]["timings"])
+    assert summary["outputs"][0]["detail_size"] == [64, 43] and summary["config"]["detail"] == "native"
+
+
+def test_detail_none_leaves_out_the_native_pass(capsys, files, tmp_path):
+    output = tmp_path / "out.png"
+    code, out, err = _run(capsys, "fast", files["content"], files["style"], "-o", output, "--size", 64,
+                          "--detail", "none", "--json", "--device", "cpu")
+    assert code == 0, err
+    record = json.loads(out)["outputs"][0]
+    assert record["detail_size"] is None and record["detail_tiles"] == 0 and record["working_size"] == [37, 25]
 
 
 def test_blends_styles_with_weights(capsys, files, tmp_path, other_style):
@@ -291,7 +301,7 @@ def test_outputs_get_the_usual_file_mode(capsys, tmp_path, files):
     (["--stroke-scale", "0"], "--stroke-scale: "), (["--max-pixels", "10"], "--max-pixels: "),
     (["--style-size", "0"], "--style-size: "), (["--preserve-color", "sepia"], "not a colour mode"),
     (["--size", "big"], "invalid int value"), (["--device", "cuda"], "cuda"), (["--device", "cuda:1"], "cuda:1"),
-    (["--size", "20"], "; choose a larger --size"),
+    (["--size", "20"], "; choose a larger --size"), (["--detail", "fine"], "invalid choice: 'fine'"),
     (["--stroke-scale", "0.25", "--max-pixels", "9999"], "raise --stroke-scale or lower --size"),
 ])
 def test_invalid_option_values(capsys, tmp_path, files, options, message):

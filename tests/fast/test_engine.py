@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from stylelab.errors import ConfigError, InputError
 from stylelab.fast import FastConfig, FastStylizer, fast_stylize
@@ -23,7 +23,8 @@ def test_odd_size_comes_back_exactly(stylizer, tmp_path, style):
     Image.new("RGB", (97, 131), (200, 120, 40)).save(path)
     result = fast_stylize(path, style, stylizer=stylizer)
     assert result.image.size == (97, 131)
-    assert result.working_size == (97, 131) and result.tiles == 1
+    assert result.detail_size == (97, 131) and result.detail_tiles == 1  # the native pass, at the odd size
+    assert result.working_size == (55, 75) and result.tiles == 1  # the large strokes: 97×131 / 1.75
     # the network's own output is cropped back exactly (a later resize would hide a row too few)
     output, _ = stylizer.transform(np.zeros((131, 97, 3), np.float32), np.zeros(100, np.float32), 2048)
     assert output.shape == (131, 97, 3)
@@ -116,8 +117,11 @@ def test_size_and_stroke_scale_set_output_and_working_resolution(stylizer, conte
 
 
 def test_large_working_images_are_tiled(stylizer, content, style):
-    result = stylizer.stylize(content, style, FastConfig(size=300, tile_size=256))
-    assert result.image.size == (300, 200) and result.tiles == 2
+    result = stylizer.stylize(content, style, FastConfig(size=300, tile_size=256, stroke_scale=1))
+    assert result.image.size == (300, 200) and result.tiles == 2 and result.detail_tiles == 0
+    with_detail = stylizer.stylize(content, style, FastConfig(size=300, tile_size=256))
+    assert with_detail.working_size == (171, 114) and with_detail.tiles == 1  # 300 / 1.75: one pass
+    assert with_detail.detail_size == (300, 200) and with_detail.detail_tiles == 2
 
 
 def test_output_over_the_pixel_limit_is_refused(stylizer, content, style):
@@ -127,7 +131,33 @@ def test_output_over_the_pixel_limit_is_refused(stylizer, content, style):
         stylizer.stylize(content, style, FastConfig(size=900, stroke_scale=0.25, max_pixels=1_000_000))
 
 
+def _laplacian_variance(image: Image.Image) -> float:
+    y = np.asarray(image.convert("L"), dtype=np.float64)
+    return float((y[1:-1, :-2] + y[1:-1, 2:] + y[:-2, 1:-1] + y[2:, 1:-1] - 4 * y[1:-1, 1:-1]).var())
+
+
+def test_native_detail_sharpens_large_strokes_and_keeps_their_colours(stylizer, content, style):
+    config = FastConfig(size=128, stroke_scale=2.0)
+    detailed, soft = (stylizer.stylize(content, style, config.replace(detail=mode)) for mode in ("native", "none"))
+    native = stylizer.stylize(content, style, config.replace(stroke_scale=1))
+    assert soft.detail_size is None and detailed.detail_size == (128, 85) and detailed.working_size == (64, 42)
+    assert _laplacian_variance(detailed.image) > 2 * _laplacian_variance(soft.image)
+    blur = ImageFilter.GaussianBlur(3)
+    # the low frequencies (colours, large strokes) are the large-stroke pass's, not the native pass's
+    assert _mean_abs(detailed.image.filter(blur), soft.image.filter(blur)) < 0.5 * _mean_abs(
+        detailed.image.filter(blur), native.image.filter(blur))
+
+
+def test_detail_is_inert_at_native_resolution(stylizer, content, style):
+    config = FastConfig(size=96, stroke_scale=1)
+    assert config.inert_settings() == ["detail"] and FastConfig().inert_settings() == []
+    results = [stylizer.stylize(content, style, config.replace(detail=mode)) for mode in ("native", "none")]
+    assert results[0].detail_size is None and results[0].working_size == (96, 64)
+    assert np.array_equal(np.asarray(results[0].image), np.asarray(results[1].image))
+
+
 @pytest.mark.parametrize("changes, message", [
+    ({"detail": "fine"}, "detail: unknown value 'fine'"),
     ({"strength": 1.5}, "strength"), ({"strength": -0.1}, "strength"), ({"size": 0}, "size"),
     ({"stroke_scale": 0}, "stroke_scale"), ({"style_size": 8}, "style_size"),
     ({"style_size": 1024}, "style_size: must be at most 768"),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from stylelab.cli.options import named_as_options
 from stylelab.errors import ConfigError, InputError, OutputError
-from stylelab.fast.config import COLOR_MODES, FastConfig
+from stylelab.fast.config import COLOR_MODES, DETAIL_MODES, FastConfig
 from stylelab.validate import DEVICES
 
 NAME = "fast"
@@ -34,6 +34,7 @@ _CONFIG_OPTIONS = {
     "--strength": ("strength", {"type": float}),
     "--style-size": ("style_size", {"type": int, "metavar": "PX"}),
     "--stroke-scale": ("stroke_scale", {"type": float}),
+    "--detail": ("detail", {"choices": DETAIL_MODES}),
     "--preserve-color": ("preserve_color", {"nargs": "?", "const": "luminance", "type": _color_mode,
                                             "metavar": "|".join(COLOR_MODES)}),
     "--tile-size": ("tile_size", {"type": int, "metavar": "PX"}),
@@ -85,6 +86,8 @@ def _stylize(args: argparse.Namespace, config: FastConfig) -> int:
         save_image(result.image, output)
         records.append({"content": str(content), "output": str(output), "size": list(result.image.size),
                         "working_size": list(result.working_size), "tiles": result.tiles,
+                        "detail_size": list(result.detail_size) if result.detail_size else None,
+                        "detail_tiles": result.detail_tiles,
                         "timings": {key: round(value, 4) for key, value in result.timings.items()}})
         if not args.json:
             print(f"wrote {output} ({result.image.width}×{result.image.height}, "

