@@ -37,3 +37,34 @@ def test_an_index_newer_than_this_style_lab_is_refused(tmp_path):
     _index_of_version(tmp_path, SCHEMA_VERSION + 1)
     with pytest.raises(OutputError, match="newer than this Style Lab understands"):
         Index(tmp_path)
+
+
+class _ClosingTracked(sqlite3.Connection):
+    closed: list = []
+
+    def close(self):
+        _ClosingTracked.closed.append(self)
+        super().close()
+
+
+@pytest.fixture
+def closed_connections(monkeypatch):
+    """The connections that the index closed (sqlite3 warns of none left open before Python 3.13)."""
+    connect = sqlite3.connect
+    monkeypatch.setattr(_ClosingTracked, "closed", [])
+    monkeypatch.setattr(sqlite3, "connect", lambda *args, **kwargs: connect(*args, factory=_ClosingTracked, **kwargs))
+    return _ClosingTracked.closed
+
+
+def test_a_refused_newer_index_is_closed(tmp_path, closed_connections):
+    _index_of_version(tmp_path, SCHEMA_VERSION + 1)
+    with pytest.raises(OutputError, match="newer"):
+        Index(tmp_path)
+    assert len(closed_connections) == 1
+
+
+def test_a_file_that_is_not_an_index_is_closed(tmp_path, closed_connections):
+    (tmp_path / INDEX_NAME).write_bytes(b"not a database, " * 100)
+    with pytest.raises(OutputError, match="not a usable grid index"):
+        Index(tmp_path)
+    assert len(closed_connections) == 1

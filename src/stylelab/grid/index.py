@@ -100,19 +100,26 @@ class Index:
         self.path = Path(folder) / INDEX_NAME
         try:
             self.connection = sqlite3.connect(self.path)
-            version = self.connection.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise OutputError(
-                    f"{self.path}: index schema {version} is newer than this Style Lab "
-                    f"understands ({SCHEMA_VERSION})"
-                )
-            with self.connection:
-                self.connection.executescript(SCHEMA)
-                for step in range(version + 1, SCHEMA_VERSION + 1) if version else ():
-                    self.connection.executescript(MIGRATIONS[step])
-                self.connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            try:
+                self._bring_up_to_date()
+            except BaseException:
+                self.connection.close()
+                raise
         except sqlite3.DatabaseError as exc:
             raise OutputError(f"{self.path}: not a usable grid index ({exc})") from None
+
+    def _bring_up_to_date(self) -> None:
+        """Create the tables of a new index and migrate an older one; refuse a newer one."""
+        version = self.connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise OutputError(
+                f"{self.path}: index schema {version} is newer than this Style Lab understands ({SCHEMA_VERSION})"
+            )
+        with self.connection:
+            self.connection.executescript(SCHEMA)
+            for step in range(version + 1, SCHEMA_VERSION + 1) if version else ():
+                self.connection.executescript(MIGRATIONS[step])
+            self.connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         self.connection.close()
