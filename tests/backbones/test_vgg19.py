@@ -1,4 +1,6 @@
+import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -59,12 +61,39 @@ def test_converted_weights_are_cached_and_reused(tmp_path, monkeypatch):
     assert torch.equal(first["conv5_4.weight"], second["conv5_4.weight"])
 
 
-def test_damaged_cache_is_rebuilt(tmp_path, monkeypatch):
+def _garbled_pickle(data: bytes) -> bytes:
+    """``data`` (a torch.save file) with its pickle overwritten in place: the zip around it stays intact."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        (name,) = [name for name in archive.namelist() if name.endswith("/data.pkl")]
+        pickle = archive.read(name)
+    start = data.index(pickle)
+    return data[:start] + bytes(byte ^ 0x5A for byte in pickle) + data[start + len(pickle):]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: b"garbage",
+        lambda data: data[: len(data) // 2],  # a run killed while writing it elsewhere, a full disk
+        _garbled_pickle,  # was: UnpicklingError on every run
+        lambda data: _saved({"conv1_1.weight": torch.zeros(1)}),  # a cache of other weights
+    ],
+    ids=["garbage", "truncated", "garbled pickle", "other keys"],
+)
+def test_damaged_cache_is_rebuilt(tmp_path, monkeypatch, damage):
     monkeypatch.setenv("STYLELAB_CACHE", str(tmp_path))
     vgg19_module.load_state()
     (cached,) = tmp_path.glob("vgg19-caffe-*.pt")
-    cached.write_bytes(b"garbage")
+    cached.write_bytes(damage(cached.read_bytes()))
     assert vgg19_module.load_state()["conv1_1.weight"].shape == (64, 3, 3, 3)
+    monkeypatch.setattr(vgg19_module, "dequantise", lambda _: pytest.fail("the cache was not rewritten"))
+    assert vgg19_module.load_state()["conv5_4.weight"].shape == (512, 512, 3, 3)
+
+
+def _saved(state: dict) -> bytes:
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getvalue()
 
 
 def test_truncated_network_stops_at_the_deepest_layer(net):

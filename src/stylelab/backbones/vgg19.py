@@ -102,11 +102,9 @@ def load_state(source: Path | None = None) -> dict[str, torch.Tensor]:
     """Float VGG19 conv weights, from the on-disk cache or converted (and cached) now."""
     source = source or quantised_weights_path()
     cached = cached_weights_path(source)
-    if cached.is_file():
-        try:
-            return torch.load(cached, map_location="cpu", mmap=True, weights_only=True)
-        except (RuntimeError, OSError, ValueError):
-            cached.unlink(missing_ok=True)  # a damaged cache is rebuilt below
+    state = _read_cache(cached)
+    if state is not None:
+        return state
     try:
         quantised = torch.load(source, map_location="cpu", weights_only=True)
     except (RuntimeError, OSError, ValueError) as exc:
@@ -114,6 +112,24 @@ def load_state(source: Path | None = None) -> dict[str, torch.Tensor]:
     state = dequantise(quantised)
     _write_cache(state, cached)
     return state
+
+
+def _read_cache(path: Path) -> dict[str, torch.Tensor] | None:
+    """The cached weights, or None when there are none or they are damaged (the file is then removed)."""
+    if not path.is_file():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", mmap=True, weights_only=True)
+    except Exception:  # noqa: BLE001 - a damaged pickle raises UnpicklingError, KeyError, ...: rebuild it
+        state = None
+    if not isinstance(state, dict) or set(state) != set(_expected_keys()):
+        path.unlink(missing_ok=True)
+        return None
+    return state
+
+
+def _expected_keys() -> list[str]:
+    return [f"{name}.{kind}" for name in conv_names() for kind in ("weight", "bias")]
 
 
 def _write_cache(state: dict[str, torch.Tensor], path: Path) -> None:
