@@ -185,11 +185,6 @@ class Grader:
                     self._cache.popitem(last=False)
             return features
 
-    def clear_cache(self) -> None:
-        """Forget all cached features."""
-        with self._lock:
-            self._cache.clear()
-
     @torch.no_grad()
     def _compute(self, picture: Image.Image) -> ImageFeatures:
         working = working_image(picture, self.config.size)
