@@ -1,4 +1,4 @@
-"""The fast method through its adapter: a stand-in module pins the contract; the real one once merged."""
+"""The fast method through its adapter: a stand-in module pins the contract; then the real one."""
 
 import dataclasses
 import json
@@ -132,7 +132,6 @@ def test_bad_fast_value_names_the_key_and_line(grid_dir, stand_in_fast):
 
 
 def test_real_fast_method(grid_dir):
-    pytest.importorskip("stylelab.fast", reason="stylelab.fast is not part of this build yet")
     text = 'contents = ["cat.png"]\nstyles = ["udnie.png", "wreck.png"]\n[settings]\nmethod = "fast"\nsize = 64\n'
     summary = run_grid(load_grid(write_grid(grid_dir, text)), grid_dir / "out", ExecutorConfig(workers=0))
     assert (summary.computed, summary.failed) == (2, 0), summary.failures

@@ -1,6 +1,5 @@
 import pytest
 
-from stylelab.errors import ConfigError
 from stylelab.grid import load_grid
 from stylelab.grid.spec import TomlLines
 from tests.grid.conftest import write_grid
@@ -167,13 +166,6 @@ def test_toml_lines_finds_keys_tables_and_array_items():
     assert lines.value_line("contents", "y.png") == 4
     assert lines.line("variants[1].size") == 11 and lines.line("variants[1].optimizer") == 10
     assert lines.line("variants[0]") == 8
-
-
-def test_fast_method_missing_is_a_config_error_with_the_line(grid_dir, monkeypatch):
-    monkeypatch.setitem(__import__("sys").modules, "stylelab.fast", None)
-    text = 'contents = ["cat.png"]\nstyles = ["udnie.png"]\n[settings]\nmethod = "fast"\n'
-    with pytest.raises(ConfigError, match=r"grid.toml line 4: settings.method: fast method not available"):
-        load_grid(write_grid(grid_dir, text))
 
 
 def test_pictures_are_checked_against_the_settings_pixel_limit_not_the_default(grid_dir):

@@ -1,21 +1,18 @@
 """The stylisation methods a grid can run, behind one small interface.
 
-``gatys`` (:mod:`stylelab.gatys`) is always there. ``fast`` (:mod:`stylelab.fast`,
-Ghiasi et al. 2017) is used when that module is part of this build; otherwise
-asking for it is a :class:`ConfigError` saying so.
+``gatys`` (:mod:`stylelab.gatys`) and ``fast`` (:mod:`stylelab.fast`, Ghiasi et
+al. 2017). Each engine is imported on first use.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
 
-from stylelab.errors import ConfigError
 from stylelab.validate import choice
 
 METHODS = ("gatys", "fast")
@@ -76,8 +73,9 @@ class Method:
             ):  # the engine swallows Ctrl-C to return its best image; a grid cell must not
                 raise KeyboardInterrupt
             return MethodOutput(result.image, result.history, result.timings)
-        fast = importlib.import_module("stylelab.fast")
-        result = fast.fast_stylize(content, style, config, stylizer=stylizer)
+        from stylelab.fast import fast_stylize
+
+        result = fast_stylize(content, style, config, stylizer=stylizer)
         return MethodOutput(result.image, {}, dict(result.timings))
 
     def setup(self, config: Any) -> tuple:
@@ -99,33 +97,22 @@ class Method:
                                            init="content", preview_every=0, seed=0))
 
 
-def fast_unavailable_reason() -> str | None:
-    """Why the fast method cannot be used here, or None if it can."""
-    try:
-        importlib.import_module("stylelab.fast")
-    except ImportError as exc:
-        return str(exc) or type(exc).__name__
-    return None
-
-
 def get_method(name: str) -> Method:
     """The method called ``name``.
 
     Raises:
-        ConfigError: unknown method, or ``fast`` without :mod:`stylelab.fast` in this build.
+        ConfigError: unknown method.
     """
     choice("method", name, METHODS)
     if name == "gatys":
         from stylelab.gatys.config import GatysConfig
 
         return Method("gatys", GatysConfig)
-    reason = fast_unavailable_reason()
-    if reason is not None:
-        raise ConfigError(f"method: fast method not available in this build of Style Lab ({reason})")
-    return Method("fast", importlib.import_module("stylelab.fast").FastConfig)
+    from stylelab.fast import FastConfig
+
+    return Method("fast", FastConfig)
 
 
-def available_methods() -> dict[str, Method]:
-    """Every method this build can run, by name."""
-    names = [name for name in METHODS if name != "fast" or fast_unavailable_reason() is None]
-    return {name: get_method(name) for name in names}
+def all_methods() -> dict[str, Method]:
+    """Every method, by name."""
+    return {name: get_method(name) for name in METHODS}

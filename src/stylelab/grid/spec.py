@@ -44,7 +44,7 @@ from typing import Any
 from stylelab.bundled import IMAGES, bundled_names
 from stylelab.errors import ConfigError, InputError, ModelError
 from stylelab.gatys.config import INIT_KINDS
-from stylelab.grid.methods import METHODS, Method, available_methods, get_method
+from stylelab.grid.methods import METHODS, Method, all_methods, get_method
 from stylelab.imageio import DEFAULT_LIMITS
 
 BUNDLED_PREFIX = "bundled:"
@@ -368,7 +368,7 @@ def _unique_labels(images: list[InputImage]) -> Iterator[InputImage]:
 
 
 def _settings(reader: _Reader, data: Mapping[str, Any]) -> tuple[Setting, ...]:
-    methods = available_methods()
+    methods = all_methods()
     shared = dict(data.get("settings", {}))
     origin = {key: f"settings.{key}" for key in shared}
     _check_keys(reader, shared, origin, methods)
@@ -449,7 +449,7 @@ def _combinations(
     reader: _Reader, values: dict[str, Any], where: dict[str, str], name: str | None
 ) -> Iterator[Setting]:
     all_types: dict[str, str] = {}
-    for method in available_methods().values():
+    for method in all_methods().values():
         all_types.update(method.field_types())
     axes = [key for key, value in values.items() if _is_axis(key, value, all_types)]
     for key in axes:
