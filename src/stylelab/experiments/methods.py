@@ -75,15 +75,6 @@ class Methods(Protocol):
         """Grade ``candidate`` against ``reference``."""
 
 
-def _engine(module: str, what: str):
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
-            raise ModelError(f"the {what} ({module}) is not part of this installation") from None
-        raise
-
-
 class NeuralMethods:
     """The real engines.
 
@@ -134,7 +125,7 @@ class NeuralMethods:
         return self._grade(candidate, reference)
 
     def _fast(self, content, style, options: FastOptions) -> Image.Image:
-        fast = _engine("stylelab.fast", "fast style-transfer engine")
+        fast = importlib.import_module("stylelab.fast")
         if self._fast_stylizer is None:
             self._fast_stylizer = fast.FastStylizer(self.device)
         config = fast.FastConfig(size=options.size, device=self.device)
@@ -143,8 +134,8 @@ class NeuralMethods:
     def _stylize(
         self, content, style, options: GatysOptions, progress: Callable[[StepReport], None] | None
     ) -> GatysOutcome:
-        config_module = _engine("stylelab.gatys.config", "Gatys engine")
-        engine = _engine("stylelab.gatys.engine", "Gatys engine")
+        config_module = importlib.import_module("stylelab.gatys.config")
+        engine = importlib.import_module("stylelab.gatys.engine")
         config = config_module.GatysConfig().replace(
             size=options.size,
             iterations=options.iterations,
@@ -157,7 +148,7 @@ class NeuralMethods:
         return GatysOutcome(result.image, bool(result.interrupted))
 
     def _grade(self, candidate, reference) -> GradeReport:
-        grading = _engine("stylelab.grading", "grading model")
+        grading = importlib.import_module("stylelab.grading")
         if self._grader is None:
             self._grader = grading.Grader()
         result = self._grader.grade(candidate, reference)
