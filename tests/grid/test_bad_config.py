@@ -3,6 +3,7 @@
 import pytest
 
 from stylelab.cli import main
+from stylelab.errors import ConfigError
 
 HEADER = 'contents = ["cat.png", "cup.png"]\nstyles = ["udnie.png"]\n[settings]\nsize = 32\n'
 
@@ -248,3 +249,34 @@ def test_a_device_this_machine_lacks_fails_before_any_cell(grid_dir, capsys):
     assert main(["grid", str(grid_dir / "grid.toml"), "--out", str(out), "--workers", "0", "--quiet"]) == 2
     assert "error: gatys cells: device: cuda asked for, but CUDA is not available" in capsys.readouterr().err
     assert not out.exists()  # was: every cell failed, one by one
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"address": "auto"}, "`address`, `cpus_per_cell` and `gpus_per_cell` apply only with `executor` ray"),
+        ({"executor": "ray", "workers": 4}, "`workers` applies only to local runs"),
+    ],
+)
+def test_executor_settings_are_named_as_settings_in_the_library(settings, message):
+    from stylelab.grid import ExecutorConfig
+
+    with pytest.raises(ConfigError, match=message) as raised:
+        ExecutorConfig(**settings)
+    assert "--" not in str(raised.value)
+
+
+def test_a_bad_ray_address_is_named_as_a_setting_in_the_library():
+    pytest.importorskip("ray")
+    from stylelab.grid.executors import check_ray
+
+    with pytest.raises(ConfigError, match=r"^`address` nowhere: expected auto, HOST:PORT"):
+        check_ray("nowhere")
+
+
+def test_a_bad_ray_address_is_named_as_an_option_on_the_command_line(grid_dir, capsys):
+    pytest.importorskip("ray")
+    argv = ["grid", str(grid_dir / "grid.toml"), "--out", str(grid_dir / "out"), "--executor", "ray",
+            "--address", "nowhere", "--quiet"]
+    assert main(argv) == 2
+    assert "error: --address nowhere: expected auto, HOST:PORT" in capsys.readouterr().err

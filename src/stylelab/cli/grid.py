@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import signal
 import sys
 from collections.abc import Iterator
 
 from stylelab.cli import EXIT_INTERRUPTED
-from stylelab.cli.options import add_config_options, config_from_args
+from stylelab.cli.options import add_config_options, config_from_args, named_as_options
 
 NAME = "grid"
 HELP = (
@@ -45,7 +46,11 @@ def run(args: argparse.Namespace) -> int:
     grid = load_grid(args.config)
     for note in grid.notes:
         print(f"note: {note}", file=sys.stderr)
-    with _GridBar(enabled=not args.quiet) as bar, _terminate_as_interrupt():
+    with (
+        _GridBar(enabled=not args.quiet) as bar,
+        _terminate_as_interrupt(),
+        named_as_options(field.name for field in dataclasses.fields(ExecutorConfig)),  # Ray's errors
+    ):
         summary = run_grid(grid, args.out, executor, progress=bar.update)
     for cell, error in summary.failures:
         print(

@@ -175,7 +175,7 @@ def _import_ray():
         import ray
     except ImportError:
         raise ConfigError(
-            "--executor ray: Ray is not installed; pip install 'stylelab[ray]' (or pip install 'ray>=2.9')"
+            "`executor` ray: Ray is not installed; pip install 'stylelab[ray]' (or pip install 'ray>=2.9')"
         ) from None
     return ray
 
@@ -191,8 +191,8 @@ def _connect(ray, address: str | None) -> bool:
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = address or "this machine"
         raise ConfigError(
-            f"--address {where}: cannot connect to a Ray cluster ({exc}); start one with "
-            f"`ray start --head` or leave --address out to run a local instance"
+            f"`address` {where}: cannot connect to a Ray cluster ({exc}); start one with "
+            f"`ray start --head` or leave `address` out to run a local instance"
         ) from None
     return True
 
@@ -201,13 +201,13 @@ def _check_reachable(address: str) -> None:
     """Fail fast on a dead HOST:PORT: Ray itself retries an unreachable head node for minutes."""
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit():
-        raise ConfigError(f"--address {address}: expected auto, HOST:PORT or ray://HOST:PORT")
+        raise ConfigError(f"`address` {address}: expected auto, HOST:PORT or ray://HOST:PORT")
     try:
         with socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S):
             pass
     except OSError as exc:
         raise ConfigError(
-            f"--address {address}: cannot connect to a Ray cluster ({exc.strerror or exc}); "
+            f"`address` {address}: cannot connect to a Ray cluster ({exc.strerror or exc}); "
             f"is `ray start --head` running there, and is the port open?"
         ) from None
 

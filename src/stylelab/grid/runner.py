@@ -74,10 +74,10 @@ class ExecutorConfig:
         number("gpus_per_cell", self.gpus_per_cell, minimum=0.0)
         if self.executor == "local" and (self.address is not None or self.gpus_per_cell > 0
                                          or self.cpus_per_cell != ExecutorConfig.cpus_per_cell):
-            raise ConfigError("--address, --cpus-per-cell and --gpus-per-cell apply only with --executor ray")
+            raise ConfigError("`address`, `cpus_per_cell` and `gpus_per_cell` apply only with `executor` ray")
         if self.executor == "ray" and self.workers != ExecutorConfig.workers:
-            raise ConfigError("--workers applies only to local runs; Ray runs as many cells as the cluster has "
-                              "room for (see --cpus-per-cell)")
+            raise ConfigError("`workers` applies only to local runs; Ray runs as many cells as the cluster has "
+                              "room for (see `cpus_per_cell`)")
 
 
 @dataclass(frozen=True)
