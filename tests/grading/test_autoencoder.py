@@ -64,7 +64,7 @@ def test_progress_is_reported_every_step():
     train_autoencoder(
         [shapes_picture(0)],
         dataclasses.replace(TINY, steps=3),
-        progress=lambda step, total, loss: calls.append((step, total, loss > 0)),
+        progress=lambda event: calls.append((event.step, event.total, event.loss > 0)),
     )
     assert calls == [(1, 3, True), (2, 3, True), (3, 3, True)]
 

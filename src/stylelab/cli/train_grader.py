@@ -108,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
 
     from stylelab.grading.autoencoder import (
         TrainConfig,
+        TrainProgress,
         checkpoint_payload,
         save_checkpoint,
         save_loss_curve,
@@ -129,9 +130,9 @@ def run(args: argparse.Namespace) -> int:
     images = [load_image(path) for path in files]
     bar = tqdm(total=config.steps, desc="train-grader", unit="step", file=sys.stderr, disable=args.quiet)
 
-    def progress(step: int, total: int, loss: float) -> None:
+    def progress(event: TrainProgress) -> None:
         bar.update(1)
-        bar.set_postfix(loss=f"{loss:.4f}", refresh=False)
+        bar.set_postfix(loss=f"{event.loss:.4f}", refresh=False)
 
     try:
         result = train_autoencoder(images, config, progress)

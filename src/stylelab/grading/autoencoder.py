@@ -114,7 +114,16 @@ class TrainResult:
         return self.history["validation"][-1]
 
 
-Progress = Callable[[int, int, float], None]
+@dataclass(frozen=True)
+class TrainProgress:
+    """One training step, as reported to the progress callback of :func:`train_autoencoder`.
+
+    ``step`` counts from 1 up to ``total``; ``loss`` is the step's training loss.
+    """
+
+    step: int
+    total: int
+    loss: float
 
 
 def random_crops(
@@ -153,14 +162,14 @@ def reconstruction_loss(model: Autoencoder, crops: torch.Tensor, batch_size: int
 def train_autoencoder(
     images: Sequence[Image.Image],
     config: TrainConfig = TrainConfig(),  # noqa: B008 (frozen)
-    progress: Progress | None = None,
+    progress: Callable[[TrainProgress], None] | None = None,
 ) -> TrainResult:
     """Train an autoencoder on random crops of ``images``.
 
     Args:
         images: RGB PIL images (already validated).
         config: training settings.
-        progress: called after each step with (step, total steps, training loss).
+        progress: called after each step with its :class:`TrainProgress`.
 
     Returns:
         The trained model with its loss history.
@@ -189,7 +198,7 @@ def train_autoencoder(
         if step % evaluate_every == 0 or step == config.steps:
             _record_validation(model, validation, step, history)
         if progress is not None:
-            progress(step, config.steps, loss_value)
+            progress(TrainProgress(step, config.steps, loss_value))
     model.eval()
     return TrainResult(model=model, history=history, seconds=time.perf_counter() - started)
 
