@@ -30,13 +30,13 @@ def test_demo_refuses_an_output_folder_that_is_a_file(tmp_path, capsys):
 
 
 def test_ctrl_c_during_the_gatys_run_is_reported_not_swallowed(tmp_path, capsys, monkeypatch):
-    from stylelab.cli.stylize import _ProgressBar
+    from stylelab.cli.progress import ProgressBar
 
     def interrupt_at_step_two(self, progress):
         if progress.iteration == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(_ProgressBar, "update", interrupt_at_step_two)
+    monkeypatch.setattr(ProgressBar, "update", interrupt_at_step_two)
     out = tmp_path / "out"
     assert main(["demo", "--out", str(out), "--size", "64", "--iterations", "5"]) == 130  # was 0
     assert "interrupted: the Gatys result" in capsys.readouterr().err

@@ -63,16 +63,16 @@ def test_snapshots_of_coarse_scales_have_the_outputs_size(tmp_path, capsys, phot
 def test_a_run_stopped_after_a_coarse_scale_saves_its_last_snapshot(tmp_path, capsys, photo, painting, monkeypatch):
     import numpy as np
 
-    from stylelab.cli.stylize import _ProgressBar
+    from stylelab.cli.progress import ProgressBar
 
-    update = _ProgressBar.update
+    update = ProgressBar.update
 
     def stop_after_the_first_scale(self, event):
         update(self, event)
         if event.iteration == 2:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(_ProgressBar, "update", stop_after_the_first_scale)
+    monkeypatch.setattr(ProgressBar, "update", stop_after_the_first_scale)
     out = tmp_path / "cat.png"
     code, _, _ = run_cli(capsys, "stylize", photo, painting, "-o", out, "--size", "96", "--min-scale", "48",
                          "--iterations", "2", "--save-every", "2", "--quiet")

@@ -19,13 +19,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from stylelab.cli.stylize import _ProgressBar
+    from stylelab.cli.progress import ProgressBar
     from stylelab.demo import DEMO_CONFIG, run_demo
 
     changes = {name: getattr(args, name) for name in ("size", "iterations") if getattr(args, name) is not None}
     with named_as_options(("size", "iterations")):
         config = DEMO_CONFIG.replace(**changes)
-    with _ProgressBar(None, 0, enabled=True) as bar:
+    with ProgressBar() as bar:
         outputs = run_demo(args.out, config, progress=bar.update)
     for path in (outputs.result, outputs.fast, outputs.sheet, outputs.loss_curve, outputs.summary):
         print(path)

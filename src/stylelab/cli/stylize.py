@@ -10,10 +10,9 @@ import re
 import sys
 from pathlib import Path
 
-from PIL import Image
-
 from stylelab.cli import EXIT_INTERRUPTED
 from stylelab.cli.options import add_config_options, config_from_args, named_as_options, with_options
+from stylelab.cli.progress import ProgressBar
 from stylelab.errors import OutputError
 from stylelab.gatys.config import INIT_KINDS, GatysConfig
 from stylelab.imageio import check_output_path, save_image, upright_size
@@ -62,8 +61,8 @@ def _stylize(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     from stylelab.gatys.engine import stylize
 
-    with _ProgressBar(output, args.save_every, enabled=not (args.quiet or args.json),
-                      frame_size=_output_size(photo_size, config.size)) as bar:
+    with ProgressBar(enabled=not (args.quiet or args.json), output=output, save_every=args.save_every,
+                     frame_size=_output_size(photo_size, config.size)) as bar:
         result = stylize(args.content, args.styles, config, progress=bar.update)
     save_image(result.image, output)
     later = [with_options(note, _FIELDS) for note in [*result.notes, *_schedule_notes(config, result.scale_sizes)]]
@@ -86,11 +85,6 @@ def _init_shape_note(photo_size: tuple[int, int] | None, init: str) -> list[str]
     if abs(math.log((width / height) / (init_width / init_height))) < 0.02:
         return []
     return [f"the init image ({init_width}×{init_height}) is stretched to the photo's shape ({width}×{height})"]
-
-
-def snapshot_path(output: Path, iteration: int) -> Path:
-    """Where ``--save-every`` puts the image of step ``iteration``: ``out.00010.png`` beside ``out.png``."""
-    return output.with_name(f"{output.stem}.{iteration:05d}{output.suffix}")
 
 
 def _check_snapshots_spare_inputs(output: Path, inputs: list[str]) -> None:
@@ -128,38 +122,3 @@ def _output_size(photo_size: tuple[int, int] | None, size: int) -> tuple[int, in
         return None
     height, width = scaled_shape(*photo_size, size)
     return width, height
-
-
-class _ProgressBar:
-    """tqdm bar with the engine's ETA (which knows that fine scales cost more) and snapshots."""
-
-    def __init__(self, output: Path, save_every: int, enabled: bool, frame_size: tuple[int, int] | None = None):
-        self.output, self.save_every, self.enabled = output, save_every, enabled
-        self.frame_size = frame_size  # snapshots from coarse scales are enlarged to it: one frame size
-        self.bar = None
-
-    def __enter__(self) -> _ProgressBar:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-    def update(self, event) -> None:
-        if self.save_every and event.preview is not None and event.iteration % self.save_every == 0:
-            frame = event.preview
-            if self.frame_size is not None and frame.size != self.frame_size:
-                frame = frame.resize(self.frame_size, Image.LANCZOS)  # as an interrupted run's output is
-            save_image(frame, snapshot_path(self.output, event.iteration))
-        if not self.enabled:
-            return
-        if self.bar is None:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=event.total, unit="step", file=sys.stderr, dynamic_ncols=True,
-                            bar_format="{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]")
-        losses = " ".join(f"{name}={value:.3g}" for name, value in event.losses.items() if value)
-        eta = f"eta {event.eta:.0f}s" if event.eta is not None else ""
-        self.bar.set_postfix_str(f"scale {event.scale_index + 1}/{event.scale_count} "
-                                 f"{event.width}x{event.height} {losses} {eta}", refresh=False)
-        self.bar.update(event.iteration - self.bar.n)  # draws the line, with this step's losses
