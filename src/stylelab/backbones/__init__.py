@@ -101,21 +101,13 @@ def check_checkpoint(spec: str) -> None:
         ConfigError: unknown backbone.
         ModelError: missing, unreadable or mismatched checkpoint.
     """
-    from stylelab.backbones.torchvision_format import match_state, read_state_dict
+    from stylelab.backbones.torchvision_format import read_checkpoint
 
     name, checkpoint = parse_backbone(spec)
     if checkpoint is None:
         return
     module = _module(name)
-    architecture = name.removesuffix("-plain")
-    optional = getattr(module, "is_optional", lambda key: key.startswith("classifier."))
-    match_state(
-        read_state_dict(checkpoint, architecture),
-        module.expected_shapes(),
-        architecture=architecture,
-        path=checkpoint,
-        optional=optional,
-    )
+    read_checkpoint(checkpoint, name.removesuffix("-plain"), module.expected_shapes(), module.is_optional)
 
 
 def load_backbone(

@@ -41,7 +41,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from stylelab.backbones.base import FeatureExtractor
-from stylelab.backbones.torchvision_format import imagenet_preprocess, match_state, read_state_dict
+from stylelab.backbones.torchvision_format import imagenet_preprocess, read_checkpoint
 
 STAGES = ((1, 3, 64, 1), (2, 4, 128, 2), (3, 6, 256, 2), (4, 3, 512, 2))  # (stage, blocks, width, stride)
 EXPANSION = 4
@@ -171,13 +171,7 @@ def resnet50(
     Raises:
         ModelError: the file is missing, unreadable, or its keys/shapes are not ResNet50's.
     """
-    state = match_state(
-        read_state_dict(checkpoint, "resnet50"),
-        expected_shapes(),
-        architecture="resnet50",
-        path=checkpoint,
-        optional=is_optional,
-    )
+    state = read_checkpoint(checkpoint, "resnet50", expected_shapes(), is_optional)
     name = "resnet50" if smoothing else "resnet50-plain"
     with torch.device("meta"):  # skip random initialisation: every weight is assigned below
         model = FeatureExtractor(

@@ -60,6 +60,21 @@ def read_state_dict(path: str | Path, architecture: str) -> dict[str, torch.Tens
     return state
 
 
+def read_checkpoint(
+    path: str | Path,
+    architecture: str,
+    expected: Mapping[str, torch.Size],
+    optional: Callable[[str], bool],
+) -> dict[str, torch.Tensor]:
+    """:func:`read_state_dict` then :func:`match_state`: the checked tensors of ``expected``.
+
+    Raises:
+        ModelError: as those two do.
+    """
+    return match_state(read_state_dict(path, architecture), expected, architecture=architecture, path=path,
+                       optional=optional)
+
+
 def _unwrap(loaded: object) -> dict[str, torch.Tensor] | None:
     if isinstance(loaded, Mapping):
         for key in WRAPPER_KEYS:

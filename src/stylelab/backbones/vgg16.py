@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from stylelab.backbones.base import FeatureExtractor
-from stylelab.backbones.torchvision_format import imagenet_preprocess, match_state, read_state_dict
+from stylelab.backbones.torchvision_format import imagenet_preprocess, read_checkpoint
 from stylelab.backbones.vgg19 import vgg_layer_specs
 
 BLOCKS = (2, 2, 3, 3, 3)
@@ -53,6 +53,11 @@ def expected_shapes() -> dict[str, torch.Size]:
     }
 
 
+def is_optional(key: str) -> bool:
+    """Keys a torchvision checkpoint may carry that feature extraction does not use: the classifier."""
+    return key.startswith("classifier.")
+
+
 def vgg16(
     checkpoint: str | Path, pooling: str = "max", device: str | torch.device = "cpu"
 ) -> FeatureExtractor:
@@ -61,13 +66,7 @@ def vgg16(
     Raises:
         ModelError: the file is missing, unreadable, or its keys/shapes are not VGG16's.
     """
-    state = match_state(
-        read_state_dict(checkpoint, "vgg16"),
-        expected_shapes(),
-        architecture="vgg16",
-        path=checkpoint,
-        optional=lambda key: key.startswith("classifier."),
-    )
+    state = read_checkpoint(checkpoint, "vgg16", expected_shapes(), is_optional)
     ours = {
         f"layers.{name}.{kind}": state[f"{prefix}.{kind}"].float()
         for name, prefix in torchvision_names().items()
