@@ -124,6 +124,25 @@ def test_gatys_warms_up_once_per_set_up_before_its_first_cell(grid_dir, monkeypa
     assert times[0][1]["warm_up"] >= 0.4
 
 
+def test_a_failed_warm_up_is_not_tried_again_before_every_cell(grid_dir, monkeypatch):
+    from stylelab.gatys import engine
+
+    warm_ups = []
+
+    def stylize(content, style, config):
+        if config.iterations == 2:  # the warm-up's tiny run
+            warm_ups.append(config)
+            raise RuntimeError("out of memory")
+        return types.SimpleNamespace(image=content, history={}, timings={}, interrupted=False)
+
+    monkeypatch.setattr(engine, "stylize", stylize)
+    text = MIXED.replace('method = ["gatys", "fast"]', "").replace("strength = 0.5", "")
+    summary = run_grid(load_grid(write_grid(grid_dir, text)), grid_dir / "out", ExecutorConfig(workers=0))
+    assert (summary.computed, summary.failed) == (2, 0)  # the cells report their own errors, here none
+    assert len(warm_ups) == 1  # was: one before each cell
+    assert [("warm_up" in timings) for _, timings in cell_times(grid_dir / "out")] == [True, False]
+
+
 def test_bad_fast_value_names_the_key_and_line(grid_dir, stand_in_fast):
     from stylelab.errors import ConfigError
 

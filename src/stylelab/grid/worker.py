@@ -7,6 +7,7 @@ driver writes the file and the index. So workers need no shared folder.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import multiprocessing
@@ -96,7 +97,7 @@ class WorkerTools:
 
     def __init__(self) -> None:
         self._stylizers: dict[str, Any] = {}
-        self._warm: set[tuple] = set()
+        self._warmed_up: set[tuple] = set()  # set-ups whose warm-up ran, whether it worked or not
 
     def stylizer(self, config: Any) -> Any:
         """The warm FastStylizer for ``config``'s device."""
@@ -108,16 +109,18 @@ class WorkerTools:
         return self._stylizers[device]
 
     def warm_up(self, method: Any, config: Any) -> float:
-        """Ready ``method`` for cells like ``config`` (once per set-up); returns the seconds it took."""
+        """Ready ``method`` for cells like ``config``; returns the seconds it took.
+
+        Once per set-up, also when it fails: the cell itself runs next and reports what is wrong, and so
+        does every later cell of that set-up, without paying for another attempt first.
+        """
         setup = method.setup(config)
-        if setup in self._warm:
+        if setup in self._warmed_up:
             return 0.0
+        self._warmed_up.add(setup)
         started = time.perf_counter()
-        try:
+        with contextlib.suppress(Exception):
             method.warm_up(config, self.stylizer(config) if method.name == "fast" else None)
-        except Exception:  # noqa: BLE001 - the cell itself runs next and reports what is wrong
-            return time.perf_counter() - started
-        self._warm.add(setup)
         return time.perf_counter() - started
 
 
