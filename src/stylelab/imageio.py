@@ -364,16 +364,27 @@ def atomic_write(path: str | os.PathLike) -> Iterator[Path]:
         temp.unlink(missing_ok=True)
 
 
+def check_format_fits(path: str | os.PathLike, size: tuple[int, int]) -> None:
+    """Refuse an image of ``size`` (width, height) that the format of ``path``'s extension cannot hold.
+
+    Raises:
+        OutputError: naming the format's largest side.
+    """
+    path = Path(path)
+    image_format = OUTPUT_FORMATS.get(path.suffix.lower())
+    largest = FORMAT_MAX_SIDE.get(image_format)
+    if largest is not None and max(size) > largest:
+        raise OutputError(f"{path}: {image_format} images can be at most {largest} px on a side, this one is "
+                          f"{size[0]}×{size[1]}; save it as .png")
+
+
 def save_image(image: Image.Image, path: str | os.PathLike) -> Path:
     """Write ``image`` atomically; the format follows the extension (PNG, JPEG, WebP ...)."""
     path = Path(path)
     image_format = OUTPUT_FORMATS.get(path.suffix.lower())
     if image_format is None:
         raise OutputError(f"{path}: unsupported output extension {path.suffix or '(none)'}")
-    largest = FORMAT_MAX_SIDE.get(image_format)
-    if largest is not None and max(image.size) > largest:
-        raise OutputError(f"{path}: {image_format} images can be at most {largest} px on a side, this one is "
-                          f"{image.width}×{image.height}; save it as .png")
+    check_format_fits(path, image.size)
     options = {"quality": 95} if image_format in ("JPEG", "WEBP") else {}
     with atomic_write(path) as temp:
         image.save(temp, format=image_format, **options)

@@ -47,6 +47,7 @@ def test_stylises_one_image_and_reports_json(capsys, files, tmp_path):
     assert summary["config"]["size"] == 64 and summary["weights"] == [1.0]
     assert {"load", "transform", "total"} <= set(summary["outputs"][0]["timings"])
     assert summary["outputs"][0]["detail_size"] == [64, 43] and summary["config"]["detail"] == "native"
+    assert summary["device"] == "cpu" and summary["notes"] == []  # as `stylize` names devices, not onnxruntime
 
 
 def test_detail_none_leaves_out_the_native_pass(capsys, files, tmp_path):
@@ -220,6 +221,41 @@ def test_folder_with_several_bad_images_names_them_all_at_once(capsys, tmp_path,
     assert code == 2 and "2 of 3 images cannot be used, so nothing was written" in err
     assert "b.jpg" in err and "c.png" in err
     assert list(out_dir.iterdir()) == []
+
+
+def test_folder_where_one_photo_would_give_too_large_an_output_writes_nothing(capsys, tmp_path):
+    folder, out_dir = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    out_dir.mkdir()
+    Image.new("RGB", (200, 133), "teal").save(folder / "a.png")  # 400 × 266 = 106 400 px: allowed
+    Image.new("RGB", (133, 133), "teal").save(folder / "b.png")  # 400 × 400 = 160 000 px: not
+    Image.new("RGB", (300, 300), "orange").save(tmp_path / "style.png")
+    code, _, err = _run(capsys, "fast", folder, tmp_path / "style.png", "-o", out_dir, "--size", 400,
+                        "--max-pixels", 130_000, "--device", "cpu")
+    assert code == 2 and "Traceback" not in err
+    assert f"{folder / 'b.png'}: --size: the output would be 400×400" in err and "a.png" not in err
+    assert list(out_dir.iterdir()) == []
+
+
+def test_an_output_too_wide_for_its_format_is_refused_before_any_work(capsys, monkeypatch, tmp_path, files):
+    from stylelab.fast.engine import FastStylizer
+
+    monkeypatch.setattr(FastStylizer, "warm_up", lambda self: pytest.fail("the models were loaded"))
+    Image.new("RGB", (256, 16), "teal").save(tmp_path / "strip.png")
+    output = tmp_path / "wide.webp"
+    code, _, err = _run(capsys, "fast", tmp_path / "strip.png", files["style"], "-o", output, "--size", 16384)
+    _assert_user_error(code, err, output, "WEBP images can be at most 16383 px on a side")
+
+
+def test_settings_without_effect_get_a_note_also_in_json(capsys, tmp_path, files):
+    output = tmp_path / "out.png"
+    code, out, err = _run(capsys, "fast", files["content"], files["style"], "-o", output, "--size", 32,
+                          "--weights", "2", "--stroke-scale", "1", "--detail", "none", "--json", "--device", "cpu")
+    assert code == 0, err
+    notes = json.loads(out)["notes"]
+    assert notes == ["--detail none has no effect at --stroke-scale 1 (one pass at the output's own resolution; "
+                     "it applies above 1)", "--weights has no effect with one style image"]
+    assert all(f"note: {note}" in err for note in notes)
 
 
 def test_folder_output_may_not_be_the_content_folder(capsys, tmp_path, files):

@@ -10,8 +10,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from stylelab.cli.options import named_as_options
-from stylelab.errors import ConfigError, InputError, OutputError
+from stylelab.cli.options import named_as_options, with_options
+from stylelab.errors import ConfigError, InputError, OutputError, StylelabError
 from stylelab.fast.config import COLOR_MODES, DETAIL_MODES, FastConfig
 from stylelab.validate import DEVICES
 
@@ -57,10 +57,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
 
 
+_FIELDS = [name for name, _ in _CONFIG_OPTIONS.values()] + ["weights"]
+
+
 def run(args: argparse.Namespace) -> int:
-    fields = [name for name, _ in _CONFIG_OPTIONS.values()]
-    with named_as_options([*fields, "weights"]):
-        return _stylize(args, FastConfig(**{name: getattr(args, name) for name in fields}))
+    with named_as_options(_FIELDS):
+        return _stylize(args, FastConfig(**{name: getattr(args, name) for name in _FIELDS[:-1]}))
 
 
 def _stylize(args: argparse.Namespace, config: FastConfig) -> int:
@@ -69,10 +71,11 @@ def _stylize(args: argparse.Namespace, config: FastConfig) -> int:
 
     weights = normalise_weights(args.weights, len(args.styles))
     jobs = plan_jobs(Path(args.content), check_not_empty(args.output), args.styles)
-    if Path(args.content).is_dir():
-        _note_skipped(skipped_entries(Path(args.content), jobs))
+    notes = _notes(args, config, jobs)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
     limits = ImageLimits(max_pixels=config.max_pixels)
-    _check_all_readable([content for content, _ in jobs], limits)  # before any work or output
+    _check_all_usable(jobs, config, limits)  # before any work or output
     styles = [load_image(style, limits) for style in args.styles]
 
     stylizer = FastStylizer(config.device)
@@ -97,35 +100,55 @@ def _stylize(args: argparse.Namespace, config: FastConfig) -> int:
     if args.json:
         summary = {"outputs": records, "styles": list(args.styles), "weights": weights,
                    "load_seconds": round(load_seconds, 4), "style_seconds": round(style_seconds, 4),
-                   "device": stylizer.provider,
+                   "device": stylizer.device_used, "notes": notes,
                    "config": config.to_dict()}
         json.dump(summary, sys.stdout, indent=2)  # ASCII escapes: valid JSON on any terminal
         print()
     return 0
 
 
-def _check_all_readable(contents: list[Path], limits) -> None:
-    """Refuse the run, naming every content image that cannot be used, not only the first."""
-    from stylelab.imageio import load_image
+def _notes(args: argparse.Namespace, config: FastConfig, jobs: list[tuple[Path, Path]]) -> list[str]:
+    notes = config.notes()
+    if args.weights is not None and len(args.styles) == 1:
+        notes.append("`weights` has no effect with one style image")
+    if Path(args.content).is_dir():
+        notes.extend(_skipped_note(skipped_entries(Path(args.content), jobs)))
+    return [with_options(note, _FIELDS) for note in notes]
 
+
+def _check_all_usable(jobs: list[tuple[Path, Path]], config: FastConfig, limits) -> None:
+    """Refuse the run, naming every content image that cannot be used (unreadable, or an output or
+    working size out of bounds or too large for the output's format), not only the first."""
     problems = []
-    for content in contents:
+    for content, output in jobs:
         try:
-            load_image(content, limits)
-        except InputError as exc:
-            problems.append(str(exc))
-    if len(problems) == 1:
-        raise InputError(problems[0])
-    if problems:
-        raise InputError(f"{len(problems)} of {len(contents)} images cannot be used, so nothing was written "
-                         "(fix them or move them out of the folder):\n  " + "\n  ".join(problems))
+            with named_as_options(_FIELDS):
+                _check_usable(content, output, config, limits)
+        except StylelabError as exc:
+            problems.append((content, exc))
+    if len(jobs) == 1 and problems:
+        raise problems[0][1]
+    messages = [str(exc) if isinstance(exc, InputError) else f"{content}: {exc}" for content, exc in problems]
+    if len(messages) == 1:
+        raise type(problems[0][1])(messages[0])
+    if messages:
+        raise InputError(f"{len(messages)} of {len(jobs)} images cannot be used, so nothing was written "
+                         "(fix them or move them out of the folder):\n  " + "\n  ".join(messages))
 
 
-def _note_skipped(names: list[str]) -> None:
-    if names:
-        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        print(f"note: skipped {len(names)} entries that are not images ({shown}); subfolders are not searched",
-              file=sys.stderr)
+def _check_usable(content: Path, output: Path, config: FastConfig, limits) -> None:
+    from stylelab.fast.engine import planned_sizes
+    from stylelab.imageio import check_format_fits, load_image
+
+    output_size, _ = planned_sizes(load_image(content, limits).size, config)
+    check_format_fits(output, output_size)
+
+
+def _skipped_note(names: list[str]) -> list[str]:
+    if not names:
+        return []
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return [f"skipped {len(names)} entries that are not images ({shown}); subfolders are not searched"]
 
 
 def plan_jobs(content: Path, output: Path, styles: Sequence[str] = ()) -> list[tuple[Path, Path]]:

@@ -83,6 +83,13 @@ class FastConfig:
     def to_dict(self) -> dict[str, object]:
         return dataclasses.asdict(self)
 
+    def notes(self) -> list[str]:
+        """Settings changed from their defaults that the others make irrelevant (named in backticks)."""
+        if "detail" in self.inert_settings() and self.detail != FastConfig.detail:
+            return [f"`detail` {self.detail} has no effect at `stroke_scale` {self.stroke_scale:g} (one pass at the "
+                    "output's own resolution; it applies above 1)"]
+        return []
+
     def inert_settings(self) -> list[str]:
         """The settings that the others make irrelevant (``detail`` at native resolution)."""
         return [] if self.adds_detail() else ["detail"]

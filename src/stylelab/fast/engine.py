@@ -122,6 +122,13 @@ class FastStylizer:
         first = self.providers[0]
         return first if isinstance(first, str) else first[0]
 
+    @property
+    def device_used(self) -> str:
+        """Where the transformer runs, as the other methods report it: ``cpu`` or ``cuda:N``."""
+        if self._session("transform").get_providers()[0] == models.CUDA_PROVIDER:
+            return f"cuda:{self.providers[0][1]['device_id']}"
+        return "cpu"
+
     def _session(self, kind: str):
         with self._lock:
             if kind not in self._sessions:
@@ -287,8 +294,7 @@ class FastStylizer:
 
     def _stylize_loaded(self, picture: Image.Image, vector: np.ndarray, config: FastConfig, timer: _Timer
                         ) -> FastResult:
-        output_size = _output_size(picture.size, config)
-        working_size = _working_size(output_size, config)
+        output_size, working_size = planned_sizes(picture.size, config)
         if config.strength < 1.0:
             with timer.stage("style"):
                 # as in Ghiasi et al. 2017: interpolate with the style vector of the content itself
@@ -348,6 +354,16 @@ def fast_stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSourc
         raise ConfigError(f"device: the settings ask for {config.device} but the stylizer given was made for "
                           f"{stylizer.device}; make it with FastStylizer({config.device!r})")
     return stylizer.stylize(content, styles, config, weights)
+
+
+def planned_sizes(size: tuple[int, int], config: FastConfig) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(output size, working size of the large-stroke pass) for a content of ``size`` (width, height).
+
+    Raises:
+        ConfigError: the output or the working image would be too small or over ``config.max_pixels``.
+    """
+    output_size = _output_size(size, config)
+    return output_size, _working_size(output_size, config)
 
 
 def normalise_weights(weights: Sequence[float] | None, count: int) -> list[float]:
