@@ -117,12 +117,6 @@ class FastStylizer:
     # -- sessions -------------------------------------------------------------
 
     @property
-    def provider(self) -> str:
-        """The name of the first execution provider (``providers`` may pair a name with its options)."""
-        first = self.providers[0]
-        return first if isinstance(first, str) else first[0]
-
-    @property
     def device_used(self) -> str:
         """Where the transformer runs, as the other methods report it: ``cpu`` or ``cuda:N``."""
         if self._session("transform").get_providers()[0] == models.CUDA_PROVIDER:
