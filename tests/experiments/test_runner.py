@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -252,3 +253,28 @@ def test_stop_marks_unfinished_jobs_interrupted_and_start_cleans_up_after_a_cras
         assert again.job(experiment, "gatys").state == INTERRUPTED
     finally:
         again.runner.stop()
+
+
+def test_grades_asked_for_twice_at_once_queue_one_grade_job(tmp_path, monkeypatch, photo, painting):
+    """The web thread (a drawing arrives) and the monitor (a job ends) may ask at the same moment: both
+    reads of the jobs happen before either write here, and still only one grade job is queued."""
+    h = Harness(tmp_path / "data", FakeMethods())  # not started: request_grades needs no worker
+    experiment = h.experiment(photo, painting)
+    drawing = store_picture(h.store, h.files, photo, "drawing", "drawing", ImageLimits(), 128)
+    h.store.set_drawing(experiment, drawing.id, "canvas")
+    both_read = threading.Barrier(2, timeout=2)
+    read_jobs = h.store.jobs_of
+
+    def jobs_of_after_the_other_reads(experiment_id):
+        jobs = read_jobs(experiment_id)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_read.wait()
+        return jobs
+
+    monkeypatch.setattr(h.store, "jobs_of", jobs_of_after_the_other_reads)
+    askers = [threading.Thread(target=h.runner.request_grades, args=(experiment,)) for _ in range(2)]
+    for asker in askers:
+        asker.start()
+    for asker in askers:
+        asker.join(10)
+    assert [job.kind for job in read_jobs(experiment)].count("grade") == 1

@@ -211,14 +211,8 @@ class JobRunner:
 
     def request_grades(self, experiment_id: str) -> None:
         """Queue (or queue again) the grade job of an experiment that has a drawing."""
-        experiment = self._store.experiment(experiment_id)
-        if experiment is None or experiment.drawing_id is None:
+        if not self._store.queue_grading(experiment_id):
             return
-        grade_jobs = [job for job in self._store.jobs_of(experiment_id) if job.kind == "grade"]
-        if not grade_jobs:
-            self._store.add_job(experiment_id, "grade", {})
-        elif not grade_jobs[-1].active:
-            self._store.requeue(grade_jobs[-1].id, (DONE, *RERUNNABLE_STATES))
         self._publish_jobs(experiment_id)
         self.wake()
 

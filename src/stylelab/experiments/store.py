@@ -608,17 +608,45 @@ class Store:
 
     def requeue(self, job_id: str, from_states: tuple[str, ...] = RERUNNABLE_STATES) -> bool:
         """Queue a finished job again (at the back of its lane); False if it was not in ``from_states``."""
-        marks = ",".join("?" * len(from_states))
         with self._connect(write=True) as connection:
-            if connection.execute(f"SELECT 1 FROM jobs WHERE id = ? AND state IN ({marks})",
-                                  (job_id, *from_states)).fetchone() is None:
-                return False
-            cursor = connection.execute(
-                "UPDATE jobs SET state = ?, seq = ?, progress = NULL, preview_version = NULL, error = NULL, "
-                "started = NULL, ended = NULL WHERE id = ?",
-                (QUEUED, _next_seq(connection), job_id),
-            )
+            return self._requeue(connection, job_id, from_states)
+
+    @staticmethod
+    def _requeue(connection: sqlite3.Connection, job_id: str, from_states: tuple[str, ...]) -> bool:
+        marks = ",".join("?" * len(from_states))
+        if connection.execute(f"SELECT 1 FROM jobs WHERE id = ? AND state IN ({marks})",
+                              (job_id, *from_states)).fetchone() is None:
+            return False
+        cursor = connection.execute(
+            "UPDATE jobs SET state = ?, seq = ?, progress = NULL, preview_version = NULL, error = NULL, "
+            "started = NULL, ended = NULL WHERE id = ?",
+            (QUEUED, _next_seq(connection), job_id),
+        )
         return cursor.rowcount == 1
+
+    def queue_grading(self, experiment_id: str) -> bool:
+        """Queue the grade job of an experiment that has a drawing: add it, or queue the last one again
+        if it has ended; nothing if it is queued or running already. False if there is no such experiment
+        or it has no drawing.
+
+        One transaction: the web app (a drawing arrives) and the runner (a result arrives) may ask at
+        the same moment, and read apart from the insert both would add a grade job.
+        """
+        with self._connect(write=True) as connection:
+            drawing = connection.execute(
+                "SELECT drawing_id FROM experiments WHERE id = ?", (experiment_id,)
+            ).fetchone()
+            if drawing is None or drawing[0] is None:
+                return False
+            last = connection.execute(
+                "SELECT id, state FROM jobs WHERE experiment_id = ? AND kind = 'grade' ORDER BY seq DESC LIMIT 1",
+                (experiment_id,),
+            ).fetchone()
+            if last is None:
+                self._insert_job(connection, experiment_id, "grade", {}, time.time())
+            elif last["state"] not in ACTIVE_STATES:
+                self._requeue(connection, last["id"], (DONE, *RERUNNABLE_STATES))
+        return True
 
     def interrupt_running(self) -> list[str]:
         """Mark every running job interrupted; return their experiments' ids.
