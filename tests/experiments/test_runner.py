@@ -278,3 +278,33 @@ def test_grades_asked_for_twice_at_once_queue_one_grade_job(tmp_path, monkeypatc
     for asker in askers:
         asker.join(10)
     assert [job.kind for job in read_jobs(experiment)].count("grade") == 1
+
+
+def _idle_ready_worker(h: Harness, lane: str):
+    wait = time.monotonic() + 30
+    while time.monotonic() < wait:
+        with h.runner._lock:
+            worker = next((w for w in h.runner._workers if w.lane == lane and w.ready and w.job is None), None)
+        if worker is not None:
+            return worker
+        time.sleep(0.03)
+    raise AssertionError(f"no {lane} worker became ready")
+
+
+def test_a_cancel_left_on_an_idle_worker_does_not_cancel_its_next_job(make, photo, painting):
+    """A cancel that lands just as its job ends leaves the flag on the idle worker (the race between
+    cancel() and the monitor); the next job handed to that worker must not be ended by it."""
+    h = make(FakeMethods(step_seconds=0.05), cancel_grace=1.0)
+    worker = _idle_ready_worker(h, "gatys")
+    with h.runner._lock:
+        worker.cancel_requested = time.monotonic()  # what the race left behind
+    experiment = h.experiment(photo, painting, fast=False, gatys={**GATYS, "iterations": 30})  # 3 s > grace
+    assert h.wait_state(experiment, "gatys", (DONE, CANCELLED)).state == DONE
+
+
+def test_a_cancel_request_for_a_worker_whose_job_just_ended_is_ignored(make):
+    h = make()
+    worker = _idle_ready_worker(h, "light")
+    with h.runner._lock:
+        h.runner._request_cancel(worker)
+    assert worker.cancel_requested is None and worker.cancel_token.value == 0

@@ -190,9 +190,18 @@ class JobRunner:
         raise JobError(f"the job has already ended ({job.state}); there is nothing to cancel")
 
     @staticmethod
-    def _request_cancel(worker: Any) -> None:
+    def _request_cancel(worker: _Worker) -> None:
+        """Ask the worker to stop its job (hold ``self._lock``); nothing if it has none any more."""
+        if worker.job is None:
+            return
         worker.cancel_token.value = worker.job.seq
         worker.cancel_requested = worker.cancel_requested or time.monotonic()
+
+    @staticmethod
+    def _assign(worker: _Worker, job: JobRecord | None) -> None:
+        """Give the worker ``job`` (None: it is idle again) with no cancel pending (hold ``self._lock``)."""
+        worker.job, worker.cancel_requested = job, None
+        worker.cancel_token.value = 0  # no job has sequence number 0
 
     def rerun(self, job_id: str) -> JobRecord:
         """Queue a failed, cancelled or interrupted job again.
@@ -311,9 +320,10 @@ class JobRunner:
                 },
             )
             return
-        if worker is not None and worker.job is not None and worker.job.id == job.id:
-            worker.job, worker.cancel_requested = None, None
-            worker.cancel_token.value = 0  # no job has sequence number 0
+        if worker is not None:
+            with self._lock:  # cancel() reads the job and sets the flags under it
+                if worker.job is not None and worker.job.id == job.id:
+                    self._assign(worker, None)
         self._finish(job, message)
 
     def _finish(self, job: JobRecord, message: dict[str, Any]) -> None:
@@ -404,7 +414,7 @@ class JobRunner:
                 self._publish_jobs(job.experiment_id)
                 continue
             with self._lock:
-                worker.job = job
+                self._assign(worker, job)
                 if job.id in self._early_cancels:
                     self._early_cancels.discard(job.id)
                     self._request_cancel(worker)
