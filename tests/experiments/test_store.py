@@ -275,3 +275,29 @@ def test_a_foreign_file_as_database_is_a_clear_error(tmp_path):
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(OutputError, match="cannot be opened"):
         Store(path).create()
+
+
+def test_a_job_for_an_experiment_that_is_gone_cannot_be_stored(store):
+    import sqlite3
+
+    experiment = _experiment(store)
+    for job in (store.claim_next("light"), store.claim_next("gatys")):
+        store.end_job(job.id, DONE)
+    store.delete_experiment(experiment)
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        store.add_job(experiment, "grade", {})
+    assert store.jobs_of(experiment) == []
+    assert store.queue_grading(experiment) is False and store.jobs_of(experiment) == []
+
+
+def test_jobs_left_by_an_experiment_deleted_before_foreign_keys_are_removed_at_start(store):
+    import sqlite3
+
+    gone = new_id()
+    with contextlib.closing(sqlite3.connect(store.path)) as connection, connection:  # foreign keys off
+        connection.execute(
+            "INSERT INTO jobs (id, seq, experiment_id, kind, lane, state, options, created) "
+            "VALUES (?, 99, ?, 'grade', 'light', 'queued', '{}', 0)", (new_id(), gone))
+    kept = _experiment(store)
+    Store(store.path).create()
+    assert store.jobs_of(gone) == [] and len(store.jobs_of(kept)) == 2

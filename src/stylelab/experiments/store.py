@@ -316,6 +316,7 @@ class Store:
         # WAL with synchronous=NORMAL: no fsync per commit (a power cut may lose the last
         # progress update, never consistency); progress is written after every step.
         connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute("PRAGMA foreign_keys=ON")  # off by default in SQLite, per connection
         try:
             if write:
                 connection.execute("BEGIN IMMEDIATE")
@@ -340,6 +341,9 @@ class Store:
             with self._connect() as connection:
                 connection.execute("PRAGMA journal_mode=WAL")
                 connection.executescript(_SCHEMA)
+                # written before foreign keys were enforced: a grade job queued for an experiment
+                # deleted a moment before
+                connection.execute("DELETE FROM jobs WHERE experiment_id NOT IN (SELECT id FROM experiments)")
         except sqlite3.DatabaseError as exc:
             raise OutputError(f"database {self.path}: cannot be opened ({exc})") from None
 
