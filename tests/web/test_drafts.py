@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 
 import pytest
 from PIL import Image
@@ -124,3 +125,45 @@ def test_a_draft_arriving_while_its_experiment_is_deleted_is_404_and_leaves_no_f
     assert response.status_code == 404 and "no experiment" in response.json()["detail"]
     assert not state.files.draft_path(experiment["id"]).exists()
     assert list(state.files.tmp.iterdir()) == []
+
+
+class _SignallingLock:
+    """The draft lock, which says when someone starts waiting for it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.waiting = threading.Event()
+
+    def __enter__(self):
+        self.waiting.set()
+        self.lock.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.lock.release()
+
+
+def test_a_draft_save_waiting_for_the_draft_lock_does_not_stop_other_requests(client):
+    """The lock is a thread lock: waited for on the event loop, it would stall every request."""
+    experiment = start_experiment(client)
+    state = client.app.state.stylelab
+    state.draft_lock = _SignallingLock()
+    replies = {}
+
+    def request(name, method, url, **kwargs):
+        replies[name] = client.request(method, url, **kwargs).status_code
+
+    save = threading.Thread(target=request, args=("save", "PUT", f"/api/experiments/{experiment['id']}/draft"),
+                            kwargs={"content": _layer(), "headers": {"Content-Type": "image/png"}})
+    health = threading.Thread(target=request, args=("health", "GET", "/api/health"))
+    with state.draft_lock.lock:  # held, as by a save or a delete in another thread
+        save.start()
+        assert state.draft_lock.waiting.wait(10)
+        health.start()
+        health.join(5)
+        answered = not health.is_alive()
+    save.join(10)
+    health.join(10)
+    assert answered, "the health check waited for the draft lock"
+    assert replies == {"save": 204, "health": 200}
+

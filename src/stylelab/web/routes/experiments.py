@@ -8,6 +8,7 @@ import io
 import math
 import random
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -163,20 +164,28 @@ async def put_draft(request: Request, found: Experiment, state: State) -> Respon
     try:
         await receive_to_file(request, temp)
         await run_in_threadpool(check_draft, temp)
-        base = request.headers.get("X-Draft-Base")
-        with state.draft_lock:  # compare and replace as one step; delete() removes files under it too
-            if base is not None and base != draft_version(state.files, found.id):
-                raise HTTPException(412, "draft: the drawing was changed in another tab or window")
-            keep_draft(state.files, found.id, temp)
-            version = draft_version(state.files, found.id)
-            current = state.store.experiment(found.id)
-            if current is None or current.drawing_id is not None:  # deleted or finished while this arrived
-                remove_draft(state.files, found.id)
+        version = await run_in_threadpool(_replace_draft, state, found.id, temp, request.headers.get("X-Draft-Base"))
     finally:
-        temp.unlink(missing_ok=True)  # gone already once kept
-    if current is None:
-        raise HTTPException(404, f"no experiment with id {found.id}")
+        await run_in_threadpool(temp.unlink, missing_ok=True)  # gone already once kept
     return Response(status_code=204, headers={"X-Draft-Version": version})
+
+
+def _replace_draft(state: AppState, experiment_id: str, checked: Path, base: str | None) -> str:
+    """Make ``checked`` the draft unless another tab saved since ``base``; return the new version.
+
+    Blocks on ``state.draft_lock``: call it in a worker thread, never on the event loop.
+    """
+    with state.draft_lock:  # compare and replace as one step; delete() removes files under it too
+        if base is not None and base != draft_version(state.files, experiment_id):
+            raise HTTPException(412, "draft: the drawing was changed in another tab or window")
+        keep_draft(state.files, experiment_id, checked)
+        version = draft_version(state.files, experiment_id)
+        current = state.store.experiment(experiment_id)
+        if current is None or current.drawing_id is not None:  # deleted or finished while this arrived
+            remove_draft(state.files, experiment_id)
+    if current is None:
+        raise HTTPException(404, f"no experiment with id {experiment_id}")
+    return version
 
 
 @router.get("/{experiment_id}/draft", responses={204: {"description": "nothing painted yet, or finished"}})
@@ -205,7 +214,7 @@ async def events(found: Experiment, state: State) -> StreamingResponse:
 
     async def stream() -> AsyncIterator[str]:
         try:
-            snapshot = state.experiment_view(found)
+            snapshot = await run_in_threadpool(state.experiment_view, found)
             yield format_event({"type": "snapshot", "experiment": snapshot.model_dump(mode="json")})
             active = snapshot.active
             while active:
@@ -221,7 +230,8 @@ async def events(found: Experiment, state: State) -> StreamingResponse:
                 yield format_event(event)
                 if event["type"] == "jobs" and not event["active"]:
                     # events from two threads may arrive out of order: the store has the last word
-                    active = any(job.active for job in state.store.jobs_of(found.id))
+                    jobs = await run_in_threadpool(state.store.jobs_of, found.id)
+                    active = any(job.active for job in jobs)
             yield format_event({"type": "end"})
         finally:
             state.broker.unsubscribe(subscription)

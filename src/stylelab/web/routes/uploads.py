@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
+import anyio
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
@@ -37,10 +38,10 @@ async def receive_to_file(request: Request, path: Path) -> int:
     declared over the upload limit, and stops one that passes it while streaming (413).
     """
     size = 0
-    with path.open("wb") as out:
+    async with await anyio.open_file(path, "wb") as out:  # each write in a worker thread, off the event loop
         async for chunk in request.stream():
             size += len(chunk)
-            out.write(chunk)
+            await out.write(chunk)
     return size
 
 
@@ -77,5 +78,5 @@ async def upload(
                 settings.stored_size,
             )
     finally:
-        temp.unlink(missing_ok=True)
+        await run_in_threadpool(temp.unlink, missing_ok=True)
     return image_out(record)
