@@ -167,3 +167,25 @@ def test_a_draft_save_waiting_for_the_draft_lock_does_not_stop_other_requests(cl
     assert answered, "the health check waited for the draft lock"
     assert replies == {"save": 204, "health": 200}
 
+
+def test_a_draft_is_decoded_in_one_of_the_decode_slots(client, monkeypatch):
+    """A 4096² draft decodes to 64 MB: it waits for a slot like an upload does."""
+    from stylelab.web.routes import experiments as routes
+
+    class CountingSlots:
+        held = 0
+
+        async def __aenter__(self):
+            CountingSlots.held += 1
+
+        async def __aexit__(self, *exc):
+            CountingSlots.held -= 1
+
+    held_while_checking = []
+    check = routes.check_draft
+    monkeypatch.setattr(routes, "check_draft", lambda path: (held_while_checking.append(CountingSlots.held),
+                                                             check(path)))
+    client.app.state.stylelab.decode_slots = CountingSlots()
+    experiment = start_experiment(client)
+    assert _put(client, experiment["id"], _layer()).status_code == 204
+    assert held_while_checking == [1]

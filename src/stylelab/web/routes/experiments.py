@@ -163,7 +163,8 @@ async def put_draft(request: Request, found: Experiment, state: State) -> Respon
     temp = state.files.temp_path()
     try:
         await receive_to_file(request, temp)
-        await run_in_threadpool(check_draft, temp)
+        async with state.decoding():  # a 4096² RGBA draft is 64 MB decoded, as much as an upload
+            await run_in_threadpool(check_draft, temp)
         version = await run_in_threadpool(_replace_draft, state, found.id, temp, request.headers.get("X-Draft-Base"))
     finally:
         await run_in_threadpool(temp.unlink, missing_ok=True)  # gone already once kept
