@@ -98,9 +98,22 @@ def run(args: argparse.Namespace) -> int:
     check_device(args.device)
     check_address(settings.host, settings.port)
     app = create_app(settings)
-    if settings.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: listening on {settings.host}: other machines can reach Style Lab", flush=True)
-    url = f"http://{settings.host}:{settings.port}/"
-    print(f"Style Lab: open {url}  (data in {settings.data_dir}; Ctrl-C stops)", flush=True)
+    for line in banner(settings.host, settings.port, settings.data_dir):
+        print(line, flush=True)
     StylelabServer(app, settings.host, settings.port).run()
     return 0
+
+
+def banner(host: str, port: int, data_dir: object) -> list[str]:
+    """What serve prints before it starts: a warning when other machines can reach it (the same
+    loopback test the middleware uses), and the address to open."""
+    from stylelab.web.guard import is_loopback
+
+    lines = [] if is_loopback(host) else [f"warning: listening on {host}: other machines can reach Style Lab"]
+    return [*lines, f"Style Lab: open {server_url(host, port)}  (data in {data_dir}; Ctrl-C stops)"]
+
+
+def server_url(host: str, port: int) -> str:
+    """``http://host:port/``, with an IPv6 address in brackets (``http://[::1]:8000/``)."""
+    name = f"[{host}]" if ":" in host else host
+    return f"http://{name}:{port}/"

@@ -1,0 +1,36 @@
+"""``stylelab serve``: what it prints before the server starts."""
+
+from __future__ import annotations
+
+import pytest
+
+from stylelab.cli import main, serve
+
+
+@pytest.mark.parametrize("host, url", [
+    ("127.0.0.1", "http://127.0.0.1:8000/"),
+    ("localhost", "http://localhost:8000/"),
+    ("::1", "http://[::1]:8000/"),
+    ("fe80::1", "http://[fe80::1]:8000/"),
+])
+def test_the_address_to_open_is_a_valid_url(host, url):
+    assert serve.server_url(host, 8000) == url
+
+
+@pytest.mark.parametrize("host, warned", [
+    ("127.0.0.1", False), ("127.0.0.2", False), ("::1", False), ("localhost", False),
+    ("0.0.0.0", True), ("192.168.1.20", True), ("::", True),
+])
+def test_the_warning_follows_the_loopback_test_the_middleware_uses(host, warned):
+    lines = serve.banner(host, 8000, "/data")
+    assert any(line.startswith("warning: ") for line in lines) is warned
+    assert lines[-1].startswith("Style Lab: open http://")
+
+
+def test_serving_on_another_loopback_address_does_not_warn(tmp_path, capsys, monkeypatch):
+    from stylelab.web.server import StylelabServer
+
+    monkeypatch.setattr(StylelabServer, "run", lambda self: None)
+    assert main(["serve", "--data-dir", str(tmp_path), "--host", "127.0.0.2", "--port", "0", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "warning" not in out and "open http://127.0.0.2:0/" in out
