@@ -29,6 +29,7 @@ HUGE = str(10**400)
     (["serve", "--data-dir", "{tmp}", "--max-upload-mb", "inf"], "--max-upload-mb: expected a finite number"),
     (["serve", "--data-dir", "{tmp}", "--max-upload-mb", "-1"], "--max-upload-mb: must be at least 0.001, got -1"),
     (["serve", "--data-dir", "{tmp}", "--worker-threads", "-5"], "--worker-threads: must be at least 1, got -5"),
+    (["serve", "--data-dir", "{tmp}", "--gatys-jobs", "0"], "--gatys-jobs: must be at least 1, got 0"),
     (["serve", "--data-dir", ""], "--data-dir is empty"),
 ])
 def test_absurd_values_are_one_error_line(tmp_path, capsys, monkeypatch, photo, painting, argv, message):

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from stylelab.errors import JobError
+from stylelab.errors import ConfigError, JobError
 from stylelab.experiments.runner import JobRunner, RunnerSettings
 from stylelab.experiments.store import (
     CANCELLED,
@@ -308,3 +308,19 @@ def test_a_cancel_request_for_a_worker_whose_job_just_ended_is_ignored(make):
     with h.runner._lock:
         h.runner._request_cancel(worker)
     assert worker.cancel_requested is None and worker.cancel_token.value == 0
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"gatys_workers": 0}, "gatys_workers: must be at least 1, got 0"),
+    ({"light_workers": 17}, "light_workers: must be at most 16, got 17"),
+    ({"nice": -5}, "nice: must be at least 0, got -5"),
+    ({"threads": 0}, "threads: must be at least 1, got 0"),
+    ({"cancel_grace": -1.0}, "cancel_grace: must be at least 0, got -1"),
+    ({"cancel_grace": float("nan")}, "cancel_grace: expected a finite number"),
+    ({"preview_size": 0}, "preview_size: must be at least 16, got 0"),
+    ({"result_size": 2.5}, "result_size: expected an integer, got 2.5"),
+])
+def test_runner_settings_refuse_a_bad_value_naming_it(change, message):
+    with pytest.raises(ConfigError) as caught:
+        RunnerSettings(**change)
+    assert str(caught.value).startswith(message)

@@ -21,21 +21,22 @@ OPTIONS = {"host": "--host", "port": "--port", "data_dir": "--data-dir", "gatys_
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from stylelab.experiments.methods import NeuralMethods
-    from stylelab.experiments.runner import RunnerSettings, default_threads
+    from stylelab.experiments.runner import RunnerSettings
     from stylelab.web.settings import MEBIBYTE, WebSettings, default_data_dir
 
     web = {field.name: field for field in dataclasses.fields(WebSettings)}
     runner = {field.name: field for field in dataclasses.fields(RunnerSettings)}
+    runner_default = web["runner"].default_factory()  # the web app's: torch threads on all cores but one
     device = inspect.signature(NeuralMethods).parameters["device"].default
     parser.add_argument("--host", default=web["host"].default, help=web["host"].metadata["help"])
     parser.add_argument("--port", type=int, default=web["port"].default, help=web["port"].metadata["help"])
     parser.add_argument("--data-dir", default=str(default_data_dir()), help=web["data_dir"].metadata["help"])
-    parser.add_argument("--gatys-jobs", type=int, default=runner["gatys_workers"].default,
-                        help="Gatys jobs that may run at the same time (the rest queue)")
+    parser.add_argument("--gatys-jobs", type=int, default=runner_default.gatys_workers,
+                        help=runner["gatys_workers"].metadata["help"])
     parser.add_argument("--max-upload-mb", type=float, default=web["max_upload_bytes"].default / MEBIBYTE,
                         help="largest accepted upload in MB")
-    parser.add_argument("--worker-threads", type=int, default=default_threads(),
-                        help="torch threads per worker process (all cores but one)")
+    parser.add_argument("--worker-threads", type=int, default=runner_default.threads,
+                        help=f"{runner['threads'].metadata['help']}, all cores but one by default")
     parser.add_argument("--device", default=device,
                         help="torch device for the engines: auto, cpu, cuda or cuda:N")
 

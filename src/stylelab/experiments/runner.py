@@ -40,6 +40,7 @@ from stylelab.experiments.store import (
     Store,
 )
 from stylelab.experiments.worker import WorkerSetup, worker_main
+from stylelab.validate import integer, number, plain_numbers
 
 LOG = logging.getLogger(__name__)
 GRADE_PAIRS = {
@@ -48,30 +49,44 @@ GRADE_PAIRS = {
     "fast_gatys": ("fast", "gatys"),
 }
 _RESPAWN_DELAY = 2.0
+MAX_WORKERS = 16  # per lane
+MAX_NICE = 19  # the highest niceness there is
+MAX_THREADS = 1024
+MAX_CANCEL_GRACE = 3600.0
+MIN_IMAGE_SIZE = 16
+MAX_RESULT_SIZE = 8192
 Publish = Callable[[str, dict[str, Any]], None]
+
+
+def _help(text: str) -> dict[str, str]:
+    return {"help": text}
 
 
 @dataclass(frozen=True)
 class RunnerSettings:
-    """How jobs are run.
+    """How jobs are run: the single source of these defaults (``stylelab serve`` builds its options from them)."""
 
-    Attributes:
-        gatys_workers: Gatys jobs that may run at the same time.
-        light_workers: fast and grade jobs that may run at the same time.
-        nice: niceness added to worker processes (higher = yields more to the server).
-        threads: torch threads per worker (None = torch's default).
-        cancel_grace: seconds a job gets to stop after a cancel before its process is ended.
-        preview_size: long side of Gatys preview images.
-        result_size: results larger than this (long side) are shrunk before storing.
-    """
+    gatys_workers: int = field(default=1, metadata=_help("Gatys jobs that may run at the same time (the rest queue)"))
+    light_workers: int = field(default=1, metadata=_help("fast and grade jobs that may run at the same time"))
+    nice: int = field(default=10, metadata=_help(
+        "niceness added to worker processes (higher = yields more to the server; 0 = unchanged)"))
+    threads: int | None = field(default=None, metadata=_help("torch threads per worker process"))  # None: torch's
+    cancel_grace: float = field(default=5.0, metadata=_help(
+        "seconds a job gets to stop after a cancel before its process is ended"))
+    preview_size: int = field(default=512, metadata=_help("long side of Gatys preview images"))
+    result_size: int = field(default=1024, metadata=_help(
+        "results larger than this (long side) are shrunk before storing"))
 
-    gatys_workers: int = 1
-    light_workers: int = 1
-    nice: int = 10
-    threads: int | None = None
-    cancel_grace: float = 5.0
-    preview_size: int = 512
-    result_size: int = 1024
+    def __post_init__(self) -> None:
+        plain_numbers(self)
+        integer("gatys_workers", self.gatys_workers, minimum=1, maximum=MAX_WORKERS)
+        integer("light_workers", self.light_workers, minimum=1, maximum=MAX_WORKERS)
+        integer("nice", self.nice, minimum=0, maximum=MAX_NICE)
+        if self.threads is not None:
+            integer("threads", self.threads, minimum=1, maximum=MAX_THREADS)
+        number("cancel_grace", self.cancel_grace, minimum=0.0, maximum=MAX_CANCEL_GRACE)
+        integer("preview_size", self.preview_size, minimum=MIN_IMAGE_SIZE, maximum=MAX_RESULT_SIZE)
+        integer("result_size", self.result_size, minimum=MIN_IMAGE_SIZE, maximum=MAX_RESULT_SIZE)
 
 
 @dataclass

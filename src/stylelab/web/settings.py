@@ -15,7 +15,7 @@ from stylelab.experiments.methods import Methods
 from stylelab.experiments.runner import RunnerSettings, default_threads
 from stylelab.gatys.config import GatysConfig
 from stylelab.imageio import ImageLimits
-from stylelab.validate import integer, plain_numbers
+from stylelab.validate import instance, integer, plain_numbers
 
 MEBIBYTE = 1024 * 1024
 
@@ -76,10 +76,7 @@ class WebSettings:
         integer("gatys_max_iterations", self.gatys_max_iterations, minimum=1, maximum=100_000)
         integer("gatys_iterations", self.gatys_iterations, minimum=1, maximum=self.gatys_max_iterations)
         integer("preview_every", self.preview_every, minimum=1)
-        integer("gatys_workers", self.runner.gatys_workers, minimum=1, maximum=16)
-        integer("light_workers", self.runner.light_workers, minimum=1, maximum=16)
-        if self.runner.threads is not None:
-            integer("threads", self.runner.threads, minimum=1, maximum=1024)
+        instance("runner", self.runner, RunnerSettings)  # which checks its own fields
 
     def replace(self, **changes: object) -> WebSettings:
         """A copy with ``changes`` applied (and validated)."""
