@@ -11,6 +11,7 @@ import pytest
 from stylelab.cli import build_parser, main
 from stylelab.cli.serve import build_settings
 from stylelab.errors import ConfigError
+from stylelab.gatys.config import GatysConfig
 from stylelab.web.app import create_app, static_dir
 from stylelab.web.settings import WebSettings, default_data_dir
 from tests.web.conftest import app_client, make_settings, png_bytes, upload
@@ -127,6 +128,13 @@ def test_config_tells_the_page_the_limits(client, settings):
     config = client.get("/api/config").json()
     assert config["max_upload_bytes"] == settings.max_upload_bytes
     assert config["gatys_max_size"] == settings.gatys_max_size and config["gatys_workers"] == 1
+    smallest = config["gatys_min_size"]  # the page's size field starts here: the engine's own limit
+    GatysConfig(size=smallest)
+    with pytest.raises(ConfigError, match="size: must be at least"):
+        GatysConfig(size=smallest - 1)
+    refused = client.post("/api/experiments", json={"photo": "gallery:photos/chelsea",
+                                                    "painting": "gallery:styles/udnie", "gatys_size": smallest - 1})
+    assert refused.status_code == 422 and refused.json()["detail"].startswith("gatys_size:")
     health = client.get("/api/health").json()
     assert health["ok"] and sorted(worker["lane"] for worker in health["workers"]) == ["gatys", "light"]
 

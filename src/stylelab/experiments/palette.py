@@ -6,9 +6,10 @@ import numpy as np
 from PIL import Image
 
 SAMPLE_SIDE = 96
+PALETTE_SIZE = 8
 
 
-def extract_palette(image: Image.Image, count: int = 8, *, iterations: int = 20, seed: int = 0) -> list[str]:
+def extract_palette(image: Image.Image, count: int = PALETTE_SIZE, *, iterations: int = 20, seed: int = 0) -> list[str]:
     """Return up to ``count`` colours (``"#rrggbb"``) that summarise ``image``, darkest first.
 
     Lloyd's k-means on a thumbnail, seeded by k-means++ (Arthur & Vassilvitskii 2007)

@@ -17,6 +17,8 @@ from stylelab.errors import ConfigError
 from stylelab.imageio import DEFAULT_LIMITS
 from stylelab.validate import choice, device_name, integer, number, plain_numbers
 
+MIN_SIZE, MAX_SIZE = 16, 8192  # long side of the output
+MAX_ITERATIONS = 100_000
 OPTIMIZERS = ("lbfgs", "adam")
 COLOR_MODES = ("none", "luminance", "histogram")
 INIT_KINDS = ("content", "noise")
@@ -80,8 +82,8 @@ class GatysConfig:
     def __post_init__(self) -> None:
         plain_numbers(self)
         self._normalise()
-        integer("size", self.size, minimum=16, maximum=8192)
-        integer("iterations", self.iterations, minimum=0, maximum=100_000)
+        integer("size", self.size, minimum=MIN_SIZE, maximum=MAX_SIZE)
+        integer("iterations", self.iterations, minimum=0, maximum=MAX_ITERATIONS)
         choice("optimizer", self.optimizer, OPTIMIZERS)
         number("learning_rate", self.learning_rate, minimum=0.0, maximum=1.0, exclusive_minimum=True)
         integer("lbfgs_history", self.lbfgs_history, minimum=1, maximum=1000)

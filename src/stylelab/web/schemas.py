@@ -8,6 +8,8 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
 from stylelab.experiments.store import ID_PATTERN, ExperimentRecord, ImageRecord, JobRecord
+from stylelab.gatys.config import MAX_ITERATIONS, MIN_SIZE
+from stylelab.web.settings import LARGEST_SIZE
 
 GALLERY_REF_PATTERN = r"^gallery:(photos|styles)/[a-z0-9_]{1,64}$"
 IMAGE_REF_PATTERN = rf"({GALLERY_REF_PATTERN})|({ID_PATTERN})"
@@ -31,9 +33,11 @@ class ExperimentCreate(BaseModel):
         max_length=80,
         description="gallery:styles/NAME or the id of an uploaded image",
     )
-    gatys_size: int | None = Field(default=None, ge=16, le=4096, description="long side of the Gatys result")
+    gatys_size: int | None = Field(
+        default=None, ge=MIN_SIZE, le=LARGEST_SIZE, description="long side of the Gatys result"
+    )
     gatys_iterations: int | None = Field(
-        default=None, ge=1, le=100_000, description="Gatys iterations per scale"
+        default=None, ge=1, le=MAX_ITERATIONS, description="Gatys iterations per scale"
     )
 
 
@@ -146,6 +150,7 @@ class ConfigOut(BaseModel):
     max_aspect: float
     gatys_size: int
     gatys_iterations: int
+    gatys_min_size: int
     gatys_max_size: int
     gatys_max_iterations: int
     fast_size: int | None  # None: each experiment's fast result has its Gatys result's size

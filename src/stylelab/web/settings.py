@@ -13,11 +13,12 @@ from pathlib import Path
 from stylelab.errors import ConfigError
 from stylelab.experiments.methods import Methods
 from stylelab.experiments.runner import RunnerSettings, default_threads
-from stylelab.gatys.config import GatysConfig
+from stylelab.gatys.config import MAX_ITERATIONS, MIN_SIZE, GatysConfig
 from stylelab.imageio import ImageLimits
 from stylelab.validate import instance, integer, plain_numbers
 
 MEBIBYTE = 1024 * 1024
+LARGEST_SIZE = 4096  # the most a person may pick for a result's long side (the engines take more)
 
 
 def _help(text: str) -> dict[str, str]:
@@ -45,7 +46,7 @@ class WebSettings:
     port: int = field(default=8000, metadata=_help("port to listen on"))
     max_upload_bytes: int = field(default=20 * MEBIBYTE, metadata=_help("largest accepted upload in bytes"))
     image_limits: ImageLimits = field(
-        default=ImageLimits(min_side=16, max_pixels=40_000_000, max_aspect=8.0),
+        default=ImageLimits(max_pixels=40_000_000, max_aspect=8.0),
         metadata=_help("smallest side, most pixels and most extreme aspect accepted"),
     )
     stored_size: int = field(default=1024, metadata=_help("uploaded pictures are shrunk to this long side"))
@@ -70,10 +71,10 @@ class WebSettings:
         integer("max_upload_bytes", self.max_upload_bytes, minimum=1024)
         integer("stored_size", self.stored_size, minimum=64, maximum=8192)
         if self.fast_size is not None:
-            integer("fast_size", self.fast_size, minimum=16, maximum=4096)
-        integer("gatys_max_size", self.gatys_max_size, minimum=16, maximum=4096)
-        integer("gatys_size", self.gatys_size, minimum=16, maximum=self.gatys_max_size)
-        integer("gatys_max_iterations", self.gatys_max_iterations, minimum=1, maximum=100_000)
+            integer("fast_size", self.fast_size, minimum=MIN_SIZE, maximum=LARGEST_SIZE)
+        integer("gatys_max_size", self.gatys_max_size, minimum=MIN_SIZE, maximum=LARGEST_SIZE)
+        integer("gatys_size", self.gatys_size, minimum=MIN_SIZE, maximum=self.gatys_max_size)
+        integer("gatys_max_iterations", self.gatys_max_iterations, minimum=1, maximum=MAX_ITERATIONS)
         integer("gatys_iterations", self.gatys_iterations, minimum=1, maximum=self.gatys_max_iterations)
         integer("preview_every", self.preview_every, minimum=1)
         instance("runner", self.runner, RunnerSettings)  # which checks its own fields

@@ -18,9 +18,10 @@ from PIL import Image
 
 from stylelab.errors import ConfigError, JobError
 from stylelab.experiments.drafts import NO_DRAFT, check_draft, draft_version, keep_draft, remove_draft
-from stylelab.experiments.palette import extract_palette
+from stylelab.experiments.palette import PALETTE_SIZE, extract_palette
 from stylelab.experiments.sheet import make_sheet
 from stylelab.experiments.store import ExperimentRecord, ImageRecord, store_picture
+from stylelab.gatys.config import MIN_SIZE
 from stylelab.imageio import DEFAULT_LIMITS
 from stylelab.validate import integer
 from stylelab.web.events import CLOSE, format_event
@@ -40,7 +41,7 @@ PAIR_LABELS = {
 
 
 def _check_short_side(photo: ImageRecord, size: int) -> None:
-    """Both methods need 16 px on the photo's short side at ``size``: say so before starting either."""
+    """Both methods need MIN_SIDE px on the photo's short side at ``size``: say so before starting either."""
     long, short = max(photo.width, photo.height), min(photo.width, photo.height)
     if round(short * size / long) < MIN_SIDE:
         smallest = math.ceil((MIN_SIDE - 0.5) * long / short)
@@ -76,7 +77,7 @@ def create(body: ExperimentCreate, state: State) -> ExperimentOut:
     """Store the two pictures and queue the fast and the Gatys job at once."""
     settings = state.settings
     size = integer(
-        "gatys_size", body.gatys_size or settings.gatys_size, minimum=16, maximum=settings.gatys_max_size
+        "gatys_size", body.gatys_size or settings.gatys_size, minimum=MIN_SIZE, maximum=settings.gatys_max_size
     )
     iterations = integer(
         "gatys_iterations",
@@ -245,7 +246,7 @@ async def events(found: Experiment, state: State) -> StreamingResponse:
 
 
 @router.get("/{experiment_id}/palette")
-def palette(found: Experiment, state: State, count: Annotated[int, Query(ge=2, le=16)] = 8) -> PaletteOut:
+def palette(found: Experiment, state: State, count: Annotated[int, Query(ge=2, le=16)] = PALETTE_SIZE) -> PaletteOut:
     """The painting's main colours, for the canvas's palette."""
     with Image.open(state.files.image_path(found.painting_id)) as painting:
         return PaletteOut(colors=extract_palette(painting, count))

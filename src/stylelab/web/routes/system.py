@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from stylelab.gatys.config import MIN_SIZE
 from stylelab.web.schemas import ConfigOut, HealthOut
 from stylelab.web.state import State
 
@@ -22,6 +23,7 @@ def config(state: State) -> ConfigOut:
         max_aspect=limits.max_aspect,
         gatys_size=settings.gatys_size,
         gatys_iterations=settings.gatys_iterations,
+        gatys_min_size=MIN_SIZE,
         gatys_max_size=settings.gatys_max_size,
         gatys_max_iterations=settings.gatys_max_iterations,
         fast_size=settings.fast_size,

@@ -234,7 +234,7 @@ async function showStart() {
   const iterationsInput = $("#gatys-iterations");
   if (!sizeInput.value) {
     const c = app.config;
-    Object.assign(sizeInput, { value: c.gatys_size, min: 16, max: c.gatys_max_size, step: 1 });
+    Object.assign(sizeInput, { value: c.gatys_size, min: c.gatys_min_size, max: c.gatys_max_size, step: 1 });
     Object.assign(iterationsInput, { value: c.gatys_iterations, min: 1, max: c.gatys_max_iterations, step: 1 });
     $("#gatys-hint").textContent = `Up to ${c.gatys_max_size} px and ${c.gatys_max_iterations} iterations. ` +
       "Larger and longer looks better but takes longer on a CPU.";
