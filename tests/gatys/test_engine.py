@@ -77,6 +77,16 @@ def test_init_from_an_image_file(photo, painting):
     assert np.abs(np.asarray(result.image, float) - reference).mean() < 25
 
 
+@pytest.mark.parametrize("scales", [1, 3])
+def test_no_iterations_give_the_photo_resized_once_whatever_the_schedule(photo, painting, scales):
+    # the coarse scales used to shrink the photo and enlarge it again: a blurred result at 3 scales
+    result = stylize(photo, painting, GatysConfig(size=128, scales=scales, min_scale=32, iterations=0))
+    reference = np.asarray(open_rgb(photo).resize(result.image.size, Image.LANCZOS), float)
+    assert np.abs(np.asarray(result.image, float) - reference).max() <= 1
+    assert len(result.scale_sizes) == scales  # the schedule is still reported as asked
+    assert result.history["total"] == []
+
+
 def test_luminance_preservation_keeps_content_chroma(photo, painting):
     result = stylize(photo, painting, TINY.replace(iterations=6, preserve_color="luminance"))
     content = open_rgb(photo).resize(result.image.size, Image.BOX)

@@ -247,7 +247,7 @@ def _optimise_all_scales(run: _Run, inputs: _Inputs, width: int, height: int
     image: torch.Tensor | None = None
     losses: dict[str, float] = {}
     previous: torch.optim.Optimizer | None = None
-    for index, long_side in enumerate(run.sizes):
+    for index, long_side in _scales_to_run(run):
         try:
             shape = scaled_shape(width, height, long_side)
             start = _start_image(run, inputs, shape, image)
@@ -260,6 +260,13 @@ def _optimise_all_scales(run: _Run, inputs: _Inputs, width: int, height: int
         if interrupted:
             return image, losses, True
     return image, losses, False
+
+
+def _scales_to_run(run: _Run) -> list[tuple[int, int]]:
+    """(index, long side) of each scale to optimise; with no steps only the last, so that the result is the
+    start image resized once (coarse scales would only shrink it and enlarge it again, blurring it)."""
+    scales = list(enumerate(run.sizes))
+    return scales if run.config.iterations else scales[-1:]
 
 
 def _start_image(run: _Run, inputs: _Inputs, shape: tuple[int, int], previous: torch.Tensor | None
