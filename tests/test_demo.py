@@ -29,6 +29,14 @@ def test_demo_refuses_an_output_folder_that_is_a_file(tmp_path, capsys):
     assert capsys.readouterr().err.startswith("error: ")
 
 
+def test_a_size_too_small_names_the_option_and_leaves_no_folder(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--size", "20", "--iterations", "1"]) == 2
+    assert capsys.readouterr().err == ("error: --size: the output would be 20×13 px, under 16 px on a side; "
+                                       "choose a larger --size\n")  # was "size: ... `size`"
+    assert not out.exists()  # was left empty
+
+
 def test_ctrl_c_during_the_gatys_run_is_reported_not_swallowed(tmp_path, capsys, monkeypatch):
     from stylelab.cli.progress import ProgressBar
 

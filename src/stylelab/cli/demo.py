@@ -18,13 +18,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--iterations", type=int, help="override the demo's number of steps per scale")
 
 
+_OPTIONS = ("size", "iterations")
+
+
 def run(args: argparse.Namespace) -> int:
+    with named_as_options(_OPTIONS):  # the engines' errors too ("choose a larger `size`")
+        return _demo(args)
+
+
+def _demo(args: argparse.Namespace) -> int:
     from stylelab.cli.progress import ProgressBar
     from stylelab.demo import DEMO_CONFIG, run_demo
 
-    changes = {name: getattr(args, name) for name in ("size", "iterations") if getattr(args, name) is not None}
-    with named_as_options(("size", "iterations")):
-        config = DEMO_CONFIG.replace(**changes)
+    changes = {name: getattr(args, name) for name in _OPTIONS if getattr(args, name) is not None}
+    config = DEMO_CONFIG.replace(**changes)
     with ProgressBar() as bar:
         outputs = run_demo(args.out, config, progress=bar.update)
     for path in (outputs.result, outputs.fast, outputs.sheet, outputs.loss_curve, outputs.summary):
