@@ -148,6 +148,15 @@ def upright_size(path: str | os.PathLike) -> tuple[int, int] | None:
     return (height, width) if turned else (width, height)
 
 
+def within_limits(size: tuple[int, int], limits: ImageLimits = DEFAULT_LIMITS) -> bool:
+    """Whether an image of ``size`` = (width, height) passes :func:`load_image`'s size checks."""
+    try:
+        _check_size(size, limits, "image")
+    except InputError:
+        return False
+    return True
+
+
 def _check_size(size: tuple[int, int], limits: ImageLimits, label: str) -> None:
     width, height = size
     if min(width, height) < limits.min_side:

@@ -194,6 +194,16 @@ def test_an_option_without_effect_gets_a_note(tmp_path, capsys, photo, painting)
     assert code == 0 and "note:" not in stderr
 
 
+def test_an_init_image_the_engine_refuses_gets_its_error_without_a_stretch_note(tmp_path, capsys, photo, painting):
+    from PIL import Image
+
+    thin = tmp_path / "thin.png"
+    Image.new("RGB", (2000, 20), (120, 80, 40)).save(thin)
+    code, _, stderr = run_cli(capsys, "stylize", photo, painting, "-o", tmp_path / "o.png", *FAST, "--init", thin)
+    assert code == 2 and "aspect ratio 100.0:1 is too extreme" in stderr
+    assert "note:" not in stderr  # was "note: the init image (2000×20) is stretched to the photo's shape"
+
+
 def test_unwritable_output_directory(tmp_path, capsys, photo, painting):
     import os
 

@@ -15,7 +15,7 @@ from stylelab.cli.options import add_config_options, config_from_args, named_as_
 from stylelab.cli.progress import ProgressBar
 from stylelab.errors import OutputError
 from stylelab.gatys.config import INIT_KINDS, GatysConfig
-from stylelab.imageio import check_output_path, save_image, upright_size
+from stylelab.imageio import ImageLimits, check_output_path, save_image, upright_size, within_limits
 
 NAME = "stylize"
 HELP = "Repaint a photo in the style of one or more paintings by optimisation (Gatys et al. 2016)."
@@ -55,7 +55,7 @@ def _stylize(args: argparse.Namespace) -> int:
         notes.append("`style_weights` has no effect with one style image")  # more than one: the engine says
     photo_size = upright_size(args.content)  # from the header; None if unreadable (the engine says why)
     if config.init not in INIT_KINDS:
-        notes.extend(_init_shape_note(photo_size, config.init))
+        notes.extend(_init_shape_note(photo_size, config.init, ImageLimits(max_pixels=config.max_pixels)))
     notes = [with_options(note, _FIELDS) for note in notes]
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
@@ -75,11 +75,12 @@ def _stylize(args: argparse.Namespace) -> int:
     return EXIT_INTERRUPTED if result.interrupted else 0
 
 
-def _init_shape_note(photo_size: tuple[int, int] | None, init: str) -> list[str]:
-    """A note if the init image will be stretched to the photo's shape (nothing if either is unreadable:
-    the engine reports that). Only the headers are read: the engine decodes both images anyway."""
+def _init_shape_note(photo_size: tuple[int, int] | None, init: str, limits: ImageLimits) -> list[str]:
+    """A note if the init image will be stretched to the photo's shape (nothing if either is unreadable or
+    outside ``limits``: the engine refuses it, and a note would precede that error). Only the headers are
+    read: the engine decodes both images anyway."""
     sizes = photo_size, upright_size(init)
-    if None in sizes:
+    if None in sizes or not all(within_limits(size, limits) for size in sizes):
         return []
     (width, height), (init_width, init_height) = sizes
     if abs(math.log((width / height) / (init_width / init_height))) < 0.02:
