@@ -21,6 +21,11 @@ HUGE = str(10**400)
     (["stylize", "{photo}", "{painting}", "-o", "{out}", "--save-every", HUGE], "--save-every: must be at most"),
     (["stylize", "{photo}", "{painting}", "-o", "{out}", "--content-weight", HUGE],
      "--content-weight: expected a finite number, got inf"),
+    (["stylize", "{photo}", "{painting}", "-o", "{out}", "--size", "32", "--iterations", "1", "--content-weight",
+      "1e308", "--style-weight", "1e308"],  # was "(content_weight 1e+308, style_weight 1e+308, tv_weight 0)"
+     "the settings overflow float32 (--content-weight 1e+308, --style-weight 1e+308, --tv-weight 0)"),
+    (["stylize", "{photo}", "{painting}", "-o", "{out}", "--size", "32", "--iterations", "1", "--optimizer",
+      "adam", "--style-weight", "1e308"], "--tv-weight 0, --learning-rate 0.02); use smaller values"),
     (["demo", "--out", "{tmp}", "--size", HUGE], "--size: must be at most 8192, got a 401-digit integer"),
     (["demo", "--out", "{tmp}", "--size", "0"], "--size: must be at least 16"),
     (["demo", "--out", ""], "the output folder is empty"),

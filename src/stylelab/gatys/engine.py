@@ -454,10 +454,10 @@ def _check_finite(losses: dict[str, float], step: int, config: GatysConfig) -> N
     """A NaN or infinite loss cannot recover (L-BFGS keeps it in its history): stop with the reason."""
     if math.isfinite(losses["total"]):
         return
-    lr = f", learning_rate {config.learning_rate:g}" if config.optimizer == "adam" else ""
+    lr = f", `learning_rate` {config.learning_rate:g}" if config.optimizer == "adam" else ""
     raise ConfigError(f"the loss became {losses['total']} at step {step}: the settings overflow float32 "
-                      f"(content_weight {config.content_weight:g}, style_weight {config.style_weight:g}, "
-                      f"tv_weight {config.tv_weight:g}{lr}); use smaller values")
+                      f"(`content_weight` {config.content_weight:g}, `style_weight` {config.style_weight:g}, "
+                      f"`tv_weight` {config.tv_weight:g}{lr}); use smaller values")
 
 
 def _losses(run: _Run, image: torch.Tensor, content_targets: dict, style_targets: dict,
