@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stylelab.bundled import IMAGES
-from stylelab.errors import ConfigError
 from stylelab.fast import FastConfig, fast_stylize
+from stylelab.fast.engine import planned_sizes
 from stylelab.gatys.config import GatysConfig
 from stylelab.gatys.engine import ProgressCallback, stylize
-from stylelab.gatys.schedule import scaled_shape
 from stylelab.grading import Grader
-from stylelab.imageio import DEFAULT_LIMITS, atomic_write, ensure_output_dir, load_image, save_image, upright_size
+from stylelab.imageio import atomic_write, ensure_output_dir, load_image, save_image, upright_size
 from stylelab.sheets import save_loss_curves, side_by_side
 
 DEMO_CONTENT = IMAGES / "photos" / "chelsea.jpg"
@@ -42,9 +41,10 @@ class DemoOutputs:
 def run_demo(out_dir: str | Path, config: GatysConfig = DEMO_CONFIG, progress: ProgressCallback | None = None
              ) -> DemoOutputs:
     """Run the demo into ``out_dir`` (created if missing) and return the written paths."""
-    _check_output_size(config)
+    fast_config = FastConfig(size=config.size, device=config.device)
+    planned_sizes(upright_size(DEMO_CONTENT), fast_config)  # a size too small fails before the folder is made
     out_dir = ensure_output_dir(out_dir)
-    fast = fast_stylize(DEMO_CONTENT, DEMO_STYLE, FastConfig(size=config.size, device=config.device))
+    fast = fast_stylize(DEMO_CONTENT, DEMO_STYLE, fast_config)
     fast_path = save_image(fast.image, out_dir / "fast.png")
     result = stylize(DEMO_CONTENT, DEMO_STYLE, config, progress=progress)
     result_path = save_image(result.image, out_dir / "gatys.png")
@@ -64,15 +64,6 @@ def run_demo(out_dir: str | Path, config: GatysConfig = DEMO_CONFIG, progress: P
     with atomic_write(summary_path) as temp:
         temp.write_text(json.dumps(summary, indent=2))
     return DemoOutputs(result_path, fast_path, sheet_path, curve_path, summary_path, result.interrupted)
-
-
-def _check_output_size(config: GatysConfig) -> None:
-    """Refuse a ``size`` too small for the demo photo before the output folder is made: the fast engine
-    says so too, but only after the folder is there."""
-    height, width = scaled_shape(*upright_size(DEMO_CONTENT), config.size)
-    if min(width, height) < DEFAULT_LIMITS.min_side:
-        raise ConfigError(f"size: the output would be {width}×{height} px, under {DEFAULT_LIMITS.min_side} px "
-                          "on a side; choose a larger `size`")
 
 
 def _gatys_run(result) -> str:
