@@ -3,7 +3,7 @@
 The public API is imported lazily so that ``import stylelab`` stays cheap:
 
 * :func:`stylize` — optimisation-based transfer (Gatys et al. 2016).
-* :func:`fast_stylize` — one-pass arbitrary transfer (Ghiasi et al. 2017).
+* :func:`fast_stylize` — feed-forward arbitrary transfer (Ghiasi et al. 2017).
 * :func:`grade` — similarity and a 0–10 grade between two images.
 """
 

@@ -247,14 +247,26 @@ def test_an_output_too_wide_for_its_format_is_refused_before_any_work(capsys, mo
     _assert_user_error(code, err, output, "WEBP images can be at most 16383 px on a side")
 
 
+@pytest.mark.parametrize("options, notes", [
+    (["--detail", "none"], []),
+    (["--detail", "none", "--stroke-scale", "0.5"],
+     ["--detail none has no effect at --stroke-scale 0.5 (nothing is upscaled; it applies above 1)"]),
+])
+def test_detail_none_is_noted_only_where_nothing_is_upscaled(capsys, tmp_path, files, options, notes):
+    code, out, err = _run(capsys, "fast", files["content"], files["style"], "-o", tmp_path / "out.png",
+                          "--size", 32, *options, "--json", "--device", "cpu")
+    assert code == 0, err
+    assert json.loads(out)["notes"] == notes and ("note:" in err) == bool(notes)
+
+
 def test_settings_without_effect_get_a_note_also_in_json(capsys, tmp_path, files):
     output = tmp_path / "out.png"
     code, out, err = _run(capsys, "fast", files["content"], files["style"], "-o", output, "--size", 32,
                           "--weights", "2", "--stroke-scale", "1", "--detail", "none", "--json", "--device", "cpu")
     assert code == 0, err
     notes = json.loads(out)["notes"]
-    assert notes == ["--detail none has no effect at --stroke-scale 1 (one pass at the output's own resolution; "
-                     "it applies above 1)", "--weights has no effect with one style image"]
+    assert notes == ["--detail none has no effect at --stroke-scale 1 (nothing is upscaled; it applies above 1)",
+                     "--weights has no effect with one style image"]
     assert all(f"note: {note}" in err for note in notes)
 
 

@@ -150,10 +150,18 @@ def test_native_detail_sharpens_large_strokes_and_keeps_their_colours(stylizer, 
 
 def test_detail_is_inert_at_native_resolution(stylizer, content, style):
     config = FastConfig(size=96, stroke_scale=1)
-    assert config.inert_settings() == ["detail"] and FastConfig().inert_settings() == []
+    assert config.inert_settings() == ["detail"] and FastConfig(stroke_scale=0.5).inert_settings() == ["detail"]
+    assert FastConfig().inert_settings() == FastConfig(detail="none").inert_settings() == []
+    assert config.replace(detail="none").effective() == config  # a grid runs them once
+    assert FastConfig(detail="none").effective() == FastConfig(detail="none")
     results = [stylizer.stylize(content, style, config.replace(detail=mode)) for mode in ("native", "none")]
     assert results[0].detail_size is None and results[0].working_size == (96, 64)
     assert np.array_equal(np.asarray(results[0].image), np.asarray(results[1].image))
+
+
+def test_a_small_output_whose_strokes_run_at_its_own_size_gets_no_second_pass(stylizer, content, style):
+    result = stylizer.stylize(content, style, FastConfig(size=24))  # 24×16: the short side stays at 16 px
+    assert result.working_size == (24, 16) and result.detail_size is None and result.detail_tiles == 0
 
 
 @pytest.mark.parametrize("changes, message", [

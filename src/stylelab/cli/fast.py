@@ -1,4 +1,4 @@
-"""``stylelab fast``: one-pass arbitrary style transfer, for one image or a folder."""
+"""``stylelab fast``: feed-forward arbitrary style transfer, for one image or a folder."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from stylelab.fast.config import COLOR_MODES, DETAIL_MODES, FastConfig
 from stylelab.validate import DEVICES
 
 NAME = "fast"
-HELP = "Fast arbitrary style transfer: any painting, one forward pass (Ghiasi et al. 2017)."
+HELP = "Fast arbitrary style transfer: any painting, feed-forward, no optimisation (Ghiasi et al. 2017)."
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 FOLDER_OUTPUT_EXTENSION = ".png"
 
@@ -57,12 +57,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
 
 
-_FIELDS = [name for name, _ in _CONFIG_OPTIONS.values()] + ["weights"]
+_CONFIG_FIELDS = [name for name, _ in _CONFIG_OPTIONS.values()]
+_FIELDS = [*_CONFIG_FIELDS, "weights"]
 
 
 def run(args: argparse.Namespace) -> int:
     with named_as_options(_FIELDS):
-        return _stylize(args, FastConfig(**{name: getattr(args, name) for name in _FIELDS[:-1]}))
+        return _stylize(args, FastConfig(**{name: getattr(args, name) for name in _CONFIG_FIELDS}))
 
 
 def _stylize(args: argparse.Namespace, config: FastConfig) -> int:
@@ -126,12 +127,10 @@ def _check_all_usable(jobs: list[tuple[Path, Path]], config: FastConfig, limits)
                 _check_usable(content, output, config, limits)
         except StylelabError as exc:
             problems.append((content, exc))
-    if len(jobs) == 1 and problems:
-        raise problems[0][1]
     messages = [str(exc) if isinstance(exc, InputError) else f"{content}: {exc}" for content, exc in problems]
-    if len(messages) == 1:
-        raise type(problems[0][1])(messages[0])
-    if messages:
+    if len(problems) == 1:  # its own error; in a folder, with the photo's name if it lacks it
+        raise problems[0][1] if len(jobs) == 1 else type(problems[0][1])(messages[0])
+    if problems:
         raise InputError(f"{len(messages)} of {len(jobs)} images cannot be used, so nothing was written "
                          "(fix them or move them out of the folder):\n  " + "\n  ".join(messages))
 
@@ -140,7 +139,7 @@ def _check_usable(content: Path, output: Path, config: FastConfig, limits) -> No
     from stylelab.fast.engine import planned_sizes
     from stylelab.imageio import check_format_fits, load_image
 
-    output_size, _ = planned_sizes(load_image(content, limits).size, config)
+    output_size, _, _ = planned_sizes(load_image(content, limits).size, config)
     check_format_fits(output, output_size)
 
 

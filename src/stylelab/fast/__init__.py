@@ -1,4 +1,4 @@
-"""Fast arbitrary style transfer (Ghiasi et al. 2017) at the content's own resolution.
+"""Fast arbitrary style transfer (Ghiasi et al. 2017) at any resolution, with native detail.
 
 ``fast_stylize(content, styles, config=FastConfig(), weights=None)`` for one call;
 :class:`FastStylizer` keeps the model sessions and a style-vector cache alive

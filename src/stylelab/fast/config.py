@@ -53,8 +53,8 @@ class FastConfig:
         "and is resized to the output (1 = native resolution: the network's own, smaller strokes)"))
     detail: str = field(default="native", metadata=_help(
         "native, or none: with a stroke scale above 1, a second pass at the output's own resolution adds "
-        "its fine detail to the large strokes (sharp edges; about 1 + 1/scale² the transformer "
-        "time); none upscales the large strokes alone (softer, faster)"))
+        "its fine detail to the large strokes (sharp edges; about 1 + 1/scale² the transformer time of a "
+        "stroke scale 1 run); none upscales the large strokes alone (softer, 1/scale² of that time)"))
     preserve_color: str = field(default="none", metadata=_help(
         "none, or luminance: keep the content's colours and take only the stylised brightness"))
     tile_size: int = field(default=MAX_TILE, metadata=_help(
@@ -86,13 +86,19 @@ class FastConfig:
     def notes(self) -> list[str]:
         """Settings changed from their defaults that the others make irrelevant (named in backticks)."""
         if "detail" in self.inert_settings() and self.detail != FastConfig.detail:
-            return [f"`detail` {self.detail} has no effect at `stroke_scale` {self.stroke_scale:g} (one pass at the "
-                    "output's own resolution; it applies above 1)"]
+            return [f"`detail` {self.detail} has no effect at `stroke_scale` {self.stroke_scale:g} (nothing is "
+                    "upscaled; it applies above 1)"]
         return []
 
     def inert_settings(self) -> list[str]:
-        """The settings that the others make irrelevant (``detail`` at native resolution)."""
-        return [] if self.adds_detail() else ["detail"]
+        """The settings that the others make irrelevant (``detail`` when nothing is upscaled)."""
+        return ["detail"] if self.stroke_scale <= 1 else []
+
+    def effective(self) -> FastConfig:
+        """This config with the settings that have no effect with the others at their defaults (two
+        configs that stylise alike compare equal)."""
+        inert = {name: getattr(FastConfig, name) for name in self.inert_settings()}
+        return self.replace(**inert) if inert else self
 
     def adds_detail(self) -> bool:
         """Whether a second, native-resolution pass adds its detail to the large strokes."""

@@ -51,7 +51,8 @@ class FastResult:
         image: the stylised RGB image at the output size.
         timings: seconds spent in ``load`` (creating model sessions; 0 when warm), ``read``
             (loading and checking images), ``style`` (style vectors), ``transform`` (the
-            transformer, including tiling), ``resize`` (scaling and colour) and ``total``.
+            transformer, both passes, including tiling), ``resize`` (scaling, the detail blend and
+            colour) and ``total``.
         config: the settings used.
         working_size: (width, height) the transformer ran at for the brush strokes.
         tiles: how many tiles that pass ran on (1 = one pass).
@@ -118,10 +119,12 @@ class FastStylizer:
 
     @property
     def device_used(self) -> str:
-        """Where the transformer runs, as the other methods report it: ``cpu`` or ``cuda:N``."""
-        if self._session("transform").get_providers()[0] == models.CUDA_PROVIDER:
-            return f"cuda:{self.providers[0][1]['device_id']}"
-        return "cpu"
+        """Where the models run, as the other methods report it: ``cpu`` or ``cuda:N`` (before any model
+        is loaded: where they are to run)."""
+        sessions = list(self._sessions.values())
+        first = self.providers[0]
+        provider = sessions[0].get_providers()[0] if sessions else first if isinstance(first, str) else first[0]
+        return f"cuda:{first[1]['device_id']}" if provider == models.CUDA_PROVIDER else "cpu"
 
     def _session(self, kind: str):
         with self._lock:
@@ -288,17 +291,16 @@ class FastStylizer:
 
     def _stylize_loaded(self, picture: Image.Image, vector: np.ndarray, config: FastConfig, timer: _Timer
                         ) -> FastResult:
-        output_size, working_size = planned_sizes(picture.size, config)
+        output_size, working_size, detail_size = planned_sizes(picture.size, config)
         if config.strength < 1.0:
             with timer.stage("style"):
                 # as in Ghiasi et al. 2017: interpolate with the style vector of the content itself
                 own = self.style_vector(picture, config.style_size, ImageLimits(max_pixels=config.max_pixels))
                 vector = config.strength * vector + (1.0 - config.strength) * own
         image, tiles = self._stylize_at(picture, working_size, vector, config, timer)
-        detail_size, detail_tiles = None, 0
-        if config.adds_detail() and working_size != output_size:
-            native, detail_tiles = self._stylize_at(picture, output_size, vector, config, timer)
-            detail_size = output_size
+        detail_tiles = 0
+        if detail_size is not None:
+            native, detail_tiles = self._stylize_at(picture, detail_size, vector, config, timer)
         with timer.stage("resize"):
             if image.size != output_size:
                 image = image.resize(output_size, Image.LANCZOS)
@@ -319,6 +321,7 @@ class FastStylizer:
             stylized, tiles = self.transform(array, vector, config.tile_size, statistics_image, EDGE_MARGIN)
         with timer.stage("resize"):
             return _to_image(stylized), tiles
+
 
 def fast_stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource],
                  config: FastConfig = FastConfig(), weights: Sequence[float] | None = None, *,
@@ -350,14 +353,19 @@ def fast_stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSourc
     return stylizer.stylize(content, styles, config, weights)
 
 
-def planned_sizes(size: tuple[int, int], config: FastConfig) -> tuple[tuple[int, int], tuple[int, int]]:
-    """(output size, working size of the large-stroke pass) for a content of ``size`` (width, height).
+def planned_sizes(size: tuple[int, int], config: FastConfig
+                  ) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int] | None]:
+    """(output size, working size of the large-stroke pass, size of the native detail pass or None) for
+    a content of ``size`` (width, height). There is no detail pass when a small output leaves the
+    large-stroke pass at the output's own size (its short side stops at MIN_WORKING_SIDE).
 
     Raises:
         ConfigError: the output or the working image would be too small or over ``config.max_pixels``.
     """
     output_size = _output_size(size, config)
-    return output_size, _working_size(output_size, config)
+    working_size = _working_size(output_size, config)
+    detail = config.adds_detail() and working_size != output_size
+    return output_size, working_size, output_size if detail else None
 
 
 def normalise_weights(weights: Sequence[float] | None, count: int) -> list[float]:
