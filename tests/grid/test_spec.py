@@ -200,3 +200,16 @@ def test_duplicate_pictures_are_named_on_stderr(grid_dir, capsys, monkeypatch):
         "note: styles line 2: 'udnie.png' is listed twice; it is used once",
     ]
     assert "2 cells" in captured.out  # cat and cup × udnie
+
+
+def test_picture_labels_never_collide_with_a_file_named_like_a_numbered_one(grid_dir):
+    from PIL import Image
+
+    for folder in ("a", "b"):
+        (grid_dir / folder).mkdir()
+    (grid_dir / "cat.png").rename(grid_dir / "a/cat.png")
+    (grid_dir / "cup.png").rename(grid_dir / "b/cat.png")
+    Image.new("RGB", (40, 40), "red").save(grid_dir / "cat-2.png")
+    text = 'contents = ["a/cat.png", "b/cat.png", "cat-2.png"]\nstyles = ["udnie.png"]\n[settings]\nsize = 32\n'
+    labels = [image.label for image in load_grid(write_grid(grid_dir, text)).contents]
+    assert labels == ["cat", "cat-3", "cat-2"]  # was ['cat', 'cat-2', 'cat-2']

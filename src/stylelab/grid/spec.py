@@ -357,11 +357,17 @@ def _input_image(reader: _Reader, key: str, path: Path, line: int | None, max_pi
 
 
 def _unique_labels(images: list[InputImage]) -> Iterator[InputImage]:
-    counts: dict[str, int] = {}
+    """Each label once: a repeated stem gets ``-2``, ``-3``, … skipping any label already in use (a file
+    may be called ``cat-2`` itself)."""
+    used = {image.label for image in images}
+    given: set[str] = set()
     for image in images:
-        counts[image.label] = counts.get(image.label, 0) + 1
-        suffix = "" if counts[image.label] == 1 else f"-{counts[image.label]}"
-        yield dataclasses.replace(image, label=image.label + suffix)
+        label, number = image.label, 1
+        while label in given or (number > 1 and label in used):
+            number += 1
+            label = f"{image.label}-{number}"
+        given.add(label)
+        yield dataclasses.replace(image, label=label)
 
 
 # --- settings ---------------------------------------------------------------------------------
