@@ -188,6 +188,20 @@ CASES = [
         "did you mean 'bundled:styles/udnie.jpg'?",
     ),
     ("empty axis", HEADER + "seed = []\n", "settings.seed", "seed =", "at least one value"),
+    (
+        "a variant's sweep that repeats another variant, with a bad value in it",
+        HEADER + '[[variants]]\nname = "x"\n[[variants]]\nname = "y"\nsize = [32, 2]\n',
+        "variants[1].size",
+        "size = [32, 2]",
+        "must be at least 16",  # was: 'y' has the same settings as 'x', hiding it
+    ),
+    (
+        "a variant's sweep that repeats another variant",
+        HEADER + '[[variants]]\nname = "x"\n[[variants]]\nname = "y"\nsize = [32, 64]\n',
+        "variants[1]",
+        None,
+        "'y, size=32' has the same settings as 'x'",
+    ),
 ]
 
 

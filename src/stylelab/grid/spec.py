@@ -398,14 +398,15 @@ def _settings(reader: _Reader, data: Mapping[str, Any]) -> tuple[Setting, ...]:
             values.update(variant)
             where.update(variant_origin)
             own = set(variant) - {"method"}
-        for setting in _combinations(reader, values, where, name):
+        combinations = list(_combinations(reader, values, where, name))  # every value checked first
+        for setting in combinations:
             usage.record(setting, where)
             earlier = settings.setdefault(setting.digest, setting)  # identical combinations run once
             first_variant.setdefault(setting.digest, index)
             # another variant's twin would vanish from the report, unless this one only differs by
             # settings its method has not (a Gatys-only key on a method axis)
             if first_variant[setting.digest] != index and own <= setting.values.keys():
-                raise reader.error(f"variants[{index}]", f"{name!r} has the same settings as "
+                raise reader.error(f"variants[{index}]", f"{setting.label!r} has the same settings as "
                                    f"{earlier.label!r}: one of them would vanish from the report")
     usage.check(reader)
     return tuple(settings.values())
