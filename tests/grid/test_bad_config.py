@@ -189,6 +189,13 @@ CASES = [
     ),
     ("empty axis", HEADER + "seed = []\n", "settings.seed", "seed =", "at least one value"),
     (
+        "a size that leaves a photo too small for the backbone's deepest layer",  # was: every cell failed
+        HEADER.replace("size = 32", "size = [64, 16]"),
+        "settings.size",
+        "size = [64, 16]",
+        "photo cat (64×48): size 16 gives a 16×12 output; its short side must be at least 16 px",
+    ),
+    (
         "a variant's sweep that repeats another variant, with a bad value in it",
         HEADER + '[[variants]]\nname = "x"\n[[variants]]\nname = "y"\nsize = [32, 2]\n',
         "variants[1].size",

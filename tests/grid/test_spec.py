@@ -157,6 +157,24 @@ def test_checkpoint_paths_are_relative_to_the_grid_file(grid_dir):
     assert setting.config.backbone == f"vgg16:{(grid_dir / 'models/vgg16.pth').resolve()}"
 
 
+def test_a_size_too_small_for_a_checkpoint_backbone_is_refused_before_any_work(grid_dir):
+    from stylelab.backbones import min_side
+    from stylelab.backbones.resnet50 import resnet50
+    from stylelab.errors import ConfigError
+    from tests.backbones import checkpoints
+
+    (grid_dir / "models").mkdir()
+    checkpoints.save(checkpoints.resnet50_state(), grid_dir / "models/resnet50.pth")
+    layers = ("layer3", "conv1", "layer1", "layer2", "layer3", "layer4")
+    assert min_side("resnet50:x.pth", layers) == resnet50(grid_dir / "models/resnet50.pth").truncated(layers).min_side()
+    text = ('contents = ["cat.png"]\nstyles = ["udnie.png"]\n[settings]\nsize = 32\n'
+            'backbone = "resnet50:models/resnet50.pth"\n')
+    with pytest.raises(ConfigError, match=r"^grid.toml line 4: settings.size: photo cat \(64×48\): size 32 gives "
+                                          r"a 32×24 output; its short side must be at least 32 px"):
+        load_grid(write_grid(grid_dir, text))  # was: accepted, then every cell failed
+    assert load_grid(write_grid(grid_dir, text.replace("size = 32", "size = 48"))).settings
+
+
 def test_toml_lines_finds_keys_tables_and_array_items():
     lines = TomlLines(
         'a = 1\ncontents = [\n  "x.png",\n  "y.png",\n]\n[settings]\nsize = 3 # c\n'

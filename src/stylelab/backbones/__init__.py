@@ -14,6 +14,7 @@ Each network has its own layer names and default content/style layers
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -94,6 +95,25 @@ def check_layers(spec: str, option: str, layers: tuple[str, ...]) -> None:
         choice(option, layer, valid)
 
 
+def min_side(spec: str, layers: Iterable[str]) -> int:
+    """Smallest picture side that leaves the deepest of ``layers`` at least one pixel in the backbone named
+    by ``spec`` (what the loaded network's :meth:`FeatureExtractor.min_side` gives), without its weights."""
+    import torch
+
+    from stylelab.backbones.base import FeatureExtractor
+
+    name, _ = parse_backbone(spec)
+    module = _module(name)
+    downsampling = module.downsampling() if hasattr(module, "downsampling") else None  # else: its pool layers
+    with torch.device("meta"):
+        net = FeatureExtractor(name, module.layer_specs(), _unused, downsampling=downsampling)
+    return net.truncated(layers).min_side()
+
+
+def _unused(image: torch.Tensor) -> torch.Tensor:
+    return image
+
+
 def check_checkpoint(spec: str) -> None:
     """Read the checkpoint of ``spec`` (if any) and check its keys and shapes, without building the network.
 
@@ -142,5 +162,6 @@ __all__ = [
     "default_layers",
     "layer_names",
     "load_backbone",
+    "min_side",
     "parse_backbone",
 ]

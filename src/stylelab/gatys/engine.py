@@ -156,7 +156,7 @@ def stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource], c
     net = net.truncated(config.content_layers + config.style_layers)
     model_ready = time.perf_counter()
     width, height = inputs.content.size
-    sizes = _usable_sizes(config, net.min_side(), width, height)
+    sizes = usable_sizes(config, net.min_side(), width, height)
     run = _Run(config, net, device, progress, sizes, started, product_dtype=fast_product_dtype(device))
     final_height, final_width = scaled_shape(width, height, sizes[-1])
     small = final_height * final_width <= HEAP_REUSE_MAX_PIXELS
@@ -232,8 +232,13 @@ def _luminance_picture(picture: Image.Image) -> Image.Image:
     return tensor_to_image(color.luminance_image(image_to_tensor(picture)))
 
 
-def _usable_sizes(config: GatysConfig, min_side: int, width: int, height: int) -> list[int]:
-    """The scale schedule without scales too small for the network's deepest layer."""
+def usable_sizes(config: GatysConfig, min_side: int, width: int, height: int) -> list[int]:
+    """The scale schedule for a ``width``×``height`` content without scales too small for the network's
+    deepest layer (``min_side``: :meth:`FeatureExtractor.min_side`).
+
+    Raises:
+        ConfigError: even the final size is too small.
+    """
     final = scaled_shape(width, height, config.size)
     if min(final) < min_side:
         raise ConfigError(f"size {config.size} gives a {final[1]}×{final[0]} output; its short side must be at "

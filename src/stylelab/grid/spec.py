@@ -190,12 +190,14 @@ class TomlLines:
 
 @dataclass
 class _Reader:
-    """Parsing state: the file, its lines, a cache of file digests, and notes for the person."""
+    """Parsing state: the file, its lines, what was worked out once (file digests, backbones' smallest
+    sides), and notes for the person."""
 
     source: Path
     lines: TomlLines
     digests: dict[Path, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    min_sides: dict[tuple[str, tuple[str, ...]], int] = field(default_factory=dict)
 
     def error(self, key: str, message: str, line: int | None = None) -> ConfigError:
         line = line or self.lines.line(key)
@@ -206,6 +208,15 @@ class _Reader:
         if path not in self.digests:
             self.digests[path] = hashlib.sha256(path.read_bytes()).hexdigest()
         return self.digests[path]
+
+    def min_side(self, config: Any) -> int:
+        """The smallest picture side ``config``'s backbone and layers take (worked out once per pair)."""
+        from stylelab.backbones import min_side
+
+        layers = tuple(config.content_layers) + tuple(config.style_layers)
+        if (config.backbone, layers) not in self.min_sides:
+            self.min_sides[config.backbone, layers] = min_side(config.backbone, layers)
+        return self.min_sides[config.backbone, layers]
 
 
 def load_grid(path: str | Path) -> Grid:
@@ -234,6 +245,7 @@ def load_grid(path: str | Path) -> Grid:
     contents = _images(reader, data, "contents", limit)
     styles = _images(reader, data, "styles", limit)
     _check_pixel_limits(reader, settings, contents + styles)
+    _check_sizes(reader, settings, contents)
     title = data.get("title", source.stem)
     if not isinstance(title, str):
         raise reader.error("title", f"expected a string, got {title!r}")
@@ -253,6 +265,26 @@ def _check_pixel_limits(reader: _Reader, settings: Sequence[Setting], images: Se
                 raise reader.error(key, f"{limit:,} px is less than {label} ({width}×{height} = "
                                    f"{width * height:,} px), so setting {setting.label!r} could not run; raise it",
                                    reader.lines.number_line(key, limit))
+
+
+def _check_sizes(reader: _Reader, settings: Sequence[Setting], contents: Sequence[InputImage]) -> None:
+    """A Gatys setting's ``size`` must leave every photo big enough for its backbone's deepest layer, or
+    all its cells would fail one by one. The rule is the engine's own (:func:`usable_sizes`)."""
+    from stylelab.gatys.engine import usable_sizes
+    from stylelab.imageio import upright_size
+
+    shapes = {image.label: upright_size(image.path) or (0, 0) for image in contents}
+    for setting in settings:
+        if setting.method != "gatys":
+            continue
+        smallest = reader.min_side(setting.config)
+        for label, (width, height) in shapes.items():
+            try:
+                usable_sizes(setting.config, smallest, width, height)
+            except ConfigError as exc:
+                key = setting.origins.get("size", "settings.size")
+                raise reader.error(key, f"photo {label} ({width}×{height}): {exc}",
+                                   reader.lines.number_line(key, setting.config.size)) from None
 
 
 def _check_top_level(reader: _Reader, data: Mapping[str, Any]) -> None:
