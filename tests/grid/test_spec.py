@@ -175,6 +175,25 @@ def test_a_size_too_small_for_a_checkpoint_backbone_is_refused_before_any_work(g
     assert load_grid(write_grid(grid_dir, text.replace("size = 32", "size = 48"))).settings
 
 
+def test_a_checkpoint_shared_by_many_settings_is_checked_once(grid_dir, monkeypatch):
+    import stylelab.backbones
+    from tests.backbones import checkpoints
+
+    (grid_dir / "models").mkdir()
+    checkpoints.save(checkpoints.vgg16_state(), grid_dir / "models/vgg16.pth")
+    checks, layer_checks = [], []
+    real_checkpoint, real_layers = stylelab.backbones.check_checkpoint, stylelab.backbones.check_layers
+    monkeypatch.setattr(stylelab.backbones, "check_checkpoint",
+                        lambda spec: checks.append(spec) or real_checkpoint(spec))
+    monkeypatch.setattr(stylelab.backbones, "check_layers",
+                        lambda *args: layer_checks.append(args) or real_layers(*args))
+    text = ('contents = ["cat.png"]\nstyles = ["udnie.png"]\n[settings]\nsize = 32\n'
+            'backbone = ["vgg16:models/vgg16.pth", "vgg19"]\nstyle_weight = [1, 10, 100, 1000]\n')
+    assert len(load_grid(write_grid(grid_dir, text)).settings) == 8
+    assert len(checks) == 2  # was 8: the 50 MB of a real checkpoint read for every setting
+    assert len(layer_checks) == 4  # content and style layers of each backbone
+
+
 def test_toml_lines_finds_keys_tables_and_array_items():
     lines = TomlLines(
         'a = 1\ncontents = [\n  "x.png",\n  "y.png",\n]\n[settings]\nsize = 3 # c\n'

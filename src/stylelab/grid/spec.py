@@ -36,7 +36,7 @@ import itertools
 import json
 import re
 import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,13 +191,14 @@ class TomlLines:
 @dataclass
 class _Reader:
     """Parsing state: the file, its lines, what was worked out once (file digests, backbones' smallest
-    sides), and notes for the person."""
+    sides, checks passed), and notes for the person."""
 
     source: Path
     lines: TomlLines
     digests: dict[Path, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     min_sides: dict[tuple[str, tuple[str, ...]], int] = field(default_factory=dict)
+    passed: set[tuple] = field(default_factory=set)  # checks that passed, see once()
 
     def error(self, key: str, message: str, line: int | None = None) -> ConfigError:
         line = line or self.lines.line(key)
@@ -208,6 +209,12 @@ class _Reader:
         if path not in self.digests:
             self.digests[path] = hashlib.sha256(path.read_bytes()).hexdigest()
         return self.digests[path]
+
+    def once(self, check: tuple, run: Callable[[], None]) -> None:
+        """``run()`` the first time the check named ``check`` comes up (it raises if it fails)."""
+        if check not in self.passed:
+            run()
+            self.passed.add(check)
 
     def min_side(self, config: Any) -> int:
         """The smallest picture side ``config``'s backbone and layers take (worked out once per pair)."""
@@ -611,16 +618,18 @@ def _check_gatys(reader: _Reader, config: Any, where: Mapping[str, str]) -> None
                            f"{len(config.style_weights)} weights, but each cell of a grid has one painting "
                            "(blends are for stylelab stylize); remove style_weights")
 
+    # many settings share a backbone: its layers and checkpoint file are checked once per file read
     for option in ("content_layers", "style_layers"):
         try:
-            check_layers(config.backbone, option, getattr(config, option))
+            reader.once(("layers", config.backbone, option, getattr(config, option)),
+                        lambda option=option: check_layers(config.backbone, option, getattr(config, option)))
         except ConfigError as exc:
             raise reader.error(
                 where.get(option) or where.get("backbone") or _first_location(where),
                 _without_field(str(exc), option),
             ) from None
     try:
-        check_checkpoint(config.backbone)
+        reader.once(("checkpoint", config.backbone), lambda: check_checkpoint(config.backbone))
     except ModelError as exc:
         raise reader.error(where.get("backbone", "settings.backbone"), str(exc)) from None
 
