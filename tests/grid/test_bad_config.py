@@ -152,7 +152,7 @@ CASES = [
     ),
     (
         "a pixel limit below a picture in a second variant, a prefix of the first one's",
-        HEADER + '[[variants]]\nname = "big"\nmax_pixels = 1000000\n[[variants]]\nname = "small"\n'
+        HEADER + '[[variants]]\nname = "big"\nmax_pixels = 1000000\n[[variants]]\nname = "small"\nseed = 1\n'
         "max_pixels = 1000  # 1 000 is 10 × 100\n",
         "variants[1].max_pixels",
         "# 1 000",

@@ -97,6 +97,28 @@ learning_rate = [0.01, 0.05]
     ]
 
 
+def test_settings_that_cannot_change_the_picture_keep_the_cells_keys(grid_dir):
+    keys = [c.key for c in load_grid(grid_dir / "grid.toml").cells()]
+    text = (grid_dir / "grid.toml").read_text() + "max_pixels = [5_000_000, 6_000_000]\npreview_every = 5\n"
+    grid = load_grid(write_grid(grid_dir, text))
+    assert [c.key for c in grid.cells()] == keys  # was: every finished cell computed again
+    assert [s.label for s in grid.settings] == ["optimizer=lbfgs", "optimizer=adam"]
+    assert grid.settings[0].config.max_pixels == 5_000_000  # the run still uses what was given
+
+
+def test_a_checkpoint_axis_is_labelled_as_written(grid_dir):
+    from tests.backbones import checkpoints
+
+    (grid_dir / "models").mkdir()
+    checkpoints.save(checkpoints.vgg16_state(), grid_dir / "models/vgg16.pth")
+    text = ('contents = ["cat.png"]\nstyles = ["udnie.png"]\n[settings]\nsize = 32\n'
+            'backbone = ["vgg19", "vgg16:models/vgg16.pth"]\n')
+    grid = load_grid(write_grid(grid_dir, text))
+    # was backbone=vgg16:/tmp/…/models/vgg16.pth, this machine's path, cut to 'v…ls/vgg16.pth' in the sheets
+    assert [s.label for s in grid.settings] == ["backbone=vgg19", "backbone=vgg16:models/vgg16.pth"]
+    assert grid.settings[1].config.backbone == f"vgg16:{(grid_dir / 'models/vgg16.pth').resolve()}"
+
+
 def test_labels_show_values_as_the_settings_given_do(grid_dir):
     from stylelab.grid.runner import layout
 

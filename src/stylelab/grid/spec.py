@@ -50,6 +50,8 @@ from stylelab.imageio import DEFAULT_LIMITS
 BUNDLED_PREFIX = "bundled:"
 TOP_LEVEL_KEYS = ("title", "contents", "styles", "settings", "variants")
 CELL_SCHEMA = "stylelab-grid-cell-1"
+# max_pixels: every picture is checked against it before any work; preview_every: a grid shows no previews
+NOT_CHANGING_THE_PICTURE = ("max_pixels", "preview_every")
 _HEADER = re.compile(r"^\[\s*([^\[\]]+?)\s*\](\s*#.*)?$")
 _ARRAY_HEADER = re.compile(r"^\[\[\s*([^\[\]]+?)\s*\]\](\s*#.*)?$")
 _KEY = re.compile(r"^(?:\"([^\"]+)\"|'([^']+)'|([A-Za-z0-9_.-]+))\s*=")
@@ -246,12 +248,13 @@ def load_grid(path: str | Path) -> Grid:
         raise ConfigError(f"{source.name}: not valid TOML: {exc}") from None
     reader = _Reader(source, TomlLines(text))
     _check_top_level(reader, data)
-    settings = _settings(reader, data)
-    # pictures are decoded under the most generous limit; each setting's own is checked after
-    limit = max(DEFAULT_LIMITS.max_pixels, *(getattr(s.config, "max_pixels", 0) for s in settings))
+    settings, combinations = _settings(reader, data)
+    # pictures are decoded under the most generous limit; each combination's own is checked after (also
+    # of those that run as another: max_pixels is not part of a setting's digest)
+    limit = max(DEFAULT_LIMITS.max_pixels, *(getattr(s.config, "max_pixels", 0) for s in combinations))
     contents = _images(reader, data, "contents", limit)
     styles = _images(reader, data, "styles", limit)
-    _check_pixel_limits(reader, settings, contents + styles)
+    _check_pixel_limits(reader, combinations, contents + styles)
     _check_sizes(reader, settings, contents)
     title = data.get("title", source.stem)
     if not isinstance(title, str):
@@ -412,13 +415,15 @@ def _unique_labels(images: list[InputImage]) -> Iterator[InputImage]:
 # --- settings ---------------------------------------------------------------------------------
 
 
-def _settings(reader: _Reader, data: Mapping[str, Any]) -> tuple[Setting, ...]:
+def _settings(reader: _Reader, data: Mapping[str, Any]) -> tuple[tuple[Setting, ...], list[Setting]]:
+    """The distinct settings, and every combination made (those that run as an earlier one included)."""
     methods = all_methods()
     shared = dict(data.get("settings", {}))
     origin = {key: f"settings.{key}" for key in shared}
     _check_keys(reader, shared, origin, methods)
     variants = data.get("variants") or [None]
     settings: dict[str, Setting] = {}
+    made: list[Setting] = []
     first_variant: dict[str, int] = {}  # setting digest -> the variant that made it first
     usage = _Usage()
     names: set[str] = set()
@@ -438,6 +443,7 @@ def _settings(reader: _Reader, data: Mapping[str, Any]) -> tuple[Setting, ...]:
             where.update(variant_origin)
             own = set(variant) - {"method"}
         combinations = list(_combinations(reader, values, where, name))  # every value checked first
+        made += combinations
         for setting in combinations:
             usage.record(setting, where)
             earlier = settings.setdefault(setting.digest, setting)  # identical combinations run once
@@ -448,7 +454,7 @@ def _settings(reader: _Reader, data: Mapping[str, Any]) -> tuple[Setting, ...]:
                 raise reader.error(f"variants[{index}]", f"{setting.label!r} has the same settings as "
                                    f"{earlier.label!r}: one of them would vanish from the report")
     usage.check(reader)
-    return tuple(settings.values())
+    return tuple(settings.values()), made
 
 
 class _Usage:
@@ -532,11 +538,11 @@ def _setting(
         raise reader.error(target or _first_location(where), detail if target else str(exc)) from None
     if method_name == "gatys":
         _check_gatys(reader, config, where)
-    inert = inert_settings(config)  # learning_rate with L-BFGS: not what varies
-    shown = [  # values as the method takes them: 10 for a float setting reads 10.0, as in the settings given
-        f"{key}={_show(applicable.get(key, chosen[key]) if key != 'method' else method_name)}"
+    hidden = inert_settings(config) | set(NOT_CHANGING_THE_PICTURE)  # learning_rate with L-BFGS: not what varies
+    shown = [
+        f"{key}={_label_value(key, chosen, applicable, method_name)}"
         for key in axes
-        if key == "method" or (key in types and key not in inert)
+        if key == "method" or (key in types and key not in hidden)
     ]
     label = ", ".join(([name] if name else []) + shown) or method_name
     return Setting(
@@ -549,8 +555,25 @@ def _setting(
     )
 
 
+def _picture_settings(config: Any) -> Any:
+    """``config`` with the settings that cannot change its picture at their defaults, so that a finished
+    cell is not computed again for them (and cells keyed before this rule keep their keys)."""
+    defaults = {f.name: f.default for f in dataclasses.fields(config) if f.name in NOT_CHANGING_THE_PICTURE}
+    return dataclasses.replace(config, **defaults)
+
+
 def _first_location(where: Mapping[str, str]) -> str:
     return next(iter(where.values()), "settings")
+
+
+def _label_value(key: str, chosen: Mapping[str, Any], applicable: Mapping[str, Any], method: str) -> str:
+    """A value as the method takes it (10 for a float setting reads 10.0, as in the settings given); a
+    file (``vgg16:models/vgg16.pth``, an init image) as written, not as this machine's absolute path."""
+    if key == "method":
+        return method
+    if key in ("backbone", "init"):
+        return _show(chosen[key])
+    return _show(applicable.get(key, chosen[key]))
 
 
 def _without_field(message: str, field_name: str) -> str:
@@ -636,7 +659,7 @@ def _check_gatys(reader: _Reader, config: Any, where: Mapping[str, str]) -> None
 
 def _setting_digest(reader: _Reader, method: str, config: Any) -> str:
     # settings without effect with the others (learning_rate for L-BFGS) do not make another setting
-    values = dataclasses.asdict(config.effective() if hasattr(config, "effective") else config)
+    values = dataclasses.asdict(_picture_settings(config.effective() if hasattr(config, "effective") else config))
     backbone = values.get("backbone")
     if isinstance(backbone, str) and ":" in backbone:
         name, _, checkpoint = backbone.partition(":")
