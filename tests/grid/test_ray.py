@@ -36,6 +36,19 @@ def test_unreachable_cluster_is_a_user_error(grid_dir):
     assert not (grid_dir / "out").exists()  # refused before the output folder was made
 
 
+def test_no_cluster_at_auto_is_an_error_before_the_folder_is_made(grid_dir, monkeypatch):
+    from stylelab.errors import ConfigError
+
+    def no_cluster(**options):
+        raise ConnectionError("Could not find any running Ray instance.")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", no_cluster)
+    with pytest.raises(ConfigError, match=r"^`address` auto: cannot connect to a Ray cluster \(Could not find"):
+        run_grid(load_grid(grid_dir / "grid.toml"), grid_dir / "out", ExecutorConfig(executor="ray", address="auto"))
+    assert not (grid_dir / "out").exists()  # was: index.sqlite, inputs/ and grid.lock left behind
+
+
 def test_two_by_two_grid_with_two_settings_on_ray(local_ray, grid_dir, capsys):
     out = grid_dir / "out"
     code = main(["grid", str(grid_dir / "grid.toml"), "--out", str(out), "--executor", "ray", "--quiet"])

@@ -8,6 +8,7 @@ killed, so nothing half-done reaches the index.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import socket
@@ -168,6 +169,28 @@ def check_ray(address: str | None) -> None:
     _import_ray()
     if address not in (None, "auto", "local"):
         _check_reachable(address)
+
+
+@contextlib.contextmanager
+def ray_cluster(address: str | None) -> Iterator[None]:
+    """Connected to the cluster at ``address`` (``auto``, ``HOST:PORT``, ``ray://HOST:PORT``) for the block,
+    so that a missing cluster is an error before any work; :func:`run_on_ray` then uses that connection.
+    Without an address (or ``local``) nothing happens here: a local instance starts only if cells run.
+
+    Raises:
+        ConfigError: Ray is not installed, or no cluster answers at ``address``.
+    """
+    check_ray(address)
+    if address in (None, "local"):
+        yield
+        return
+    ray = _import_ray()
+    started_here = _connect(ray, address)
+    try:
+        yield
+    finally:
+        if started_here:
+            ray.shutdown()
 
 
 def _import_ray():

@@ -14,6 +14,7 @@ interruption at any moment leaves finished cells intact.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import time
@@ -151,13 +152,24 @@ def run_grid(
     """
     started = time.perf_counter()
     cells = grid.cells()
-    if executor.executor == "local":  # a Ray cluster's nodes may have GPUs this machine lacks
-        _check_devices(cells)
-    else:  # before the output folder is made
-        from stylelab.grid.executors import check_ray
+    folder = check_not_empty(folder, "grid-out", "the grid folder")
+    with _executor_ready(executor, cells):  # before the output folder is made
+        return _run_in_folder(grid, cells, _prepare_folder(folder), executor, progress, started)
 
-        check_ray(executor.address)
-    out = _prepare_folder(check_not_empty(folder, "grid-out", "the grid folder"))
+
+def _executor_ready(executor: ExecutorConfig, cells: Sequence[Cell]) -> contextlib.AbstractContextManager:
+    """Fail now if the cells cannot run where asked: a device this machine lacks (locally; a Ray cluster's
+    nodes may have GPUs this machine lacks), or no Ray cluster at the address (then stay connected)."""
+    if executor.executor == "local":
+        _check_devices(cells)
+        return contextlib.nullcontext()
+    from stylelab.grid.executors import ray_cluster
+
+    return ray_cluster(executor.address)
+
+
+def _run_in_folder(grid: Grid, cells: Sequence[Cell], out: Path, executor: ExecutorConfig,
+                   progress: ProgressCallback | None, started: float) -> GridSummary:
     with grid_lock(out), Index(out) as index:
         _remove_stale_temporaries(out)
         index.save_layout(str(grid.source), layout(grid, cells))
