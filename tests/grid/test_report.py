@@ -29,8 +29,10 @@ def _finished_once(tmp_path_factory):
     recorded as failed, as a failing cell would be, and its output removed."""
     folder = tmp_path_factory.mktemp("grid")
     make_pictures(folder)
-    grid = load_grid(folder / "grid.toml")
-    run_grid(grid, folder / "out", ExecutorConfig(workers=1))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        grid = load_grid("grid.toml")  # as typed in its folder: the report names it in full
+        run_grid(grid, "out", ExecutorConfig(workers=1))
     (cell,) = [
         c
         for c in grid.cells()
@@ -78,6 +80,8 @@ def test_report_files_tables_and_quality_numbers(finished_grid, capsys, monkeypa
         assert f"(report/{picture})" in markdown and (finished_grid / "report" / picture).is_file()
     assert "optimizer=lbfgs | cup × udnie: unexpected RuntimeError: injected failure" in markdown
     assert "Grades between methods are omitted" in markdown
+    grid_file = re.search(r"Grid file: (.*)  \n", markdown)[1]
+    assert Path(grid_file).is_absolute() and grid_file.endswith("grid.toml")  # was: grid.toml, as typed
     timing = next(line for line in markdown.splitlines() if line.startswith("| #2 | optimizer=adam | 4 |"))
     assert re.match(r"\| #2 \| optimizer=adam \| 4 \| \d+\.\d\d \| \d+\.\d\d–\d+\.\d\d \|", timing)
     with sqlite3.connect(finished_grid / "index.sqlite") as connection:

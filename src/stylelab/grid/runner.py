@@ -172,7 +172,7 @@ def _run_in_folder(grid: Grid, cells: Sequence[Cell], out: Path, executor: Execu
                    progress: ProgressCallback | None, started: float) -> GridSummary:
     with grid_lock(out), Index(out) as index:
         _remove_stale_temporaries(out)
-        index.save_layout(str(grid.source), layout(grid, cells))
+        index.save_layout(str(grid.source.resolve()), layout(grid, cells))
         _copy_inputs(grid, out)
         done = index.done_keys()
         todo = [_reading_copies(cell, out) for cell in cells
@@ -337,7 +337,7 @@ def layout(grid: Grid, cells: Sequence[Cell]) -> dict[str, Any]:
     styles = {style.digest: i for i, style in enumerate(grid.styles)}
     return {
         "title": grid.title,
-        "source": str(grid.source),
+        "source": str(grid.source.resolve()),  # the report may be made from another folder
         "contents": [image(item) for item in grid.contents],
         "styles": [image(item) for item in grid.styles],
         "settings": [
