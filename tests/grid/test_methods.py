@@ -49,6 +49,9 @@ class StandInStylizer:
         self.loaded = False
         StandInStylizer.made.append(self)
 
+    def forget_styles(self):
+        pass
+
     def warm_up(self):
         if not self.loaded:
             time.sleep(LOAD_SECONDS)
@@ -148,6 +151,19 @@ def test_bad_fast_value_names_the_key_and_line(grid_dir, stand_in_fast):
 
     with pytest.raises(ConfigError, match=r"grid.toml line 7: settings.strength: must be at most 1"):
         load_grid(write_grid(grid_dir, MIXED.replace("strength = 0.5", "strength = 3.0")))
+
+
+def test_each_fast_cell_computes_its_style_vector_as_if_it_ran_first(grid_dir, monkeypatch):
+    from stylelab.fast.engine import FastStylizer
+
+    style_runs = []
+    real_session = FastStylizer._session  # asked for the style network only on a cache miss
+    monkeypatch.setattr(FastStylizer, "_session",
+                        lambda self, kind: style_runs.append(kind) or real_session(self, kind))
+    text = 'contents = ["cat.png"]\nstyles = ["udnie.png"]\n[settings]\nmethod = "fast"\nsize = [32, 48]\n'
+    summary = run_grid(load_grid(write_grid(grid_dir, text)), grid_dir / "out", ExecutorConfig(workers=0))
+    assert (summary.computed, summary.failed) == (2, 0), summary.failures
+    assert style_runs.count("predict") == 1 + 2  # the warm-up's, then each cell's (was: the first cell's only)
 
 
 def test_real_fast_method(grid_dir):

@@ -155,6 +155,12 @@ class FastStylizer:
 
     # -- style vectors --------------------------------------------------------
 
+    def forget_styles(self) -> None:
+        """Drop the cached style vectors, keeping the sessions loaded: the next call computes its style's
+        vector as a first call would (timings that do not depend on earlier calls)."""
+        with self._lock:
+            self._cache.clear()
+
     def style_vector(self, image: ImageSource, style_size: int = FastConfig.style_size,
                      limits: ImageLimits | None = None) -> np.ndarray:
         """The (1, 1, 1, 100) style vector of one image (centre square crop at ``style_size``), cached.

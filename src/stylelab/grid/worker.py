@@ -108,6 +108,13 @@ class WorkerTools:
             self._stylizers[device] = importlib.import_module("stylelab.fast").FastStylizer(device)
         return self._stylizers[device]
 
+    def cell_stylizer(self, config: Any) -> Any:
+        """The warm FastStylizer for a cell like ``config``, without the style vectors earlier cells left in
+        it: a cell's time must not depend on which cells this worker ran before."""
+        stylizer = self.stylizer(config)
+        stylizer.forget_styles()
+        return stylizer
+
     def warm_up(self, method: Any, config: Any) -> float:
         """Ready ``method`` for cells like ``config``; returns the seconds it took.
 
@@ -155,10 +162,11 @@ def run_cell(task: CellTask, content: str | bytes, style: str | bytes, tools: Wo
 
         method = get_method(task.method)
         warm_up = tools.warm_up(method, task.config)
+        stylizer = tools.cell_stylizer(task.config) if method.name == "fast" else None
         started = time.perf_counter()  # the warm-up is the worker's, not this cell's
         limit = getattr(task.config, "max_pixels", None)
         output = method.run(_image(content, "content", limit), _image(style, "style", limit), task.config,
-                            stylizer=tools.stylizer(task.config) if method.name == "fast" else None)
+                            stylizer=stylizer)
         png = _png(output.image)
     except StylelabError as exc:
         return failed(f"{type(exc).__name__}: {exc}")
