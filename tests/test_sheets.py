@@ -25,3 +25,13 @@ def test_the_label_band_grows_with_the_lines_a_row_needs():
     three = side_by_side([("photo", picture), (LABEL, picture)], height=160, label_lines=3)
     assert three.height - one.height == 2 * LINE_HEIGHT
     assert one.height == 160 + LABEL_HEIGHT + 16
+
+
+def test_labels_draw_accents_and_dashes_not_empty_boxes():
+    picture = Image.new("RGB", (60, 40), "grey")
+
+    def drawn(label):
+        return side_by_side([(label, picture)], height=40).tobytes()
+
+    missing = drawn("\U0010fffd")  # no font has it: the "missing" box
+    assert all(drawn(character) != missing for character in "é—ü")  # were that box

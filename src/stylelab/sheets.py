@@ -15,9 +15,20 @@ LINE_HEIGHT = 19  # a further line of a 16 px label
 GAP = 8
 
 
+def sheet_font(size: int = 16) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """The sheets' font: DejaVu Sans, shipped with matplotlib (accents, dashes, Greek and Cyrillic: file
+    names are not ASCII), else Pillow's default, which draws such characters as empty boxes."""
+    try:
+        import matplotlib
+
+        return ImageFont.truetype(str(Path(matplotlib.get_data_path()) / "fonts/ttf/DejaVuSans.ttf"), size)
+    except (ImportError, OSError):
+        return ImageFont.load_default(size=size)
+
+
 def text_width(text: str, size: int = 16) -> float:
     """Width in pixels of ``text`` in the sheets' font at ``size``."""
-    return ImageFont.load_default(size=size).getlength(text)
+    return sheet_font(size).getlength(text)
 
 
 def fit_label(text: str, width: float, size: int = 16) -> str:
@@ -44,7 +55,7 @@ def side_by_side(panels: Sequence[tuple[str, Image.Image]], height: int = 320, l
     width = sum(image.width for _, image in scaled) + GAP * (len(scaled) + 1)
     sheet = Image.new("RGB", (width, height + band + 2 * GAP), "white")
     draw = ImageDraw.Draw(sheet)
-    font = ImageFont.load_default(size=16)
+    font = sheet_font(16)
     x = GAP
     for (_, image), lines in zip(scaled, wrapped, strict=True):
         for row, line in enumerate(lines):
@@ -79,7 +90,7 @@ def grid_sheet(rows: Sequence[Sequence[Image.Image]], row_labels: Sequence[str],
     height = LABEL_HEIGHT + len(rows) * (cell + GAP) + GAP
     sheet = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(sheet)
-    font = ImageFont.load_default(size=14)
+    font = sheet_font(14)
     for column, label in enumerate(column_labels):
         draw.text((label_width + column * (cell + GAP) + GAP, 6), fit_label(label, cell - 4, 14), fill=(30, 30, 30),
                   font=font)
