@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -13,6 +14,7 @@ from stylelab.imageio import atomic_write
 LABEL_HEIGHT = 28
 LINE_HEIGHT = 19  # a further line of a 16 px label
 GAP = 8
+MARKER = re.compile(r"#\d+ ")  # "#2 " before a setting's label in the report
 
 
 def sheet_font(size: int = 16) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
@@ -33,15 +35,18 @@ def text_width(text: str, size: int = 16) -> float:
 
 def fit_label(text: str, width: float, size: int = 16) -> str:
     """``text`` cut in the middle ("portrait_o…_A") to fit ``width`` pixels: names tend to differ at
-    their ends."""
+    their ends. A leading ``#N`` marker (a report's setting number) is always kept whole."""
     if text_width(text, size) <= width:
         return text
-    for kept in range(len(text) - 1, 0, -1):
-        head = (kept + 1) // 2
-        candidate = text[:head] + "…" + text[len(text) - (kept - head):]
+    marker = MARKER.match(text)
+    kept = marker[0] if marker else ""
+    rest = text[len(kept):]
+    for length in range(len(rest) - 1, 0, -1):
+        head = (length + 1) // 2
+        candidate = kept + rest[:head] + "…" + rest[len(rest) - (length - head):]
         if text_width(candidate, size) <= width:
             return candidate
-    return "…"
+    return kept + "…"
 
 
 def side_by_side(panels: Sequence[tuple[str, Image.Image]], height: int = 320, label_lines: int = 1

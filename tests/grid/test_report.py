@@ -357,3 +357,11 @@ def test_side_by_side_comparisons_wrap_follow_the_thumbnail_and_name_every_setti
     markdown = files.markdown.read_text()
     assert ("*cat × udnie: photo, painting, #1 style_weight=1.0; #2 style_weight=2.0; #3 style_weight=3.0; "
             "#4 style_weight=4.0; #5 style_weight=5.0; #6 style_weight=6.0*") in markdown
+
+
+def test_a_narrow_comparison_label_keeps_its_setting_number():
+    from stylelab.sheets import fit_label, wrap_label
+
+    assert fit_label("#1 optimizer=lbfgs", 50).startswith("#1 ")  # was '#1…s'
+    assert wrap_label("#12 optimizer=lbfgs, size=64", 60, lines=3)[0].startswith("#12 ")
+
