@@ -365,3 +365,15 @@ def test_a_narrow_comparison_label_keeps_its_setting_number():
     assert fit_label("#1 optimizer=lbfgs", 50).startswith("#1 ")  # was '#1…s'
     assert wrap_label("#12 optimizer=lbfgs, size=64", 60, lines=3)[0].startswith("#12 ")
 
+
+def test_a_missing_picture_says_why_in_type_that_can_be_read(finished_grid, monkeypatch):
+    from stylelab.sheets import GAP, LABEL_HEIGHT
+
+    monkeypatch.setitem(sys.modules, "stylelab.grading", None)
+    side = 160
+    write_report(finished_grid, ReportConfig(eval_size=64, thumbnail=side))
+    with Image.open(finished_grid / "report/sheet-0.jpg") as sheet:  # cup × udnie failed: row 2, column 1
+        left, top = 120 + side + 2 * GAP, LABEL_HEIGHT + 2 * (side + GAP)
+        cell = sheet.convert("RGB").crop((left, top, left + side, top + side))
+    red_rows = [y for y in range(side) if any(r - g > 50 for r, g, _ in (cell.getpixel((x, y)) for x in range(side)))]
+    assert red_rows and max(red_rows) - min(red_rows) >= 12  # "failed" was about 6 px tall

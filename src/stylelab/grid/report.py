@@ -44,6 +44,7 @@ TIMING_NOTE = ("Wall time per cell in its worker, from reading the inputs to the
                "warms up before its first cell of a kind (loads the fast models once, runs Gatys two steps on a "
                "tiny picture); that time is not counted here.")
 GENERATED_PICTURE = re.compile(r"sheet-\d+\.jpg|compare-\d+-\d+\.jpg|loss-(\d+|medians)\.png")
+PLACEHOLDER_TYPE = 11  # px: the smallest type a missing picture's reason is written in
 LEGEND_WIDTH = 320  # px of the sheets font a legend entry may take before its setting names go
 
 
@@ -265,27 +266,35 @@ def _save(data: _Data, name: str, image: Image.Image) -> str:
     return relative
 
 
-def _placeholder(text: str, size: int = 256) -> Image.Image:
-    image = Image.new("RGB", (size, size), (225, 225, 225))
-    ImageDraw.Draw(image).text((10, size // 2 - 8), text, fill=(120, 20, 20))
+def _placeholder(text: str, side: int) -> Image.Image:
+    """A grey square of ``side`` px (the size it is shown at) saying why a picture is missing, in type as
+    large as fits, up to an eighth of the side."""
+    from stylelab.sheets import fit_label, sheet_font, text_width
+
+    size = max(side // 8, PLACEHOLDER_TYPE)
+    while size > PLACEHOLDER_TYPE and text_width(text, size) > side - 8:
+        size -= 1
+    image = Image.new("RGB", (side, side), (225, 225, 225))
+    ImageDraw.Draw(image).text((side / 2, side / 2), fit_label(text, side - 8, size), fill=(120, 20, 20),
+                               font=sheet_font(size), anchor="mm")
     return image
 
 
-def _picture(data: _Data, relative: str | None, missing: str) -> Image.Image:
+def _picture(data: _Data, relative: str | None, missing: str, side: int) -> Image.Image:
     if relative is None:
-        return _placeholder(missing)
+        return _placeholder(missing, side)
     try:
         return load_image(data.folder / relative)
     except InputError:  # deleted or damaged since the run: the rest of the report still stands
-        return _placeholder("file missing")
+        return _placeholder("file missing", side)
 
 
-def _cell_picture(data: _Data, record: CellRecord | None) -> Image.Image:
+def _cell_picture(data: _Data, record: CellRecord | None, side: int) -> Image.Image:
     if record is None:
-        return _placeholder("not run yet")
+        return _placeholder("not run yet", side)
     if record.status != "done":
-        return _placeholder("failed")
-    return _picture(data, record.output, "missing")
+        return _placeholder("failed", side)
+    return _picture(data, record.output, "missing", side)
 
 
 def _contact_sheet(data: _Data, setting: int, thumbnail: int) -> Image.Image:
@@ -294,12 +303,12 @@ def _contact_sheet(data: _Data, setting: int, thumbnail: int) -> Image.Image:
     contents, styles = data.layout["contents"], data.layout["styles"]
     rows = [
         [Image.new("RGB", (thumbnail, thumbnail), "white")]
-        + [_picture(data, style["file"], "?") for style in styles]
+        + [_picture(data, style["file"], "?", thumbnail) for style in styles]
     ]
     for c, content in enumerate(contents):
         rows.append(
-            [_picture(data, content["file"], "?")]
-            + [_cell_picture(data, data.record(setting, c, t)) for t in range(len(styles))]
+            [_picture(data, content["file"], "?", thumbnail)]
+            + [_cell_picture(data, data.record(setting, c, t), thumbnail) for t in range(len(styles))]
         )
     fitted = [[_fit(image, thumbnail) for image in row] for row in rows]
     return grid_sheet(
@@ -324,11 +333,11 @@ def _comparison(data: _Data, content: int, style: int, height: int) -> Image.Ima
     from stylelab.sheets import side_by_side
 
     panels = [
-        ("photo", _picture(data, data.layout["contents"][content]["file"], "?")),
-        ("painting", _picture(data, data.layout["styles"][style]["file"], "?")),
+        ("photo", _picture(data, data.layout["contents"][content]["file"], "?", height)),
+        ("painting", _picture(data, data.layout["styles"][style]["file"], "?", height)),
     ]
     for s, setting in enumerate(data.layout["settings"]):
-        panels.append((f"#{s + 1} {setting['label']}", _cell_picture(data, data.record(s, content, style))))
+        panels.append((f"#{s + 1} {setting['label']}", _cell_picture(data, data.record(s, content, style), height)))
     rows = [side_by_side(panels[i:i + COMPARISON_PANELS], height=height, label_lines=COMPARISON_LABEL_LINES)
             for i in range(0, len(panels), COMPARISON_PANELS)]
     return _stacked(rows)
