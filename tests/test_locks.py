@@ -16,7 +16,8 @@ def test_a_second_holder_is_refused_with_the_first_ones_pid(tmp_path):
     first = data_dir_lock(tmp_path)
     first.acquire()
     first.acquire()  # holding it already: nothing to do
-    message = rf"data dir .* is in use by another Style Lab server \(pid {os.getpid()}\)"
+    message = (rf"data dir .* is in use by another Style Lab server \(pid {os.getpid()}\); "
+               r"stop it or choose another `data_dir`$")  # a setting: the command line names its option
     with pytest.raises(ConfigError, match=message):
         data_dir_lock(tmp_path).acquire()
     first.release()

@@ -81,7 +81,7 @@ class FolderLock:
 def data_dir_lock(root: str | Path) -> FolderLock:
     """One web server per data dir."""
     return FolderLock(root, SERVER_LOCK, lambda pid: (
-        f"data dir {root} is in use by another Style Lab server{_pid(pid)}; stop it or choose another --data-dir"))
+        f"data dir {root} is in use by another Style Lab server{_pid(pid)}; stop it or choose another `data_dir`"))
 
 
 def grid_lock(root: str | Path) -> FolderLock:

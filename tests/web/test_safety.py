@@ -150,7 +150,7 @@ def test_serve_on_a_data_dir_in_use_is_a_user_error(tmp_path, capsys):
         running.release()
     err = capsys.readouterr().err
     expected = f"error: data dir {tmp_path} is in use by another Style Lab server (pid {os.getpid()})"
-    assert err.startswith(expected)
+    assert err.startswith(expected) and "choose another --data-dir" in err  # the library's `data_dir`
     assert "Traceback" not in err
 
 

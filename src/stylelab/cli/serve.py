@@ -98,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
     settings = build_settings(args)
     check_device(args.device)
     check_address(settings.host, settings.port)
-    app = create_app(settings)
+    with named_as_options(OPTIONS):  # a data dir in use
+        app = create_app(settings)
     for line in banner(settings.host, settings.port, settings.data_dir):
         print(line, flush=True)
     StylelabServer(app, settings.host, settings.port).run()

@@ -233,9 +233,9 @@ def open_existing(folder: str | Path) -> Index:
     """
     folder = Path(folder)
     if folder.is_file():  # most likely the grid's TOML instead of its output folder
-        raise OutputError(f"{folder}: is a file; give the grid's output folder (the --out of `stylelab grid`)")
+        raise OutputError(f"{folder}: is a file; give the folder a grid was run into, not its TOML file")
     if not (folder / INDEX_NAME).is_file():
         raise OutputError(
-            f"{folder}: no grid here (no {INDEX_NAME}); run `stylelab grid CONFIG --out {folder}` first"
+            f"{folder}: no grid here (no {INDEX_NAME}); run `stylelab grid` (or run_grid) into this folder first"
         )
     return Index(folder)
