@@ -40,6 +40,7 @@ from stylelab.experiments.store import (
     Store,
 )
 from stylelab.experiments.worker import WorkerSetup, worker_main
+from stylelab.gatys.config import MAX_SIZE, MIN_SIZE
 from stylelab.validate import integer, number, plain_numbers
 
 LOG = logging.getLogger(__name__)
@@ -53,8 +54,6 @@ MAX_WORKERS = 16  # per lane
 MAX_NICE = 19  # the highest niceness there is
 MAX_THREADS = 1024
 MAX_CANCEL_GRACE = 3600.0
-MIN_IMAGE_SIZE = 16
-MAX_RESULT_SIZE = 8192
 Publish = Callable[[str, dict[str, Any]], None]
 
 
@@ -85,8 +84,8 @@ class RunnerSettings:
         if self.threads is not None:
             integer("threads", self.threads, minimum=1, maximum=MAX_THREADS)
         number("cancel_grace", self.cancel_grace, minimum=0.0, maximum=MAX_CANCEL_GRACE)
-        integer("preview_size", self.preview_size, minimum=MIN_IMAGE_SIZE, maximum=MAX_RESULT_SIZE)
-        integer("result_size", self.result_size, minimum=MIN_IMAGE_SIZE, maximum=MAX_RESULT_SIZE)
+        integer("preview_size", self.preview_size, minimum=MIN_SIZE, maximum=MAX_SIZE)
+        integer("result_size", self.result_size, minimum=MIN_SIZE, maximum=MAX_SIZE)
 
 
 @dataclass
