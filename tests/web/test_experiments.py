@@ -55,6 +55,33 @@ def test_starting_queues_both_jobs_at_once_and_both_finish(client):
     assert body["active"] is False and body["grades"] is None
 
 
+def test_a_preview_replaced_while_it_is_sent_is_sent_whole(client, monkeypatch):
+    """The worker replaces the preview atomically; a reply must not take its length from one file and its
+    bytes from the next (seen: "Too little data for declared Content-Length", a cut JPEG)."""
+    import os
+
+    experiment = start_experiment(client, gatys_iterations=2)
+    gatys = _done(client, experiment["id"])["jobs"]["gatys"]
+    path = client.app.state.stylelab.files.preview_path(gatys["id"])
+    versions = [png_bytes((16, 16), fmt="JPEG"), png_bytes((300, 200), (10, 20, 30), fmt="JPEG")]
+    path.write_bytes(versions[0])
+    real_stat = os.stat
+
+    def stat_then_replace(target, *args, **kwargs):  # the worker saves a new preview right after each look
+        result = real_stat(target, *args, **kwargs)
+        if os.fspath(target) == os.fspath(path):
+            versions.reverse()
+            path.write_bytes(versions[0])
+        return result
+
+    monkeypatch.setattr(os, "stat", stat_then_replace)
+    response = client.get(gatys["preview_url"])
+    monkeypatch.undo()
+    assert response.status_code == 200
+    assert int(response.headers["content-length"]) == len(response.content)
+    assert response.content in versions
+
+
 def test_by_default_the_fast_result_has_the_gatys_results_size(tmp_path):
     with app_client(make_settings(tmp_path, fast_size=None)) as client:
         experiment = start_experiment(client, gatys_size=48)

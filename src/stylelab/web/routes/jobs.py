@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, HTTPException, Response
 
 from stylelab.experiments.store import JobRecord
 from stylelab.web.schemas import JobOut, ObjectId, job_out
@@ -43,10 +42,15 @@ def rerun(job_id: ObjectId, state: State) -> JobOut:
 
 
 @router.get("/{job_id}/preview")
-def preview(job_id: ObjectId, state: State) -> FileResponse:
-    """The latest preview image of a Gatys job (``?v=`` in its URL only defeats caches)."""
+def preview(job_id: ObjectId, state: State) -> Response:
+    """The latest preview image of a Gatys job (``?v=`` in its URL only defeats caches).
+
+    Read whole, in one open: the worker replaces the file atomically while a job runs, and a
+    response that took its length from one file and its bytes from the next was cut short.
+    """
     _job(state, job_id)
-    path = state.files.preview_path(job_id)
-    if not path.is_file():
-        raise HTTPException(404, "this job has no preview yet")
-    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "no-cache"})
+    try:
+        data = state.files.preview_path(job_id).read_bytes()
+    except FileNotFoundError:
+        raise HTTPException(404, "this job has no preview yet") from None
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-cache"})
