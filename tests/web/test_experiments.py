@@ -148,6 +148,24 @@ def test_bad_experiment_requests(client):
     assert client.get("/api/experiments").json()["total"] == 0
 
 
+def test_a_refused_experiment_stores_no_pictures(client):
+    """Each refused request used to store copies of its gallery pictures (removed only a day later)."""
+    state = client.app.state.stylelab
+    painting = upload(client, png_bytes((50, 50), (200, 10, 10)), role="painting").json()
+    images_before, files_before = state.store.known_ids().images, _files_of(client)
+    refused = [
+        ({"photo": "gallery:photos/rocket", "painting": "gallery:styles/shipwreck", "gatys_size": 16}, 422),
+        ({"photo": "gallery:photos/chelsea", "painting": "gallery:styles/nobody"}, 404),
+        ({"photo": "gallery:photos/chelsea", "painting": "0123456789abcdef"}, 404),
+        ({"photo": "gallery:photos/rocket", "painting": painting["id"], "gatys_size": 16}, 422),
+    ]
+    for body, status in refused:
+        response = client.post("/api/experiments", json=body)
+        assert response.status_code == status, (body, response.text)
+    assert state.store.known_ids().images == images_before
+    assert _files_of(client) == files_before
+
+
 def test_unknown_and_malformed_ids(client):
     assert client.get("/api/experiments/0123456789abcdef").status_code == 404
     assert client.get("/api/experiments/not-an-id").status_code == 422

@@ -8,6 +8,7 @@ import io
 import math
 import random
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -20,9 +21,9 @@ from stylelab.errors import ConfigError, JobError
 from stylelab.experiments.drafts import NO_DRAFT, check_draft, draft_version, keep_draft, remove_draft
 from stylelab.experiments.palette import PALETTE_SIZE, extract_palette
 from stylelab.experiments.sheet import make_sheet
-from stylelab.experiments.store import ExperimentRecord, ImageRecord, store_picture
+from stylelab.experiments.store import ExperimentRecord, ImageRecord
 from stylelab.gatys.config import MIN_SIZE
-from stylelab.imageio import DEFAULT_LIMITS
+from stylelab.imageio import DEFAULT_LIMITS, load_image, resize_long_side
 from stylelab.validate import integer
 from stylelab.web.events import CLOSE, format_event
 from stylelab.web.routes.uploads import receive_to_file
@@ -40,7 +41,23 @@ PAIR_LABELS = {
 }
 
 
-def _check_short_side(photo: ImageRecord, size: int) -> None:
+@dataclass(frozen=True)
+class _Bundled:
+    """A gallery picture, decoded and checked, to be stored only once the whole request is accepted."""
+
+    image: Image.Image
+    label: str
+
+    @property
+    def width(self) -> int:
+        return self.image.width
+
+    @property
+    def height(self) -> int:
+        return self.image.height
+
+
+def _check_short_side(photo: ImageRecord | _Bundled, size: int) -> None:
     """Both methods need MIN_SIDE px on the photo's short side at ``size``: say so before starting either."""
     long, short = max(photo.width, photo.height), min(photo.width, photo.height)
     if round(short * size / long) < MIN_SIDE:
@@ -49,32 +66,37 @@ def _check_short_side(photo: ImageRecord, size: int) -> None:
                           f"px, under {MIN_SIDE} px; choose a size of at least {smallest}")
 
 
-def _resolve(state: AppState, ref: str, role: str) -> ImageRecord:
-    """A gallery ref is copied into the store; an id must name an uploaded photo or painting."""
-    settings = state.settings
+def _resolve(state: AppState, ref: str, role: str) -> ImageRecord | _Bundled:
+    """An id must name an uploaded photo or painting; a gallery ref is decoded (at its stored size), not stored."""
     if ref.startswith("gallery:"):
         folder, name = ref.removeprefix("gallery:").split("/")
         path = state.gallery.path(folder, name)
         if path is None:
             raise HTTPException(404, f"{role}: no bundled image {folder}/{name}")
-        return store_picture(
-            state.store,
-            state.files,
-            path,
-            role,
-            state.gallery.item(folder, name).label,
-            settings.image_limits,
-            settings.stored_size,
-        )
+        label = state.gallery.item(folder, name).label
+        image = load_image(path, state.settings.image_limits, name=label)
+        if max(image.size) > state.settings.stored_size:  # as it will be stored, so that its size can be checked
+            image = resize_long_side(image, state.settings.stored_size)
+        return _Bundled(image, label)
     record = state.store.image(ref)
     if record is None or record.role not in ("photo", "painting"):
         raise HTTPException(404, f"{role}: no uploaded photo or painting with id {ref}")
     return record
 
 
+def _stored(state: AppState, picture: ImageRecord | _Bundled, role: str) -> ImageRecord:
+    if isinstance(picture, ImageRecord):
+        return picture
+    image_id, width, height = state.files.save_image(picture.image)
+    return state.store.add_image(image_id, role, picture.label, width, height)
+
+
 @router.post("", status_code=201)
 def create(body: ExperimentCreate, state: State) -> ExperimentOut:
-    """Store the two pictures and queue the fast and the Gatys job at once."""
+    """Check everything, then store the two pictures and queue the fast and the Gatys job at once.
+
+    A refused request stores nothing (it used to leave copies of the gallery pictures behind).
+    """
     settings = state.settings
     size = integer(
         "gatys_size", body.gatys_size or settings.gatys_size, minimum=MIN_SIZE, maximum=settings.gatys_max_size
@@ -89,6 +111,7 @@ def create(body: ExperimentCreate, state: State) -> ExperimentOut:
     photo = _resolve(state, body.photo, "photo")
     painting = _resolve(state, body.painting, "painting")
     _check_short_side(photo, size)
+    photo, painting = _stored(state, photo, "photo"), _stored(state, painting, "painting")
     gatys = {
         "size": size,
         "iterations": iterations,
