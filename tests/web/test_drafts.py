@@ -8,14 +8,17 @@ import threading
 import pytest
 from PIL import Image
 
+from stylelab.experiments.drafts import CANVAS_LONG_SIDE, canvas_size
 from tests.conftest import _png_header_only
 from tests.web.conftest import png_bytes, start_experiment, upload, wait_for
 
+CANVAS = canvas_size(451, 300)  # the page's canvas for gallery:photos/chelsea, start_experiment's photo
 
-def _layer(size=(96, 72)) -> bytes:
+
+def _layer(size=CANVAS, colour=(200, 40, 40, 128)) -> bytes:
     """A paint layer as the browser sends it: transparent paper with one half-transparent stroke."""
     image = Image.new("RGBA", size, (0, 0, 0, 0))
-    image.paste((200, 40, 40, 128), (10, 10, 60, 20))
+    image.paste(colour, (10, 10, 60, 20))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
@@ -32,11 +35,11 @@ def test_a_save_based_on_an_older_version_is_refused_not_lost(client):
     assert client.get(url).headers["x-draft-version"] == "none"
     first = _put(client, experiment["id"], _layer(), base="none")  # tab A: the first strokes
     assert first.status_code == 204
-    stale = _put(client, experiment["id"], _layer((120, 90)), base="none")  # tab B, opened before them
+    stale = _put(client, experiment["id"], _layer(colour=(20, 40, 200, 200)), base="none")  # tab B, opened before them
     assert stale.status_code == 412 and "changed in another tab" in stale.json()["detail"]
     assert client.get(url).content == _layer()  # tab A's strokes are kept
     assert client.get(url).headers["x-draft-version"] == first.headers["x-draft-version"]
-    second = _put(client, experiment["id"], _layer((120, 90)), base=first.headers["x-draft-version"])
+    second = _put(client, experiment["id"], _layer(colour=(20, 40, 200, 200)), base=first.headers["x-draft-version"])
     assert second.status_code == 204 and second.headers["x-draft-version"] != first.headers["x-draft-version"]
     assert _put(client, experiment["id"], _layer(), base=first.headers["x-draft-version"]).status_code == 412
     assert _put(client, experiment["id"], _layer()).status_code == 204  # no base: an unconditional save
@@ -55,14 +58,14 @@ def test_a_draft_comes_back_as_it_was_saved(client):
     nothing = client.get(f"/api/experiments/{experiment['id']}/draft")
     assert (nothing.status_code, nothing.content) == (204, b"")  # nothing painted yet: not an error
     assert _put(client, experiment["id"], _layer()).status_code == 204
-    assert _put(client, experiment["id"], _layer((120, 90))).status_code == 204  # replaced
+    assert _put(client, experiment["id"], _layer(colour=(20, 40, 200, 200))).status_code == 204  # replaced
     response = client.get(f"/api/experiments/{experiment['id']}/draft")
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
-    assert response.content == _layer((120, 90))  # kept byte for byte
+    assert response.content == _layer(colour=(20, 40, 200, 200))  # kept byte for byte
     saved = Image.open(io.BytesIO(response.content))
-    assert (saved.mode, saved.size) == ("RGBA", (120, 90))
-    assert saved.getpixel((30, 15)) == (200, 40, 40, 128) and saved.getpixel((80, 60))[3] == 0
+    assert (saved.mode, saved.size) == ("RGBA", CANVAS)
+    assert saved.getpixel((30, 15)) == (20, 40, 200, 200) and saved.getpixel((80, 60))[3] == 0
 
 
 @pytest.mark.parametrize("body, message", [
@@ -72,6 +75,8 @@ def test_a_draft_comes_back_as_it_was_saved(client):
     (png_bytes(fmt="JPEG"), "must be a PNG image, not JPEG"),
     (png_bytes(size=(4097, 16)), "larger than 4096 px on a side (4097×16 px)"),
     (_png_header_only(30_000, 30_000), "larger than 4096 px on a side"),  # a decompression bomb's header
+    (_layer((8, 8)), "draft: 8×8 px, but this experiment's canvas is 768×511 px"),  # would be stretched over it
+    (_layer((CANVAS[0], CANVAS[1] + 1)), "768×512 px, but this experiment's canvas is 768×511 px"),
 ])
 def test_bad_drafts_are_refused_and_the_saved_one_is_kept(client, body, message):
     experiment = start_experiment(client)
@@ -80,7 +85,7 @@ def test_bad_drafts_are_refused_and_the_saved_one_is_kept(client, body, message)
     assert response.status_code == 422
     assert message in response.json()["detail"]
     kept = client.get(f"/api/experiments/{experiment['id']}/draft").content
-    assert Image.open(io.BytesIO(kept)).size == (96, 72)
+    assert kept == _layer()
     assert list((client.app.state.stylelab.files.tmp).iterdir()) == []  # nothing left of the upload
     assert client.get("/api/health").status_code == 200
 
@@ -116,8 +121,8 @@ def test_a_draft_arriving_while_its_experiment_is_deleted_is_404_and_leaves_no_f
     state = client.app.state.stylelab
     check = routes.check_draft
 
-    def deleted_meanwhile(path):  # another tab deletes the experiment while this save is checked
-        check(path)
+    def deleted_meanwhile(path, canvas):  # another tab deletes the experiment while this save is checked
+        check(path, canvas)
         assert client.delete(f"/api/experiments/{experiment['id']}").status_code == 204
 
     monkeypatch.setattr(routes, "check_draft", deleted_meanwhile)
@@ -183,9 +188,18 @@ def test_a_draft_is_decoded_in_one_of_the_decode_slots(client, monkeypatch):
 
     held_while_checking = []
     check = routes.check_draft
-    monkeypatch.setattr(routes, "check_draft", lambda path: (held_while_checking.append(CountingSlots.held),
-                                                             check(path)))
+    monkeypatch.setattr(routes, "check_draft", lambda *args: (held_while_checking.append(CountingSlots.held),
+                                                              check(*args)))
     client.app.state.stylelab.decode_slots = CountingSlots()
     experiment = start_experiment(client)
     assert _put(client, experiment["id"], _layer()).status_code == 204
     assert held_while_checking == [1]
+
+
+def test_the_page_is_told_the_canvas_size_drafts_must_have(client):
+    assert client.get("/api/config").json()["canvas_long_side"] == CANVAS_LONG_SIDE
+    portrait = upload(client, png_bytes((30, 47)), role="photo").json()  # 768 × 30/47 = 490.2: rounds down
+    experiment = start_experiment(client, photo=portrait["id"], gatys_size=64)
+    assert canvas_size(30, 47) == (490, 768)
+    assert _put(client, experiment["id"], _layer((490, 768))).status_code == 204
+    assert _put(client, experiment["id"], _layer((491, 768))).status_code == 422

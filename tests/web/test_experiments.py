@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from stylelab.experiments.drafts import canvas_size
 from tests.experiments.fakes import FakeMethods
 from tests.web.conftest import (
     app_client,
@@ -333,7 +334,7 @@ def test_deleting_an_experiment_removes_its_pictures_but_not_shared_uploads(clie
     assert client.get(f"/api/images/{photo['id']}").status_code == 200
     assert client.get(kept["painting"]["thumb_url"]).status_code == 200
 
-    draft = client.put(f"/api/experiments/{kept['id']}/draft", content=png_bytes((80, 60)),
+    draft = client.put(f"/api/experiments/{kept['id']}/draft", content=png_bytes(canvas_size(90, 60)),
                        headers={"Content-Type": "image/png"})
     assert draft.status_code == 204 and f"drafts/{kept['id']}.png" in _files_of(client)
     assert client.delete(f"/api/experiments/{kept['id']}").status_code == 204

@@ -1,13 +1,14 @@
 """The canvas of an unfinished experiment, saved as the person paints so that a reload loses nothing.
 
-A draft is the paint layer as the browser sends it: a PNG with transparency, at
-most ``MAX_DRAFT_SIDE`` on a side, kept byte for byte once it decodes. It is
+A draft is the paint layer as the browser sends it: a PNG with transparency, the size of the
+page's canvas (``canvas_size``), kept byte for byte once it decodes. It is
 replaced atomically on every save and removed when the experiment is finished
 with a drawing.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from pathlib import Path
@@ -18,13 +19,21 @@ from stylelab.errors import InputError, OutputError
 from stylelab.experiments.store import DataDir
 
 MAX_DRAFT_SIDE = 4096
+CANVAS_LONG_SIDE = 768  # the page paints at the photo's shape with this long side (it reads it from /api/config)
 
 
-def check_draft(path: Path) -> None:
-    """Make sure an uploaded draft is a whole PNG within the size limit (it is decoded once).
+def canvas_size(width: int, height: int) -> tuple[int, int]:
+    """The page's canvas for a photo of ``width``×``height``, rounded as app.js rounds it (halves up)."""
+    scale = CANVAS_LONG_SIDE / max(width, height)
+    return math.floor(width * scale + 0.5), math.floor(height * scale + 0.5)
+
+
+def check_draft(path: Path, canvas: tuple[int, int]) -> None:
+    """Make sure an uploaded draft is a whole PNG of the ``canvas`` size (it is decoded once): a layer of
+    another size would be stretched over the canvas when it is loaded.
 
     Raises:
-        InputError: not a readable PNG, or larger than ``MAX_DRAFT_SIDE`` on a side.
+        InputError: not a readable PNG, larger than ``MAX_DRAFT_SIDE`` on a side, or not ``canvas`` in size.
     """
     too_large = f"draft: larger than {MAX_DRAFT_SIDE} px on a side"
     try:
@@ -40,6 +49,9 @@ def check_draft(path: Path) -> None:
             raise InputError(f"draft: must be a PNG image, not {image.format or 'unknown'}")
         if max(image.size) > MAX_DRAFT_SIDE:
             raise InputError(f"{too_large} ({image.width}×{image.height} px)")
+        if image.size != canvas:
+            raise InputError(f"draft: {image.width}×{image.height} px, but this experiment's canvas is "
+                             f"{canvas[0]}×{canvas[1]} px")
         try:
             image.load()
         except (OSError, SyntaxError, ValueError):

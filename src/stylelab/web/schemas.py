@@ -155,6 +155,7 @@ class ConfigOut(BaseModel):
     gatys_max_iterations: int
     fast_size: int | None  # None: each experiment's fast result has its Gatys result's size
     gatys_workers: int
+    canvas_long_side: int  # the drawing canvas: the photo's shape with this long side
 
 
 class HealthOut(BaseModel):

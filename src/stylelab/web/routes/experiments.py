@@ -18,7 +18,14 @@ from fastapi.responses import StreamingResponse
 from PIL import Image
 
 from stylelab.errors import ConfigError, JobError
-from stylelab.experiments.drafts import NO_DRAFT, check_draft, draft_version, keep_draft, remove_draft
+from stylelab.experiments.drafts import (
+    NO_DRAFT,
+    canvas_size,
+    check_draft,
+    draft_version,
+    keep_draft,
+    remove_draft,
+)
 from stylelab.experiments.palette import PALETTE_SIZE, extract_palette
 from stylelab.experiments.sheet import make_sheet
 from stylelab.experiments.store import ExperimentRecord, ImageRecord
@@ -179,8 +186,8 @@ async def put_draft(request: Request, found: Experiment, state: State) -> Respon
     ``none``), the save is refused if another tab saved since. The new version comes back in
     ``X-Draft-Version``.
 
-    Errors: 409 finished already, 412 changed in another tab, 413 too large, 422 not a PNG or over
-    4096 px a side.
+    Errors: 409 finished already, 412 changed in another tab, 413 too large, 422 not a PNG or not the
+    size of the page's canvas (the photo's shape at ``canvas_long_side`` of /api/config).
     """
     if found.drawing_id is not None:
         raise JobError("this experiment is finished: its drawing can no longer change")
@@ -188,11 +195,16 @@ async def put_draft(request: Request, found: Experiment, state: State) -> Respon
     try:
         await receive_to_file(request, temp)
         async with state.decoding():  # a 4096² RGBA draft is 64 MB decoded, as much as an upload
-            await run_in_threadpool(check_draft, temp)
+            await run_in_threadpool(check_draft, temp, _canvas_of(state, found))
         version = await run_in_threadpool(_replace_draft, state, found.id, temp, request.headers.get("X-Draft-Base"))
     finally:
         await run_in_threadpool(temp.unlink, missing_ok=True)  # gone already once kept
     return Response(status_code=204, headers={"X-Draft-Version": version})
+
+
+def _canvas_of(state: AppState, experiment: ExperimentRecord) -> tuple[int, int]:
+    photo = state.store.image(experiment.photo_id)
+    return canvas_size(photo.width, photo.height)
 
 
 def _replace_draft(state: AppState, experiment_id: str, checked: Path, base: str | None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from stylelab.experiments.drafts import CANVAS_LONG_SIDE
 from stylelab.gatys.config import MIN_SIZE
 from stylelab.web.schemas import ConfigOut, HealthOut
 from stylelab.web.state import State
@@ -28,6 +29,7 @@ def config(state: State) -> ConfigOut:
         gatys_max_iterations=settings.gatys_max_iterations,
         fast_size=settings.fast_size,
         gatys_workers=settings.runner.gatys_workers,
+        canvas_long_side=CANVAS_LONG_SIDE,
     )
 
 

@@ -365,8 +365,6 @@ async function start() {
 
 // ----------------------------------------------------------------------------------- lab
 
-const CANVAS_LONG_SIDE = 768;
-
 async function showLab(id) {
   const experiment = await api(`/api/experiments/${id}`);
   if (experiment.drawing) {
@@ -379,7 +377,7 @@ async function showLab(id) {
   $("#lab-painting").src = experiment.painting.url;
   $("#underlay").src = experiment.photo.url;
   if (firstVisit) {
-    const scale = CANVAS_LONG_SIDE / Math.max(experiment.photo.width, experiment.photo.height);
+    const scale = app.config.canvas_long_side / Math.max(experiment.photo.width, experiment.photo.height);
     app.painter.resize(Math.round(experiment.photo.width * scale), Math.round(experiment.photo.height * scale));
     loadPalette(experiment)
       .then(fitCanvas) // the swatches may have made the toolbar taller
