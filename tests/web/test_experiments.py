@@ -130,6 +130,21 @@ def test_bad_experiment_requests(client):
             422,
             "gatys_iterations: Input should be greater than or equal to 1",
         ),
+        (  # not read as 1 ("must be at least 16")
+            {"photo": "gallery:photos/chelsea", "painting": "gallery:styles/udnie", "gatys_size": True},
+            422,
+            "gatys_size: Input should be a valid integer",
+        ),
+        (
+            {"photo": "gallery:photos/chelsea", "painting": "gallery:styles/udnie", "gatys_iterations": "5"},
+            422,
+            "gatys_iterations: Input should be a valid integer",
+        ),
+        (  # misspelt: not silently the default
+            {"photo": "gallery:photos/chelsea", "painting": "gallery:styles/udnie", "gatys_sise": 64},
+            422,
+            "gatys_sise: Extra inputs are not permitted",
+        ),
     ]
     for body, status, message in cases:
         response = client.post("/api/experiments", json=body)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import Path as PathParam
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from stylelab.experiments.store import ID_PATTERN, ExperimentRecord, ImageRecord, JobRecord
 from stylelab.gatys.config import MAX_ITERATIONS, MIN_SIZE
@@ -23,6 +23,8 @@ ObjectId = Annotated[str, PathParam(pattern=ID_PATTERN, description="a 16-hex-di
 class ExperimentCreate(BaseModel):
     """Start an experiment: both methods are queued at once."""
 
+    model_config = ConfigDict(extra="forbid")  # a misspelt setting is an error, not the default
+
     photo: str = Field(
         pattern=IMAGE_REF_PATTERN,
         max_length=80,
@@ -34,15 +36,17 @@ class ExperimentCreate(BaseModel):
         description="gallery:styles/NAME or the id of an uploaded image",
     )
     gatys_size: int | None = Field(
-        default=None, ge=MIN_SIZE, le=LARGEST_SIZE, description="long side of the Gatys result"
+        default=None, ge=MIN_SIZE, le=LARGEST_SIZE, strict=True, description="long side of the Gatys result"
     )
     gatys_iterations: int | None = Field(
-        default=None, ge=1, le=MAX_ITERATIONS, description="Gatys iterations per scale"
+        default=None, ge=1, le=MAX_ITERATIONS, strict=True, description="Gatys iterations per scale"
     )
 
 
 class FinishRequest(BaseModel):
     """Attach the person's drawing (an uploaded image) and ask for grades."""
+
+    model_config = ConfigDict(extra="forbid")
 
     drawing: str = Field(pattern=ID_PATTERN, description="id of the uploaded drawing")
     source: Literal["canvas", "upload"] = Field(
