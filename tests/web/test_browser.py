@@ -996,3 +996,35 @@ def test_two_tabs_on_one_canvas_never_lose_strokes_silently(browser, server):
     card.locator("text=drawing in progress").wait_for()  # not "no drawing yet"
     first.close()
     second.close()
+
+
+def test_on_a_phone_a_refused_start_is_shown_in_sight_in_the_forms_words(browser, server, tmp_path):
+    """The 422 banner used to appear ~900 px above the visible part of the page, naming the API field."""
+    from PIL import Image
+
+    wide = tmp_path / "wide.png"
+    Image.new("RGB", (800, 100), (30, 90, 160)).save(wide)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(server.url)
+        page.wait_for_selector("[data-gallery=painting] .thumb")
+        page.set_input_files("[data-file=photo]", str(wide))
+        page.wait_for_selector("[data-chosen=photo] figcaption:text('wide.png')")
+        page.locator("[data-gallery=painting] .thumb").first.click()
+        page.click(".settings summary")
+        page.fill("#gatys-size", "64")
+        page.click("#start")
+        page.wait_for_selector("#error", state="visible")
+        box = page.locator("#error").bounding_box()
+        assert page.evaluate("window.scrollY") > 400  # the Start button is far down the page
+        assert 0 <= box["y"] and box["y"] + box["height"] <= 844, box  # in sight where the user is
+        text = page.inner_text("#error-text")
+        assert text.startswith("Size (px): at 64 px this photo's short side would be 8 px"), text
+        assert "choose a size of at least 124" in text and "gatys_size" not in text
+        assert page.evaluate("document.activeElement.id") == "gatys-size"
+        assert page.evaluate("document.querySelector('#view-start details.settings').open")
+        page.screenshot(path=str(ARTIFACTS / "phone-start-error.png"))
+    finally:
+        context.close()
+

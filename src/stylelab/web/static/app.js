@@ -348,6 +348,22 @@ function gatysSettings() {
   return { gatys_size: size, gatys_iterations: iterations };
 }
 
+// The settings' inputs by the API field names that the server's messages begin with.
+const SETTING_INPUTS = { gatys_size: "#gatys-size", gatys_iterations: "#gatys-iterations" };
+
+// A message about a setting ("gatys_size: …") in the form's words ("Size (px): …"), with its field opened
+// and focused; false if the message is about something else.
+function showSettingError(message) {
+  const [field, ...rest] = message.split(": ");
+  const input = SETTING_INPUTS[field] && $(SETTING_INPUTS[field]);
+  if (!input || !rest.length) return false;
+  const label = input.closest("label").firstChild.textContent.trim();
+  showError(`${label}: ${rest.join(": ")}`);
+  $("#view-start details.settings").open = true;
+  input.focus();
+  return true;
+}
+
 async function start() {
   const settings = gatysSettings();
   if (!settings) return;
@@ -358,6 +374,8 @@ async function start() {
       photo: app.pick.photo.ref, painting: app.pick.painting.ref, ...settings,
     });
     location.hash = `#/lab/${experiment.id}`;
+  } catch (error) {
+    if (error.status !== 422 || !showSettingError(error.message)) throw error;
   } finally {
     renderPick(); // enables Start again if there is something to start
   }
