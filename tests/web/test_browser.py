@@ -1028,3 +1028,38 @@ def test_on_a_phone_a_refused_start_is_shown_in_sight_in_the_forms_words(browser
     finally:
         context.close()
 
+
+TRACK_EVENT_SOURCES = """
+window.eventSources = [];
+window.EventSource = class extends window.EventSource {
+    constructor(...args) { super(...args); window.eventSources.push(this); }
+};
+"""
+
+SET_VISIBILITY = """(state) => {
+    Object.defineProperty(document, 'visibilityState', { value: state, configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+}"""
+
+
+def test_a_hidden_tab_gives_back_its_event_stream_and_catches_up_when_shown(browser, tmp_path):
+    """Chromium allows 6 connections per host: six tabs each holding a stream stalled the others."""
+    slow = make_settings(tmp_path / "data", methods=FakeMethods(step_seconds=0.1), gatys_iterations=400)
+    with LiveServer(slow) as live:
+        page = browser.new_page()
+        page.add_init_script(TRACK_EVENT_SOURCES)
+        experiment = _api_experiment(page, live.url, gatys_iterations=400)
+        page.goto(f"{live.url}/#/lab/{experiment}")
+        page.wait_for_selector("#job-gatys [data-job-state=running]", timeout=20_000)
+        page.wait_for_function("window.eventSources.length === 1 && window.eventSources[0].readyState === 1")
+        page.evaluate(SET_VISIBILITY, "hidden")
+        assert page.evaluate("window.eventSources.map((source) => source.readyState)") == [2]  # closed
+        gatys = page.request.get(f"{live.url}/api/experiments/{experiment}").json()["jobs"]["gatys"]
+        page.request.post(f"{live.url}/api/jobs/{gatys['id']}/cancel")  # while hidden
+        page.wait_for_timeout(500)
+        assert page.evaluate("window.eventSources.length") == 1  # nothing reopened while hidden
+        page.evaluate(SET_VISIBILITY, "visible")
+        page.wait_for_selector("#job-gatys [data-job-state=cancelled]", timeout=10_000)  # caught up
+        assert page.evaluate("window.eventSources.length") == 2
+        page.close()
+

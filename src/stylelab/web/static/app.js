@@ -100,6 +100,7 @@ const app = {
   painter: null,
   draft: { queue: Promise.resolve(), pending: false, versions: {} }, // versions: the last loaded or saved, per experiment
   events: null,
+  followed: null, // { experiment, onEvent } while following one, also while its stream waits for the tab to show
   following: 0, // counts closeEvents calls, so that late callbacks know they are stale
   historyOffset: 0,
   historyReturn: null, // { count, id } of the card opened from the History, for Back (see showHistory)
@@ -165,6 +166,7 @@ function showMissing() {
 function closeEvents() {
   if (app.events) app.events.close();
   app.events = null;
+  app.followed = null;
   app.following += 1; // a watch already waiting for the server belongs to what was followed before
   clearTimeout(app.historyTimer);
   clearTimeout(app.watchTimer);
@@ -175,6 +177,26 @@ function closeEvents() {
 // now and then whether something runs again (a re-run from another tab) and follow that too.
 function followEvents(experiment, onEvent) {
   closeEvents();
+  app.followed = { experiment, onEvent };
+  if (!tabHidden()) openEvents(experiment, onEvent); // else once the tab is shown
+}
+
+const tabHidden = () => document.visibilityState === "hidden";
+
+// Chromium allows six connections per host: six tabs each holding an event stream stalled the canvas
+// saves, and a seventh tab could not load. A hidden tab gives its stream back; shown again, it opens a
+// new one, whose first event (a snapshot) brings the view up to date.
+function pauseEventsWhileHidden() {
+  if (!app.followed) return;
+  if (tabHidden() && app.events) {
+    app.events.close();
+    app.events = null;
+  } else if (!tabHidden() && !app.events) {
+    openEvents(app.followed.experiment, app.followed.onEvent);
+  }
+}
+
+function openEvents(experiment, onEvent) {
   const source = new EventSource(experiment.events_url);
   app.events = source;
   // The browser reconnects on its own; meanwhile say why nothing moves if the server is gone.
@@ -188,6 +210,7 @@ function followEvents(experiment, onEvent) {
       source.close();
       if (app.events === source) {
         app.events = null;
+        app.followed = null;
         watchForRestart(experiment.id, onEvent);
       }
     }
@@ -1045,6 +1068,7 @@ async function main() {
   }
   window.addEventListener("hashchange", () => route());
   window.addEventListener("resize", fitCanvas);
+  document.addEventListener("visibilitychange", pauseEventsWhileHidden);
   route();
 }
 
