@@ -1063,3 +1063,24 @@ def test_a_hidden_tab_gives_back_its_event_stream_and_catches_up_when_shown(brow
         assert page.evaluate("window.eventSources.length") == 2
         page.close()
 
+
+def test_the_results_say_why_grades_are_missing_when_a_method_was_cancelled(browser, tmp_path):
+    slow = make_settings(tmp_path / "data", methods=FakeMethods(step_seconds=0.1), gatys_iterations=400)
+    with LiveServer(slow) as live:
+        context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
+        page = context.new_page()
+        experiment = _api_experiment(page, live.url, gatys_iterations=400)
+        jobs = lambda: page.request.get(f"{live.url}/api/experiments/{experiment}").json()["jobs"]  # noqa: E731
+        wait_for(lambda: jobs()["gatys"]["state"] == "running" and jobs()["fast"]["state"] == "done", timeout=20)
+        page.request.post(f"{live.url}/api/jobs/{jobs()['gatys']['id']}/cancel")
+        wait_for(lambda: jobs()["gatys"]["state"] == "cancelled", timeout=20)
+        _finish_by_api(page, live.url, experiment)
+        page.goto(f"{live.url}/#/results/{experiment}")
+        page.wait_for_selector("#grades .grade:not(.empty)", timeout=20_000)  # drawing ↔ fast
+        status = page.inner_text("#grades-status")
+        assert status.startswith("Gatys method was cancelled: Re-run it"), status
+        assert page.locator("#grades .grade.empty").count() == 2
+        _shot(page, "phone-results-cancelled.png")
+        page.set_viewport_size({"width": 1400, "height": 900})
+        _shot(page, "results-cancelled.png")
+        context.close()

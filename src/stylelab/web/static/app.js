@@ -893,10 +893,19 @@ function renderResults(experiment) {
   $("#grades").dataset.announced = grades ? "yes" : "";
   $("#grades-status").textContent = !experiment.drawing ? "Grades come once you finish your drawing."
     : methodsRunning ? "Grading waits for the methods still running…" : waiting ? "Grading…"
-      : grades ? "" : "Not graded.";
+      : methodsStopped(experiment) || (grades ? "" : "Not graded.");
   const attempt = attemptName(experiment);
   $("#grades").replaceChildren(...PAIRS.map(([pair, title]) => gradeCard(title.replace("Your drawing", attempt),
     grades && grades[pair], waiting)));
+}
+
+const STOPPED_TEXT = { failed: "failed", cancelled: "was cancelled", interrupted: "was interrupted by a server restart" };
+
+// Why grades are missing when a method has no result: "Gatys method was cancelled: Re-run it …".
+function methodsStopped(experiment) {
+  return ["fast", "gatys"].map((kind) => experiment.jobs[kind]).filter((job) => job && STOPPED_TEXT[job.state])
+    .map((job) => `${JOB_TITLES[job.kind]} ${STOPPED_TEXT[job.state]}: Re-run it to get the grades that need `
+      + "its picture.").join(" ");
 }
 
 // What the person made: painted on the canvas, or a photo of a painting on paper they uploaded.
