@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import os
-import signal
 import sys
-from collections.abc import Iterator
 
 from stylelab.cli import EXIT_INTERRUPTED
 from stylelab.cli.options import add_config_options, config_from_args, named_as_options
+from stylelab.cli.signals import terminate_as_interrupt
 
 NAME = "grid"
 HELP = (
@@ -48,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     with (
         _GridBar(enabled=not args.quiet) as bar,
-        _terminate_as_interrupt(),
+        terminate_as_interrupt(),
         named_as_options(field.name for field in dataclasses.fields(ExecutorConfig)),  # Ray's errors
     ):
         summary = run_grid(grid, args.out, executor, progress=bar.update)
@@ -73,25 +71,6 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILED_CELLS
     print(f"next: stylelab report {summary.folder}")
     return 0
-
-
-@contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (``kill``, ``timeout``, a batch scheduler's cancel) stops a grid as Ctrl-C does: finished
-    cells are kept, the workers stopped, exit 130."""
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread: signals are not ours to handle
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)  # None: set outside Python
 
 
 class _GridBar:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import inspect
-import signal
-from collections.abc import Iterator
 
 from stylelab.cli.options import named_as_options
+from stylelab.cli.signals import terminate_as_interrupt
 
 NAME = "serve"
 HELP = "Run the web experiment in your browser: paint your own version while both methods run."
@@ -105,32 +103,9 @@ def run(args: argparse.Namespace) -> int:
         app = create_app(settings)
     for line in banner(settings.host, settings.port, settings.data_dir):
         print(line, flush=True)
-    with _terminate_as_interrupt():
+    with terminate_as_interrupt():
         StylelabServer(app, settings.host, settings.port).run()
     return 0
-
-
-@contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a plain ``kill``) ends serve as Ctrl-C does.
-
-    uvicorn stops gracefully on either and then raises the signal again. SIGTERM's default action
-    then ended the process at once, skipping the exit handlers that remove the job queues'
-    semaphores (seen: "resource_tracker: There appear to be 3 leaked semaphore objects").
-    """
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread: signals are not ours to handle
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)  # None: set outside Python
 
 
 def banner(host: str, port: int, data_dir: object) -> list[str]:
