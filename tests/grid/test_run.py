@@ -145,7 +145,7 @@ def test_ctrl_c_after_failed_cells_exits_as_interrupted(grid_dir, capsys, monkey
     assert code == 130 and "interrupted" in err and err.count("failed: ") == 2
 
 
-def _grid_process_after_a_cell(grid_dir: Path) -> tuple[subprocess.Popen, Path]:
+def _grid_process_after_a_cell(grid_dir: Path, iterations: int = 60) -> tuple[subprocess.Popen, Path]:
     """``stylelab grid --workers 1`` in a process (and session) of its own, once a cell is done.
 
     60 iterations a cell: at 15 the other 7 cells could all finish before a test's signal reached the
@@ -153,7 +153,7 @@ def _grid_process_after_a_cell(grid_dir: Path) -> tuple[subprocess.Popen, Path]:
     text = (
         (grid_dir / "grid.toml")
         .read_text()
-        .replace("iterations = 1", "iterations = 60")
+        .replace("iterations = 1", f"iterations = {iterations}")
         .replace("size = 32", "size = 64")
     )
     (grid_dir / "grid.toml").write_text(text)
