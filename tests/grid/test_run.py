@@ -145,11 +145,8 @@ def test_ctrl_c_after_failed_cells_exits_as_interrupted(grid_dir, capsys, monkey
     assert code == 130 and "interrupted" in err and err.count("failed: ") == 2
 
 
-def _grid_process_after_a_cell(grid_dir: Path, iterations: int = 60) -> tuple[subprocess.Popen, Path]:
-    """``stylelab grid --workers 1`` in a process (and session) of its own, once a cell is done.
-
-    60 iterations a cell: at 15 the other 7 cells could all finish before a test's signal reached the
-    process (seen once, in a fresh clone on an idle machine)."""
+def _grid_process_after_a_cell(grid_dir: Path, iterations: int = 15) -> tuple[subprocess.Popen, Path]:
+    """``stylelab grid --workers 1`` in a process (and session) of its own, once a cell is done."""
     text = (
         (grid_dir / "grid.toml")
         .read_text()
@@ -195,7 +192,7 @@ def _gone(pid: int) -> bool:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGKILL])
 def test_workers_end_with_a_killed_driver_and_sigterm_stops_like_ctrl_c(grid_dir, signal_number):
-    process, out = _grid_process_after_a_cell(grid_dir)
+    process, out = _grid_process_after_a_cell(grid_dir, iterations=60)
     workers = _children(process.pid)
     assert workers  # the pool's worker (and its resource tracker)
     os.kill(process.pid, signal_number)  # the driver only, as `kill` or an out-of-memory killer does
