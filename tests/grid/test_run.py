@@ -158,8 +158,11 @@ def _grid_process_after_a_cell(grid_dir: Path, iterations: int = 15) -> tuple[su
     command = [sys.executable, "-m", "stylelab", "grid", str(grid_dir / "grid.toml"), "--out", str(out),
                "--workers", "1", "--quiet"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    # SIGINT as a terminal leaves it: pytest run as a background job (`make test &`) ignores it, and
+    # the grid would inherit that and never see the test's Ctrl-C
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
