@@ -259,6 +259,14 @@ def test_detail_none_is_noted_only_where_nothing_is_upscaled(capsys, tmp_path, f
     assert json.loads(out)["notes"] == notes and ("note:" in err) == bool(notes)
 
 
+def test_a_refused_run_prints_its_error_without_notes(capsys, tmp_path, files):
+    output = tmp_path / "out.png"
+    code, _, err = _run(capsys, "fast", files["content"], files["style"], "-o", output, "--size", 20,
+                        "--detail", "none", "--stroke-scale", "1", "--device", "cpu")
+    _assert_user_error(code, err, output, "--size: the output would be 20×13 px")
+    assert "note:" not in err
+
+
 def test_settings_without_effect_get_a_note_also_in_json(capsys, tmp_path, files):
     output = tmp_path / "out.png"
     code, out, err = _run(capsys, "fast", files["content"], files["style"], "-o", output, "--size", 32,

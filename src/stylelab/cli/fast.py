@@ -72,11 +72,11 @@ def _stylize(args: argparse.Namespace, config: FastConfig) -> int:
 
     weights = normalise_weights(args.weights, len(args.styles))
     jobs = plan_jobs(Path(args.content), check_not_empty(args.output), args.styles)
+    limits = ImageLimits(max_pixels=config.max_pixels)
+    _check_all_usable(jobs, config, limits)  # before any work or output, and before notes on a refused run
     notes = _notes(args, config, jobs)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
-    limits = ImageLimits(max_pixels=config.max_pixels)
-    _check_all_usable(jobs, config, limits)  # before any work or output
     styles = [load_image(style, limits) for style in args.styles]
 
     stylizer = FastStylizer(config.device)
