@@ -68,7 +68,7 @@ def stand_in_fast_stylize(content, styles, config, weights=None, *, stylizer=Non
 @pytest.fixture
 def stand_in_fast(monkeypatch):
     module = types.SimpleNamespace(FastConfig=StandInFastConfig, fast_stylize=stand_in_fast_stylize,
-                                   FastStylizer=StandInStylizer)
+                                   FastStylizer=StandInStylizer, planned_sizes=lambda size, config: (size, size, None))
     monkeypatch.setitem(sys.modules, "stylelab.fast", module)
     monkeypatch.setattr(StandInStylizer, "made", [])
 

@@ -197,6 +197,19 @@ def test_a_size_too_small_for_a_checkpoint_backbone_is_refused_before_any_work(g
     assert load_grid(write_grid(grid_dir, text.replace("size = 32", "size = 48"))).settings
 
 
+def test_a_fast_output_over_a_max_pixels_value_is_refused_before_any_work(grid_dir):
+    from stylelab.errors import ConfigError
+
+    # cat.png is 64×48: at size 2048 the output is 2048×1536 = 3.1 M px
+    text = ('contents = ["cat.png"]\nstyles = ["udnie.png"]\n[settings]\nmethod = "fast"\nsize = 2048\n'
+            'max_pixels = [\n  40_000_000,\n  1_000_000,\n]\n')
+    with pytest.raises(ConfigError, match=r"^grid.toml line 8: settings.max_pixels: photo cat \(64×48\): size: the "
+                                          r"output would be 2048×1536 = 3,145,728 px, over the limit of 1,000,000 px"):
+        load_grid(write_grid(grid_dir, text))  # was: one setting (max_pixels merged), every cell failing
+    grid = load_grid(write_grid(grid_dir, text.replace("1_000_000", "50_000_000")))
+    assert len(grid.settings) == 1  # max_pixels does not change the picture: the two run as one
+
+
 def test_a_checkpoint_shared_by_many_settings_is_checked_once(grid_dir, monkeypatch):
     import stylelab.backbones
     from tests.backbones import checkpoints

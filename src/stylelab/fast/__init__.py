@@ -6,6 +6,6 @@ between calls (web app, grids, folders).
 """
 
 from stylelab.fast.config import FastConfig
-from stylelab.fast.engine import FastResult, FastStylizer, fast_stylize
+from stylelab.fast.engine import FastResult, FastStylizer, fast_stylize, planned_sizes
 
-__all__ = ["FastConfig", "FastResult", "FastStylizer", "fast_stylize"]
+__all__ = ["FastConfig", "FastResult", "FastStylizer", "fast_stylize", "planned_sizes"]

@@ -254,19 +254,27 @@ def load_grid(path: str | Path) -> Grid:
     limit = max(DEFAULT_LIMITS.max_pixels, *(getattr(s.config, "max_pixels", 0) for s in combinations))
     contents = _images(reader, data, "contents", limit)
     styles = _images(reader, data, "styles", limit)
-    _check_pixel_limits(reader, combinations, contents + styles)
-    _check_sizes(reader, settings, contents)
+    sizes = _picture_sizes(contents + styles)
+    _check_pixel_limits(reader, combinations, sizes)
+    photo_sizes = {image.label: sizes[image.label] for image in contents}
+    _check_sizes(reader, settings, photo_sizes)
+    _check_fast_sizes(reader, combinations, photo_sizes)
     title = data.get("title", source.stem)
     if not isinstance(title, str):
         raise reader.error("title", f"expected a string, got {title!r}")
     return Grid(source, title, contents, styles, settings, tuple(reader.notes))
 
 
-def _check_pixel_limits(reader: _Reader, settings: Sequence[Setting], images: Sequence[InputImage]) -> None:
-    """A setting's ``max_pixels`` must admit every picture, or all its cells would fail one by one."""
+def _picture_sizes(images: Sequence[InputImage]) -> dict[str, tuple[int, int]]:
+    """(width, height) of each picture by label, upright (the pictures were decoded by :func:`_images`)."""
     from stylelab.imageio import upright_size
 
-    sizes = {image.label: upright_size(image.path) or (0, 0) for image in images}
+    return {image.label: upright_size(image.path) for image in images}
+
+
+def _check_pixel_limits(reader: _Reader, settings: Sequence[Setting], sizes: Mapping[str, tuple[int, int]]
+                        ) -> None:
+    """A setting's ``max_pixels`` must admit every picture, or all its cells would fail one by one."""
     for setting in settings:
         limit = getattr(setting.config, "max_pixels", None)
         for label, (width, height) in sizes.items():
@@ -277,13 +285,11 @@ def _check_pixel_limits(reader: _Reader, settings: Sequence[Setting], images: Se
                                    reader.lines.number_line(key, limit))
 
 
-def _check_sizes(reader: _Reader, settings: Sequence[Setting], contents: Sequence[InputImage]) -> None:
+def _check_sizes(reader: _Reader, settings: Sequence[Setting], shapes: Mapping[str, tuple[int, int]]) -> None:
     """A Gatys setting's ``size`` must leave every photo big enough for its backbone's deepest layer, or
     all its cells would fail one by one. The rule is the engine's own (:func:`usable_sizes`)."""
     from stylelab.gatys.engine import usable_sizes
-    from stylelab.imageio import upright_size
 
-    shapes = {image.label: upright_size(image.path) or (0, 0) for image in contents}
     for setting in settings:
         if setting.method != "gatys":
             continue
@@ -295,6 +301,26 @@ def _check_sizes(reader: _Reader, settings: Sequence[Setting], contents: Sequenc
                 key = setting.origins.get("size", "settings.size")
                 raise reader.error(key, f"photo {label} ({width}×{height}): {exc}",
                                    reader.lines.number_line(key, setting.config.size)) from None
+
+
+def _check_fast_sizes(reader: _Reader, settings: Sequence[Setting], shapes: Mapping[str, tuple[int, int]]
+                      ) -> None:
+    """A fast setting's output and working sizes must fit its ``max_pixels`` for every photo (the engine's
+    own rule, :func:`planned_sizes`), also for combinations that run as another setting: ``max_pixels``
+    is not part of a setting's digest, so only the first of several values would run."""
+    from stylelab.fast import planned_sizes
+
+    for setting in settings:
+        if setting.method != "fast":
+            continue
+        for label, (width, height) in shapes.items():
+            try:
+                planned_sizes((width, height), setting.config)
+            except ConfigError as exc:
+                name = str(exc).partition(":")[0]  # the engine names the setting first: size or stroke_scale
+                key = setting.origins.get("max_pixels", setting.origins.get(name, f"settings.{name}"))
+                line = reader.lines.number_line(key, setting.config.max_pixels) if "max_pixels" in key else None
+                raise reader.error(key, f"photo {label} ({width}×{height}): {exc}", line) from None
 
 
 def _check_top_level(reader: _Reader, data: Mapping[str, Any]) -> None:
