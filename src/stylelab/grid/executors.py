@@ -180,12 +180,11 @@ def ray_cluster(address: str | None) -> Iterator[None]:
     Raises:
         ConfigError: Ray is not installed, or no cluster answers at ``address``.
     """
-    check_ray(address)
+    ray = _import_ray()
     if address in (None, "local"):
         yield
         return
-    ray = _import_ray()
-    started_here = _connect(ray, address)
+    started_here = _connect(ray, address)  # checks that the address answers first
     try:
         yield
     finally:
