@@ -116,3 +116,12 @@ def plain_numbers(config: object) -> None:
             object.__setattr__(config, item.name, int(value))
         elif isinstance(value, numbers.Real):  # np.float64 too: a float subclass that reprs as np.float64(…)
             object.__setattr__(config, item.name, float(value))
+
+
+def inert_at_defaults(config):
+    """``config`` (a frozen dataclass with ``inert_settings()``) with those settings at their defaults,
+    so that two configs that stylise alike compare equal."""
+    inert = config.inert_settings()
+    defaults = {f.name: f.default_factory() if f.default is dataclasses.MISSING else f.default
+                for f in dataclasses.fields(config) if f.name in inert}
+    return dataclasses.replace(config, **defaults) if defaults else config

@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from stylelab.imageio import DEFAULT_LIMITS
-from stylelab.validate import choice, device_name, integer, number, plain_numbers
+from stylelab.validate import choice, device_name, inert_at_defaults, integer, number, plain_numbers
 
 COLOR_MODES = ("none", "luminance")
 DETAIL_MODES = ("native", "none")
@@ -97,8 +97,7 @@ class FastConfig:
     def effective(self) -> FastConfig:
         """This config with the settings that have no effect with the others at their defaults (two
         configs that stylise alike compare equal)."""
-        inert = {name: getattr(FastConfig, name) for name in self.inert_settings()}
-        return self.replace(**inert) if inert else self
+        return inert_at_defaults(self)
 
     def adds_detail(self) -> bool:
         """Whether a second, native-resolution pass adds its detail to the large strokes."""

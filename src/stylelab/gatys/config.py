@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from stylelab.backbones import POOLINGS, default_layers, parse_backbone
 from stylelab.errors import ConfigError
 from stylelab.imageio import DEFAULT_LIMITS
-from stylelab.validate import choice, device_name, integer, number, plain_numbers
+from stylelab.validate import choice, device_name, inert_at_defaults, integer, number, plain_numbers
 
 MIN_SIZE, MAX_SIZE = 16, 8192  # long side of the output
 MAX_ITERATIONS = 100_000
@@ -163,9 +163,7 @@ class GatysConfig:
     def effective(self) -> GatysConfig:
         """This config with the settings that have no effect with the others at their defaults (two
         configs that stylise alike compare equal)."""
-        default = GatysConfig()
-        inert = {name: getattr(default, name) for name in self.inert_settings()}
-        return self.replace(**inert) if inert else self
+        return inert_at_defaults(self)
 
     def inert_settings(self) -> list[str]:
         """The settings that the others make irrelevant (``learning_rate`` with L-BFGS, ...)."""
