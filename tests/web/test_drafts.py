@@ -132,6 +132,29 @@ def test_a_draft_arriving_while_its_experiment_is_deleted_is_404_and_leaves_no_f
     assert list(state.files.tmp.iterdir()) == []
 
 
+def test_a_draft_whose_experiment_is_deleted_while_the_body_uploads_is_404(client, monkeypatch):
+    """The photo's record goes with the experiment: working out the canvas used to fail with a 500."""
+    from fastapi.concurrency import run_in_threadpool
+
+    import stylelab.web.routes.experiments as routes
+
+    experiment = start_experiment(client)
+    url = f"/api/experiments/{experiment['id']}"
+    wait_for(lambda: not client.get(url).json()["active"])
+    receive = routes.receive_to_file
+
+    async def deleted_while_uploading(request, path):  # another tab deletes it as the last bytes arrive
+        size = await receive(request, path)
+        assert (await run_in_threadpool(client.delete, url)).status_code == 204
+        return size
+
+    monkeypatch.setattr(routes, "receive_to_file", deleted_while_uploading)
+    response = _put(client, experiment["id"], _layer())
+    assert response.status_code == 404 and "no experiment" in response.json()["detail"]
+    assert list(client.app.state.stylelab.files.tmp.iterdir()) == []
+    assert client.get("/api/health").status_code == 200
+
+
 class _SignallingLock:
     """The draft lock, which says when someone starts waiting for it."""
 

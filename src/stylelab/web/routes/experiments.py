@@ -195,15 +195,21 @@ async def put_draft(request: Request, found: Experiment, state: State) -> Respon
     try:
         await receive_to_file(request, temp)
         async with state.decoding():  # a 4096² RGBA draft is 64 MB decoded, as much as an upload
-            await run_in_threadpool(check_draft, temp, _canvas_of(state, found))
+            canvas = await run_in_threadpool(_canvas_of, state, found.id)
+            await run_in_threadpool(check_draft, temp, canvas)
         version = await run_in_threadpool(_replace_draft, state, found.id, temp, request.headers.get("X-Draft-Base"))
     finally:
         await run_in_threadpool(temp.unlink, missing_ok=True)  # gone already once kept
     return Response(status_code=204, headers={"X-Draft-Version": version})
 
 
-def _canvas_of(state: AppState, experiment: ExperimentRecord) -> tuple[int, int]:
-    photo = state.store.image(experiment.photo_id)
+def _canvas_of(state: AppState, experiment_id: str) -> tuple[int, int]:
+    """The page's canvas for the experiment as stored now: it may have been deleted, photo and all,
+    while the draft was uploading."""
+    experiment = state.store.experiment(experiment_id)
+    photo = state.store.image(experiment.photo_id) if experiment is not None else None
+    if photo is None:
+        raise HTTPException(404, f"no experiment with id {experiment_id}")
     return canvas_size(photo.width, photo.height)
 
 
