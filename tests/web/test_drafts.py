@@ -73,8 +73,8 @@ def test_a_draft_comes_back_as_it_was_saved(client):
     (b"not an image at all", "not a readable PNG"),
     (_layer()[:-30], "not a readable PNG"),  # cut short
     (png_bytes(fmt="JPEG"), "must be a PNG image, not JPEG"),
-    (png_bytes(size=(4097, 16)), "larger than 4096 px on a side (4097×16 px)"),
-    (_png_header_only(30_000, 30_000), "larger than 4096 px on a side"),  # a decompression bomb's header
+    (png_bytes(size=(4097, 16)), "4097×16 px, but this experiment's canvas is 768×511 px"),
+    (_png_header_only(30_000, 30_000), "far larger than this experiment's canvas of 768×511 px"),  # a bomb's header
     (_layer((8, 8)), "draft: 8×8 px, but this experiment's canvas is 768×511 px"),  # would be stretched over it
     (_layer((CANVAS[0], CANVAS[1] + 1)), "768×512 px, but this experiment's canvas is 768×511 px"),
 ])
@@ -196,27 +196,19 @@ def test_a_draft_save_waiting_for_the_draft_lock_does_not_stop_other_requests(cl
     assert replies == {"save": 204, "health": 200}
 
 
-def test_a_draft_is_decoded_in_one_of_the_decode_slots(client, monkeypatch):
-    """A 4096² draft decodes to 64 MB: it waits for a slot like an upload does."""
-    from stylelab.web.routes import experiments as routes
+def test_a_draft_save_does_not_wait_for_a_decode_slot(client):
+    """A draft decodes only at the canvas's size (at most 768² px): it need not queue behind uploads."""
 
-    class CountingSlots:
-        held = 0
-
+    class NoSlots:
         async def __aenter__(self):
-            CountingSlots.held += 1
+            raise AssertionError("a draft save waited for a decode slot")
 
         async def __aexit__(self, *exc):
-            CountingSlots.held -= 1
+            pass
 
-    held_while_checking = []
-    check = routes.check_draft
-    monkeypatch.setattr(routes, "check_draft", lambda *args: (held_while_checking.append(CountingSlots.held),
-                                                              check(*args)))
-    client.app.state.stylelab.decode_slots = CountingSlots()
     experiment = start_experiment(client)
+    client.app.state.stylelab.decode_slots = NoSlots()
     assert _put(client, experiment["id"], _layer()).status_code == 204
-    assert held_while_checking == [1]
 
 
 def test_the_page_is_told_the_canvas_size_drafts_must_have(client):

@@ -18,7 +18,6 @@ from PIL import Image
 from stylelab.errors import InputError, OutputError
 from stylelab.experiments.store import DataDir
 
-MAX_DRAFT_SIDE = 4096
 CANVAS_LONG_SIDE = 768  # the page paints at the photo's shape with this long side (it reads it from /api/config)
 
 
@@ -29,26 +28,24 @@ def canvas_size(width: int, height: int) -> tuple[int, int]:
 
 
 def check_draft(path: Path, canvas: tuple[int, int]) -> None:
-    """Make sure an uploaded draft is a whole PNG of the ``canvas`` size (it is decoded once): a layer of
-    another size would be stretched over the canvas when it is loaded.
+    """Make sure an uploaded draft is a whole PNG of the ``canvas`` size: a layer of another size would be
+    stretched over the canvas when it is loaded. The size is checked from the header, so only a draft of
+    the canvas's size is decoded.
 
     Raises:
-        InputError: not a readable PNG, larger than ``MAX_DRAFT_SIDE`` on a side, or not ``canvas`` in size.
+        InputError: not a readable PNG, or not ``canvas`` in size.
     """
-    too_large = f"draft: larger than {MAX_DRAFT_SIDE} px on a side"
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the side limit is stricter
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the canvas check is stricter
             image = Image.open(path)  # reads the header only
-    except Image.DecompressionBombError:
-        raise InputError(too_large) from None
+    except Image.DecompressionBombError:  # Pillow will not even open a header of so many pixels
+        raise InputError(f"draft: far larger than this experiment's canvas of {canvas[0]}×{canvas[1]} px") from None
     except (OSError, SyntaxError, ValueError):
         raise InputError("draft: not a readable PNG image") from None
     with image:
         if image.format != "PNG":
             raise InputError(f"draft: must be a PNG image, not {image.format or 'unknown'}")
-        if max(image.size) > MAX_DRAFT_SIDE:
-            raise InputError(f"{too_large} ({image.width}×{image.height} px)")
         if image.size != canvas:
             raise InputError(f"draft: {image.width}×{image.height} px, but this experiment's canvas is "
                              f"{canvas[0]}×{canvas[1]} px")

@@ -194,9 +194,10 @@ async def put_draft(request: Request, found: Experiment, state: State) -> Respon
     temp = state.files.temp_path()
     try:
         await receive_to_file(request, temp)
-        async with state.decoding():  # a 4096² RGBA draft is 64 MB decoded, as much as an upload
-            canvas = await run_in_threadpool(_canvas_of, state, found.id)
-            await run_in_threadpool(check_draft, temp, canvas)
+        canvas = await run_in_threadpool(_canvas_of, state, found.id)
+        # No decode slot, unlike uploads: a draft of any size but the canvas's (at most 768² px, 2.4 MB as
+        # RGBA) is refused from its header, so the decode is small and need not queue behind uploads.
+        await run_in_threadpool(check_draft, temp, canvas)
         version = await run_in_threadpool(_replace_draft, state, found.id, temp, request.headers.get("X-Draft-Base"))
     finally:
         await run_in_threadpool(temp.unlink, missing_ok=True)  # gone already once kept
