@@ -18,8 +18,10 @@ from stylelab.experiments.store import (
     THUMB_SIZE,
     DataDir,
     Store,
+    decode_picture,
     is_id,
     new_id,
+    record_picture,
     store_picture,
 )
 from stylelab.imageio import ImageLimits
@@ -80,6 +82,18 @@ def test_store_picture_decodes_by_content_and_records_it(store, files, tmp_path)
     fake.write_text("hello")
     with pytest.raises(InputError, match="photo.png: not a supported image"):
         store_picture(store, files, fake, "photo", "photo.png", ImageLimits(), 1024)
+
+
+def test_a_decoded_picture_has_its_stored_size_and_is_stored_only_once_recorded(store, files, tmp_path):
+    path = tmp_path / "wide.png"
+    Image.new("RGB", (200, 100), "green").save(path, format="PNG")
+    picture = decode_picture(path, "wide", ImageLimits(), 64)
+    assert (picture.width, picture.height, picture.label) == (64, 32, "wide")
+    assert list(files.images.iterdir()) == []  # a refused request stores nothing
+    record = record_picture(store, files, picture, "painting")
+    assert (record.role, record.label, record.width, record.height) == ("painting", "wide", 64, 32)
+    with Image.open(files.image_path(record.id)) as stored:
+        assert stored.size == (64, 32)
 
 
 def test_claim_takes_the_oldest_job_of_each_lane(store):

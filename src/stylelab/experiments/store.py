@@ -284,6 +284,40 @@ def _checked(identifier: str) -> str:
     return identifier
 
 
+@dataclass(frozen=True)
+class DecodedPicture:
+    """A picture decoded and checked, at the size it will be stored at, not stored yet."""
+
+    image: Image.Image
+    label: str
+
+    @property
+    def width(self) -> int:
+        return self.image.width
+
+    @property
+    def height(self) -> int:
+        return self.image.height
+
+
+def decode_picture(source: ImageSource, label: str, limits: ImageLimits, max_side: int) -> DecodedPicture:
+    """Decode ``source`` (the content decides the type, not the name) and shrink it to ``max_side``.
+
+    Raises:
+        InputError: not an image, damaged, or outside ``limits`` (the message names ``label``).
+    """
+    image = load_image(source, limits, name=label)
+    if max(image.size) > max_side:
+        image = resize_long_side(image, max_side)
+    return DecodedPicture(image, label)
+
+
+def record_picture(store: Store, files: DataDir, picture: DecodedPicture, role: str) -> ImageRecord:
+    """Write a decoded picture (and its thumbnail) under a new id and record it as ``role``."""
+    image_id, width, height = files.save_image(picture.image)
+    return store.add_image(image_id, role, picture.label, width, height)
+
+
 def store_picture(
     store: Store,
     files: DataDir,
@@ -293,14 +327,12 @@ def store_picture(
     limits: ImageLimits,
     max_side: int,
 ) -> ImageRecord:
-    """Decode ``source`` (the content decides the type, not the name), store it and record it.
+    """Decode ``source``, store it and record it: :func:`decode_picture`, then :func:`record_picture`.
 
     Raises:
         InputError: not an image, damaged, or outside ``limits`` (the message names ``label``).
     """
-    image = load_image(source, limits, name=label)
-    image_id, width, height = files.save_image(image, max_side)
-    return store.add_image(image_id, role, label, width, height)
+    return record_picture(store, files, decode_picture(source, label, limits, max_side), role)
 
 
 class Store:

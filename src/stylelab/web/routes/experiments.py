@@ -8,7 +8,6 @@ import io
 import math
 import random
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -28,9 +27,9 @@ from stylelab.experiments.drafts import (
 )
 from stylelab.experiments.palette import PALETTE_SIZE, extract_palette
 from stylelab.experiments.sheet import make_sheet
-from stylelab.experiments.store import ExperimentRecord, ImageRecord
+from stylelab.experiments.store import DecodedPicture, ExperimentRecord, ImageRecord, decode_picture, record_picture
 from stylelab.gatys.config import MIN_SIZE
-from stylelab.imageio import DEFAULT_LIMITS, load_image, resize_long_side
+from stylelab.imageio import DEFAULT_LIMITS
 from stylelab.validate import integer
 from stylelab.web.events import CLOSE, format_event
 from stylelab.web.routes.uploads import receive_to_file
@@ -48,23 +47,7 @@ PAIR_LABELS = {
 }
 
 
-@dataclass(frozen=True)
-class _Bundled:
-    """A gallery picture, decoded and checked, to be stored only once the whole request is accepted."""
-
-    image: Image.Image
-    label: str
-
-    @property
-    def width(self) -> int:
-        return self.image.width
-
-    @property
-    def height(self) -> int:
-        return self.image.height
-
-
-def _check_short_side(photo: ImageRecord | _Bundled, size: int) -> None:
+def _check_short_side(photo: ImageRecord | DecodedPicture, size: int) -> None:
     """Both methods need MIN_SIDE px on the photo's short side at ``size``: say so before starting either."""
     long, short = max(photo.width, photo.height), min(photo.width, photo.height)
     if round(short * size / long) < MIN_SIDE:
@@ -73,29 +56,26 @@ def _check_short_side(photo: ImageRecord | _Bundled, size: int) -> None:
                           f"px, under {MIN_SIDE} px; choose a size of at least {smallest}")
 
 
-def _resolve(state: AppState, ref: str, role: str) -> ImageRecord | _Bundled:
-    """An id must name an uploaded photo or painting; a gallery ref is decoded (at its stored size), not stored."""
+def _resolve(state: AppState, ref: str, role: str) -> ImageRecord | DecodedPicture:
+    """An id must name an uploaded photo or painting; a gallery ref is decoded (at its stored size, so that
+    its size can be checked), not stored: only an accepted request stores it."""
     if ref.startswith("gallery:"):
         folder, name = ref.removeprefix("gallery:").split("/")
         path = state.gallery.path(folder, name)
         if path is None:
             raise HTTPException(404, f"{role}: no bundled image {folder}/{name}")
         label = state.gallery.item(folder, name).label
-        image = load_image(path, state.settings.image_limits, name=label)
-        if max(image.size) > state.settings.stored_size:  # as it will be stored, so that its size can be checked
-            image = resize_long_side(image, state.settings.stored_size)
-        return _Bundled(image, label)
+        return decode_picture(path, label, state.settings.image_limits, state.settings.stored_size)
     record = state.store.image(ref)
     if record is None or record.role not in ("photo", "painting"):
         raise HTTPException(404, f"{role}: no uploaded photo or painting with id {ref}")
     return record
 
 
-def _stored(state: AppState, picture: ImageRecord | _Bundled, role: str) -> ImageRecord:
+def _stored(state: AppState, picture: ImageRecord | DecodedPicture, role: str) -> ImageRecord:
     if isinstance(picture, ImageRecord):
         return picture
-    image_id, width, height = state.files.save_image(picture.image)
-    return state.store.add_image(image_id, role, picture.label, width, height)
+    return record_picture(state.store, state.files, picture, role)
 
 
 @router.post("", status_code=201)
