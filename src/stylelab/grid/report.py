@@ -337,7 +337,7 @@ def _comparison(data: _Data, content: int, style: int, height: int) -> Image.Ima
         ("painting", _picture(data, data.layout["styles"][style]["file"], "?", height)),
     ]
     for s, setting in enumerate(data.layout["settings"]):
-        panels.append((f"#{s + 1} {setting['label']}", _cell_picture(data, data.record(s, content, style), height)))
+        panels.append((_tag(s, setting["label"]), _cell_picture(data, data.record(s, content, style), height)))
     rows = [side_by_side(panels[i:i + COMPARISON_PANELS], height=height, label_lines=COMPARISON_LABEL_LINES)
             for i in range(0, len(panels), COMPARISON_PANELS)]
     return _stacked(rows)
