@@ -118,10 +118,15 @@ def plain_numbers(config: object) -> None:
             object.__setattr__(config, item.name, float(value))
 
 
+def at_defaults(config, names: Iterable[str]):
+    """``config`` (a frozen dataclass) with the fields ``names`` at their defaults."""
+    names = set(names)
+    defaults = {f.name: f.default_factory() if f.default is dataclasses.MISSING else f.default
+                for f in dataclasses.fields(config) if f.name in names}
+    return dataclasses.replace(config, **defaults) if defaults else config
+
+
 def inert_at_defaults(config):
     """``config`` (a frozen dataclass with ``inert_settings()``) with those settings at their defaults,
     so that two configs that stylise alike compare equal."""
-    inert = config.inert_settings()
-    defaults = {f.name: f.default_factory() if f.default is dataclasses.MISSING else f.default
-                for f in dataclasses.fields(config) if f.name in inert}
-    return dataclasses.replace(config, **defaults) if defaults else config
+    return at_defaults(config, config.inert_settings())

@@ -46,6 +46,7 @@ from stylelab.errors import ConfigError, InputError, ModelError
 from stylelab.gatys.config import INIT_KINDS
 from stylelab.grid.methods import METHODS, Method, all_methods, get_method
 from stylelab.imageio import DEFAULT_LIMITS
+from stylelab.validate import at_defaults
 
 BUNDLED_PREFIX = "bundled:"
 TOP_LEVEL_KEYS = ("title", "contents", "styles", "settings", "variants")
@@ -584,8 +585,7 @@ def _setting(
 def _picture_settings(config: Any) -> Any:
     """``config`` with the settings that cannot change its picture at their defaults, so that a finished
     cell is not computed again for them (and cells keyed before this rule keep their keys)."""
-    defaults = {f.name: f.default for f in dataclasses.fields(config) if f.name in NOT_CHANGING_THE_PICTURE}
-    return dataclasses.replace(config, **defaults)
+    return at_defaults(config, NOT_CHANGING_THE_PICTURE)
 
 
 def _first_location(where: Mapping[str, str]) -> str:
