@@ -259,8 +259,8 @@ class DataDir:
         Returns:
             ``(id, width, height)`` of the stored picture.
         """
-        if max_side is not None and max(image.size) > max_side:
-            image = resize_long_side(image, max_side)
+        if max_side is not None:
+            image = shrunk_to(image, max_side)
         image_id = new_id()
         with atomic_write(self.image_path(image_id)) as temp:
             image.save(temp, format="PNG")
@@ -282,6 +282,11 @@ def _checked(identifier: str) -> str:
     if not is_id(identifier):
         raise JobError(f"not a valid id: {identifier!r}")
     return identifier
+
+
+def shrunk_to(image: Image.Image, max_side: int) -> Image.Image:
+    """``image``, or a copy shrunk to ``max_side`` on its long side if it is larger (never enlarged)."""
+    return resize_long_side(image, max_side) if max(image.size) > max_side else image
 
 
 @dataclass(frozen=True)
@@ -306,10 +311,7 @@ def decode_picture(source: ImageSource, label: str, limits: ImageLimits, max_sid
     Raises:
         InputError: not an image, damaged, or outside ``limits`` (the message names ``label``).
     """
-    image = load_image(source, limits, name=label)
-    if max(image.size) > max_side:
-        image = resize_long_side(image, max_side)
-    return DecodedPicture(image, label)
+    return DecodedPicture(shrunk_to(load_image(source, limits, name=label), max_side), label)
 
 
 def record_picture(store: Store, files: DataDir, picture: DecodedPicture, role: str) -> ImageRecord:
