@@ -101,11 +101,11 @@ class WorkerTools:
 
     def stylizer(self, config: Any) -> Any:
         """The warm FastStylizer for ``config``'s device."""
-        import importlib
+        from stylelab.fast import FastStylizer
 
         device = getattr(config, "device", "auto")
         if device not in self._stylizers:
-            self._stylizers[device] = importlib.import_module("stylelab.fast").FastStylizer(device)
+            self._stylizers[device] = FastStylizer(device)
         return self._stylizers[device]
 
     def cell_stylizer(self, config: Any) -> Any:
