@@ -208,6 +208,10 @@ def test_a_fast_output_over_a_max_pixels_value_is_refused_before_any_work(grid_d
         load_grid(write_grid(grid_dir, text))  # was: one setting (max_pixels merged), every cell failing
     grid = load_grid(write_grid(grid_dir, text.replace("1_000_000", "50_000_000")))
     assert len(grid.settings) == 1  # max_pixels does not change the picture: the two run as one
+    # a size too small is the size's fault, also where max_pixels is given
+    with pytest.raises(ConfigError, match=r"^grid.toml line 5: settings.size: photo cat \(64×48\): size: the "
+                                          r"output would be 20×15 px, under 16 px"):
+        load_grid(write_grid(grid_dir, text.replace("size = 2048", "size = 20").replace("1_000_000", "50_000_000")))
 
 
 def test_a_checkpoint_shared_by_many_settings_is_checked_once(grid_dir, monkeypatch):

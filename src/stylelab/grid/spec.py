@@ -319,8 +319,10 @@ def _check_fast_sizes(reader: _Reader, settings: Sequence[Setting], shapes: Mapp
                 planned_sizes((width, height), setting.config)
             except ConfigError as exc:
                 name = str(exc).partition(":")[0]  # the engine names the setting first: size or stroke_scale
-                key = setting.origins.get("max_pixels", setting.origins.get(name, f"settings.{name}"))
-                line = reader.lines.number_line(key, setting.config.max_pixels) if "max_pixels" in key else None
+                if "over the limit" in str(exc) and "max_pixels" in setting.origins:  # not "under 16 px"
+                    name = "max_pixels"
+                key = setting.origins.get(name, f"settings.{name}")
+                line = reader.lines.number_line(key, setting.config.max_pixels) if name == "max_pixels" else None
                 raise reader.error(key, f"photo {label} ({width}×{height}): {exc}", line) from None
 
 
