@@ -22,6 +22,14 @@ def _run(capsys, *argv: object) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+def _folders(tmp_path: Path) -> tuple[Path, Path]:
+    """An empty folder of photos (in/) and one for the results (out/)."""
+    folder, out_dir = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    out_dir.mkdir()
+    return folder, out_dir
+
+
 def _size(path: Path) -> tuple[int, int]:
     with Image.open(path) as image:
         return image.size
@@ -77,9 +85,7 @@ def test_folder_in_folder_out_computes_the_style_once(capsys, monkeypatch, tmp_p
     real = FastStylizer.style_vector
     monkeypatch.setattr(FastStylizer, "style_vector",
                         lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
-    folder, out_dir = tmp_path / "in", tmp_path / "out"
-    folder.mkdir()
-    out_dir.mkdir()
+    folder, out_dir = _folders(tmp_path)
     for index in range(3):
         content.rotate(90 * index, expand=True).save(folder / f"photo{index}.jpg")
     (folder / "notes.txt").write_text("not an image, skipped by extension")
@@ -200,9 +206,7 @@ def test_missing_output_folder_in_folder_mode(capsys, tmp_path, files):
 
 
 def test_folder_with_a_bad_image_writes_nothing(capsys, tmp_path, files):
-    folder, out_dir = tmp_path / "in", tmp_path / "out"
-    folder.mkdir()
-    out_dir.mkdir()
+    folder, out_dir = _folders(tmp_path)
     shutil.copy(files["content"], folder / "a.jpg")
     (folder / "b.jpg").write_text("not really a jpeg")
     code, _, err = _run(capsys, "fast", folder, files["style"], "-o", out_dir)
@@ -211,9 +215,7 @@ def test_folder_with_a_bad_image_writes_nothing(capsys, tmp_path, files):
 
 
 def test_folder_with_several_bad_images_names_them_all_at_once(capsys, tmp_path, files):
-    folder, out_dir = tmp_path / "in", tmp_path / "out"
-    folder.mkdir()
-    out_dir.mkdir()
+    folder, out_dir = _folders(tmp_path)
     shutil.copy(files["content"], folder / "a.jpg")
     (folder / "b.jpg").write_text("not really a jpeg")
     (folder / "c.png").write_bytes(b"")
@@ -224,9 +226,7 @@ def test_folder_with_several_bad_images_names_them_all_at_once(capsys, tmp_path,
 
 
 def test_folder_where_one_photo_would_give_too_large_an_output_writes_nothing(capsys, tmp_path):
-    folder, out_dir = tmp_path / "in", tmp_path / "out"
-    folder.mkdir()
-    out_dir.mkdir()
+    folder, out_dir = _folders(tmp_path)
     Image.new("RGB", (200, 133), "teal").save(folder / "a.png")  # 400 × 266 = 106 400 px: allowed
     Image.new("RGB", (133, 133), "teal").save(folder / "b.png")  # 400 × 400 = 160 000 px: not
     Image.new("RGB", (300, 300), "orange").save(tmp_path / "style.png")
