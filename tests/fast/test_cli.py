@@ -237,6 +237,17 @@ def test_folder_where_one_photo_would_give_too_large_an_output_writes_nothing(ca
     assert list(out_dir.iterdir()) == []
 
 
+def test_folder_where_one_result_name_is_too_long_writes_nothing(capsys, tmp_path, files):
+    folder, out_dir = _folders(tmp_path)
+    shutil.copy(files["content"], folder / "a.jpg")
+    long_name = "x" * 245 + ".jpg"  # fits, but not with atomic_write's temporary name beside its result
+    shutil.copy(files["content"], folder / long_name)
+    code, _, err = _run(capsys, "fast", folder, files["style"], "-o", out_dir, "--device", "cpu")
+    assert code == 2 and "Traceback" not in err
+    assert long_name in err and "too long" in err
+    assert list(out_dir.iterdir()) == []
+
+
 def test_an_output_too_wide_for_its_format_is_refused_before_any_work(capsys, monkeypatch, tmp_path, files):
     from stylelab.fast.engine import FastStylizer
 

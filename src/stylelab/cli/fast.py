@@ -118,8 +118,9 @@ def _notes(args: argparse.Namespace, config: FastConfig, jobs: list[tuple[Path, 
 
 
 def _check_all_usable(jobs: list[tuple[Path, Path]], config: FastConfig, limits) -> None:
-    """Refuse the run, naming every content image that cannot be used (unreadable, or an output or
-    working size out of bounds or too large for the output's format), not only the first."""
+    """Refuse the run, naming every content image that cannot be used (unreadable, an output or
+    working size out of bounds or too large for the output's format, or a result name too long), not only
+    the first."""
     problems = []
     for content, output in jobs:
         try:
@@ -137,10 +138,11 @@ def _check_all_usable(jobs: list[tuple[Path, Path]], config: FastConfig, limits)
 
 def _check_usable(content: Path, output: Path, config: FastConfig, limits) -> None:
     from stylelab.fast.engine import planned_sizes
-    from stylelab.imageio import check_format_fits, load_image
+    from stylelab.imageio import check_format_fits, check_output_path, load_image
 
     output_size, _, _ = planned_sizes(load_image(content, limits).size, config)
     check_format_fits(output, output_size)
+    check_output_path(output)  # in a folder, a result's name (from the photo's) may be too long to write
 
 
 def _skipped_note(names: list[str]) -> list[str]:
