@@ -267,6 +267,17 @@ def test_the_low_level_calls_check_their_arguments(stylizer, style):
     assert stylizer.transform(np.zeros((64, 64, 3)), np.zeros(100))[0].shape == (64, 64, 3)  # float64 is fine
 
 
+def test_images_too_small_for_the_network_are_input_errors(stylizer):
+    # the network's first mirror padding needs 5 px: smaller ones failed inside onnxruntime
+    vector = np.zeros(100, np.float32)
+    with pytest.raises(InputError, match=r"at least 16 px on a side, got shape \(4, 40, 3\)"):
+        stylizer.transform(np.zeros((4, 40, 3), np.float32), vector)
+    with pytest.raises(InputError, match=r"at least 16 px on a side, got shape \(1, 1, 3\)"):
+        stylizer.statistics(np.zeros((1, 1, 3), np.float32), vector)
+    with pytest.raises(InputError, match=r"got shape \(300, 300\)"):
+        stylizer.transform(np.zeros((300, 300, 3), np.float32), vector, 256, statistics_image=np.zeros((300, 300)))
+
+
 def test_the_wrong_config_is_a_config_error(stylizer, content, style):
     from stylelab.fast import fast_stylize
     from stylelab.gatys.config import GatysConfig

@@ -237,6 +237,8 @@ class FastStylizer:
 
     def statistics(self, image: np.ndarray, vector: np.ndarray) -> dict[str, np.ndarray]:
         """The transformer's quantised instance-norm statistics for one whole-image pass."""
+        image = _checked_working_image(image)
+        vector = _checked_vector(vector)
         session = self._session("statistics")
         results = _run(session, _pad_to_multiple(image, ALIGN), vector, {}, with_statistics=True)
         return dict(zip(self._statistic_names, results[1:], strict=True))
@@ -412,9 +414,11 @@ def _checked_vector(vector: object) -> np.ndarray:
 
 def _checked_working_image(image: object) -> np.ndarray:
     shape = getattr(image, "shape", None)
-    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or min(image.shape[:2]) < 1:
-        raise InputError(f"image: expected an (H, W, 3) float array in [0, 1], got "
-                          f"{f'shape {shape}' if shape is not None else type(image).__name__}")
+    # the network's own mirror padding fails under 5 px; the pipeline never goes under MIN_WORKING_SIDE
+    if (not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3
+            or min(image.shape[:2]) < MIN_WORKING_SIDE):
+        raise InputError(f"image: expected an (H, W, 3) float array in [0, 1], at least {MIN_WORKING_SIDE} px "
+                         f"on a side, got {f'shape {shape}' if shape is not None else type(image).__name__}")
     return np.asarray(image, dtype=np.float32)
 
 
