@@ -278,6 +278,16 @@ def test_a_refused_run_prints_its_error_without_notes(capsys, tmp_path, files):
     assert "note:" not in err
 
 
+def test_a_run_refused_for_its_painting_prints_its_error_without_notes(capsys, tmp_path, files):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"")
+    output = tmp_path / "out.png"
+    code, _, err = _run(capsys, "fast", files["content"], broken, "-o", output, "--weights", 2,
+                        "--device", "cpu")
+    _assert_user_error(code, err, output, "broken.jpg: file is empty")
+    assert "note:" not in err
+
+
 def test_settings_without_effect_get_a_note_also_in_json(capsys, tmp_path, files):
     output = tmp_path / "out.png"
     code, out, err = _run(capsys, "fast", files["content"], files["style"], "-o", output, "--size", 32,

@@ -74,10 +74,10 @@ def _stylize(args: argparse.Namespace, config: FastConfig) -> int:
     jobs = plan_jobs(Path(args.content), check_not_empty(args.output), args.styles)
     limits = ImageLimits(max_pixels=config.max_pixels)
     _check_all_usable(jobs, config, limits)  # before any work or output, and before notes on a refused run
+    styles = [load_image(style, limits) for style in args.styles]  # the same for the paintings
     notes = _notes(args, config, jobs)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
-    styles = [load_image(style, limits) for style in args.styles]
 
     stylizer = FastStylizer(config.device)
     load_seconds = stylizer.warm_up()
