@@ -278,6 +278,14 @@ def test_images_too_small_for_the_network_are_input_errors(stylizer):
         stylizer.transform(np.zeros((300, 300, 3), np.float32), vector, 256, statistics_image=np.zeros((300, 300)))
 
 
+@pytest.mark.parametrize("image", [np.full((32, 32, 3), 255, np.uint8), np.full((32, 32, 3), np.nan, np.float32),
+                                   np.full((32, 32, 3), -0.5, np.float32)])
+def test_pixels_outside_0_to_1_are_input_errors(stylizer, image):
+    # 0-255 pixels (np.asarray of a photo) came back as a flat grey, NaN as something
+    with pytest.raises(InputError, match=r"values in \[0, 1\]"):
+        stylizer.transform(image, np.zeros(100, np.float32))
+
+
 def test_the_wrong_config_is_a_config_error(stylizer, content, style):
     from stylelab.fast import fast_stylize
     from stylelab.gatys.config import GatysConfig

@@ -213,6 +213,10 @@ class FastStylizer:
 
         Returns:
             The stylised (H, W, 3) float32 image in [0, 1] and the number of tiles.
+
+        Raises:
+            InputError: an image that is not (H, W, 3), under 16 px on a side or has values outside [0, 1].
+            ConfigError: a bad style vector, tile size or margin.
         """
         image = _checked_working_image(image)
         vector = _checked_vector(vector)
@@ -419,7 +423,10 @@ def _checked_working_image(image: object) -> np.ndarray:
             or min(image.shape[:2]) < MIN_WORKING_SIDE):
         raise InputError(f"image: expected an (H, W, 3) float array in [0, 1], at least {MIN_WORKING_SIDE} px "
                          f"on a side, got {f'shape {shape}' if shape is not None else type(image).__name__}")
-    return np.asarray(image, dtype=np.float32)
+    array = np.asarray(image, dtype=np.float32)
+    if not (array.min() >= 0.0 and array.max() <= 1.0):  # also false for NaN
+        raise InputError(f"image: expected values in [0, 1] (pixels / 255), got {array.min():g} to {array.max():g}")
+    return array
 
 
 def _describe(vector: object) -> str:
