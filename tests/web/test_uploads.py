@@ -228,3 +228,37 @@ def test_uploads_are_decoded_two_at_a_time(client, monkeypatch):
         answers = list(pool.map(lambda _: upload(client, png_bytes()), range(5)))
     assert [answer.status_code for answer in answers] == [201] * 5
     assert most == DECODE_SLOTS == 2
+
+
+def _send_then_hang_up(app, method: str, path: str, query: str = "") -> list[dict]:
+    """Call ``app`` as a browser would that closes the tab halfway through a body: the first part
+    arrives, then the connection is gone. Returns what the app sent."""
+    import asyncio
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
+             "root_path": "", "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 50000),
+             "headers": [(b"host", b"127.0.0.1:8000"), (b"content-type", b"application/octet-stream"),
+                         (b"content-length", b"100000")]}
+    messages = iter([{"type": "http.request", "body": b"\0" * 5000, "more_body": True}])
+    sent = []
+
+    async def receive():
+        return next(messages, {"type": "http.disconnect"})
+
+    async def send(message):
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    return sent
+
+
+def test_a_client_that_hangs_up_during_a_body_is_not_an_internal_error(client, settings, caplog):
+    experiment = start_experiment(client)
+    for method, path, query in [("POST", "/api/uploads", "role=photo&name=a.png"),
+                                ("PUT", f"/api/experiments/{experiment['id']}/draft", "")]:
+        sent = _send_then_hang_up(client.app, method, path, query)  # used to raise ClientDisconnect
+        assert sent[0]["status"] == 422
+    assert "unexpected error" not in caplog.text
+    assert list((settings.data_dir / "tmp").iterdir()) == []
+    assert not (settings.data_dir / "drafts" / f"{experiment['id']}.png").exists()

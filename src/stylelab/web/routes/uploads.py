@@ -14,7 +14,9 @@ from typing import Annotated, Literal
 import anyio
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
+from stylelab.errors import InputError
 from stylelab.experiments.store import store_picture
 from stylelab.web.schemas import ImageOut, image_out
 from stylelab.web.state import State
@@ -36,12 +38,18 @@ async def receive_to_file(request: Request, path: Path) -> int:
 
     The app's :class:`~stylelab.web.limits.BodyLimit` middleware has already refused a body
     declared over the upload limit, and stops one that passes it while streaming (413).
+
+    Raises:
+        InputError: the client went away before the whole body arrived (a closed tab).
     """
     size = 0
     async with await anyio.open_file(path, "wb") as out:  # each write in a worker thread, off the event loop
-        async for chunk in request.stream():
-            size += len(chunk)
-            await out.write(chunk)
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                await out.write(chunk)
+        except ClientDisconnect:
+            raise InputError("the upload was cut off: the connection closed before the whole file arrived") from None
     return size
 
 
