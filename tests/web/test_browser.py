@@ -1084,3 +1084,22 @@ def test_the_results_say_why_grades_are_missing_when_a_method_was_cancelled(brow
         page.set_viewport_size({"width": 1400, "height": 900})
         _shot(page, "results-cancelled.png")
         context.close()
+
+
+def test_the_results_say_why_grading_stopped_and_offer_to_rerun_it(browser, tmp_path):
+    settings = make_settings(tmp_path / "data", methods=FakeMethods(fail="grade"))
+    with LiveServer(settings) as live:
+        page = browser.new_page()
+        experiment = _api_experiment(page, live.url)
+        jobs = lambda: page.request.get(f"{live.url}/api/experiments/{experiment}").json()["jobs"]  # noqa: E731
+        wait_for(lambda: jobs()["gatys"]["state"] == "done" and jobs()["fast"]["state"] == "done", timeout=20)
+        _finish_by_api(page, live.url, experiment)
+        wait_for(lambda: jobs().get("grade", {}).get("state") == "failed", timeout=20)
+        page.goto(f"{live.url}/#/results/{experiment}")
+        page.wait_for_selector("#grades .grade.empty")
+        status = page.locator("#grades-status")
+        status.get_by_text("Grading failed (fake grade failure)").wait_for()  # it said only "Not graded."
+        first_start = jobs()["grade"]["started"]
+        status.locator("[data-action=rerun][data-kind=grade]").click()
+        wait_for(lambda: jobs()["grade"]["started"] not in (None, first_start), timeout=20)  # it ran again
+        page.close()

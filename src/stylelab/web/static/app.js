@@ -891,9 +891,9 @@ function renderResults(experiment) {
   const methodsRunning = [fast, gatys].some((job) => job && ["queued", "running"].includes(job.state));
   if (grades && !$("#grades").dataset.announced) announce("The grades are in.");
   $("#grades").dataset.announced = grades ? "yes" : "";
-  $("#grades-status").textContent = !experiment.drawing ? "Grades come once you finish your drawing."
+  setChildren($("#grades-status"), !experiment.drawing ? "Grades come once you finish your drawing."
     : methodsRunning ? "Grading waits for the methods still running…" : waiting ? "Grading…"
-      : methodsStopped(experiment) || (grades ? "" : "Not graded.");
+      : methodsStopped(experiment) || (grades ? "" : gradingStopped(experiment.jobs.grade) || "Not graded."));
   const attempt = attemptName(experiment);
   $("#grades").replaceChildren(...PAIRS.map(([pair, title]) => gradeCard(title.replace("Your drawing", attempt),
     grades && grades[pair], waiting)));
@@ -906,6 +906,13 @@ function methodsStopped(experiment) {
   return ["fast", "gatys"].map((kind) => experiment.jobs[kind]).filter((job) => job && STOPPED_TEXT[job.state])
     .map((job) => `${JOB_TITLES[job.kind]} ${STOPPED_TEXT[job.state]}: Re-run it to get the grades that need `
       + "its picture.").join(" ");
+}
+
+// Why there are no grades when grading itself stopped, with its Re-run button: "Grading failed (…)".
+function gradingStopped(job) {
+  if (!job || !STOPPED_TEXT[job.state]) return null;
+  const reason = job.state === "failed" && job.error ? ` (${job.error})` : "";
+  return [`Grading ${STOPPED_TEXT[job.state]}${reason}. `, jobButtons(job)];
 }
 
 // What the person made: painted on the canvas, or a photo of a painting on paper they uploaded.
