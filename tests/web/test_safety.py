@@ -178,3 +178,13 @@ def test_a_server_bound_for_other_machines_answers_any_host_but_not_cross_site_w
         assert upload(client, png_bytes(), headers=headers).status_code == 403
         headers = {"Host": "studio.lan:8000", "Origin": "http://studio.lan:8000"}
         assert upload(client, png_bytes(), headers=headers).status_code == 201
+
+
+def test_serve_on_port_0_names_the_port_it_listens_on(tmp_path, capsys, monkeypatch):
+    from stylelab.web.server import StylelabServer
+
+    ports = []
+    monkeypatch.setattr(StylelabServer, "run", lambda self: ports.append(self.config.port))
+    assert main(["serve", "--data-dir", str(tmp_path), "--port", "0", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert ports[0] != 0 and f"open http://127.0.0.1:{ports[0]}/" in out, out  # it said http://127.0.0.1:0/

@@ -73,8 +73,9 @@ def check_device(device: str) -> None:
         providers_for(device)
 
 
-def check_address(host: str, port: int) -> None:
-    """Bind ``host:port`` once and let it go, so that a port in use is one line before the banner."""
+def check_address(host: str, port: int) -> int:
+    """Bind ``host:port`` once and let it go, so that a port in use is one line before the banner; return
+    the port (for ``--port 0``, the free one the system picked, so that the banner names it)."""
     import socket
 
     from stylelab.errors import ConfigError
@@ -90,6 +91,7 @@ def check_address(host: str, port: int) -> None:
         except OSError as exc:
             raise ConfigError(f"--port {port}: cannot listen on {host}:{port} ({exc.strerror}); is another "
                               "server running there? Choose another --port") from None
+        return probe.getsockname()[1]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -98,13 +100,13 @@ def run(args: argparse.Namespace) -> int:
 
     settings = build_settings(args)
     check_device(args.device)
-    check_address(settings.host, settings.port)
+    port = check_address(settings.host, settings.port)
     with named_as_options(OPTIONS):  # a data dir in use
         app = create_app(settings)
-    for line in banner(settings.host, settings.port, settings.data_dir):
+    for line in banner(settings.host, port, settings.data_dir):
         print(line, flush=True)
     with terminate_as_interrupt():
-        StylelabServer(app, settings.host, settings.port).run()
+        StylelabServer(app, settings.host, port).run()
     return 0
 
 
