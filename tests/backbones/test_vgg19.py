@@ -115,3 +115,10 @@ def test_layer_names_without_loading_weights():
 
 def test_weights_are_frozen(net):
     assert not any(parameter.requires_grad for parameter in net.parameters())
+
+
+@pytest.mark.parametrize("layer", ["pool1", "pool4", "pool5", "relu5_1"])
+def test_min_side_leaves_the_deepest_layer_a_pixel_also_when_it_is_a_pool(net, layer):
+    short = net.truncated([layer])
+    side = short.min_side()
+    assert short(torch.rand(1, 3, side, side), [layer])[layer].shape[-2:] == (1, 1)

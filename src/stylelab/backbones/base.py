@@ -61,8 +61,9 @@ class FeatureExtractor(nn.Module):
                                 downsampling=self.downsampling, readout=self.readout)
 
     def min_side(self) -> int:
-        """Smallest input side that leaves at least one pixel at the last layer."""
-        return math.prod(self.downsampling.get(name, 1) for name in self.layer_names[:-1])
+        """Smallest input side that leaves at least one pixel at the last layer (a pool, too, is counted:
+        2 px in give 1 out)."""
+        return math.prod(self.downsampling.get(name, 1) for name in self.layer_names)
 
     def forward(self, image: torch.Tensor, layers: Iterable[str],
                 reduce: Mapping[str, Callable[[torch.Tensor], torch.Tensor]] | None = None
