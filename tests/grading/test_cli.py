@@ -292,6 +292,17 @@ def test_train_grader_run_twice_into_its_image_folder_skips_its_own_loss_curve(c
     assert sources == ["nested/two.jpg", "one.png"]
 
 
+def test_train_grader_leaves_out_hidden_files_and_folders(capsys, tmp_path, images_dir):
+    (images_dir / "._one.png").write_bytes(b"Mac OS X        \x00\x05\x16\x07")  # a macOS resource fork
+    (images_dir / ".thumbnails").mkdir()
+    (images_dir / ".thumbnails" / "one.png").write_bytes(b"not a picture")
+    out = tmp_path / "grader.pt"
+    assert main(["train-grader", str(images_dir), "-o", str(out), *TRAIN_FAST]) == 0, capsys.readouterr().err
+    import torch
+
+    assert torch.load(out, weights_only=True)["sources"] == ["nested/two.jpg", "one.png"]
+
+
 def test_train_grader_rejects_an_unwritable_output_dir(capsys, unwritable_dir, images_dir):
     out = unwritable_dir / "grader.pt"
     err = assert_user_error(capsys, main(["train-grader", str(images_dir), "-o", str(out), *TRAIN_FAST]), out)

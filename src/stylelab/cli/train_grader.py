@@ -23,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "images_dir",
         metavar="IMAGES_DIR",
-        help="folder of training images (searched recursively: " + ", ".join(IMAGE_SUFFIXES) + ")",
+        help="folder of training images (searched recursively, hidden files and folders left out: "
+        + ", ".join(IMAGE_SUFFIXES) + ")",
     )
     parser.add_argument(
         "-o",
@@ -87,7 +88,8 @@ def _without_own_curve(files: list[Path], output: str) -> list[Path]:
 
 
 def find_images(folder: str) -> list[Path]:
-    """Image files under ``folder`` (recursively), sorted.
+    """Image files under ``folder`` (recursively), sorted; hidden ones (a name, or a folder's under ``folder``,
+    starting with a dot: macOS ``._`` resource forks, thumbnail caches) are left out, as in ``stylelab fast``.
 
     Raises:
         InputError: the folder is missing, is a file, or holds no images.
@@ -97,10 +99,15 @@ def find_images(folder: str) -> list[Path]:
         raise InputError(f"{root}: no such directory")
     if not root.is_dir():
         raise InputError(f"{root}: is not a directory; give a folder of images")
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    files = sorted(p for p in root.rglob("*")
+                   if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not _hidden(p.relative_to(root)))
     if not files:
         raise InputError(f"{root}: contains no images ({', '.join(IMAGE_SUFFIXES)})")
     return files
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
 
 
 def run(args: argparse.Namespace) -> int:
