@@ -379,3 +379,14 @@ def test_a_missing_picture_says_why_in_type_that_can_be_read(finished_grid, monk
         cell = sheet.convert("RGB").crop((left, top, left + side, top + side))
     red_rows = [y for y in range(side) if any(r - g > 50 for r, g, _ in (cell.getpixel((x, y)) for x in range(side)))]
     assert red_rows and max(red_rows) - min(red_rows) >= 12  # "failed" was about 6 px tall
+
+
+def test_the_markdown_summary_and_notes_are_text():
+    from stylelab.grid.report import _Data, _markdown, _Sections
+
+    table = (["a"], [["1"]])
+    sections = _Sections(["Grid file: /tmp/<b>x</b>/grid.toml"], table, table, table, [], [], [], [],
+                         ["Grade: … the output of the first setting (<script>x</script>) …"])
+    markdown = _markdown(_Data(Path("out"), {"title": "t"}, {}, {}), sections)
+    assert "Grid file: /tmp/&lt;b&gt;x&lt;/b&gt;/grid.toml" in markdown
+    assert "first setting (&lt;script&gt;x&lt;/script&gt;)" in markdown

@@ -682,7 +682,7 @@ def _html_figure(title: str, path: str) -> str:
 
 
 def _markdown(data: _Data, sections: _Sections) -> str:
-    lines = [f"# {_md_text(data.layout['title'])}", ""] + [f"{line}  " for line in sections.summary] + [""]
+    lines = [f"# {_md_text(data.layout['title'])}", ""] + [f"{_md_text(line)}  " for line in sections.summary] + [""]
     lines += [
         "## Settings",
         "",
@@ -716,7 +716,7 @@ def _markdown(data: _Data, sections: _Sections) -> str:
     ]
     if sections.failures:
         lines += ["## Failed cells", "", *[f"- {_md_text(line)}" for line in sections.failures], ""]
-    lines += ["## Notes", "", *[f"- {line}" for line in sections.notes], ""]
+    lines += ["## Notes", "", *[f"- {_md_text(line)}" for line in sections.notes], ""]
     return "\n".join(lines)
 
 
