@@ -1,9 +1,11 @@
 """The grid on a local Ray instance started by the test (slow: Ray takes seconds to start)."""
 
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -69,3 +71,15 @@ def test_ray_results_resume_like_local_ones(local_ray, grid_dir):
     (sorted((grid_dir / "out/cells").glob("*.png"))[0]).unlink()
     summary = run_grid(grid, grid_dir / "out", ExecutorConfig(executor="ray"))
     assert local.computed == 8 and (summary.computed, summary.skipped, summary.failed) == (1, 7, 0)
+
+
+def test_sigterm_stops_a_grid_on_ray_as_ctrl_c_does():
+    from stylelab.cli.signals import terminate_as_interrupt
+    from stylelab.grid.executors import _connect
+
+    def init(**options):  # as ray.init does: a SIGTERM handler of its own, which calls sys.exit
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(signum))
+
+    with terminate_as_interrupt(), pytest.raises(KeyboardInterrupt):  # was SystemExit: exit 1, no "interrupted"
+        assert _connect(types.SimpleNamespace(is_initialized=lambda: False, init=init), None)
+        signal.raise_signal(signal.SIGTERM)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import signal
 import socket
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -208,6 +210,7 @@ def _connect(ray, address: str | None) -> bool:
         return False
     if address not in (None, "auto", "local"):
         _check_reachable(address)
+    handler = signal.getsignal(signal.SIGTERM)
     try:
         ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:
@@ -216,7 +219,16 @@ def _connect(ray, address: str | None) -> bool:
             f"`address` {where}: cannot connect to a Ray cluster ({exc}); start one with "
             f"`ray start --head` or leave `address` out to run a local instance"
         ) from None
+    finally:
+        _keep_sigterm_handler(handler)
     return True
+
+
+def _keep_sigterm_handler(handler) -> None:
+    """Put back a SIGTERM handler of the caller's (the CLI's: stop as on Ctrl-C) that ray.init replaced
+    with its own, which exits with status 1 and no word on the finished cells."""
+    if callable(handler) and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
 
 
 def _check_reachable(address: str) -> None:
