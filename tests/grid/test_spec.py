@@ -244,6 +244,11 @@ def test_toml_lines_finds_keys_tables_and_array_items():
     assert lines.line("variants[0]") == 8
 
 
+def test_an_array_item_is_found_whole_not_inside_an_earlier_item():
+    lines = TomlLines("contents = [\n  \"photos/big_cat.jpg\",\n  'cat.jpg',\n  \"cat.jpg\",\n]\n")
+    assert lines.value_line("contents", "cat.jpg") == 3  # was 2, in big_cat.jpg
+
+
 def test_pictures_are_checked_against_the_settings_pixel_limit_not_the_default(grid_dir):
     from PIL import Image
 

@@ -181,12 +181,14 @@ class TomlLines:
         return start
 
     def value_line(self, path: str, text: str) -> int | None:
-        """Line at or after ``path``'s key where the string ``text`` appears (an item of an array)."""
+        """Line at or after ``path``'s key where the string ``text`` appears quoted (an item of an array;
+        not inside another item: ``"cat.jpg"`` is not in ``"big_cat.jpg"``)."""
         start = self.line(path)
         if start is None:
             return None
+        quoted = (f'"{text}"', f"'{text}'")
         for number in range(start, len(self.lines) + 1):
-            if text in self.lines[number - 1]:
+            if any(item in self.lines[number - 1] for item in quoted):
                 return number
         return start
 
