@@ -83,3 +83,21 @@ def test_sigterm_stops_a_grid_on_ray_as_ctrl_c_does():
     with terminate_as_interrupt(), pytest.raises(KeyboardInterrupt):  # was SystemExit: exit 1, no "interrupted"
         assert _connect(types.SimpleNamespace(is_initialized=lambda: False, init=init), None)
         signal.raise_signal(signal.SIGTERM)
+
+
+@pytest.mark.parametrize("cpus, gpus, message", [(1.0, 1.0, "`gpus_per_cell` 1: each cell asks for 1 GPU"),
+                                                  (3.0, 0.0, "`cpus_per_cell` 3: each cell asks for 3 CPU")])
+def test_a_cell_too_big_for_the_local_ray_instance_is_an_error_not_a_wait_for_ever(grid_dir, monkeypatch, cpus,
+                                                                                   gpus, message):
+    from stylelab.errors import ConfigError
+    from stylelab.grid import executors
+
+    stopped = []
+    fake = types.SimpleNamespace(is_initialized=lambda: False, init=lambda **options: None,
+                                 cluster_resources=lambda: {"CPU": 2.0, "memory": 1e9},
+                                 shutdown=lambda: stopped.append(True))
+    monkeypatch.setattr(executors, "_import_ray", lambda: fake)
+    cells = load_grid(grid_dir / "grid.toml").cells()
+    with pytest.raises(ConfigError, match=message):  # Ray queued the cells for ever, silently
+        next(executors.run_on_ray(cells, None, cpus, gpus))
+    assert stopped == [True]

@@ -132,15 +132,17 @@ def run_on_ray(cells: Sequence[Cell], address: str | None, cpus: float, gpus: fl
     """
     ray = _import_ray()
     started_here = _connect(ray, address)
-    # max_calls 0: a worker process runs cell after cell, keeping its warm models (worker.process_tools);
-    # Ray's default for GPU tasks declared in ray.remote is one call per process, which would load the
-    # models and warm up again for every cell
-    remote = ray.remote(max_calls=0)(run_cell_on_ray).options(
-        num_cpus=cpus, num_gpus=gpus, max_retries=0, runtime_env={"env_vars": dict(OPENMP_ENVIRONMENT)}
-    )
     refs: dict = {}
     pending: list = []
     try:
+        if started_here:  # an instance of this machine alone, no autoscaler: too big a cell would wait for ever
+            _check_room(ray.cluster_resources(), cpus, gpus)
+        # max_calls 0: a worker process runs cell after cell, keeping its warm models (worker.process_tools);
+        # Ray's default for GPU tasks declared in ray.remote is one call per process, which would load the
+        # models and warm up again for every cell
+        remote = ray.remote(max_calls=0)(run_cell_on_ray).options(
+            num_cpus=cpus, num_gpus=gpus, max_retries=0, runtime_env={"env_vars": dict(OPENMP_ENVIRONMENT)}
+        )
         data = {}
         for cell in cells:
             for image in (cell.content, cell.style):
@@ -160,6 +162,14 @@ def run_on_ray(cells: Sequence[Cell], address: str | None, cpus: float, gpus: fl
             ray.cancel(ref, force=True)
         if started_here:
             ray.shutdown()
+
+
+def _check_room(resources: dict[str, float], cpus: float, gpus: float) -> None:
+    """Raise ConfigError if a cell asks for more CPUs or GPUs than the Ray instance has."""
+    for option, name, asked in (("cpus_per_cell", "CPU", cpus), ("gpus_per_cell", "GPU", gpus)):
+        if asked > resources.get(name, 0.0):
+            raise ConfigError(f"`{option}` {asked:g}: each cell asks for {asked:g} {name}, but the Ray instance "
+                              f"started on this machine has {resources.get(name, 0.0):g}, so no cell could start")
 
 
 def check_ray(address: str | None) -> None:
