@@ -203,6 +203,13 @@ CASES = [
         "must be at least 16",  # was: 'y' has the same settings as 'x', hiding it
     ),
     (
+        "one layer written as a string",
+        HEADER + 'style_layers = "relu2_1"\n',
+        "settings.style_layers",
+        "style_layers =",
+        'write style_layers = ["relu2_1"]',  # was: write ('relu2_1',), a Python tuple, not TOML
+    ),
+    (
         "a variant's sweep that repeats another variant",
         HEADER + '[[variants]]\nname = "x"\n[[variants]]\nname = "y"\nsize = [32, 64]\n',
         "variants[1]",

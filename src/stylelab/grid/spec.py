@@ -558,6 +558,10 @@ def _setting(
         ) from None
     types = method.field_types()
     applicable = {key: _to_field_value(value, types[key]) for key, value in chosen.items() if key in types}
+    for key, value in applicable.items():
+        if isinstance(value, str) and types[key].startswith("tuple[str"):  # the config's hint is Python: ('x',)
+            raise reader.error(where[key], f'expected a list of names, got the string {value!r}; '
+                                           f'write {key} = ["{value}"]')
     for key in ("backbone", "init"):
         if isinstance(applicable.get(key), str):
             applicable[key] = _resolve_file_setting(reader, key, applicable[key], where)
