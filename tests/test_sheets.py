@@ -35,3 +35,16 @@ def test_labels_draw_accents_and_dashes_not_empty_boxes():
 
     missing = drawn("\U0010fffd")  # no font has it: the "missing" box
     assert all(drawn(character) != missing for character in "é—ü")  # were that box
+
+
+def test_every_curve_of_a_plot_with_many_runs_looks_different(tmp_path, monkeypatch):
+    from matplotlib.figure import Figure
+
+    from stylelab.sheets import save_loss_curves
+
+    saved, savefig = [], Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda figure, *args, **kwargs: (saved.append(figure),
+                                                                          savefig(figure, *args, **kwargs)))
+    save_loss_curves({f"photo{i}×udnie": {"total": [3.0 + i, 2.0 + i]} for i in range(12)}, tmp_path / "loss.png")
+    looks = [(line.get_color(), line.get_linestyle()) for line in saved[0].axes[0].get_lines()]
+    assert len(looks) == 12 and len(set(looks)) == 12  # the 11th had the 1st's colour and line: one legend entry

@@ -16,6 +16,8 @@ LABEL_HEIGHT = 28
 LINE_HEIGHT = 19  # a further line of a 16 px label
 GAP = 8
 MARKER = re.compile(r"#\d+ ")  # "#2 " before a setting's label in the report
+COLOURS = 10  # in matplotlib's colour cycle: each further ten curves get the next line style
+LINE_STYLES = ("-", "--", "-.", ":")
 
 
 @functools.cache  # fit_label measures a label once per length it tries: 0.4 ms a file read each time
@@ -135,12 +137,15 @@ def save_loss_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], pat
     figure = Figure(figsize=(7, 4), dpi=110)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
+    curves = 0
     for run_label, history in histories.items():
         prefix = f"{run_label}: " if (len(histories) > 1 if name_runs is None else name_runs) else ""
         for term in ("total", "style", "content", "tv"):
             values = history.get(term, [])
             if values and max(values) > 0:
-                axes.plot(range(1, len(values) + 1), values, label=f"{prefix}{term}")
+                axes.plot(range(1, len(values) + 1), values, label=f"{prefix}{term}",
+                          linestyle=LINE_STYLES[curves // COLOURS % len(LINE_STYLES)])
+                curves += 1
     changes = scale_changes(histories)
     for step in changes:
         axes.axvline(step + 0.5, color="grey", linestyle=":", linewidth=1)
