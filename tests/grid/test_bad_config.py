@@ -296,10 +296,10 @@ def test_executor_settings_are_named_as_settings_in_the_library(settings, messag
 
 def test_a_bad_ray_address_is_named_as_a_setting_in_the_library():
     pytest.importorskip("ray")
-    from stylelab.grid.executors import check_ray
+    from stylelab.grid.executors import ray_cluster
 
-    with pytest.raises(ConfigError, match=r"^`address` nowhere: expected auto, HOST:PORT"):
-        check_ray("nowhere")
+    with pytest.raises(ConfigError, match=r"^`address` nowhere: expected auto, HOST:PORT"), ray_cluster("nowhere"):
+        pass
 
 
 def test_a_bad_ray_address_is_named_as_an_option_on_the_command_line(grid_dir, capsys):

@@ -172,17 +172,6 @@ def _check_room(resources: dict[str, float], cpus: float, gpus: float) -> None:
                               f"started on this machine has {resources.get(name, 0.0):g}, so no cell could start")
 
 
-def check_ray(address: str | None) -> None:
-    """What can be known of a Ray run before any work: Ray is installed and ``address`` answers.
-
-    Raises:
-        ConfigError: Ray is not installed, or nothing listens at ``address``.
-    """
-    _import_ray()
-    if address not in (None, "auto", "local"):
-        _check_reachable(address)
-
-
 @contextlib.contextmanager
 def ray_cluster(address: str | None) -> Iterator[None]:
     """Connected to the cluster at ``address`` (``auto``, ``HOST:PORT``, ``ray://HOST:PORT``) for the block,
