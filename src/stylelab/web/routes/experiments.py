@@ -82,7 +82,7 @@ def _stored(state: AppState, picture: ImageRecord | DecodedPicture, role: str) -
 def create(body: ExperimentCreate, state: State) -> ExperimentOut:
     """Check everything, then store the two pictures and queue the fast and the Gatys job at once.
 
-    A refused request stores nothing (it used to leave copies of the gallery pictures behind).
+    A refused request stores nothing, not even the gallery pictures it names.
     """
     settings = state.settings
     size = integer(
