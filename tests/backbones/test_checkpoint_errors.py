@@ -117,6 +117,16 @@ def test_backbone_specs_are_validated(spec, message):
         GatysConfig(backbone=spec)
 
 
+@pytest.mark.parametrize("device, message", [("bogus", "unknown device 'bogus'"), ("gpu", "unknown device 'gpu'")])
+def test_load_backbone_refuses_an_unknown_device_as_a_config_error(device, message):
+    with pytest.raises(ConfigError, match=message):
+        load_backbone("vgg19", device=device)
+
+
+def test_load_backbone_takes_auto_like_the_settings():
+    assert next(load_backbone("vgg19", device="auto").parameters()).device.type in ("cpu", "cuda")
+
+
 def test_cli_reports_a_missing_checkpoint_with_exit_2(tmp_path, capsys, photo, painting):
     out = tmp_path / "out.png"
     code = main(

@@ -133,14 +133,17 @@ def check_checkpoint(spec: str) -> None:
 def load_backbone(
     spec: str = "vgg19", device: str | torch.device = "cpu", pooling: str = "max"
 ) -> FeatureExtractor:
-    """Build the frozen backbone named by ``spec`` on ``device``.
+    """Build the frozen backbone named by ``spec`` on ``device`` (auto, cpu, cuda or cuda:N).
 
     Raises:
-        ConfigError: unknown backbone or pooling.
+        ConfigError: unknown backbone, pooling or device, or CUDA asked for but not available.
         ModelError: weights missing or not matching the architecture.
     """
+    from stylelab.devices import resolve_device
+
     name, checkpoint = parse_backbone(spec)
     choice("pooling", pooling, POOLINGS)
+    device = resolve_device(str(device))
     if name == "vgg19":
         from stylelab.backbones.vgg19 import vgg19
 
