@@ -204,6 +204,12 @@ def test_a_matrix_of_one_image_is_refused(good_image):
         Grader(SMALL).matrix("photo.jpg")  # was taken letter by letter: "/: is a directory"
 
 
+@pytest.mark.parametrize("images, kind", [(None, "NoneType"), (5, "int")])
+def test_a_matrix_of_something_that_is_not_a_list_is_refused(images, kind):
+    with pytest.raises(InputError, match=f"images: expected a list of images, got {kind}"):
+        Grader(SMALL).matrix(images)
+
+
 def test_auto_device_grades(good_image):
     assert Grader(SMALL.replace(device="auto")).grade(good_image, good_image).score == 10.0
 

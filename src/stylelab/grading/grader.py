@@ -7,7 +7,7 @@ import math
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -163,6 +163,8 @@ class Grader:
         """All pairwise grades of ``images`` (n feature passes for n distinct images)."""
         if isinstance(images, (str, os.PathLike, Image.Image, np.ndarray)):  # one image, not a list
             raise InputError(f"images: expected a list of images, got one {type(images).__name__}")
+        if not isinstance(images, Iterable):
+            raise InputError(f"images: expected a list of images, got {type(images).__name__}")
         pictures = [_load(image, f"image {index + 1}") for index, image in enumerate(images)]
         features = [self._features_of(picture) for picture in pictures]
         return [[self.grade_features(x, y) for y in features] for x in features]
