@@ -255,6 +255,17 @@ def test_a_stylizer_for_another_device_than_the_settings_is_refused(stylizer, co
     assert fast_stylize(content, style, FastConfig(size=32, device="cpu"), stylizer=stylizer).image.size == (32, 21)
 
 
+def test_a_stylizers_own_calls_refuse_settings_for_another_device(content, style):
+    other = FastStylizer("cpu")
+    other.providers = [("CUDAExecutionProvider", {"device_id": 0}), "CPUExecutionProvider"]  # as on a GPU machine
+    other.device = "cuda"
+    config = FastConfig(size=32, device="cpu")
+    with pytest.raises(ConfigError, match="the settings ask for cpu but the stylizer given was made for cuda"):
+        other.stylize(content, style, config)
+    with pytest.raises(ConfigError, match="the settings ask for cpu but the stylizer given was made for cuda"):
+        other.stylize_vector(content, np.zeros(100, np.float32), config)
+
+
 def test_the_low_level_calls_check_their_arguments(stylizer, style):
     with pytest.raises(ConfigError, match="style_size: must be at least 64, got 0"):
         stylizer.style_vector(style, style_size=0)

@@ -270,9 +270,10 @@ class FastStylizer:
 
         Raises:
             InputError: an image is missing, unreadable or outside the size limits.
-            ConfigError: bad weights, or an output over ``config.max_pixels``.
+            ConfigError: bad weights, an output over ``config.max_pixels``, or ``config.device`` another
+                device than this stylizer's.
         """
-        instance("config", config, FastConfig)
+        self._check_device(config)
         timer = _Timer(self)
         limits = ImageLimits(max_pixels=config.max_pixels)
         styles = _as_list(styles)
@@ -291,15 +292,22 @@ class FastStylizer:
 
         Raises:
             InputError: the content image is missing, unreadable or outside the size limits.
-            ConfigError: an output over ``config.max_pixels``, or ``vector`` is not 100 finite numbers.
+            ConfigError: an output over ``config.max_pixels``, ``vector`` is not 100 finite numbers, or
+                ``config.device`` another device than this stylizer's.
         """
-        instance("config", config, FastConfig)
+        self._check_device(config)
         vector = _checked_vector(vector)
         timer = _Timer(self)
         with timer.stage("read"):
             picture = load_image(content, ImageLimits(max_pixels=config.max_pixels),
                                  name=source_label(content, "content"))
         return self._stylize_loaded(picture, vector, config, timer)
+
+    def _check_device(self, config: FastConfig) -> None:
+        instance("config", config, FastConfig)
+        if config.device != "auto" and models.providers_for(config.device) != self.providers:
+            raise ConfigError(f"device: the settings ask for {config.device} but the stylizer given was made for "
+                              f"{self.device}; make it with FastStylizer({config.device!r})")
 
     def _stylize_loaded(self, picture: Image.Image, vector: np.ndarray, config: FastConfig, timer: _Timer
                         ) -> FastResult:
@@ -359,9 +367,6 @@ def fast_stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSourc
     if stylizer is None:
         stylizer = FastStylizer(config.device)
     instance("stylizer", stylizer, FastStylizer)
-    if config.device != "auto" and models.providers_for(config.device) != stylizer.providers:
-        raise ConfigError(f"device: the settings ask for {config.device} but the stylizer given was made for "
-                          f"{stylizer.device}; make it with FastStylizer({config.device!r})")
     return stylizer.stylize(content, styles, config, weights)
 
 
