@@ -3,6 +3,7 @@ import pytest
 from PIL import Image
 
 from stylelab.errors import ConfigError, InputError, OutputError
+from stylelab.grading import Grader
 from stylelab.imageio import (
     ImageLimits,
     atomic_write,
@@ -11,6 +12,7 @@ from stylelab.imageio import (
     load_image,
     resize_long_side,
     save_image,
+    source_label,
     upright_size,
 )
 
@@ -33,6 +35,15 @@ def test_bad_input_raises_input_error_with_clear_message(bad_input):
     with pytest.raises(InputError, match=EXPECTED_MESSAGE[kind]) as info:
         load_image(path)
     assert str(path) in str(info.value)
+
+
+def test_an_empty_path_is_named_as_such_not_as_the_current_folder():
+    with pytest.raises(InputError, match="^image: the path is empty; give the path of an image file$"):
+        load_image("")
+    with pytest.raises(InputError, match="^content image: the path is empty"):
+        load_image("", name=source_label("", "content"))
+    with pytest.raises(InputError, match="^second image: the path is empty"):
+        Grader().grade(np.zeros((32, 32, 3), np.uint8), "")
 
 
 def test_pixel_limit_is_configurable(tmp_path):

@@ -73,8 +73,10 @@ def load_image(source: ImageSource, limits: ImageLimits = DEFAULT_LIMITS, *, nam
     Raises:
         InputError: the file is missing, unreadable, not an image, or outside ``limits``.
     """
-    label = name or (str(source) if isinstance(source, (str, os.PathLike)) else "image")
+    label = name or (str(source) if _named_path(source) else "image")
     instance("limits", limits, ImageLimits)
+    if isinstance(source, str) and not source:  # Path("") would be the current folder
+        raise InputError(f"{label}: the path is empty; give the path of an image file")
     if isinstance(source, Image.Image):
         image = source
     elif isinstance(source, np.ndarray):
@@ -90,9 +92,14 @@ def load_image(source: ImageSource, limits: ImageLimits = DEFAULT_LIMITS, *, nam
 def source_label(source: ImageSource, role: str, index: int = 0, count: int = 1) -> str | None:
     """What errors call an input: None for a path (:func:`load_image` names it by its path), else
     "style image", or "style image 2 of 3" when it is one of several."""
-    if isinstance(source, (str, os.PathLike)):
+    if _named_path(source):
         return None
     return f"{role} image" + (f" {index + 1} of {count}" if count > 1 else "")
+
+
+def _named_path(source: object) -> bool:
+    """Whether ``source`` is a path that can name itself in errors (not an empty string)."""
+    return isinstance(source, os.PathLike) or (isinstance(source, str) and source != "")
 
 
 def _open_file(path: Path, limits: ImageLimits, label: str) -> Image.Image:

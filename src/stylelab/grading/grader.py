@@ -207,7 +207,7 @@ class Grader:
 
 def _load(image: ImageSource, name: str | None) -> Image.Image:
     """Read and check an image; paths name themselves in errors, other sources use ``name``."""
-    return load_image(image, name=None if isinstance(image, (str, os.PathLike)) else name)
+    return load_image(image, name=None if isinstance(image, (str, os.PathLike)) and str(image) else name)
 
 
 def load_feature_maps(config: GradeConfig, device: torch.device | str = "cpu") -> FeatureMaps:
