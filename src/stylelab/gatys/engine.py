@@ -133,7 +133,8 @@ def stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource], c
         styles: one or several (blended by ``config.style_weights``).
         config: all settings; see :class:`GatysConfig`.
         progress: called after every step with a :class:`Progress`; may raise
-            :class:`Cancelled` to stop early.
+            :class:`Cancelled` to stop early. Any other exception it raises ends the run and
+            propagates unchanged (no result).
 
     Returns:
         A :class:`StylizeResult`. Ctrl-C or ``Cancelled`` return the best image so far.
