@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageFilter
 
 from stylelab.errors import ConfigError, InputError
-from stylelab.fast import FastConfig, FastStylizer, fast_stylize
+from stylelab.fast import FastConfig, FastStylizer, fast_stylize, planned_sizes
 from stylelab.fast.engine import normalise_weights
 from tests.fast.fast_helpers import ASSETS, as_array, small
 
@@ -264,6 +264,12 @@ def test_a_stylizers_own_calls_refuse_settings_for_another_device(content, style
         other.stylize(content, style, config)
     with pytest.raises(ConfigError, match="the settings ask for cpu but the stylizer given was made for cuda"):
         other.stylize_vector(content, np.zeros(100, np.float32), config)
+
+
+def test_planned_sizes_checks_its_settings():
+    assert planned_sizes((100, 50), FastConfig(size=64, stroke_scale=1)) == ((64, 32), (64, 32), None)
+    with pytest.raises(ConfigError, match="config: expected a FastConfig, got dict"):
+        planned_sizes((100, 50), {"size": 64})
 
 
 def test_the_low_level_calls_check_their_arguments(stylizer, style):

@@ -377,8 +377,10 @@ def planned_sizes(size: tuple[int, int], config: FastConfig
     large-stroke pass at the output's own size (its short side stops at MIN_WORKING_SIDE).
 
     Raises:
-        ConfigError: the output or the working image would be too small or over ``config.max_pixels``.
+        ConfigError: ``config`` is not a FastConfig, or the output or the working image would be too small or
+            over ``config.max_pixels``.
     """
+    instance("config", config, FastConfig)
     output_size = _output_size(size, config)
     working_size = _working_size(output_size, config)
     detail = config.adds_detail() and working_size != output_size
