@@ -100,7 +100,8 @@ class FastStylizer:
     same painting costs only the transformer. Safe to share between threads.
 
     Args:
-        device: ``auto``, ``cpu`` or ``cuda``.
+        device: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``; settings given to its calls must ask for the same
+            device (or ``auto``).
 
     Raises:
         ConfigError: unknown device, or cuda without a CUDA-enabled onnxruntime.
