@@ -146,6 +146,11 @@ def test_bad_training_settings_raise_config_error(changes):
         TrainConfig(**changes)
 
 
+def test_training_widths_computed_with_numpy_are_plain_ints_like_the_other_settings():
+    config = TrainConfig(widths=np.array([8, 16, 32, 32]))
+    assert config.widths == (8, 16, 32, 32) and all(type(width) is int for width in config.widths)
+
+
 def test_training_needs_images():
     with pytest.raises(ConfigError):
         train_autoencoder([], TINY)

@@ -6,6 +6,7 @@ This module imports no torch, so the command line can read defaults cheaply.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -172,7 +173,10 @@ class TrainConfig:
         number("learning_rate", self.learning_rate, minimum=0.0, maximum=1.0, exclusive_minimum=True)
         if isinstance(self.widths, (str, int, float)) or not isinstance(self.widths, Iterable):
             raise ConfigError(f"widths: expected 4 channel counts, got {self.widths!r}")
-        object.__setattr__(self, "widths", tuple(self.widths))  # a list compares and hashes as the tuple
+        # a list compares and hashes as the tuple; numpy integers become ints, as plain_numbers does for scalars
+        widths = tuple(int(w) if isinstance(w, numbers.Integral) and not isinstance(w, bool) else w
+                       for w in self.widths)
+        object.__setattr__(self, "widths", widths)
         if len(self.widths) != 4:
             raise ConfigError(f"widths: expected 4 channel counts, got {len(self.widths)}")
         for width in (*self.widths, self.code_channels):
