@@ -1103,3 +1103,48 @@ def test_the_results_say_why_grading_stopped_and_offer_to_rerun_it(browser, tmp_
         status.locator("[data-action=rerun][data-kind=grade]").click()
         wait_for(lambda: jobs()["grade"]["started"] not in (None, first_start), timeout=20)  # it ran again
         page.close()
+
+
+def _black(page) -> None:
+    page.evaluate("""() => {
+        const input = document.getElementById('brush-colour');
+        input.value = '#000000';
+        input.dispatchEvent(new Event('input'));
+    }""")
+
+
+def _brush(page, brush: str, size: int, opacity: int) -> None:
+    page.click(f"[data-brush={brush}]")
+    page.fill("#brush-size", str(size))
+    page.fill("#brush-opacity", str(opacity))
+
+
+def _alpha_at(page, fx: float, fy: float, half: int = 2) -> float:
+    """Mean paint alpha (0…1) of the paper canvas in a small square around (fx, fy)."""
+    return page.evaluate(
+        """([fx, fy, half]) => {
+        const paper = document.getElementById('paper');
+        const data = paper.getContext('2d').getImageData(Math.round(paper.width * fx) - half,
+            Math.round(paper.height * fy) - half, 2 * half + 1, 2 * half + 1).data;
+        let sum = 0;
+        for (let i = 3; i < data.length; i += 4) sum += data[i];
+        return sum / (data.length / 4) / 255;
+    }""",
+        [fx, fy, half],
+    )
+
+
+def test_an_eraser_at_half_opacity_takes_away_about_half_the_paint(page, server):
+    _open_lab(page, server)
+    _black(page)
+    _brush(page, "marker", 40, 100)
+    _stroke(page, [(0.1, 0.5), (0.9, 0.5)])
+    assert _alpha_at(page, 0.5, 0.5) == 1
+    _brush(page, "eraser", 20, 50)
+    _stroke(page, [(0.2, 0.5), (0.8, 0.5)])  # its overlapping dabs took away 99.9 %: 50 % acted as 100 %
+    assert 0.4 < _alpha_at(page, 0.5, 0.5) < 0.6
+    _brush(page, "eraser", 20, 100)
+    _stroke(page, [(0.2, 0.5), (0.8, 0.5)])
+    assert _alpha_at(page, 0.5, 0.5) == 0  # at 100 % it still takes everything
+    page.keyboard.press("Control+z")
+    assert 0.4 < _alpha_at(page, 0.5, 0.5) < 0.6

@@ -380,22 +380,22 @@ class Airbrush {
 }
 
 class Eraser {
+  // The dabs build a mask at full strength on the (hidden) wet layer; the paper shows the paint as it
+  // was before the stroke with that mask taken out at the eraser's opacity (see Painter.erase), so
+  // overlapping dabs take away no more than the opacity says.
   constructor(s) {
-    this.s = s; this.wet = false;
+    this.s = s; this.wet = false; this.mask = true;
   }
   spacing(r) { return Math.max(0.5, r * 0.2); }
   dab(ctx, x, y, p) {
     const r = (this.s.size / 2) * (0.7 + 0.3 * p);
     const gradient = ctx.createRadialGradient(x, y, r * 0.6, x, y, r);
-    gradient.addColorStop(0, `rgba(0,0,0,${this.s.opacity})`);
+    gradient.addColorStop(0, "rgba(0,0,0,1)");
     gradient.addColorStop(1, "rgba(0,0,0,0)");
-    ctx.save();
-    ctx.globalCompositeOperation = "destination-out";
     ctx.fillStyle = gradient;
     ctx.beginPath();
     ctx.arc(x, y, r, 0, 2 * Math.PI);
     ctx.fill();
-    ctx.restore();
     return r;
   }
 }
@@ -485,7 +485,7 @@ export class Painter {
     const brush = new BRUSH_CLASSES[this.brush](this.settings());
     const before = this.ctx.getImageData(0, 0, this.paper.width, this.paper.height);
     this.stroke = { brush, pointer, before, rect: new Rect(), last: at, travelled: 0, carry: 0, timer: null };
-    this.wet.style.opacity = brush.wet ? String(brush.previewOpacity ?? this.opacity) : "1";
+    this.wet.style.opacity = brush.mask ? "0" : brush.wet ? String(brush.previewOpacity ?? this.opacity) : "1";
     this.wet.style.mixBlendMode = brush.blend || "normal";
     this.place(at);
     if (brush.continuous) {
@@ -495,13 +495,28 @@ export class Painter {
   }
 
   target(brush) {
-    return brush.wet ? this.wetCtx : this.ctx;
+    return brush.wet || brush.mask ? this.wetCtx : this.ctx;
   }
 
   place(at) {
     const { brush, rect } = this.stroke;
     const reach = brush.dab(this.target(brush), at.x, at.y, at.pressure, this.stroke.travelled);
     rect.add(at.x, at.y, reach);
+    if (brush.mask) this.erase(at.x, at.y, reach);
+  }
+
+  // Around a new eraser dab: the paper before the stroke, less the stroke's mask at the eraser's opacity.
+  erase(x, y, reach) {
+    const { width, height } = this.paper;
+    const x0 = clamp(Math.floor(x - reach - 1), 0, width), y0 = clamp(Math.floor(y - reach - 1), 0, height);
+    const w = clamp(Math.ceil(x + reach + 1), 0, width) - x0, h = clamp(Math.ceil(y + reach + 1), 0, height) - y0;
+    if (w <= 0 || h <= 0) return;
+    this.ctx.putImageData(this.stroke.before, 0, 0, x0, y0, w, h);
+    this.ctx.save();
+    this.ctx.globalCompositeOperation = "destination-out";
+    this.ctx.globalAlpha = this.stroke.brush.s.opacity;
+    this.ctx.drawImage(this.wet, x0, y0, w, h, x0, y0, w, h);
+    this.ctx.restore();
   }
 
   extend(at) {
