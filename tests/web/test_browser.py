@@ -1148,3 +1148,14 @@ def test_an_eraser_at_half_opacity_takes_away_about_half_the_paint(page, server)
     assert _alpha_at(page, 0.5, 0.5) == 0  # at 100 % it still takes everything
     page.keyboard.press("Control+z")
     assert 0.4 < _alpha_at(page, 0.5, 0.5) < 0.6
+
+
+def test_a_pencil_stroke_is_as_dark_as_its_opacity_says(page, server):
+    _open_lab(page, server)
+    _black(page)
+    _brush(page, "pencil", 20, 40)
+    _stroke(page, [(0.1, 0.3), (0.9, 0.3)])  # its overlapping dabs made it 80 % dark
+    assert 0.25 < _alpha_at(page, 0.5, 0.3, 1) < 0.5
+    _brush(page, "pencil", 20, 100)
+    _stroke(page, [(0.1, 0.7), (0.9, 0.7)])
+    assert _alpha_at(page, 0.5, 0.7, 1) > 0.85

@@ -197,8 +197,10 @@ function compositeBehind(data, i, [r, g, b], alpha) {
 // dabs (x, y, pressure) spaced along the path, plus the segment they came from.
 
 class Pencil {
+  // On the wet layer, so that the dabs overlapping along the stroke (every half pixel) make it as dark
+  // as the opacity says when it dries, not nearly black at any opacity.
   constructor(s) {
-    this.s = s; this.wet = false;
+    this.s = s; this.wet = true; this.blend = "normal";
     this.radius = Math.max(0.6, s.size * 0.25);
   }
   spacing() { return 0.5; }
@@ -207,7 +209,7 @@ class Pencil {
     const r = this.radius * (0.6 + 0.4 * p);
     const count = Math.max(2, Math.round(r * r * 2.2));
     ctx.fillStyle = rgba(this.s.colour);
-    ctx.globalAlpha = clamp(this.s.opacity * (0.25 + 0.35 * p), 0.02, 1);
+    ctx.globalAlpha = clamp(0.25 + 0.35 * p, 0.02, 1);
     for (let i = 0; i < count; i++) {
       const angle = Math.random() * 2 * Math.PI;
       const dist = Math.sqrt(Math.random()) * r;
