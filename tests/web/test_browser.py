@@ -1159,3 +1159,18 @@ def test_a_pencil_stroke_is_as_dark_as_its_opacity_says(page, server):
     _brush(page, "pencil", 20, 100)
     _stroke(page, [(0.1, 0.7), (0.9, 0.7)])
     assert _alpha_at(page, 0.5, 0.7, 1) > 0.85
+
+
+def test_the_results_explain_the_grades_and_show_each_once(page, server):
+    experiment = _api_experiment(page, server.url)
+    jobs = lambda: page.request.get(f"{server.url}/api/experiments/{experiment}").json()["jobs"]  # noqa: E731
+    wait_for(lambda: jobs()["gatys"]["state"] == "done" and jobs()["fast"]["state"] == "done", timeout=20)
+    _finish_by_api(page, server.url, experiment)
+    page.goto(f"{server.url}/#/results/{experiment}")
+    page.wait_for_function("document.querySelectorAll('.grade[data-grade]:not([data-grade=none])').length === 3",
+                           timeout=20_000)
+    about = page.locator("#grades-about")
+    assert about.is_visible()  # nothing said what a grade measures or what its components mean
+    assert all(word in about.inner_text() for word in ("0", "10", "style", "structure", "colour"))
+    cards = page.locator("#grades .grade").all_inner_texts()
+    assert not any("similarity" in card for card in cards), cards  # "6.9 / 10" beside "similarity 0.69": one number

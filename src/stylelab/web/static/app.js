@@ -932,7 +932,6 @@ function gradeCard(title, grade, waiting) {
   return h("div", { class: "grade", "data-grade": grade.score.toFixed(1) },
     h("h3", {}, title),
     h("p", { class: "score" }, h("strong", {}, grade.score.toFixed(1)), " / 10"),
-    h("p", { class: "similarity" }, `similarity ${grade.similarity.toFixed(2)}`),
     h("ul", { class: "components" }, components));
 }
 
