@@ -1174,3 +1174,64 @@ def test_the_results_explain_the_grades_and_show_each_once(page, server):
     assert all(word in about.inner_text() for word in ("0", "10", "style", "structure", "colour"))
     cards = page.locator("#grades .grade").all_inner_texts()
     assert not any("similarity" in card for card in cards), cards  # "6.9 / 10" beside "similarity 0.69": one number
+
+
+def _outline(page) -> dict | None:
+    """The brush outline (None while hidden): centre, size and shape, and its box as turned on screen."""
+    return page.evaluate("""async () => {
+        await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+        const outline = document.getElementById('brush-outline');
+        if (outline.hidden) return null;
+        const box = outline.getBoundingClientRect();
+        return {x: box.x + box.width / 2, y: box.y + box.height / 2, width: outline.offsetWidth,
+                height: outline.offsetHeight, shape: outline.dataset.shape,
+                across: box.width, down: box.height};  // as turned on screen
+    }""")
+
+
+def test_the_brush_outline_follows_the_pointer_at_the_brush_size_on_screen(page, server):
+    _open_lab(page, server)
+    scale = page.evaluate("() => { const wet = document.getElementById('wet');"
+                          " return wet.getBoundingClientRect().width / wet.width; }")
+    assert 0.3 < scale < 3 and abs(scale - 1) > 0.05  # shown scaled: the outline must scale with it
+    _brush(page, "marker", 40, 100)
+    assert _outline(page) is None  # nothing until the pointer is over the canvas
+    for fx, fy in [(0.5, 0.5), (0.2, 0.3)]:
+        x, y = _canvas_point(page, fx, fy)
+        page.mouse.move(x, y)
+        outline = _outline(page)
+        assert outline["shape"] == "round"
+        assert abs(outline["width"] - 40 * scale) <= 1 and abs(outline["height"] - 40 * scale) <= 1
+        assert abs(outline["x"] - x) <= 1 and abs(outline["y"] - y) <= 1  # centred on the pointer
+    page.fill("#brush-size", "80")  # a change under a still pointer shows at once
+    page.mouse.move(x + 1, y)
+    assert abs(_outline(page)["width"] - 80 * scale) <= 1
+    _brush(page, "pencil", 40, 100)  # the pencil's point is half its size setting across
+    page.mouse.move(x, y)
+    assert abs(_outline(page)["width"] - 20 * scale) <= 1
+
+    _brush(page, "acrylic", 60, 100)  # a flat: a bar across the way it moves
+    page.mouse.move(*_canvas_point(page, 0.3, 0.5))
+    page.mouse.move(*_canvas_point(page, 0.5, 0.5), steps=5)
+    outline = _outline(page)
+    assert outline["shape"] == "flat" and abs(outline["width"] - 60 * scale) <= 1 and outline["height"] < 10
+    assert outline["down"] > 3 * outline["across"]  # moving sideways: the bar stands upright
+    page.mouse.move(*_canvas_point(page, 0.5, 0.8), steps=5)
+    outline = _outline(page)
+    assert outline["across"] > 3 * outline["down"]  # moving down: it lies across
+
+    page.mouse.move(5, 5)  # off the canvas
+    assert _outline(page) is None
+    page.mouse.move(*_canvas_point(page, 0.5, 0.5))
+    assert _outline(page) is not None
+    page.evaluate("""() => {
+        const wet = document.getElementById('wet');
+        const box = wet.getBoundingClientRect();
+        wet.dispatchEvent(new PointerEvent('pointermove', {clientX: box.left + 50, clientY: box.top + 50,
+            pointerId: 9, pointerType: 'touch', bubbles: true}));
+    }""")
+    assert _outline(page) is None  # under a finger: nothing to see anyway
+    page.click("[data-brush=fill]")
+    page.mouse.move(*_canvas_point(page, 0.4, 0.4))
+    assert _outline(page) is None  # the fill has no size
+    assert _painted(page) == 0  # the outline is never in the picture

@@ -1,5 +1,5 @@
 // Style Lab web experiment: views, API calls and live job updates. No dependencies.
-import { BRUSHES, Painter } from "/static/paint.js";
+import { BRUSHES, BrushOutline, Painter } from "/static/paint.js";
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
@@ -98,6 +98,7 @@ const app = {
   uploading: { photo: null, painting: null }, // the upload each role waits for, if any (see uploadAndChoose)
   experiment: null,
   painter: null,
+  outline: null, // the brush outline under the pointer (see BrushOutline)
   draft: { queue: Promise.resolve(), pending: false, versions: {} }, // versions: the last loaded or saved, per experiment
   events: null,
   followed: null, // { experiment, onEvent } while following one, also while its stream waits for the tab to show
@@ -679,6 +680,7 @@ async function finishCanvas() {
 function setupCanvas() {
   const painter = new Painter($("#paper"), $("#wet"));
   app.painter = painter;
+  app.outline = new BrushOutline(painter, $("#brush-outline"));
   $("#brushes").replaceChildren(...BRUSHES.map((brush) => h("button", {
     type: "button", class: "brush", "data-brush": brush, title: brush,
     onclick: () => selectBrush(brush),
@@ -757,6 +759,7 @@ function showBrushSettings({ size, opacity }) {
   $("#brush-opacity").value = opacity;
   $("#brush-size-value").textContent = String(size);
   $("#brush-opacity-value").textContent = `${opacity}%`;
+  app.outline.refresh();
 }
 
 function changeBrushSettings(changes) {

@@ -196,13 +196,19 @@ function compositeBehind(data, i, [r, g, b], alpha) {
 // Brushes. Each gets the painter's settings at the start of a stroke and is fed
 // dabs (x, y, pressure) spaced along the path, plus the segment they came from.
 
+// Each brush class also says what its footprint is at full pressure, in canvas pixels (`footprint`):
+// the outline shown under the pointer.
+const round = (diameter) => ({ shape: "round", width: diameter, height: diameter });
+
 class Pencil {
   // On the wet layer, so that the dabs overlapping along the stroke (every half pixel) make it as dark
   // as the opacity says when it dries, not nearly black at any opacity.
   constructor(s) {
     this.s = s; this.wet = true; this.blend = "normal";
-    this.radius = Math.max(0.6, s.size * 0.25);
+    this.radius = Pencil.radius(s.size);
   }
+  static radius(size) { return Math.max(0.6, size * 0.25); }
+  static footprint(size) { return round(2 * Pencil.radius(size)); }
   spacing() { return 0.5; }
   dab(ctx, x, y, p) {
     // graphite: a scatter of single pixels, denser with pressure
@@ -247,7 +253,7 @@ class Acrylic {
     this.paint = 1;
     this.travelled = 0;
     this.normal = null;
-    const count = clamp(Math.round(s.size * 0.9), 6, 80);
+    const count = Acrylic.bristleCount(s.size);
     this.bristles = Array.from({ length: count }, (_, i) => {
       const across = (i + Math.random()) / count - 0.5;
       const shade = (Math.random() - 0.5) * 24;
@@ -263,6 +269,11 @@ class Acrylic {
     });
     this.reach = Math.max(150, s.size * 25); // pixels of travel until the brush is dry
     this.turnLength = 0.3 * s.size + 4; // pixels of travel for the flat to follow a change of direction
+  }
+  static bristleCount(size) { return clamp(Math.round(size * 0.9), 6, 80); }
+  // a flat: as wide as the brush across the stroke, as thick as its thicker bristles along it
+  static footprint(size) {
+    return { shape: "flat", width: size, height: 3 * Math.max(1, size / Acrylic.bristleCount(size)) };
   }
   spacing() { return 2; }
   dab() {
@@ -406,6 +417,11 @@ function gaussian() {
   return Math.sqrt(-2 * Math.log(Math.random() || 1e-9)) * Math.cos(2 * Math.PI * Math.random());
 }
 
+Marker.footprint = round;
+Watercolour.footprint = round;
+Airbrush.footprint = round;
+Eraser.footprint = round;
+
 const BRUSH_CLASSES = { pencil: Pencil, marker: Marker, acrylic: Acrylic, watercolour: Watercolour,
   airbrush: Airbrush, eraser: Eraser };
 
@@ -444,6 +460,18 @@ export class Painter {
 
   settings() {
     return { size: this.size, opacity: this.opacity, colour: parseColour(this.colour) };
+  }
+
+  // The current brush's footprint in canvas pixels ({shape, width, height}), null for the fill.
+  footprint() {
+    const brush = BRUSH_CLASSES[this.brush];
+    return brush ? brush.footprint(this.size) : null;
+  }
+
+  // Which way a flat brush's face points now (radians, the line across the bristles), or null.
+  flatAngle() {
+    const normal = this.stroke && this.stroke.brush.normal;
+    return normal ? Math.atan2(normal.y, normal.x) : null;
   }
 
   point(event) {
@@ -696,6 +724,99 @@ export class Painter {
     const { data } = this.ctx.getImageData(0, 0, this.paper.width, this.paper.height);
     for (let i = 3; i < data.length; i += 4) if (data[i]) return false;
     return true;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The brush's outline under a mouse or a pen: an element laid over the canvas (never painted into
+// it), as large as the brush at the canvas's on-screen scale. Hidden off the canvas, for the fill and
+// under a finger, which covers it anyway. A flat brush's outline turns across the way it moves.
+// Pointer events only note where the pointer is; the outline moves once per frame, so painting does
+// not wait for it (and its style changes never force a layout in the middle of a stroke).
+
+export class BrushOutline {
+  constructor(painter, element) {
+    this.painter = painter;
+    this.element = element;
+    this.key = ""; // shape and on-screen size last set, so a move only moves it
+    this.last = null; // the pointer's last client position
+    this.frame = 0; // the animation frame that will move the outline, if one is asked for
+    this.heading = { x: 0, y: 1, from: null }; // across the hover motion, for a flat brush
+    const wet = painter.wet;
+    for (const type of ["pointerover", "pointerdown", "pointermove", "pointerup"]) {
+      wet.addEventListener(type, (event) => this.follow(event), { passive: true });
+    }
+    for (const type of ["pointerleave", "pointercancel"]) wet.addEventListener(type, () => this.hide());
+  }
+
+  hide() {
+    this.last = null;
+    this.heading.from = null;
+    if (!this.element.hidden) this.element.hidden = true;
+  }
+
+  // Size or brush changed under a still pointer: redraw where it is.
+  refresh() {
+    if (this.last) this.schedule();
+  }
+
+  follow(event) {
+    if (event.pointerType === "touch") {
+      this.hide();
+      return;
+    }
+    this.last = { x: event.clientX, y: event.clientY };
+    this.schedule();
+  }
+
+  schedule() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      if (this.last) this.place(this.last.x, this.last.y);
+    });
+  }
+
+  place(clientX, clientY) {
+    const footprint = this.painter.footprint();
+    if (!footprint) {
+      if (!this.element.hidden) this.element.hidden = true;
+      return;
+    }
+    const box = this.painter.wet.getBoundingClientRect();
+    const scale = box.width / this.painter.wet.width;
+    const x = clientX - box.left, y = clientY - box.top;
+    const width = Math.max(4, footprint.width * scale), height = Math.max(3, footprint.height * scale);
+    const key = `${footprint.shape} ${width} ${height}`;
+    const style = this.element.style;
+    if (key !== this.key) {
+      this.key = key;
+      this.element.dataset.shape = footprint.shape;
+      style.width = `${width}px`;
+      style.height = `${height}px`;
+    }
+    let turn = "";
+    if (footprint.shape === "flat") {
+      // the bar lies along the flat's face: across the stroke, or across the hover motion
+      const angle = this.painter.flatAngle() ?? this.hoverAngle(x, y);
+      turn = ` rotate(${angle}rad)`;
+    }
+    style.transform = `translate(${x}px, ${y}px) translate(-50%, -50%)${turn}`;
+    if (this.element.hidden) this.element.hidden = false;
+  }
+
+  // The face's direction while hovering: across the last few pixels of motion (at first, across a
+  // stroke to the right).
+  hoverAngle(x, y) {
+    const heading = this.heading;
+    if (!heading.from) heading.from = { x, y };
+    const dx = x - heading.from.x, dy = y - heading.from.y;
+    const distance = Math.hypot(dx, dy);
+    if (distance >= 6) {
+      heading.x = -dy / distance; heading.y = dx / distance;
+      heading.from = { x, y };
+    }
+    return Math.atan2(heading.y, heading.x);
   }
 }
 
