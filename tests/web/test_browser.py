@@ -1235,3 +1235,78 @@ def test_the_brush_outline_follows_the_pointer_at_the_brush_size_on_screen(page,
     page.mouse.move(*_canvas_point(page, 0.4, 0.4))
     assert _outline(page) is None  # the fill has no size
     assert _painted(page) == 0  # the outline is never in the picture
+
+
+def _hex(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+
+
+def _near(colour: str, rgb: tuple[int, int, int], tolerance: int = 8) -> bool:
+    return all(abs(a - b) <= tolerance for a, b in zip(_hex(colour), rgb, strict=True))
+
+
+def test_the_colour_picker_takes_colours_from_the_photo_the_painting_and_the_canvas(page, server):
+    from PIL import Image
+
+    red, blue, yellow, green = (200, 30, 40), (30, 60, 200), (240, 200, 40), (20, 120, 60)
+
+    def upload(role: str, size: tuple[int, int], halves: str, first, second) -> str:
+        image = Image.new("RGB", size, first)
+        box = (size[0] // 2, 0, *size) if halves == "left-right" else (0, size[1] // 2, *size)
+        image.paste(second, box)
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG")
+        response = page.request.post(f"{server.url}/api/uploads?role={role}&name={role}.png",
+                                     data=buffer.getvalue(), headers={"Content-Type": "image/png"})
+        return response.json()["id"]
+
+    photo = upload("photo", (320, 160), "left-right", red, blue)  # wider than its box: margins above and below
+    painting = upload("painting", (200, 200), "top-bottom", yellow, green)
+    experiment = page.request.post(f"{server.url}/api/experiments", data={
+        "photo": photo, "painting": painting, "gatys_size": 32, "gatys_iterations": 1}).json()["id"]
+    page.goto(f"{server.url}/#/lab/{experiment}")
+    page.wait_for_selector("#palette .swatch")
+    page.wait_for_function("['lab-photo', 'lab-painting'].every((id) => document.getElementById(id).naturalWidth)")
+
+    def at(selector: str, fx: float, fy: float) -> dict:
+        box = page.locator(selector).bounding_box()
+        return {"x": box["width"] * fx, "y": box["height"] * fy}
+
+    button = page.get_by_role("button", name="Pick colour")  # named, and reached by the keyboard
+    button.focus()
+    page.keyboard.press("Enter")
+    assert button.get_attribute("aria-pressed") == "true"
+    page.click("#lab-photo", position=at("#lab-photo", 0.5, 0.02))  # the margin above the photo: nothing
+    assert page.input_value("#brush-colour") == "#2b2b2b"
+    page.click("#lab-photo", position=at("#lab-photo", 0.3, 0.5))
+    assert _near(page.input_value("#brush-colour"), red), page.input_value("#brush-colour")
+    assert button.get_attribute("aria-pressed") == "false"  # one pick, then back to the brush
+    assert "picked" in page.inner_text("#announce")
+    stored = page.evaluate("() => JSON.parse(localStorage.getItem('stylelab.tools')).colour")
+    assert stored == page.input_value("#brush-colour")  # the brush's colour, kept like a palette choice
+
+    page.click("#lab-painting", position=at("#lab-painting", 0.5, 0.8), modifiers=["Alt"])  # Alt+click
+    assert _near(page.input_value("#brush-colour"), green), page.input_value("#brush-colour")
+    page.click("#lab-photo", position=at("#lab-photo", 0.7, 0.5))  # without Alt or the picker: nothing
+    assert _near(page.input_value("#brush-colour"), green)
+
+    _brush(page, "marker", 40, 100)
+    page.evaluate("""() => {
+        const input = document.getElementById('brush-colour');
+        input.value = '#3366cc';
+        input.dispatchEvent(new Event('input'));
+    }""")
+    _stroke(page, [(0.2, 0.5), (0.8, 0.5)])
+    painted = _painted(page)
+    page.locator("#palette .swatch").first.click()
+    page.click("#wet", position=at("#wet", 0.5, 0.5), modifiers=["Alt"])
+    assert _near(page.input_value("#brush-colour"), (0x33, 0x66, 0xCC), 2), page.input_value("#brush-colour")
+    button.click()
+    page.click("#wet", position=at("#wet", 0.5, 0.1))  # bare paper: white
+    assert page.input_value("#brush-colour") == "#ffffff"
+    assert _painted(page) == painted  # picking never paints
+    page.evaluate("() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))")
+    assert page.locator("#brush-outline").is_visible()  # the picker is off again: the brush is back
+    button.click()
+    page.keyboard.press("Escape")
+    assert button.get_attribute("aria-pressed") == "false"

@@ -1,5 +1,5 @@
 // Style Lab web experiment: views, API calls and live job updates. No dependencies.
-import { BRUSHES, BrushOutline, Painter } from "/static/paint.js";
+import { BRUSHES, BrushOutline, Painter, hexColour } from "/static/paint.js";
 
 const $ = (selector, root = document) => root.querySelector(selector);
 const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
@@ -110,6 +110,8 @@ const app = {
   retryTimer: null, // the next try to show a view the server could not be reached for
   deleted: new Set(), // experiments deleted from this page
   tools: null, // brush, colour and per-brush size/opacity (see loadTools)
+  picking: false, // the colour picker is on: the next click takes a colour (see setupPicker)
+  altHeld: false, // Alt is down: a click takes a colour, as in painting apps
 };
 
 // ----------------------------------------------------------------------------------- routing
@@ -711,6 +713,84 @@ function setupCanvas() {
   });
   setColour(app.tools.colour);
   selectBrush(app.tools.brush);
+  setupPicker();
+}
+
+// Colour picking, with the picker button (one pick, then back to the brush) or with Alt held while
+// clicking, as in painting apps. On the canvas it takes the paint as the saved drawing shows it (on
+// white paper; the underlay is a guide, not paint); on the photo or the painting beside the canvas,
+// the picture's colour under the pointer.
+function setupPicker() {
+  app.painter.onPick = (x, y) => pickedColour(app.painter.colourAt(x, y));
+  $("#pick-colour").addEventListener("click", () => setPicking(!app.picking));
+  for (const image of [$("#lab-photo"), $("#lab-painting")]) {
+    image.addEventListener("click", (event) => {
+      if (!app.picking && !event.altKey) return;
+      event.preventDefault();
+      const colour = imageColourAt(image, event.clientX, event.clientY);
+      if (colour) pickedColour(colour);
+    });
+  }
+  const alt = (held) => {
+    if (held === app.altHeld) return;
+    app.altHeld = held;
+    showPicking();
+  };
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Alt") alt(true);
+    else if (event.key === "Escape" && app.picking) setPicking(false);
+  });
+  document.addEventListener("keyup", (event) => { if (event.key === "Alt") alt(false); });
+  document.addEventListener("pointermove", (event) => alt(event.altKey), { passive: true });
+  window.addEventListener("blur", () => alt(false));
+}
+
+function setPicking(on) {
+  app.picking = on;
+  $("#pick-colour").setAttribute("aria-pressed", String(on));
+  showPicking();
+}
+
+// While a click picks: an eyedropper over the canvas and the pictures, and no brush outline.
+function showPicking() {
+  const on = app.picking || app.altHeld;
+  app.painter.picking = on;
+  $("#view-lab .lab").classList.toggle("picking", on);
+  app.outline.refresh();
+}
+
+function pickedColour(colour) {
+  setColour(colour);
+  announce(`Colour ${colour} picked`);
+  if (app.picking) setPicking(false);
+}
+
+// The colour of `image` (shown with object-fit: contain) under a client point, averaged over the part
+// of the picture that one screen pixel shows; null in the margins around the picture.
+function imageColourAt(image, clientX, clientY) {
+  const { naturalWidth: width, naturalHeight: height } = image;
+  if (!image.complete || !width || !height) return null;
+  const box = image.getBoundingClientRect();
+  const scale = Math.min(box.width / width, box.height / height);
+  const x = (clientX - box.left - (box.width - width * scale) / 2) / scale;
+  const y = (clientY - box.top - (box.height - height * scale) / 2) / scale;
+  if (x < 0 || y < 0 || x >= width || y >= height) return null;
+  const span = Math.min(Math.max(1, 1 / scale), width, height);
+  const canvas = document.createElement("canvas");
+  canvas.width = 1;
+  canvas.height = 1;
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  ctx.imageSmoothingQuality = "high";
+  const left = Math.min(Math.max(0, x - span / 2), width - span);
+  const top = Math.min(Math.max(0, y - span / 2), height - span);
+  ctx.drawImage(image, left, top, span, span, 0, 0, 1, 1);
+  try {
+    const [r, g, b] = ctx.getImageData(0, 0, 1, 1).data;
+    return hexColour([r, g, b]);
+  } catch (error) {
+    showError(`The colours of this picture cannot be read: ${error.message}`);
+    return null;
+  }
 }
 
 const BRUSH_DEFAULTS = {
@@ -770,6 +850,7 @@ function changeBrushSettings(changes) {
 }
 
 function selectBrush(brush) {
+  if (app.picking) setPicking(false); // a brush is chosen to paint with
   app.painter.brush = brush;
   app.tools.brush = brush;
   for (const button of $$(".brush")) {

@@ -440,6 +440,8 @@ export class Painter {
     this.undoStack = [];
     this.redoStack = [];
     this.stroke = null;
+    this.picking = false; // a click takes a colour instead of painting (the picker tool, or Alt held)
+    this.onPick = () => {}; // (x, y) in canvas pixels: a click while picking, or with Alt
     this.onChange = () => {};
     this.onEdit = () => {}; // the paint changed (stroke, fill, clear, undo, redo): time to save
     for (const type of ["pointerdown", "pointermove", "pointerup", "pointercancel", "lostpointercapture"]) {
@@ -491,6 +493,11 @@ export class Painter {
       }
       if (event.button !== 0 || this.stroke) return;
       event.preventDefault();
+      if (this.picking || event.altKey) {
+        const at = this.point(event);
+        this.onPick(at.x, at.y);
+        return;
+      }
       try {
         this.wet.setPointerCapture(event.pointerId);
       } catch (error) {
@@ -710,6 +717,15 @@ export class Painter {
     this.ctx.restore();
   }
 
+  // The colour the paint at canvas pixel (x, y) has on white paper (what the saved drawing shows), as #rrggbb.
+  colourAt(x, y) {
+    x = clamp(Math.floor(x), 0, this.paper.width - 1);
+    y = clamp(Math.floor(y), 0, this.paper.height - 1);
+    const [r, g, b, a] = this.ctx.getImageData(x, y, 1, 1).data;
+    const onWhite = (c) => Math.round(c * (a / 255) + 255 * (1 - a / 255));
+    return hexColour([r, g, b].map(onWhite));
+  }
+
   // The drawing on white paper, as a PNG blob.
   toBlob() {
     const flat = makeCanvas(this.paper.width, this.paper.height);
@@ -730,7 +746,7 @@ export class Painter {
 // ---------------------------------------------------------------------------------------------
 // The brush's outline under a mouse or a pen: an element laid over the canvas (never painted into
 // it), as large as the brush at the canvas's on-screen scale. Hidden off the canvas, for the fill and
-// under a finger, which covers it anyway. A flat brush's outline turns across the way it moves.
+// under a finger, which covers it anyway, and while a click picks a colour. A flat brush's outline turns across the way it moves.
 // Pointer events only note where the pointer is; the outline moves once per frame, so painting does
 // not wait for it (and its style changes never force a layout in the middle of a stroke).
 
@@ -778,7 +794,7 @@ export class BrushOutline {
   }
 
   place(clientX, clientY) {
-    const footprint = this.painter.footprint();
+    const footprint = this.painter.picking ? null : this.painter.footprint();
     if (!footprint) {
       if (!this.element.hidden) this.element.hidden = true;
       return;
@@ -818,6 +834,10 @@ export class BrushOutline {
     }
     return Math.atan2(heading.y, heading.x);
   }
+}
+
+export function hexColour(rgb) {
+  return `#${rgb.map((c) => clamp(Math.round(c), 0, 255).toString(16).padStart(2, "0")).join("")}`;
 }
 
 function makeCanvas(width, height) {
