@@ -308,3 +308,43 @@ def test_a_bad_ray_address_is_named_as_an_option_on_the_command_line(grid_dir, c
             "--address", "nowhere", "--quiet"]
     assert main(argv) == 2
     assert "error: --address nowhere: expected auto, HOST:PORT" in capsys.readouterr().err
+
+
+def _axis(key: str, values) -> str:
+    return f"{key} = [{', '.join(map(str, values))}]\n"
+
+
+def test_a_grid_of_millions_of_cells_is_refused_at_once(grid_dir, capsys):
+    import time
+
+    text = ('contents = ["cat.png", "cup.png"]\nstyles = ["udnie.png", "wreck.png"]\n[settings]\nsize = 32\n'
+            + _axis("seed", range(100)) + _axis("iterations", range(1, 101)) + _axis("tv_weight", range(100)))
+    (grid_dir / "grid.toml").write_text(text)
+    out = grid_dir / "out"
+    started = time.perf_counter()
+    code = main(["grid", str(grid_dir / "grid.toml"), "--out", str(out), "--workers", "0", "--quiet"])
+    seconds = time.perf_counter() - started
+    stderr = capsys.readouterr().err
+    assert code == 2, stderr
+    assert stderr == ("error: grid.toml: 4,000,000 cells (2 contents × 2 styles × 1,000,000 settings: 100 seed × "
+                      "100 iterations × 100 tv_weight); a grid has at most 100,000: split it into several grid "
+                      "files, or give fewer values\n")  # was: minutes of silence while memory grew
+    assert seconds < 1.0
+    assert not out.exists()
+
+
+def test_the_cell_limit_counts_every_variant(grid_dir, capsys, monkeypatch):
+    import stylelab.grid.spec as spec
+
+    text = ('contents = ["cat.png", "cup.png"]\nstyles = ["udnie.png"]\n[settings]\nsize = 32\niterations = 1\n'
+            + _axis("seed", range(3)) + '[[variants]]\nname = "a"\n[[variants]]\nname = "b"\n'
+            + _axis("tv_weight", [1, 2]) + '[[variants]]\nname = "c"\nseed = 7\n')
+    (grid_dir / "grid.toml").write_text(text)
+    monkeypatch.setattr(spec, "MAX_CELLS", 18)  # 2 × 1 × (3 + 3 × 2 + 1) = 20 cells
+    with pytest.raises(ConfigError) as refused:
+        spec.load_grid(grid_dir / "grid.toml")
+    assert str(refused.value) == ("grid.toml: 20 cells (2 contents × 1 style × 10 settings: 3 in variant 'a' "
+                                  "(3 seed), 6 in 'b' (3 seed × 2 tv_weight), 1 in 'c'); a grid has at most 18: "
+                                  "split it into several grid files, or give fewer values")
+    monkeypatch.setattr(spec, "MAX_CELLS", 20)
+    assert len(spec.load_grid(grid_dir / "grid.toml").cells()) == 20

@@ -38,6 +38,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from math import prod
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,9 @@ from stylelab.validate import at_defaults
 
 BUNDLED_PREFIX = "bundled:"
 TOP_LEVEL_KEYS = ("title", "contents", "styles", "settings", "variants")
+# contents × styles × settings; counted from the lists' lengths before anything is expanded or read (a
+# million cells took minutes of silence to expand, and months to compute)
+MAX_CELLS = 100_000
 CELL_SCHEMA = "stylelab-grid-cell-1"
 # max_pixels: every picture is checked against it before any work; preview_every: a grid shows no previews
 NOT_CHANGING_THE_PICTURE = ("max_pixels", "preview_every")
@@ -251,6 +255,7 @@ def load_grid(path: str | Path) -> Grid:
         raise ConfigError(f"{source.name}: not valid TOML: {exc}") from None
     reader = _Reader(source, TomlLines(text))
     _check_top_level(reader, data)
+    _check_cell_count(reader, data)
     settings, combinations = _settings(reader, data)
     # pictures are decoded under the most generous limit; each combination's own is checked after (also
     # of those that run as another: max_pixels is not part of a setting's digest)
@@ -341,6 +346,55 @@ def _check_top_level(reader: _Reader, data: Mapping[str, Any]) -> None:
     variants = data.get("variants", [])
     if not isinstance(variants, list) or not all(isinstance(v, dict) for v in variants):
         raise reader.error("variants", "expected tables: [[variants]]")
+
+
+def _check_cell_count(reader: _Reader, data: Mapping[str, Any]) -> None:
+    """Refuse a grid of more than :data:`MAX_CELLS` cells, counted from the lengths of its lists (files
+    matched, axes' values) before any combination is made or any picture read. Lists that are not what
+    they should be count as one: the checks that follow say what is wrong with them."""
+    pictures = {key: _file_count(reader, data[key], key) for key in ("contents", "styles")}
+    per_variant = _combination_counts(data)
+    settings = sum(count for _, count, _ in per_variant)
+    cells = pictures["contents"] * pictures["styles"] * settings
+    if cells <= MAX_CELLS:
+        return
+    if len(per_variant) == 1:
+        how = f": {per_variant[0][2]}" if per_variant[0][2] else ""
+    else:
+        parts = [f"{count:,} in {'variant ' if i == 0 else ''}{name!r}" + (f" ({axes})" if axes else "")
+                 for i, (name, count, axes) in enumerate(per_variant)]
+        how = ": " + ", ".join(parts)
+    contents, styles = pictures["contents"], pictures["styles"]
+    raise ConfigError(
+        f"{reader.source.name}: {cells:,} cells ({contents:,} content{'s' * (contents != 1)} × {styles:,} "
+        f"style{'s' * (styles != 1)} × {settings:,} setting{'s' * (settings != 1)}{how}); a grid has at most "
+        f"{MAX_CELLS:,}: split it into several grid files, or give fewer values")
+
+
+def _file_count(reader: _Reader, entries: Any, key: str) -> int:
+    """How many files the entries name (a pattern: the files it matches; a picture given twice counts twice)."""
+    if isinstance(entries, str):
+        entries = [entries]
+    if not isinstance(entries, list) or not all(isinstance(entry, str) for entry in entries):
+        return 1
+    return sum(len(_expand(reader, key, entry, reader.lines.value_line(key, entry))) for entry in entries)
+
+
+def _combination_counts(data: Mapping[str, Any]) -> list[tuple[str | None, int, str]]:
+    """(variant name, combinations, ``"3 seed × 2 tv_weight"``) per variant, as :func:`_combinations`
+    will make them."""
+    all_types: dict[str, str] = {}
+    for method in all_methods().values():
+        all_types.update(method.field_types())
+    shared = data.get("settings", {})
+    counts = []
+    for index, variant in enumerate(data.get("variants") or [None]):
+        values = {**shared, **(variant or {})}
+        name = values.pop("name", f"variant {index + 1}") if variant is not None else None
+        lengths = {key: len(value) for key, value in values.items()
+                   if _is_axis(key, value, all_types) and not (value and _one_value(value, all_types.get(key, "")))}
+        counts.append((name, prod(lengths.values()), " × ".join(f"{n:,} {key}" for key, n in lengths.items())))
+    return counts
 
 
 def _hint(value: str, valid) -> str:
