@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import re
 import secrets
@@ -61,12 +62,12 @@ TURNED_ORIENTATIONS = (5, 6, 7, 8)  # EXIF orientations that swap width and heig
 FLOAT_SLACK = 0.01  # float arrays may stray this far outside 0..1 (rounding) and are clipped
 
 
-def load_image(source: ImageSource, limits: ImageLimits = DEFAULT_LIMITS, *, name: str | None = None
+def load_image(source: ImageSource | bytes, limits: ImageLimits = DEFAULT_LIMITS, *, name: str | None = None
                ) -> Image.Image:
     """Return ``source`` as an 8-bit RGB PIL image, validated against ``limits``.
 
-    Accepts a path, a PIL image or an array (H×W, H×W×3 or H×W×4; uint8, uint16
-    or float in [0, 1]). EXIF rotation is applied, transparency is composited
+    Accepts a path, a file's bytes, a PIL image or an array (H×W, H×W×3 or H×W×4;
+    uint8, uint16 or float in [0, 1]). EXIF rotation is applied, transparency is composited
     on white, 16-bit and float images are rescaled, animations give their
     first frame.
 
@@ -83,8 +84,12 @@ def load_image(source: ImageSource, limits: ImageLimits = DEFAULT_LIMITS, *, nam
         image = _array_to_image(source, limits, label)
     elif isinstance(source, (str, os.PathLike)):
         image = _open_file(Path(source), limits, label)
+    elif isinstance(source, (bytes, bytearray)):  # a file's bytes, checked as the file would be
+        if not source:
+            raise InputError(f"{label}: file is empty")
+        image = _decode(io.BytesIO(source), limits, label)
     else:
-        raise InputError(f"{label}: expected a path, PIL image or array, got {type(source).__name__}")
+        raise InputError(f"{label}: expected a path, bytes, PIL image or array, got {type(source).__name__}")
     _check_size(image.size, limits, label)
     return _to_rgb(image, label)
 
@@ -113,12 +118,18 @@ def _open_file(path: Path, limits: ImageLimits, label: str) -> Image.Image:
         raise InputError(f"{label}: is a directory, not an image file")
     if status.st_size == 0:
         raise InputError(f"{label}: file is empty")
+    return _decode(path, limits, label)
+
+
+def _decode(file: Path | io.BytesIO, limits: ImageLimits, label: str) -> Image.Image:
+    """Open ``file`` (a path or a file's bytes), check its size against ``limits`` from the header, then
+    decode it (the first frame), or raise :class:`InputError`."""
     try:
         with warnings.catch_warnings():
             # Pillow's own bomb warning (above 89 MP) would override a larger max_pixels: the size is
             # checked against ``limits`` right after opening, before any pixel is decoded.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as opened:
+            with Image.open(file) as opened:
                 _check_size(opened.size, limits, label)
                 opened.seek(0)  # animations: the first frame
                 opened.load()

@@ -291,3 +291,32 @@ def test_a_cell_that_cannot_read_its_picture_names_its_role_not_the_inputs_copy(
     result = run_cell(task_of(cell), str(damaged), str(cell.style.path))
     assert not result.ok and result.error.startswith("InputError: content: ")  # after "cat × udnie" in the log
     assert "inputs" not in result.error
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG that declares ``width`` × ``height`` and holds no pixels (a decompression bomb's header)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) + chunk(
+        b"IEND", b"")
+
+
+@pytest.mark.parametrize("payload", ["not an image", "truncated", "huge header", "empty"])
+def test_pictures_shipped_as_bytes_fail_as_the_same_files_do(grid_dir, tmp_path, payload):
+    from stylelab.grid.executors import task_of
+    from stylelab.grid.worker import run_cell
+
+    cell = load_grid(grid_dir / "grid.toml").cells()[0]
+    data = {"not an image": b"plain text, not a picture\n" * 4,
+            "truncated": (grid_dir / "cat.png").read_bytes()[:200],
+            "huge header": _png_header_only(20_000, 20_000),  # 400 MP: Pillow refuses to open it at all
+            "empty": b""}[payload]
+    (tmp_path / "bad.png").write_bytes(data)
+    as_file = run_cell(task_of(cell), str(tmp_path / "bad.png"), str(cell.style.path))
+    as_bytes = run_cell(task_of(cell), data, cell.style.path.read_bytes())  # as Ray ships them
+    assert not as_file.ok and as_file.error.startswith("InputError: content: ")
+    assert not as_bytes.ok and as_bytes.error == as_file.error  # was "unexpected UnidentifiedImageError: ..."

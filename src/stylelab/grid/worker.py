@@ -197,16 +197,13 @@ def run_cell_on_ray(task: CellTask, content: bytes, style: bytes) -> CellResult:
 
 
 def _image(source: str | bytes, role: str, max_pixels: int | None):
-    from PIL import Image
-
+    """The picture from its path or its file's bytes (Ray), checked as any input file is (size from the
+    header before decoding, a damaged file an input error); the failure line names it by its role (a path
+    here is a copy in the grid folder's ``inputs/``)."""
     from stylelab.imageio import DEFAULT_LIMITS, ImageLimits, load_image
 
     limits = ImageLimits(max_pixels=max_pixels) if max_pixels is not None else DEFAULT_LIMITS
-    if isinstance(source, bytes):
-        with Image.open(io.BytesIO(source)) as opened:
-            opened.load()
-            return load_image(opened.copy(), limits, name=role)
-    return load_image(source, limits, name=role)  # the failure line names the picture; this path is a copy
+    return load_image(source, limits, name=role)
 
 
 def _png(image) -> bytes:
