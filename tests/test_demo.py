@@ -50,3 +50,9 @@ def test_ctrl_c_during_the_gatys_run_is_reported_not_swallowed(tmp_path, capsys,
     assert "interrupted: the Gatys result" in capsys.readouterr().err
     summary = json.loads((out / "summary.json").read_text())
     assert summary["interrupted"] is True and summary["steps"] < 10
+
+
+def test_zero_iterations_says_the_result_is_the_start_image(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path / "out"), "--size", "64", "--iterations", "0"]) == 0
+    err = capsys.readouterr().err
+    assert "note: --iterations 0: the result is the start image, resized\n" in err  # was: no note at all

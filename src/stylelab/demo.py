@@ -28,7 +28,8 @@ DEMO_CONFIG = GatysConfig(seed=0)
 
 @dataclass(frozen=True)
 class DemoOutputs:
-    """The files written, and whether the Gatys run was stopped early (then it holds the best image so far)."""
+    """The files written, whether the Gatys run was stopped early (then it holds the best image so far), and
+    what it ran: the Gatys engine's notes on the run and its scales' sizes."""
 
     result: Path
     fast: Path
@@ -36,6 +37,8 @@ class DemoOutputs:
     loss_curve: Path
     summary: Path
     interrupted: bool = False
+    notes: tuple[str, ...] = ()
+    scale_sizes: tuple[int, ...] = ()
 
 
 def run_demo(out_dir: str | Path, config: GatysConfig = DEMO_CONFIG, progress: ProgressCallback | None = None
@@ -63,7 +66,8 @@ def run_demo(out_dir: str | Path, config: GatysConfig = DEMO_CONFIG, progress: P
                "config": config.to_dict()}
     with atomic_write(summary_path) as temp:
         temp.write_text(json.dumps(summary, indent=2))
-    return DemoOutputs(result_path, fast_path, sheet_path, curve_path, summary_path, result.interrupted)
+    return DemoOutputs(result_path, fast_path, sheet_path, curve_path, summary_path, result.interrupted,
+                       tuple(result.notes), tuple(result.scale_sizes))
 
 
 def _gatys_run(result) -> str:

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from stylelab.cli import EXIT_INTERRUPTED
-from stylelab.cli.options import named_as_options
+from stylelab.cli.options import named_as_options, with_options
 
 NAME = "demo"
 HELP = "Stylise a bundled photo with a bundled painting; write the result, a sheet and a loss curve."
@@ -28,12 +28,15 @@ def run(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from stylelab.cli.progress import ProgressBar
+    from stylelab.cli.stylize import _schedule_notes
     from stylelab.demo import DEMO_CONFIG, run_demo
 
     changes = {name: getattr(args, name) for name in _OPTIONS if getattr(args, name) is not None}
     config = DEMO_CONFIG.replace(**changes)
+    _print_notes(config.notes())  # as stylelab stylize does: before the run, and the engine's after it
     with ProgressBar() as bar:
         outputs = run_demo(args.out, config, progress=bar.update)
+    _print_notes([*outputs.notes, *_schedule_notes(config, outputs.scale_sizes)])
     for path in (outputs.result, outputs.fast, outputs.sheet, outputs.loss_curve, outputs.summary):
         print(path)
     if outputs.interrupted:
@@ -41,3 +44,8 @@ def _demo(args: argparse.Namespace) -> int:
               "(summary.json says \"interrupted\": true)", file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
+
+
+def _print_notes(notes: list[str]) -> None:
+    for note in notes:
+        print(f"note: {with_options(note, _OPTIONS)}", file=sys.stderr)
