@@ -390,3 +390,13 @@ def test_the_markdown_summary_and_notes_are_text():
     markdown = _markdown(_Data(Path("out"), {"title": "t"}, {}, {}), sections)
     assert "Grid file: /tmp/&lt;b&gt;x&lt;/b&gt;/grid.toml" in markdown
     assert "first setting (&lt;script&gt;x&lt;/script&gt;)" in markdown
+
+
+def test_ranges_of_numbers_align_right_like_the_other_numbers():
+    from stylelab.grid.report import _html_cell, _md_table
+
+    header = ["#", "setting", "cells", "median s", "IQR s", "min–max s", "median optimise s"]
+    row = ["#1", "optimizer=lbfgs", "4", "0.04", "0.03–0.04", "0.02–10.51", "0.01"]
+    assert _md_table(header, [row])[1] == "|---|---|---:|---:|---:|---:|---:|"  # was ---, --- for the ranges
+    assert _html_cell("0.03–0.04") == '<td class="num">0.03–0.04</td>'
+    assert _html_cell("–") == "<td>–</td>" and _html_cell("1.2.3") == "<td>1.2.3</td>"

@@ -672,8 +672,12 @@ def _html_cell(value: str) -> str:
     return f"<td{css}>{html.escape(value)}</td>"
 
 
+_NUMBER_OR_RANGE = re.compile(r"\d+(\.\d+)?(–\d+(\.\d+)?)?")
+
+
 def _numeric(value: str) -> bool:
-    return value.replace(".", "", 1).replace("–", "", 1).isdigit()
+    """A number (``0.04``) or a range of two (``0.03–0.04``): aligned right."""
+    return _NUMBER_OR_RANGE.fullmatch(value) is not None
 
 
 def _html_figure(title: str, path: str) -> str:
