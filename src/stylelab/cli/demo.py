@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from stylelab.cli.progress import ProgressBar
-    from stylelab.cli.stylize import _schedule_notes
+    from stylelab.cli.stylize import schedule_notes
     from stylelab.demo import DEMO_CONFIG, run_demo
 
     changes = {name: getattr(args, name) for name in _OPTIONS if getattr(args, name) is not None}
@@ -36,7 +36,7 @@ def _demo(args: argparse.Namespace) -> int:
     _print_notes(config.notes())  # as stylelab stylize does: before the run, and the engine's after it
     with ProgressBar() as bar:
         outputs = run_demo(args.out, config, progress=bar.update)
-    _print_notes([*outputs.notes, *_schedule_notes(config, outputs.scale_sizes)])
+    _print_notes([*outputs.notes, *schedule_notes(config, outputs.scale_sizes)])
     for path in (outputs.result, outputs.fast, outputs.sheet, outputs.loss_curve, outputs.summary):
         print(path)
     if outputs.interrupted:

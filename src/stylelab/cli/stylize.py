@@ -65,7 +65,7 @@ def _stylize(args: argparse.Namespace) -> int:
                      frame_size=_output_size(photo_size, config.size)) as bar:
         result = stylize(args.content, args.styles, config, progress=bar.update)
     save_image(result.image, output)
-    later = [with_options(note, _FIELDS) for note in [*result.notes, *_schedule_notes(config, result.scale_sizes)]]
+    later = [with_options(note, _FIELDS) for note in [*result.notes, *schedule_notes(config, result.scale_sizes)]]
     for note in later:
         print(f"note: {note}", file=sys.stderr)
     if result.interrupted:
@@ -106,7 +106,7 @@ def _summary(result, output: Path) -> dict:
             "history": result.history}  # per step: each loss term, and the scale (index) it ran at
 
 
-def _schedule_notes(config, scale_sizes: tuple[int, ...]) -> list[str]:
+def schedule_notes(config, scale_sizes: tuple[int, ...]) -> list[str]:
     """A note when the schedule has fewer scales than `scales` asked for (the coarsest were too small)."""
     if config.scales <= len(scale_sizes):
         return []
