@@ -17,6 +17,7 @@ from stylelab.experiments.store import (
     RUNNING,
     THUMB_SIZE,
     DataDir,
+    ImageGone,
     Store,
     decode_picture,
     is_id,
@@ -315,3 +316,12 @@ def test_jobs_left_by_an_experiment_deleted_before_foreign_keys_are_removed_at_s
     kept = _experiment(store)
     Store(store.path).create()
     assert store.jobs_of(gone) == [] and len(store.jobs_of(kept)) == 2
+
+
+def test_an_experiment_whose_picture_is_gone_is_refused_and_not_stored(store):
+    photo = store.add_image(new_id(), "photo", "p", 10, 10)
+    gone = new_id()
+    with pytest.raises(ImageGone) as raised:
+        store.create_experiment(photo.id, gone, [("fast", {"size": 64})])
+    assert raised.value.image_id == gone
+    assert store.count_experiments() == 0 and store.queue_positions() == {}

@@ -392,3 +392,29 @@ def test_the_readme_names_only_routes_that_exist(client):
     assert len(named) >= 10
     assert named <= served, named - served
     assert not _routes_named_in("`GET`/`DELETE /api/experiments/{id}/nothing`") <= served  # the check can fail
+
+
+def test_an_upload_deleted_with_its_last_experiment_while_starting_another_is_a_404(client):
+    """The photo is looked up, then deleted with the last experiment that used it, then the new experiment
+    is inserted: a foreign-key error (500) before; now the same 404 as when it was gone beforehand."""
+    state = client.app.state.stylelab
+    photo = upload(client, png_bytes((90, 60), (10, 200, 10)), role="photo").json()
+    painting = upload(client, png_bytes((50, 50), (200, 10, 10)), role="painting").json()
+    last = start_experiment(client, photo=photo["id"], painting=painting["id"])
+    _done(client, last["id"])
+    real_image = state.store.image
+
+    def image_then_delete(image_id):  # the other request's DELETE lands right after the lookup
+        record = real_image(image_id)
+        if image_id == painting["id"]:
+            state.files.remove_files(state.store.delete_experiment(last["id"]))
+        return record
+
+    state.store.image = image_then_delete
+    try:
+        response = client.post("/api/experiments", json={"photo": photo["id"], "painting": painting["id"]})
+    finally:
+        del state.store.image
+    assert response.status_code == 404, response.text
+    assert response.json()["detail"] == f"photo: no uploaded photo or painting with id {photo['id']}"
+    assert client.get("/api/experiments").json()["total"] == 0

@@ -114,6 +114,14 @@ def is_id(value: str) -> bool:
     return bool(_ID_RE.match(value))
 
 
+class ImageGone(LookupError):
+    """An image that a new record would refer to is no longer stored."""
+
+    def __init__(self, image_id: str) -> None:
+        super().__init__(f"no image with id {image_id}")
+        self.image_id = image_id
+
+
 @dataclass(frozen=True)
 class ImageRecord:
     id: str
@@ -411,10 +419,18 @@ class Store:
     def create_experiment(
         self, photo_id: str, painting_id: str, jobs: list[tuple[str, dict[str, Any]]]
     ) -> ExperimentRecord:
-        """Insert an experiment and queue its jobs, given as ``(kind, options)``, in order."""
+        """Insert an experiment and queue its jobs, given as ``(kind, options)``, in order.
+
+        Raises:
+            ImageGone: the photo or the painting is no longer stored (deleted a moment ago with the last
+                experiment that used it).
+        """
         experiment_id = new_id()
         now = time.time()
         with self._connect(write=True) as connection:
+            for image_id in (photo_id, painting_id):  # checked in the transaction that inserts
+                if connection.execute("SELECT 1 FROM images WHERE id = ?", (image_id,)).fetchone() is None:
+                    raise ImageGone(image_id)
             connection.execute(
                 "INSERT INTO experiments (id, created, photo_id, painting_id) VALUES (?, ?, ?, ?)",
                 (experiment_id, now, photo_id, painting_id),

@@ -27,7 +27,14 @@ from stylelab.experiments.drafts import (
 )
 from stylelab.experiments.palette import PALETTE_SIZE, extract_palette
 from stylelab.experiments.sheet import make_sheet
-from stylelab.experiments.store import DecodedPicture, ExperimentRecord, ImageRecord, decode_picture, record_picture
+from stylelab.experiments.store import (
+    DecodedPicture,
+    ExperimentRecord,
+    ImageGone,
+    ImageRecord,
+    decode_picture,
+    record_picture,
+)
 from stylelab.gatys.config import MIN_SIZE
 from stylelab.imageio import DEFAULT_LIMITS
 from stylelab.validate import integer
@@ -105,9 +112,13 @@ def create(body: ExperimentCreate, state: State) -> ExperimentOut:
         "seed": random.randrange(2**31),
         "preview_every": settings.preview_every,
     }
-    experiment = state.store.create_experiment(
-        photo.id, painting.id, [("fast", {"size": settings.fast_size or size}), ("gatys", gatys)]
-    )
+    try:
+        experiment = state.store.create_experiment(
+            photo.id, painting.id, [("fast", {"size": settings.fast_size or size}), ("gatys", gatys)]
+        )
+    except ImageGone as gone:  # deleted since it was looked up, with the last experiment that used it
+        role = "photo" if gone.image_id == photo.id else "painting"
+        raise HTTPException(404, f"{role}: no uploaded photo or painting with id {gone.image_id}") from None
     runner.wake()
     return state.experiment_view(experiment)
 
