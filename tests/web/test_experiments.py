@@ -6,6 +6,7 @@ import io
 import re
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from stylelab.experiments.drafts import canvas_size
@@ -418,3 +419,37 @@ def test_an_upload_deleted_with_its_last_experiment_while_starting_another_is_a_
     assert response.status_code == 404, response.text
     assert response.json()["detail"] == f"photo: no uploaded photo or painting with id {photo['id']}"
     assert client.get("/api/experiments").json()["total"] == 0
+
+
+
+@pytest.mark.parametrize(("path", "when"), [("sheet", "found"), ("palette", "found"), ("sheet", "viewed")])
+def test_the_sheet_and_palette_of_an_experiment_deleted_while_they_are_made_are_a_404(client, monkeypatch, path,
+                                                                                     when):
+    """Deleted (records and files) right after the route found the experiment, or after the sheet read
+    its records: a missing record or file was a 500."""
+    state = client.app.state.stylelab
+    experiment = start_experiment(client)
+    _done(client, experiment["id"])
+    real_experiment, real_view = state.store.experiment, state.experiment_view
+
+    def delete(experiment_id):
+        state.files.remove_files(state.store.delete_experiment(experiment_id))
+
+    def found_then_deleted(experiment_id):
+        record = real_experiment(experiment_id)
+        delete(experiment_id)
+        return record
+
+    def viewed_then_deleted(record):
+        view = real_view(record)
+        delete(record.id)
+        return view
+
+    if when == "found":
+        monkeypatch.setattr(state.store, "experiment", found_then_deleted)
+    else:
+        monkeypatch.setattr(state, "experiment_view", viewed_then_deleted)
+    response = client.get(f"/api/experiments/{experiment['id']}/{path}")
+    monkeypatch.undo()
+    assert response.status_code == 404, response.text
+    assert response.json()["detail"] == f"no experiment with id {experiment['id']}"

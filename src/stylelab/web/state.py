@@ -75,12 +75,17 @@ class AppState:
         return self.decode_slots
 
     def experiment_view(self, experiment: ExperimentRecord) -> ExperimentOut:
-        return self.experiment_views([experiment])[0]
+        """The view of ``experiment`` as stored now; 404 if it has been deleted since it was read."""
+        views = self.experiment_views([experiment])
+        if not views:
+            raise HTTPException(404, f"no experiment with id {experiment.id}")
+        return views[0]
 
     def experiment_views(self, experiments: list[ExperimentRecord]) -> list[ExperimentOut]:
-        """Views of ``experiments`` as stored now (re-read with their jobs in one snapshot)."""
+        """Views of ``experiments`` as stored now (re-read with their jobs in one snapshot), without those
+        deleted since they were read (their pictures may be gone with them)."""
         current = self.store.snapshot([experiment.id for experiment in experiments])
-        pairs = [current.get(experiment.id, (experiment, [])) for experiment in experiments]
+        pairs = [current[experiment.id] for experiment in experiments if experiment.id in current]
         image_ids = [
             image_id
             for experiment, jobs in pairs

@@ -7,7 +7,7 @@ import contextlib
 import io
 import math
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -281,8 +281,17 @@ async def events(found: Experiment, state: State) -> StreamingResponse:
 @router.get("/{experiment_id}/palette")
 def palette(found: Experiment, state: State, count: Annotated[int, Query(ge=2, le=16)] = PALETTE_SIZE) -> PaletteOut:
     """The painting's main colours, for the canvas's palette."""
-    with Image.open(state.files.image_path(found.painting_id)) as painting:
+    with _gone_if_missing(found), Image.open(state.files.image_path(found.painting_id)) as painting:
         return PaletteOut(colors=extract_palette(painting, count))
+
+
+@contextlib.contextmanager
+def _gone_if_missing(experiment: ExperimentRecord) -> Iterator[None]:
+    """A picture file missing while it is read: the experiment was deleted since it was looked up (404)."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise HTTPException(404, f"no experiment with id {experiment.id}") from None
 
 
 @router.get("/{experiment_id}/sheet")
@@ -299,7 +308,7 @@ def sheet(found: Experiment, state: State, download: bool = False) -> Response:
     ]
     lines = [_grade_line(pair, grade) for pair, grade in (view.grades or {}).items()]
     buffer = io.BytesIO()
-    with contextlib.ExitStack() as opened:
+    with _gone_if_missing(found), contextlib.ExitStack() as opened:
         pictures = [
             (label, opened.enter_context(Image.open(state.files.image_path(image.id))) if image else None)
             for label, image in tiles
