@@ -32,6 +32,7 @@ class FakeMethods:
         fail: a job kind that raises InputError.
         crash: a job kind whose worker process dies (os._exit).
         die_on_cancel: the Gatys job's process dies when it sees the cancel, before reporting it.
+        grade_gate: a path; grading waits until a file is there (a test lets it go on when it is ready).
     """
 
     step_seconds: float = 0.0
@@ -40,6 +41,7 @@ class FakeMethods:
     fail: str | None = None
     crash: str | None = None
     die_on_cancel: bool = False
+    grade_gate: str | None = None
 
     def prepare(self, lane: str, threads: int | None) -> None:
         pass
@@ -91,6 +93,8 @@ class FakeMethods:
     def grade(self, candidate: Path, reference: Path) -> GradeReport:
         self._trouble("grade")
         time.sleep(self.grade_seconds)
+        while self.grade_gate is not None and not os.path.exists(self.grade_gate):
+            time.sleep(0.02)
         a = np.asarray(load_image(candidate).resize((64, 64)), dtype=np.float64) / 255
         b = np.asarray(load_image(reference).resize((64, 64)), dtype=np.float64) / 255
         colour = 1.0 - float(np.abs(a.mean((0, 1)) - b.mean((0, 1))).mean())

@@ -15,6 +15,7 @@ from stylelab.experiments.store import (
     DONE,
     FAILED,
     INTERRUPTED,
+    QUEUED,
     RUNNING,
     DataDir,
     Store,
@@ -234,6 +235,33 @@ def test_grades_are_queued_after_a_drawing_and_rerun_when_a_result_arrives(make,
     grades = h.store.experiment(experiment).grades
     assert grades["drawing_gatys"] is None and grades["fast_gatys"] is None
     assert 0 <= grades["drawing_fast"]["score"] <= 10
+
+
+
+def test_a_result_that_arrives_while_grading_is_graded_too(make, tmp_path, photo, painting):
+    """Two light workers: a re-run fast job ends while the grade job grades the results without it. No
+    grade job was queued then, and the grades stayed those of the pictures before the re-run."""
+    gate = tmp_path / "grade-may-end"
+    h = Harness(tmp_path / "data", FakeMethods(grade_gate=str(gate)), light_workers=2)  # not started yet
+    experiment = h.experiment(photo, painting)
+    assert h.store.end_job(h.job(experiment, "fast").id, CANCELLED, from_states=(QUEUED,))
+    h.runner.start()
+    try:
+        h.wait_state(experiment, "gatys", DONE)
+        drawing = store_picture(h.store, h.files, photo, "drawing", "drawing", ImageLimits(), 128)
+        h.store.set_drawing(experiment, drawing.id, "canvas")
+        h.runner.request_grades(experiment)
+        h.wait_state(experiment, "grade", RUNNING)  # grading drawing and Gatys only, held at the gate
+        h.runner.rerun(h.job(experiment, "fast").id)
+        h.wait_state(experiment, "fast", DONE)  # on the other light worker
+        gate.touch()
+        deadline = time.monotonic() + 20
+        while any(job.active for job in h.store.jobs_of(experiment)) and time.monotonic() < deadline:
+            time.sleep(0.03)
+        grades = h.store.experiment(experiment).grades
+        assert grades["drawing_fast"] is not None and grades["fast_gatys"] is not None, grades
+    finally:
+        h.runner.stop()
 
 
 def test_stop_marks_unfinished_jobs_interrupted_and_start_cleans_up_after_a_crash(

@@ -325,3 +325,27 @@ def test_an_experiment_whose_picture_is_gone_is_refused_and_not_stored(store):
         store.create_experiment(photo.id, gone, [("fast", {"size": 64})])
     assert raised.value.image_id == gone
     assert store.count_experiments() == 0 and store.queue_positions() == {}
+
+
+def test_a_result_that_arrives_while_the_old_results_are_graded_is_graded_after(store):
+    """With two light workers a re-run fast job can run and end while the grade job grades the old results;
+    queue_grading did nothing then (a grade job was running), so the grades stayed those of the old ones."""
+    experiment = _experiment(store)
+    fast, gatys = store.claim_next("light"), store.claim_next("gatys")
+    store.end_job(fast.id, FAILED, error="boom")
+    store.end_job(gatys.id, DONE)
+    store.set_drawing(experiment, store.add_image(new_id(), "drawing", "d", 10, 10).id, "canvas")
+    assert store.queue_grading(experiment)
+    grading_old = store.claim_next("light")
+    assert grading_old.kind == "grade"
+    assert store.requeue(fast.id)  # re-run: the second light worker takes it while grading goes on
+    rerun = store.claim_next("light")
+    assert rerun.id == fast.id
+    store.end_job(rerun.id, DONE)
+    assert store.queue_grading(experiment)  # what the runner asks when the result arrives
+    assert store.queue_grading(experiment)  # asked twice: one grade job waits, not two
+    assert [job.state for job in store.jobs_of(experiment) if job.kind == "grade"] == [RUNNING, QUEUED]
+    assert store.claim_next("light") is None  # not beside the running grade job: it would end second
+    store.end_job(grading_old.id, DONE, grades={"drawing_gatys": {"score": 5.0}})
+    grading_new = store.claim_next("light")
+    assert grading_new is not None and grading_new.kind == "grade" and grading_new.id != grading_old.id

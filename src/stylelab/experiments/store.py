@@ -598,7 +598,7 @@ class Store:
         """Mark the oldest runnable queued job of ``lane`` running and return it.
 
         A grade job is runnable only once no other job of its experiment is
-        queued or running, so it grades the finished results.
+        queued or running (nor another grade job running), so it grades the finished results.
         """
         with self._connect(write=True) as connection:
             rows = connection.execute(
@@ -617,8 +617,9 @@ class Store:
     def _has_active_siblings(connection: sqlite3.Connection, experiment_id: str) -> bool:
         return (
             connection.execute(
-                "SELECT 1 FROM jobs WHERE experiment_id = ? AND kind != 'grade' AND state IN (?, ?) LIMIT 1",
-                (experiment_id, *ACTIVE_STATES),
+                "SELECT 1 FROM jobs WHERE experiment_id = ? AND (kind != 'grade' AND state IN (?, ?) "
+                "OR kind = 'grade' AND state = ?) LIMIT 1",
+                (experiment_id, *ACTIVE_STATES, RUNNING),
             ).fetchone()
             is not None
         )
@@ -680,8 +681,12 @@ class Store:
 
     def queue_grading(self, experiment_id: str) -> bool:
         """Queue the grade job of an experiment that has a drawing: add it, or queue the last one again
-        if it has ended; nothing if it is queued or running already. False if there is no such experiment
-        or it has no drawing.
+        if it has ended; nothing if one is queued already. False if there is no such experiment or it has
+        no drawing.
+
+        If one is running, it may be grading results that a re-run has just replaced (a re-run can run
+        beside it on another worker): another one is added, which :meth:`claim_next` holds back until the
+        running one has ended, so that the last grades stored are those of the results as they are now.
 
         One transaction: the web app (a drawing arrives) and the runner (a result arrives) may ask at
         the same moment, and read apart from the insert both would add a grade job.
@@ -696,9 +701,9 @@ class Store:
                 "SELECT id, state FROM jobs WHERE experiment_id = ? AND kind = 'grade' ORDER BY seq DESC LIMIT 1",
                 (experiment_id,),
             ).fetchone()
-            if last is None:
+            if last is None or last["state"] == RUNNING:
                 self._insert_job(connection, experiment_id, "grade", {}, time.time())
-            elif last["state"] not in ACTIVE_STATES:
+            elif last["state"] != QUEUED:
                 self._requeue(connection, last["id"], (DONE, *RERUNNABLE_STATES))
         return True
 

@@ -214,7 +214,7 @@ def experiment_out(
     has_draft: bool,
 ) -> ExperimentOut:
     base = f"/api/experiments/{experiment.id}"
-    latest = {job.kind: job for job in jobs}  # jobs come in seq order; one per kind in practice
+    latest = {job.kind: job for job in jobs}  # jobs come in seq order; a second grade job waits behind a first
     drawing = images.get(experiment.drawing_id) if experiment.drawing_id else None
     grades = None
     if experiment.grades is not None:
