@@ -453,3 +453,15 @@ def test_the_sheet_and_palette_of_an_experiment_deleted_while_they_are_made_are_
     monkeypatch.undo()
     assert response.status_code == 404, response.text
     assert response.json()["detail"] == f"no experiment with id {experiment['id']}"
+
+
+def test_a_photo_too_narrow_for_the_servers_smaller_fast_size_is_refused_up_front(client):
+    """Only the Gatys size was checked: a fast size set smaller on the server left the fast job to fail late."""
+    photo = upload(client, png_bytes((600, 100), (10, 200, 10)), role="photo").json()
+    body = {"photo": photo["id"], "painting": "gallery:styles/udnie"}
+    response = client.post("/api/experiments", json={**body, "gatys_size": 256})  # fast_size is 64 in tests
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == (
+        "photo: at this server's fast size (64 px) its short side would be 11 px, under 16 px; choose a photo "
+        "closer to square")
+    assert client.get("/api/experiments").json()["total"] == 0

@@ -54,13 +54,17 @@ PAIR_LABELS = {
 }
 
 
-def _check_short_side(photo: ImageRecord | DecodedPicture, size: int) -> None:
-    """Both methods need MIN_SIDE px on the photo's short side at ``size``: say so before starting either."""
+def _check_short_side(photo: ImageRecord | DecodedPicture, size: int, fast_size: int) -> None:
+    """Both methods need MIN_SIDE px on the photo's short side, the Gatys method at ``size`` and the fast one
+    at ``fast_size`` (the server's, which may be smaller): say so before starting either."""
     long, short = max(photo.width, photo.height), min(photo.width, photo.height)
     if round(short * size / long) < MIN_SIDE:
         smallest = math.ceil((MIN_SIDE - 0.5) * long / short)
         raise ConfigError(f"gatys_size: at {size} px this photo's short side would be {round(short * size / long)} "
                           f"px, under {MIN_SIDE} px; choose a size of at least {smallest}")
+    if round(short * fast_size / long) < MIN_SIDE:
+        raise ConfigError(f"photo: at this server's fast size ({fast_size} px) its short side would be "
+                          f"{round(short * fast_size / long)} px, under {MIN_SIDE} px; choose a photo closer to square")
 
 
 def _resolve(state: AppState, ref: str, role: str) -> ImageRecord | DecodedPicture:
@@ -104,7 +108,8 @@ def create(body: ExperimentCreate, state: State) -> ExperimentOut:
     runner = state.job_runner()
     photo = _resolve(state, body.photo, "photo")
     painting = _resolve(state, body.painting, "painting")
-    _check_short_side(photo, size)
+    fast_size = settings.fast_size or size
+    _check_short_side(photo, size, fast_size)
     photo, painting = _stored(state, photo, "photo"), _stored(state, painting, "painting")
     gatys = {
         "size": size,
@@ -114,7 +119,7 @@ def create(body: ExperimentCreate, state: State) -> ExperimentOut:
     }
     try:
         experiment = state.store.create_experiment(
-            photo.id, painting.id, [("fast", {"size": settings.fast_size or size}), ("gatys", gatys)]
+            photo.id, painting.id, [("fast", {"size": fast_size}), ("gatys", gatys)]
         )
     except ImageGone as gone:  # deleted since it was looked up, with the last experiment that used it
         role = "photo" if gone.image_id == photo.id else "painting"
