@@ -1310,3 +1310,30 @@ def test_the_colour_picker_takes_colours_from_the_photo_the_painting_and_the_can
     button.click()
     page.keyboard.press("Escape")
     assert button.get_attribute("aria-pressed") == "false"
+
+
+def test_on_a_phone_the_drawing_is_beside_both_results(browser, server):
+    """Two columns: photo | painting, then the drawing beside the fast result, and the Gatys result was alone
+    on a third row. The drawing now spans both results' rows and stays beside the one scrolled to."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
+    page = context.new_page()
+    experiment = _api_experiment(page, server.url)
+    jobs = lambda: page.request.get(f"{server.url}/api/experiments/{experiment}").json()["jobs"]  # noqa: E731
+    wait_for(lambda: jobs()["gatys"]["state"] == "done" and jobs()["fast"]["state"] == "done", timeout=20)
+    _finish_by_api(page, server.url, experiment)
+    page.goto(f"{server.url}/#/results/{experiment}")
+    page.wait_for_selector("#pictures [data-job=gatys] img")
+    figures = page.locator("#pictures > figure")
+    drawing, fast, gatys = (figures.nth(index) for index in (2, 3, 4))
+
+    def beside(a, b) -> bool:  # side by side: other columns, overlapping rows
+        one, two = a.bounding_box(), b.bounding_box()
+        return one["x"] != two["x"] and one["y"] < two["y"] + two["height"] and two["y"] < one["y"] + one["height"]
+
+    assert beside(drawing, fast)
+    _shot(page, "phone-results.png")
+    gatys.evaluate("element => element.scrollIntoView({block: 'start'})")
+    assert beside(drawing, gatys), (drawing.bounding_box(), gatys.bounding_box())
+    page.set_viewport_size({"width": 1400, "height": 900})  # a desktop: all five in one row, as before
+    assert len({round(box["y"]) for box in (figure.bounding_box() for figure in figures.all())}) == 1
+    context.close()

@@ -958,14 +958,20 @@ function showResultProgress(event) {
   if (note) note.textContent = jobNote(job);
 }
 
+function attemptFigure(experiment) {
+  const element = figure(attemptName(experiment), experiment.drawing,
+    h("a", { href: `#/lab/${experiment.id}` }, "not drawn yet — paint it"));
+  element.classList.add("attempt"); // on a phone it sits beside both results (style.css)
+  return element;
+}
+
 function renderResults(experiment) {
   app.experiment = experiment;
   const { fast, gatys } = experiment.jobs;
   keepChildren($("#pictures"), [
     kept(`photo ${experiment.id}`, () => figure("Photo", experiment.photo)),
     kept(`painting ${experiment.id}`, () => figure("Painting", experiment.painting)),
-    kept(`attempt ${experiment.drawing && experiment.drawing.id}`, () => figure(attemptName(experiment),
-      experiment.drawing, h("a", { href: `#/lab/${experiment.id}` }, "not drawn yet — paint it"))),
+    kept(`attempt ${experiment.drawing && experiment.drawing.id}`, () => attemptFigure(experiment)),
     kept(jobKey("fast", fast), () => jobFigure("fast", fast)),
     kept(jobKey("gatys", gatys), () => jobFigure("gatys", gatys)),
   ]);
