@@ -299,6 +299,28 @@ def test_settings_without_effect_get_a_note_also_in_json(capsys, tmp_path, files
     assert all(f"note: {note}" in err for note in notes)
 
 
+@pytest.mark.parametrize("options, note", [
+    (["--weights", "3", "1"], "the style images and --weights have no effect at --strength 0 (the style is the "
+                              "photo's own)"),
+    ([], "the style images have no effect at --strength 0 (the style is the photo's own)"),
+])
+def test_strength_0_notes_that_the_paintings_have_no_effect(capsys, tmp_path, files, options, note):
+    other = tmp_path / "other.jpg"
+    shutil.copy(files["style"], other)
+    code, out, err = _run(capsys, "fast", files["content"], files["style"], other, "-o", tmp_path / "out.png",
+                          "--size", 32, "--strength", "0", *options, "--json", "--device", "cpu")
+    assert code == 0, err
+    assert json.loads(out)["notes"] == [note] and f"note: {note}" in err
+
+
+def test_strength_0_with_one_painting_and_weights_gets_one_note(capsys, tmp_path, files):
+    code, out, err = _run(capsys, "fast", files["content"], files["style"], "-o", tmp_path / "out.png",
+                          "--size", 32, "--strength", "0", "--weights", "2", "--json", "--device", "cpu")
+    assert code == 0, err
+    assert json.loads(out)["notes"] == ["the style image and --weights have no effect at --strength 0 (the style "
+                                        "is the photo's own)"]
+
+
 def test_folder_output_may_not_be_the_content_folder(capsys, tmp_path, files):
     folder = tmp_path / "in"
     folder.mkdir()

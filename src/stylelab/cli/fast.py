@@ -110,7 +110,12 @@ def _stylize(args: argparse.Namespace, config: FastConfig) -> int:
 
 def _notes(args: argparse.Namespace, config: FastConfig, jobs: list[tuple[Path, Path]]) -> list[str]:
     notes = config.notes()
-    if args.weights is not None and len(args.styles) == 1:
+    if config.strength == 0:  # the style vector is the photo's own (the engine interpolates towards it)
+        paintings = "the style images" if len(args.styles) > 1 else "the style image"
+        what = f"{paintings} and `weights` have" if args.weights is not None else (
+            f"{paintings} {'have' if len(args.styles) > 1 else 'has'}")
+        notes.append(f"{what} no effect at `strength` 0 (the style is the photo's own)")
+    elif args.weights is not None and len(args.styles) == 1:
         notes.append("`weights` has no effect with one style image")
     if Path(args.content).is_dir():
         notes.extend(_skipped_note(skipped_entries(Path(args.content), jobs)))
