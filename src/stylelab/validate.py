@@ -7,7 +7,7 @@ import difflib
 import math
 import numbers
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 
 from stylelab.errors import ConfigError
 
@@ -91,6 +91,15 @@ def integer(name: str, value: int, *, minimum: int | None = None, maximum: int |
     number(name, value, minimum=-LARGEST_INTEGER - 1 if minimum is None else minimum,
            maximum=LARGEST_INTEGER if maximum is None else maximum)
     return value
+
+
+def unordered(value: object) -> str | None:
+    """How to name ``value`` ("a dict {...}") if it is a mapping or a set: iterable, but not in an order
+    the user chose (a dict gives its keys), so not a sequence of values; else None."""
+    if isinstance(value, (Mapping, Set)):
+        kind = type(value).__name__
+        return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} {value!r}"
+    return None
 
 
 def proportions(weights: Sequence[float]) -> list[float]:

@@ -206,6 +206,20 @@ def test_bad_weights_are_config_errors(weights, count, message):
         normalise_weights(weights, count)
 
 
+@pytest.mark.parametrize("weights, given", [
+    ({"a.jpg": 3, "b.jpg": 1}, r"a dict \{'a.jpg': 3, 'b.jpg': 1\}"), ({3, 1}, r"a set \{1, 3\}"),
+    (frozenset({3, 1}), r"a frozenset"),
+])
+def test_weights_without_a_fixed_order_are_refused(weights, given):
+    with pytest.raises(ConfigError, match=f"weights: expected one number per style image, in order; got {given}"):
+        normalise_weights(weights, 2)
+
+
+def test_ordered_iterables_stay_accepted_as_weights():
+    assert normalise_weights((w for w in (3, 1)), 2) == [0.75, 0.25]
+    assert normalise_weights((3, 1), 2) == normalise_weights([3, 1], 2) == [0.75, 0.25]
+
+
 def test_numpy_weights_are_numbers():
     assert normalise_weights(np.array([3, 1]), 2) == [0.75, 0.25]
     assert normalise_weights([np.float32(1), np.int64(3)], 2) == [0.25, 0.75]

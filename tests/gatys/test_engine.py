@@ -273,6 +273,10 @@ def test_bad_inputs_raise_input_errors(bad_input, painting):
     ({"content_layers": ("relu4_2", "relu4_2")}, "content_layers: relu4_2 given more than once"),
     ({"style_layers": "relu1_1"}, r"style_layers: expected a tuple of layer names, got the string 'relu1_1'"),
     ({"style_weights": 0.5}, r"style_weights: expected a sequence, got 0.5; write \(0.5,\)"),
+    ({"style_weights": {"a.jpg": 3, "b.jpg": 1}}, r"style_weights: expected a sequence, in order; got a dict "
+                                                  r"\{'a.jpg': 3, 'b.jpg': 1\}"),
+    ({"style_weights": {3, 1}}, r"style_weights: expected a sequence, in order; got a set \{1, 3\}"),
+    ({"style_layer_weights": {"relu1_1": 1.0}}, r"style_layer_weights: expected a sequence, in order; got a dict"),
     ({"init": None}, "init: expected content, noise or the path of an image, got NoneType"),
     ({"init": 5}, "init: expected .* got int"), ({"init": np.zeros((4, 4, 3))}, "init: expected .* got ndarray")])
 def test_invalid_settings_are_refused(changes, message):

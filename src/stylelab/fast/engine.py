@@ -30,7 +30,7 @@ from stylelab.fast.config import MAX_TILE, MIN_TILE, STYLE_SIZES, FastConfig
 from stylelab.fast.detail import add_detail
 from stylelab.fast.tiling import ALIGN, split_axis
 from stylelab.imageio import DEFAULT_LIMITS, ImageLimits, ImageSource, load_image, source_label
-from stylelab.validate import instance, integer, number, proportions
+from stylelab.validate import instance, integer, number, proportions, unordered
 
 VECTOR_SHAPE = (1, 1, 1, 100)
 CACHE_ENTRIES = 256
@@ -392,8 +392,8 @@ def normalise_weights(weights: Sequence[float] | None, count: int) -> list[float
     """Blend weights that sum to 1; equal weights when ``weights`` is None.
 
     Raises:
-        ConfigError: no styles, a weight count that differs from ``count``, a negative or
-            non-finite weight, or all weights zero.
+        ConfigError: no styles, weights in no fixed order (a dict or a set), a weight count that differs
+            from ``count``, a negative or non-finite weight, or all weights zero.
     """
     if count < 1:
         raise ConfigError("styles: give at least one style image")
@@ -401,6 +401,9 @@ def normalise_weights(weights: Sequence[float] | None, count: int) -> list[float
         return [1.0 / count] * count
     if isinstance(weights, (str, bytes)) or not isinstance(weights, Iterable):
         raise ConfigError(f"weights: expected one number per style image, got {weights!r}")
+    if unordered(weights):
+        raise ConfigError(f"weights: expected one number per style image, in order; got {unordered(weights)}; "
+                          "give a list")
     weights = [weight.item() if isinstance(weight, np.generic) else weight for weight in weights]  # np.int64(2)
     if len(weights) != count:
         raise ConfigError(f"weights: got {len(weights)} weight(s) for {count} style image(s); "

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from stylelab.backbones import POOLINGS, default_layers, parse_backbone
 from stylelab.errors import ConfigError
 from stylelab.imageio import DEFAULT_LIMITS
-from stylelab.validate import choice, device_name, inert_at_defaults, integer, number, plain_numbers
+from stylelab.validate import choice, device_name, inert_at_defaults, integer, number, plain_numbers, unordered
 
 MIN_SIZE, MAX_SIZE = 16, 8192  # long side of the output
 MAX_ITERATIONS = 100_000
@@ -125,6 +125,8 @@ class GatysConfig:
                 continue  # a string is refused with its own message below
             if isinstance(value, (int, float)) or not isinstance(value, Iterable):
                 raise ConfigError(f"{name}: expected a sequence, got {value!r}; write ({value!r},)")
+            if unordered(value):
+                raise ConfigError(f"{name}: expected a sequence, in order; got {unordered(value)}; give a list")
             convert = str if name.endswith("layers") else _plain_number
             object.__setattr__(self, name, tuple(map(convert, value)))  # frozen: rewritten here and in plain_numbers
         if isinstance(self.init, os.PathLike):
