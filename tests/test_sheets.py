@@ -1,5 +1,6 @@
 """Labels of the side-by-side sheets: wrapped after commas, cut only when lines run out."""
 
+import pytest
 from PIL import Image
 
 from stylelab.sheets import LABEL_HEIGHT, LINE_HEIGHT, side_by_side, text_width, wrap_label
@@ -48,3 +49,25 @@ def test_every_curve_of_a_plot_with_many_runs_looks_different(tmp_path, monkeypa
     save_loss_curves({f"photo{i}×udnie": {"total": [3.0 + i, 2.0 + i]} for i in range(12)}, tmp_path / "loss.png")
     looks = [(line.get_color(), line.get_linestyle()) for line in saved[0].axes[0].get_lines()]
     assert len(looks) == 12 and len(set(looks)) == 12  # the 11th had the 1st's colour and line: one legend entry
+
+
+@pytest.mark.parametrize("runs, outside", [(3, False), (24, True)])
+def test_a_long_legend_goes_beside_the_plot_and_fits_the_figure(tmp_path, monkeypatch, runs, outside):
+    from matplotlib.figure import Figure
+
+    from stylelab.sheets import save_loss_curves
+
+    saved, savefig = [], Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda figure, *args, **kwargs: (saved.append(figure),
+                                                                          savefig(figure, *args, **kwargs)))
+    save_loss_curves({f"#{i} style_weight=1e{i % 6}, lr=0.{i}": {"total": [3.0 + i, 2.0 + i]} for i in range(runs)},
+                     tmp_path / "loss.png", name_runs=True)
+    figure = saved[0]
+    renderer = figure.canvas.get_renderer()
+    axes = figure.axes[0]
+    legend, plot = axes.get_legend().get_window_extent(renderer), axes.get_window_extent(renderer)
+    assert (legend.x0 >= plot.x1) == outside  # 24 entries hid most of the curves
+    if outside:  # all of it shown, and the plot keeps most of a 7-inch figure's width
+        figure_box = figure.bbox
+        assert legend.x1 <= figure_box.x1 and legend.y0 >= figure_box.y0 and legend.y1 <= figure_box.y1
+        assert plot.width >= 0.6 * 7 * figure.dpi

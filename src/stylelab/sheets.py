@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import re
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -18,6 +19,8 @@ GAP = 8
 MARKER = re.compile(r"#\d+ ")  # "#2 " before a setting's label in the report
 COLOURS = 10  # in matplotlib's colour cycle: each further ten curves get the next line style
 LINE_STYLES = ("-", "--", "-.", ":")
+LEGEND_INSIDE = 6  # legend entries drawn over the plot; more go beside it, which grows the figure to fit them
+LEGEND_ROWS = 30  # entries per column of a legend beside the plot
 
 
 @functools.cache  # fit_label measures a label once per length it tries: 0.4 ms a file read each time
@@ -154,7 +157,14 @@ def save_loss_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], pat
     axes.set_xlabel("step (dotted lines: next scale)" if changes else "step")
     axes.set_ylabel("weighted loss")
     axes.set_title(textwrap.fill(title, 80), fontsize=10)  # a long setting label would run off the figure
-    if axes.get_legend_handles_labels()[0]:
+    entries = len(axes.get_legend_handles_labels()[0])
+    if entries > LEGEND_INSIDE:  # over the plot, a long legend would hide most of the curves (or run off it)
+        legend = axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0,
+                             ncol=math.ceil(entries / LEGEND_ROWS))
+        box = legend.get_window_extent(figure.canvas.get_renderer())  # in pixels, whatever the figure's size
+        width, height = figure.get_size_inches()
+        figure.set_size_inches(width + box.width / figure.dpi + 0.2, max(height, box.height / figure.dpi + 0.5))
+    elif entries:
         axes.legend(fontsize=8, framealpha=0.5)  # the curves show through where it covers them
     figure.tight_layout()
     path = Path(path)
