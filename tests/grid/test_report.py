@@ -400,3 +400,24 @@ def test_ranges_of_numbers_align_right_like_the_other_numbers():
     assert _md_table(header, [row])[1] == "|---|---|---:|---:|---:|---:|---:|"  # was ---, --- for the ranges
     assert _html_cell("0.03–0.04") == '<td class="num">0.03–0.04</td>'
     assert _html_cell("–") == "<td>–</td>" and _html_cell("1.2.3") == "<td>1.2.3</td>"
+
+
+def test_number_columns_align_right_when_the_first_setting_has_no_finished_cell(tmp_path, monkeypatch):
+    from tests.grid.test_run import count_runs
+
+    make_pictures(tmp_path)
+    count_runs(monkeypatch, fail=lambda content, style, config: config.optimizer == "lbfgs")  # all of #1
+    run_grid(load_grid(tmp_path / "grid.toml"), tmp_path / "out", ExecutorConfig(workers=0))
+    monkeypatch.setitem(sys.modules, "stylelab.grading", None)
+    lines = write_report(tmp_path / "out", SMALL).markdown.read_text().splitlines()
+    timings = lines.index(next(line for line in lines if line.startswith("| # | setting | cells |")))
+    assert lines[timings + 2].startswith("| #1 | optimizer=lbfgs | 0 | – |")  # the first row: no numbers
+    # was |---|---|---:|---|---|---|---|; the stand-in records no optimise time, so that column has no number
+    assert lines[timings + 1] == "|---|---|---:|---:|---:|---:|---|"
+
+
+def test_a_column_aligns_by_its_first_value_and_stays_left_when_it_has_none():
+    from stylelab.grid.report import _md_table
+
+    rows = [["#1", "–", "–", "x"], ["#2", "–", "0.5", "–"], ["#3", "–", "0.7–0.9", "y"]]
+    assert _md_table(["#", "a", "b", "c"], rows)[1] == "|---|---|---:|---|"

@@ -728,11 +728,11 @@ def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
     def row(cells: list[str]) -> str:
         return "| " + " | ".join(_md_text(cell).replace("|", "\\|") for cell in cells) + " |"
 
-    return [
-        row(header),
-        "|" + "|".join("---:" if _numeric(v) else "---" for v in (rows[0] if rows else header)) + "|",
-        *[row(r) for r in rows],
-    ]
+    def aligned(column: int) -> str:  # by the column's first value: a setting with no finished cell has only "–"
+        value = next((r[column] for r in rows if r[column] != "–"), "")
+        return "---:" if _numeric(value) else "---"
+
+    return [row(header), "|" + "|".join(aligned(c) for c in range(len(header))) + "|", *[row(r) for r in rows]]
 
 
 def _md_text(text: str) -> str:
