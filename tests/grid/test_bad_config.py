@@ -31,6 +31,13 @@ CASES = [
         "unknown setting",
     ),
     (
+        "misspelt variant name",
+        HEADER + '[[variants]]\nnmae = "x"\n',
+        "variants[0].nmae",
+        "nmae =",
+        "Did you mean 'name'",  # had no hint: 'name' was not among the keys compared
+    ),
+    (
         "missing content file",
         HEADER.replace('"cup.png"', '\n  "gone.png",\n'),
         "contents",

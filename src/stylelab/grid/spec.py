@@ -523,7 +523,7 @@ def _settings(reader: _Reader, data: Mapping[str, Any]) -> tuple[tuple[Setting, 
                 raise reader.error(f"variants[{index}].name", f"{name!r} names an earlier variant too")
             names.add(name)
             variant_origin = {key: f"variants[{index}].{key}" for key in variant}
-            _check_keys(reader, variant, variant_origin, methods)
+            _check_keys(reader, variant, variant_origin, methods, also=("name",))  # a misspelt name gets its hint
             values.update(variant)
             where.update(variant_origin)
             own = set(variant) - {"method"}
@@ -563,12 +563,14 @@ class _Usage:
 
 
 def _check_keys(
-    reader: _Reader, values: Mapping[str, Any], origin: Mapping[str, str], methods: Mapping[str, Method]
+    reader: _Reader, values: Mapping[str, Any], origin: Mapping[str, str], methods: Mapping[str, Method],
+    also: tuple[str, ...] = (),
 ) -> None:
+    """Refuse a key that is no setting, with the nearest of the settings and ``also`` (a variant's ``name``)."""
     known = {"method"} | {name for method in methods.values() for name in method.field_types()}
     for key in values:
         if key not in known:
-            hint = _hint(key, sorted(known))
+            hint = _hint(key, sorted(known | set(also)))
             if not hint and "fast" not in methods:
                 hint = " (settings of the fast method need stylelab.fast, which this build lacks)"
             raise reader.error(origin[key], f"unknown setting.{hint}")
