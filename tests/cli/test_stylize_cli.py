@@ -98,6 +98,30 @@ def test_a_snapshot_may_not_overwrite_an_input(tmp_path, capsys, photo, painting
     assert content.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [content.name]
 
 
+@pytest.mark.parametrize("step", [2, 99_999, 100_000, 800_000])  # 800,000: 100,000 iterations at each of 8 scales
+def test_a_snapshot_past_99999_steps_may_not_overwrite_an_input_either(tmp_path, photo, step):
+    from stylelab.cli.progress import snapshot_path
+    from stylelab.cli.stylize import _check_snapshots_spare_inputs
+    from stylelab.errors import OutputError
+    from stylelab.gatys.config import MAX_ITERATIONS, GatysConfig
+
+    config = GatysConfig(iterations=MAX_ITERATIONS, scales=8)  # checked, never run
+    assert config.iterations * config.scales >= step
+    output = tmp_path / "cat.jpg"
+    content = snapshot_path(output, step)  # cat.100000.jpg: the check knew only 5 digits
+    shutil.copy(photo, content)
+    with pytest.raises(OutputError, match=r"snapshot \(cat.NNNNN.jpg\) would overwrite this input image"):
+        _check_snapshots_spare_inputs(output, [str(content)])
+
+
+def test_a_name_no_snapshot_takes_is_not_refused(tmp_path, photo):
+    from stylelab.cli.stylize import _check_snapshots_spare_inputs
+
+    for name in ("cat.0100000.jpg", "cat.1.jpg", "cat.00002.png"):  # never written for -o cat.jpg
+        shutil.copy(photo, tmp_path / name)
+        _check_snapshots_spare_inputs(tmp_path / "cat.jpg", [str(tmp_path / name)])
+
+
 def test_progress_bar_goes_to_stderr(tmp_path, capsys, photo, painting):
     code, stdout, stderr = run_cli(capsys, "stylize", photo, painting, "-o", tmp_path / "o.png", *FAST)
     assert code == 0 and stdout == ""

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from stylelab.cli import EXIT_INTERRUPTED
 from stylelab.cli.options import add_config_options, config_from_args, named_as_options, with_options
-from stylelab.cli.progress import ProgressBar
+from stylelab.cli.progress import ProgressBar, snapshot_path
 from stylelab.errors import OutputError
 from stylelab.gatys.config import INIT_KINDS, GatysConfig
 from stylelab.imageio import ImageLimits, check_output_path, save_image, upright_size, within_limits
@@ -89,10 +89,12 @@ def _init_shape_note(photo_size: tuple[int, int] | None, init: str, limits: Imag
 
 
 def _check_snapshots_spare_inputs(output: Path, inputs: list[str]) -> None:
-    pattern = re.compile(re.escape(output.stem) + r"\.\d{5}" + re.escape(output.suffix))
+    pattern = re.compile(re.escape(output.stem) + r"\.(\d+)" + re.escape(output.suffix))
     folder = output.resolve().parent
     for source in map(Path, inputs):
-        if source.exists() and source.resolve().parent == folder and pattern.fullmatch(source.resolve().name):
+        name = source.resolve().name if source.exists() else ""
+        step = pattern.fullmatch(name)  # the name of a snapshot at any step count: out.00010.png, out.800000.png
+        if step and source.resolve().parent == folder and snapshot_path(output, int(step[1])).name == name:
             raise OutputError(f"{source}: a --save-every snapshot ({output.stem}.NNNNN{output.suffix}) would "
                               "overwrite this input image; choose another output name")
 
