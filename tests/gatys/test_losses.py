@@ -39,6 +39,14 @@ def test_losses_are_zero_for_identical_inputs():
     assert tv_loss(torch.full((1, 3, 8, 8), 0.3)) == 0
 
 
+def test_content_loss_is_relative_to_the_target_features():
+    # ‖F − P‖² / ‖P‖², P the content's features: 1 for all-zero features, not ‖P‖² / 0
+    target = torch.tensor([1.0, 2.0, 2.0]).reshape(1, 3, 1, 1)  # ‖P‖² = 9
+    assert torch.isclose(content_loss(torch.zeros_like(target), target), torch.tensor(1.0))
+    assert torch.isclose(content_loss(target / 2, target), torch.tensor(0.25))
+    assert torch.isclose(content_loss(target * 2, target), torch.tensor(1.0))
+
+
 def test_relative_error_is_one_for_zero_prediction():
     target = torch.rand(10) + 0.1
     assert torch.isclose(relative_error(torch.zeros(10), target), torch.tensor(1.0))
