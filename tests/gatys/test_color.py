@@ -33,3 +33,18 @@ def test_match_histogram_takes_content_mean_and_covariance():
     reference = content.reshape(3, -1)
     assert torch.allclose(matched.mean(1), reference.mean(1), atol=1e-3)
     assert torch.allclose(torch.cov(matched), torch.cov(reference), atol=1e-3)
+
+
+def test_match_histogram_takes_a_correlated_content_covariance():
+    # Channels that do not vary independently: the covariances do not commute, so the map must be
+    # C_content^½ C_style^-½ (applied in that order) for the result's covariance to be C_content.
+    generator = torch.Generator().manual_seed(1)
+    base = torch.rand(3, 32 * 32, generator=generator, dtype=torch.float64) - 0.5
+    style_mix = torch.tensor([[0.30, 0.00, 0.00], [0.20, 0.20, 0.00], [0.00, 0.00, 0.15]], dtype=torch.float64)
+    content_mix = torch.tensor([[0.05, 0.00, 0.20], [0.00, 0.25, 0.00], [0.15, 0.00, 0.05]], dtype=torch.float64)
+    style = (style_mix @ base + 0.5).float().reshape(1, 3, 32, 32)
+    content = (content_mix @ base.flip(1) + 0.5).float().reshape(1, 3, 32, 32)
+    matched = match_histogram(style, content).reshape(3, -1)
+    reference = content.reshape(3, -1)
+    assert torch.allclose(matched.mean(1), reference.mean(1), atol=1e-3)
+    assert torch.allclose(torch.cov(matched), torch.cov(reference), atol=5e-5)
