@@ -392,6 +392,27 @@ def test_the_best_iterate_is_a_copy_not_the_image_being_optimised():
 
 
 
+def test_lbfgs_goes_back_to_the_best_iterate_only_when_the_loss_runs_far_above_it():
+    from stylelab.gatys.engine import DIVERGENCE_FACTOR, _Best, _diverging
+
+    best = _Best(torch.zeros(1))
+    assert not _diverging({"total": 1e30}, best)  # nothing to go back to yet
+    best.offer({"total": 2.0}, torch.zeros(1))
+    assert not _diverging({"total": 2.5}, best)  # a step a little worse than the best is ordinary
+    assert not _diverging({"total": 2.0 * DIVERGENCE_FACTOR}, best)
+    assert _diverging({"total": 2.0 * DIVERGENCE_FACTOR * 1.01}, best)
+    assert _diverging({"total": float("inf")}, best) and _diverging({"total": float("nan")}, best)
+
+
+@pytest.mark.parametrize("preserve_color", ["none", "luminance"])
+def test_a_content_start_is_the_picture_the_content_targets_come_from(photo, painting, preserve_color):
+    # L-BFGS's first step measures the start image: with init "content" it is what the network sees as
+    # content, so no content loss (with luminance preservation the grey content, not the colour photo)
+    result = stylize(photo, painting, TINY.replace(iterations=1, scales=1, preserve_color=preserve_color))
+    assert result.history["content"][0] == 0.0
+    assert result.history["style"][0] > 0.0
+
+
 def test_lbfgs_that_runs_away_after_a_long_coarse_scale_restarts_instead_of_overflowing(photo, second_painting):
     # 120 steps at 32 px: the curvature pairs carried to 64 px sent the loss from 5 to inf in 12 steps
     # (step 127); 25 steps into the fine scale show the restart, the other 95 would only cost time
