@@ -127,6 +127,15 @@ def test_a_dark_sixteen_bit_image_stays_dark(tmp_path):
     assert np.asarray(load_image(path)).max() <= 1  # 194 / 65535 of full brightness, not 194 / 255
 
 
+def test_a_32_bit_integer_image_of_8_bit_values_keeps_its_levels():
+    # mode I (32-bit integers, e.g. from a TIFF) says nothing of the range: values up to 255 are 8-bit,
+    # so 255 is white, not 255 / 65535 of it
+    values = np.tile(np.array([0, 1, 128, 255], dtype=np.int32), (16, 4))
+    image = Image.fromarray(values)
+    assert image.mode == "I"
+    assert np.array_equal(np.asarray(load_image(image))[..., 0], values)
+
+
 def test_animated_gif_gives_first_frame(tmp_path):
     from tests.conftest import UNUSUAL
 
