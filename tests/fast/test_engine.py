@@ -63,6 +63,17 @@ def test_blend_weights_select_and_mix(stylizer, content, style, other_style):
     np.testing.assert_allclose(mixed, 0.75 * vectors[0] + 0.25 * vectors[1], rtol=0, atol=1e-6)
 
 
+def test_the_style_network_sees_the_centre_square_of_a_wide_or_tall_painting(stylizer, style):
+    square = style.resize((96, 96))
+    wide = Image.new("RGB", (288, 96), "black")
+    wide.paste(square, (96, 0))
+    tall = Image.new("RGB", (96, 288), "black")
+    tall.paste(square, (0, 96))
+    expected = stylizer.style_vector(square)
+    np.testing.assert_array_equal(stylizer.style_vector(wide), expected)
+    np.testing.assert_array_equal(stylizer.style_vector(tall), expected)
+
+
 def test_style_vector_is_cached_by_content(content, style):
     fresh = FastStylizer("cpu")
     calls = []
