@@ -217,6 +217,7 @@ def test_engine_errors_fail_the_job_with_the_message_and_rerun_works(make, photo
     h = make(FakeMethods(fail="gatys"))
     experiment = h.experiment(photo, painting)
     assert h.wait_state(experiment, "gatys", FAILED).error == "fake gatys failure"
+    h.wait_state(experiment, "fast", DONE)  # refused because it is done, not because it is still running
     with pytest.raises(JobError, match="only failed, cancelled or interrupted"):
         h.runner.rerun(h.job(experiment, "fast").id)
     h.runner.rerun(h.job(experiment, "gatys").id)

@@ -183,6 +183,19 @@ def test_requeue_puts_a_job_at_the_back_of_its_lane(store):
     assert not store.requeue(job.id)  # running jobs are not re-run
 
 
+def test_requeue_takes_only_failed_cancelled_or_interrupted_jobs_by_default(store):
+    _experiment(store)
+    done = store.claim_next("light")
+    store.end_job(done.id, DONE)
+    assert not store.requeue(done.id)  # a finished result is not thrown away
+    assert store.job(done.id).state == DONE
+    for state in (FAILED, CANCELLED, INTERRUPTED):
+        job = store.claim_next("gatys")
+        store.end_job(job.id, state)
+        assert store.requeue(job.id)
+        assert store.job(job.id).state == QUEUED
+
+
 def test_progress_is_kept_only_for_running_jobs(store):
     _experiment(store)
     job = store.claim_next("gatys")
