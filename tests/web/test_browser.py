@@ -506,6 +506,18 @@ def test_the_lab_fits_a_laptop_screen_and_logs_no_errors(browser, server):
         context.close()
 
 
+def test_the_time_left_reads_naturally_from_under_a_second_to_hours(page, server):
+    page.goto(server.url)
+    page.wait_for_selector("[data-gallery=photo] .thumb")
+    said = page.evaluate("""async () => {
+        const { formatEta } = await import('/static/app.js');  // the page's own module, not a second copy
+        return [null, 0, 0.3, 0.6, 1, 59.4, 60, 80, 3599, 3600, 4500].map(formatEta);
+    }""")
+    assert said == ["", "under a second left", "under a second left", "under a second left", "about 1 s left",
+                    "about 59 s left", "about 1 min left", "about 1 min 20 s left", "about 59 min 59 s left",
+                    "about 1 h left", "about 1 h 15 min left"]
+
+
 def test_a_link_to_a_missing_experiment_says_so(page, server):
     _open_lab(page, server)
     for link in ("#/lab/0123456789abcdef", "#/results/0123456789abcdef", "#/lab/not-an-id", "#/lab/",

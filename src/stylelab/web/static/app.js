@@ -77,11 +77,20 @@ function hideErrorAbout(opening) {
   if ($("#error-text").textContent.startsWith(opening)) hideError();
 }
 
-function formatSeconds(seconds) {
+// The time left as the progress line says it: "under a second left", "about 1 min 20 s left",
+// "about 1 h 15 min left" ("" when not known yet). Exported for the tests.
+export function formatEta(seconds) {
   if (seconds === null || seconds === undefined || !isFinite(seconds)) return "";
-  seconds = Math.max(0, Math.round(seconds));
-  if (seconds < 60) return `${seconds} s`;
-  return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+  if (seconds < 1) return "under a second left";
+  seconds = Math.round(seconds);
+  if (seconds < 60) return `about ${seconds} s left`;
+  if (seconds < 3600) {
+    const rest = seconds % 60 ? ` ${seconds % 60} s` : "";
+    return `about ${Math.floor(seconds / 60)} min${rest} left`;
+  }
+  const minutes = Math.round(seconds / 60);
+  const rest = minutes % 60 ? ` ${minutes % 60} min` : "";
+  return `about ${Math.floor(minutes / 60)} h${rest} left`;
 }
 
 function formatNumber(value) {
@@ -610,7 +619,7 @@ function progressBlock(job) {
 
 function fillProgress(block, progress, state) {
   block.querySelector("progress").value = state === "done" ? 1 : progress.iteration / progress.total;
-  const eta = state === "running" && progress.eta !== null ? ` · about ${formatSeconds(progress.eta)} left` : "";
+  const eta = state === "running" && formatEta(progress.eta) ? ` · ${formatEta(progress.eta)}` : "";
   block.querySelector(".progress-text").textContent =
     `Iteration ${progress.iteration} of ${progress.total} · scale ${progress.scale_index + 1} of ` +
     `${progress.scale_count} (${progress.width}×${progress.height})${eta}`;
