@@ -1349,3 +1349,14 @@ def test_on_a_phone_the_drawing_is_beside_both_results(browser, server):
     page.set_viewport_size({"width": 1400, "height": 900})  # a desktop: all five in one row, as before
     assert len({round(box["y"]) for box in (figure.bounding_box() for figure in figures.all())}) == 1
     context.close()
+
+
+def test_an_acrylic_stroke_is_as_dark_as_its_opacity_says(page, server):
+    _open_lab(page, server)
+    _black(page)
+    _brush(page, "acrylic", 40, 30)
+    _stroke(page, [(0.1, 0.3), (0.9, 0.3)])  # its overlapping bristle trails made it about 65 % dark
+    assert 0.22 < _alpha_at(page, 0.3, 0.3, 4) < 0.38
+    _brush(page, "acrylic", 40, 100)
+    _stroke(page, [(0.1, 0.7), (0.9, 0.7)])
+    assert _alpha_at(page, 0.3, 0.7, 4) > 0.9

@@ -3,7 +3,7 @@
 // Two canvases of the same size are stacked: `paper` holds the painting
 // (transparent where nothing is painted, so the photo underlay can show
 // through), `wet` holds the stroke in progress for brushes that must not build
-// up within one stroke (marker), that build up on purpose (airbrush) or that
+// up within one stroke (pencil, marker, acrylic), that build up on purpose (airbrush) or that
 // change when they dry (watercolour). On pointerup the wet stroke is
 // composited onto the paper and the changed rectangle goes on the undo stack.
 
@@ -248,8 +248,10 @@ class Acrylic {
   // so every bristle draws one continuous trail. Bristles meet the paper one after another
   // (a ragged start), the outer ones carry less paint (soft edges), `paint` runs down with
   // the distance travelled and the bristles go dry one by one: dry-brush streaks at the end.
+  // The trails go on the wet layer, which dries at the opacity: on the paper, where they overlap (each
+  // trail's pieces, neighbouring bristles), they built up to nearly black at any opacity.
   constructor(s) {
-    this.s = s; this.wet = false;
+    this.s = s; this.wet = true; this.blend = "normal";
     this.paint = 1;
     this.travelled = 0;
     this.normal = null;
@@ -310,7 +312,7 @@ class Acrylic {
       // a drying bristle skips over the paper's tooth: broken dry-brush streaks
       if (load < 0.75 && grain(this.travelled / 3, index * 17, 1) < 0.75 - load) return;
       const streak = 0.8 + 0.2 * grain(this.travelled / 2, index * 31, 6); // uneven paint along a trail
-      ctx.globalAlpha = clamp(this.s.opacity * wetness * streak * (0.6 + 0.4 * p), 0, 1);
+      ctx.globalAlpha = clamp(wetness * streak * (0.6 + 0.4 * p), 0, 1); // the opacity comes when it dries
       ctx.strokeStyle = rgba(b.colour);
       ctx.lineWidth = b.width * (0.6 + 0.4 * p);
       ctx.beginPath();
