@@ -465,3 +465,26 @@ def test_a_photo_too_narrow_for_the_servers_smaller_fast_size_is_refused_up_fron
         "photo: at this server's fast size (64 px) its short side would be 11 px, under 16 px; choose a photo "
         "closer to square")
     assert client.get("/api/experiments").json()["total"] == 0
+
+
+@pytest.mark.parametrize("path", ["", "/thumb", "/download"])
+def test_a_picture_deleted_between_its_lookup_and_its_reading_is_a_404(client, monkeypatch, path):
+    """The experiment is deleted (records and files) right after the route found the picture and its file:
+    the response then failed to open the file, a 500."""
+    from stylelab.web.routes import images
+
+    state = client.app.state.stylelab
+    experiment = _done(client, start_experiment(client)["id"])
+    result = experiment["jobs"]["fast"]["result"]["id"]
+    real_record = images._record
+
+    def found_then_deleted(found_state, image_id):
+        record = real_record(found_state, image_id)
+        state.files.remove_files(state.store.delete_experiment(experiment["id"]))
+        return record
+
+    monkeypatch.setattr(images, "_record", found_then_deleted)
+    response = client.get(f"/api/images/{result}{path}")
+    monkeypatch.undo()
+    assert response.status_code == 404, response.text
+    assert response.json()["detail"] == f"no image with id {result}"
