@@ -203,6 +203,26 @@ def test_an_upload_no_experiment_took_is_forgotten_at_a_later_start(settings):
     assert not (settings.data_dir / "images" / f"{dropped['id']}.png").exists()
 
 
+def test_an_upload_no_experiment_took_is_forgotten_while_the_server_runs(settings, monkeypatch):
+    """A server left running for days used to keep every upload that was chosen and then replaced
+    (or never started), until it was restarted."""
+    import sqlite3
+
+    import stylelab.web.app as web_app
+
+    monkeypatch.setattr(web_app, "UNUSED_SWEEP_SECONDS", 0.05, raising=False)
+    with app_client(settings) as client:
+        kept = upload(client, png_bytes()).json()
+        dropped = upload(client, png_bytes(colour=(1, 2, 3))).json()
+        start_experiment(client, photo=kept["id"])
+        with sqlite3.connect(settings.data_dir / "stylelab.sqlite3") as connection:  # two days later
+            connection.execute("UPDATE images SET created = created - 172800")
+        wait_for(lambda: client.get(dropped["url"]).status_code == 404, timeout=5)
+        assert client.get(kept["url"]).status_code == 200  # used by an experiment
+        assert not (settings.data_dir / "images" / f"{dropped['id']}.png").exists()
+        assert not (settings.data_dir / "images" / f"{dropped['id']}.thumb.jpg").exists()
+
+
 def test_uploads_are_decoded_two_at_a_time(client, monkeypatch):
     """A small file may decode to 400 MB: parallel uploads wait for a slot instead of adding up."""
     import stylelab.web.routes.uploads as routes

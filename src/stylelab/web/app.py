@@ -41,7 +41,8 @@ from stylelab.web.state import DECODE_SLOTS, AppState, bundled_gallery
 LOG = logging.getLogger(__name__)
 ERROR_STATUS = ((InputError, 422), (ConfigError, 422), (JobError, 409), (ModelError, 503), (OutputError, 500))
 JSON_BODY_LIMIT = 64 * 1024
-UNUSED_IMAGE_SECONDS = 24 * 3600  # an upload no experiment took is forgotten at the next start after a day
+UNUSED_IMAGE_SECONDS = 24 * 3600  # an upload no experiment took for a day is forgotten,
+UNUSED_SWEEP_SECONDS = 3600.0  # at each start and then every hour while the server runs
 PATTERN_HINTS = {
     IMAGE_REF_PATTERN: "expected gallery:photos/NAME or gallery:styles/NAME (NAME as /api/gallery lists it, "
     "without .jpg) or the id of an upload",
@@ -99,12 +100,27 @@ def _open_data_dir(settings: WebSettings) -> tuple[DataDir, FolderLock, Store]:
         files.create()
         store = Store(files.database)
         store.create()
-        files.remove_image_files(store.remove_unused_images(UNUSED_IMAGE_SECONDS))
+        forget_unused_images(store, files)
         files.remove_orphans(store.known_ids())
     except BaseException:
         lock.release()
         raise
     return files, lock, store
+
+
+def forget_unused_images(store: Store, files: DataDir) -> None:
+    """Forget the uploads that no experiment took within ``UNUSED_IMAGE_SECONDS``, files and all."""
+    files.remove_image_files(store.remove_unused_images(UNUSED_IMAGE_SECONDS))
+
+
+async def _forget_unused_images_hourly(state: AppState) -> None:
+    """A server left running for days forgets unused uploads too, not only at its next start."""
+    while True:
+        await asyncio.sleep(UNUSED_SWEEP_SECONDS)
+        try:
+            await run_in_threadpool(forget_unused_images, state.store, state.files)
+        except Exception:  # a busy or full disk now must not end the sweeps to come
+            LOG.exception("forgetting unused uploads")
 
 
 def _lifespan(state: AppState, lock: FolderLock):
@@ -119,9 +135,13 @@ def _lifespan(state: AppState, lock: FolderLock):
         await run_in_threadpool(runner.start)
         state.runner = runner
         state.decode_slots = asyncio.Semaphore(DECODE_SLOTS)
+        sweeps = asyncio.create_task(_forget_unused_images_hourly(state))
         try:
             yield
         finally:
+            sweeps.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeps
             state.runner = None
             await run_in_threadpool(runner.stop)
             lock.release()
