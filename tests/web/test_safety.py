@@ -159,8 +159,10 @@ def test_other_sites_cannot_reach_a_server_bound_to_this_machine(client):
     """DNS rebinding (a foreign Host) and cross-site writes are 403 JSON; same-origin pages and scripts pass."""
     evil_host = client.get("/api/experiments", headers={"Host": "evil.example:8000"})
     assert evil_host.status_code == 403 and "127.0.0.1" in evil_host.json()["detail"]
-    for host in ("localhost:8000", "127.0.0.2:8000", "[::1]:8000"):
+    for host in ("localhost:8000", "app.localhost:8000", "LOCALHOST:8000", "127.0.0.2:8000", "[::1]:8000"):
         assert client.get("/api/experiments", headers={"Host": host}).status_code == 200, host
+    for host in ("localhost.evil.example:8000", "evillocalhost:8000", "127.0.0.1.evil.example"):
+        assert client.get("/api/experiments", headers={"Host": host}).status_code == 403, host
     picture = png_bytes()
     for headers in ({"Origin": "http://evil.example"}, {"Origin": "null"}, {"Sec-Fetch-Site": "cross-site"},
                     {"Origin": "http://127.0.0.1:9999"}):  # another port is another origin
