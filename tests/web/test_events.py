@@ -104,3 +104,25 @@ def test_stopping_the_server_ends_the_streams_of_running_experiments(tmp_path):
         assert not live.thread.is_alive() and not reader.is_alive()
         assert time.monotonic() - started < 4  # not after the job, nor after the 5 s graceful timeout
         assert not any('"type":"end"' in line for line in lines)  # the page reconnects; the job is not over
+
+
+def test_a_stream_that_falls_behind_loses_its_oldest_events_not_the_latest():
+    """The latest events are the ones that matter (the last ``jobs`` event ends the stream): a full queue
+    drops from its front."""
+    import asyncio
+
+    from stylelab.web.events import QUEUE_LIMIT, EventBroker
+
+    async def scenario() -> list[int]:
+        broker = EventBroker()
+        subscription = broker.subscribe("experiment")
+        for number in range(QUEUE_LIMIT + 5):
+            broker.publish("experiment", {"type": "progress", "number": number})
+        await asyncio.sleep(0)  # let the loop run the offers that publish scheduled
+        queued = []
+        while not subscription.queue.empty():
+            queued.append(subscription.queue.get_nowait()["number"])
+        return queued
+
+    queued = asyncio.run(scenario())
+    assert queued == list(range(5, QUEUE_LIMIT + 5))
