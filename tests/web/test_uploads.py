@@ -102,6 +102,8 @@ def test_the_label_is_only_a_label(client, settings):
     body = upload(client, png_bytes(), name="../../etc/pass\x07wd.png").json()
     assert body["label"] == "passwd.png"
     assert not (settings.data_dir.parent / "etc").exists()
+    windows = upload(client, png_bytes(), name="C:\\Users\\me\\Pictures\\cat.png").json()
+    assert windows["label"] == "cat.png"  # old browsers send the whole Windows path
     long_name = "a very long holiday photo name " * 10 + ".png"  # 314 characters: still a good picture
     assert upload(client, png_bytes(), name=long_name).json()["label"] == long_name[:80]
 
