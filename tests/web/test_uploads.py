@@ -96,6 +96,8 @@ def test_a_good_upload_is_decoded_stored_as_png_under_a_random_id(client, settin
 def test_large_pictures_are_stored_at_the_stored_size(client):
     body = upload(client, png_bytes((2400, 1200)), role="painting").json()
     assert (body["width"], body["height"]) == (1024, 512)
+    with Image.open(io.BytesIO(client.get(body["thumb_url"]).content)) as thumb:  # the thumbnail, not the picture
+        assert thumb.format == "JPEG" and thumb.size == (256, 128)
 
 
 def test_the_label_is_only_a_label(client, settings):
