@@ -132,6 +132,27 @@ def test_a_draft_arriving_while_its_experiment_is_deleted_is_404_and_leaves_no_f
     assert list(state.files.tmp.iterdir()) == []
 
 
+def test_a_draft_arriving_while_its_experiment_is_finished_is_not_kept(client, monkeypatch):
+    """Finishing removes the draft; a save checked just before must not bring it back."""
+    import stylelab.web.routes.experiments as routes
+
+    experiment = start_experiment(client)
+    url = f"/api/experiments/{experiment['id']}"
+    wait_for(lambda: not client.get(url).json()["active"])
+    drawing = upload(client, png_bytes(), role="drawing").json()
+    check = routes.check_draft
+
+    def finished_meanwhile(path, canvas):  # another tab finishes the experiment while this save is checked
+        check(path, canvas)
+        assert client.post(f"{url}/finish", json={"drawing": drawing["id"]}).status_code == 200
+
+    monkeypatch.setattr(routes, "check_draft", finished_meanwhile)
+    _put(client, experiment["id"], _layer())
+    assert not client.app.state.stylelab.files.draft_path(experiment["id"]).exists()
+    assert client.get(f"{url}/draft").status_code == 204
+    assert list(client.app.state.stylelab.files.tmp.iterdir()) == []
+
+
 def test_a_draft_whose_experiment_is_deleted_while_the_body_uploads_is_404(client, monkeypatch):
     """The photo's record goes with the experiment: working out the canvas used to fail with a 500."""
     from fastapi.concurrency import run_in_threadpool
