@@ -353,3 +353,24 @@ def test_runner_settings_refuse_a_bad_value_naming_it(change, message):
     with pytest.raises(ConfigError) as caught:
         RunnerSettings(**change)
     assert str(caught.value).startswith(message)
+
+
+def test_a_burst_of_progress_keeps_each_jobs_latest_step_with_its_newest_preview(tmp_path):
+    """Only the last progress message of a job in one drain is kept; it carries the newest preview version
+    of the burst (its own if it has one, else the latest an earlier message had)."""
+    import queue
+
+    h = Harness(tmp_path / "data", FakeMethods())  # not started: the monitor's queue is fed by hand
+    h.runner._results = queue.Queue()
+
+    def progress(job: str, step: int, preview: int | None) -> dict:
+        return {"type": "progress", "worker": 1, "job": job, "progress": {"iteration": step},
+                "preview_version": preview}
+
+    for message in (progress("a", 1, 2), progress("b", 1, 1), progress("a", 2, None), progress("a", 3, 4),
+                    progress("b", 2, None), {"type": "done", "worker": 2, "job": "c"}, progress("a", 4, 6)):
+        h.runner._results.put(message)
+    kept = h.runner._drain()
+    summary = [(m["type"], m["job"], m.get("progress", {}).get("iteration"), m.get("preview_version"))
+               for m in kept]
+    assert summary == [("progress", "b", 2, 1), ("done", "c", None, None), ("progress", "a", 4, 6)]
