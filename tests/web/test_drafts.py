@@ -237,5 +237,7 @@ def test_the_page_is_told_the_canvas_size_drafts_must_have(client):
     portrait = upload(client, png_bytes((30, 47)), role="photo").json()  # 768 × 30/47 = 490.2: rounds down
     experiment = start_experiment(client, photo=portrait["id"], gatys_size=64)
     assert canvas_size(30, 47) == (490, 768)
+    assert canvas_size(1536, 1533) == (768, 767)  # 766.5: halves go up, as Math.round does (not to even)
+    assert canvas_size(1533, 1536) == (767, 768)
     assert _put(client, experiment["id"], _layer((490, 768))).status_code == 204
     assert _put(client, experiment["id"], _layer((491, 768))).status_code == 422
