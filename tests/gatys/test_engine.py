@@ -492,6 +492,8 @@ def test_wrong_argument_types_are_config_errors(photo, painting, config, progres
 def test_adam_learning_rate_is_bounded():
     with pytest.raises(ConfigError, match="learning_rate: must be at most 1"):
         GatysConfig(optimizer="adam", learning_rate=1e38)
+    with pytest.raises(ConfigError, match="learning_rate: must be greater than 0, got 0$"):  # a step of 0: no change
+        GatysConfig(optimizer="adam", learning_rate=0.0)
 
 
 def test_a_bad_style_among_several_is_named_by_its_place(photo, painting):

@@ -291,6 +291,7 @@ def test_a_device_this_machine_lacks_fails_before_any_cell(grid_dir, capsys):
     [
         ({"address": "auto"}, "`address`, `cpus_per_cell` and `gpus_per_cell` apply only with `executor` ray"),
         ({"executor": "ray", "workers": 4}, "`workers` applies only to local runs"),
+        ({"executor": "ray", "cpus_per_cell": 0.0}, "cpus_per_cell: must be greater than 0, got 0$"),
     ],
 )
 def test_executor_settings_are_named_as_settings_in_the_library(settings, message):
