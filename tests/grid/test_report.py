@@ -99,6 +99,20 @@ def test_report_files_tables_and_quality_numbers(finished_grid, capsys, monkeypa
         assert [cell.strip() for cell in row[5:7]] == [f"{style_distance:.4f}", f"{content_distance:.4f}"]
 
 
+def test_the_timing_table_gives_median_quartiles_and_range_of_the_cells_seconds(finished_grid, monkeypatch):
+    """Quartiles by the inclusive method (as a box plot draws them), from the cells' seconds in any order."""
+    with sqlite3.connect(finished_grid / "index.sqlite") as connection:
+        keys = [row[0] for row in connection.execute(
+            "SELECT key FROM cells WHERE setting = 'optimizer=adam' AND status = 'done' ORDER BY key")]
+        for key, seconds, optimise in zip(keys, [4.0, 1.0, 3.0, 2.0], [0.5, 0.9, 0.5, 10.0], strict=True):
+            connection.execute("UPDATE cells SET seconds = ?, timings = ? WHERE key = ?",
+                               (seconds, f'{{"optimise": {optimise}}}', key))
+    monkeypatch.setitem(sys.modules, "stylelab.grading", None)
+    markdown = write_report(finished_grid, SMALL).markdown.read_text()
+    timing = next(line for line in markdown.splitlines() if line.startswith("| #2 | optimizer=adam | 4 |"))
+    assert timing == "| #2 | optimizer=adam | 4 | 2.50 | 1.75–3.25 | 1.00–4.00 | 0.70 |"
+
+
 def test_quality_numbers_are_cached(finished_grid, monkeypatch):
     write_report(finished_grid, SMALL)
     import stylelab.metrics
