@@ -49,3 +49,13 @@ def test_the_lock_dies_with_a_killed_holder(tmp_path):
     lock = data_dir_lock(tmp_path)  # the file is still there; the lock went with the process
     lock.acquire()
     lock.release()
+
+
+def test_a_lock_file_left_by_an_earlier_holder_names_the_current_holder(tmp_path):
+    """The file may hold a crashed holder's pid (or anything): taking the lock rewrites it, so a refusal
+    names the process that holds the lock now."""
+    (tmp_path / "server.lock").write_text("4194303\nleft over\n")
+    with data_dir_lock(tmp_path) as first:
+        assert first.path.read_text() == f"{os.getpid()}\n"
+        with pytest.raises(ConfigError, match=rf"\(pid {os.getpid()}\)"):
+            data_dir_lock(tmp_path).acquire()
