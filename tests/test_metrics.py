@@ -30,3 +30,16 @@ def test_a_flat_image_is_at_error_one_in_deep_layers(net, painting):
     errors = style_errors(flat, painting, net, size=96)
     assert errors["relu5_1"] == pytest.approx(1.0, abs=0.05)
 
+
+
+def test_images_and_tensors_convert_without_losing_a_level():
+    import torch
+
+    from stylelab.metrics import image_to_tensor, tensor_to_image
+
+    levels = np.arange(256, dtype=np.uint8)
+    picture = Image.fromarray(np.stack([levels, levels[::-1], levels], axis=-1).reshape(16, 16, 3), "RGB")
+    tensor = image_to_tensor(picture)
+    assert tensor.shape == (1, 3, 16, 16) and float(tensor.min()) == 0.0 and float(tensor.max()) == 1.0
+    assert np.array_equal(np.asarray(tensor_to_image(tensor)), np.asarray(picture))
+    assert np.asarray(tensor_to_image(torch.full((3, 2, 2), 100.6 / 255)))[0, 0, 0] == 101  # rounded, not cut
