@@ -176,6 +176,24 @@ def test_cancel_of_a_queued_job_is_immediate_and_it_never_runs(make, photo, pain
     assert h.job(second, "gatys").started is None
 
 
+def test_a_cancel_between_claim_and_hand_over_stops_the_job_once_a_worker_has_it(make, photo, painting):
+    """The job is running in the store but no worker holds it yet: the cancel must wait for the worker,
+    not be lost (the job then ran to the end)."""
+    h = make(FakeMethods(step_seconds=0.05))
+    task = h.runner._task
+    answers = []
+
+    def cancelled_while_claimed(job):  # the monitor has claimed the job and is building its task
+        answers.append(h.runner.cancel(job.id).state)
+        return task(job)
+
+    h.runner._task = cancelled_while_claimed
+    experiment = h.experiment(photo, painting, fast=False, gatys={**GATYS, "iterations": 20})
+    job = h.wait_state(experiment, "gatys", (CANCELLED, DONE, FAILED), timeout=10)
+    assert answers == [RUNNING]
+    assert job.state == CANCELLED and job.result_id is None
+
+
 def test_a_job_that_ignores_cancel_is_ended_with_its_process(make, photo, painting):
     h = make(FakeMethods(fast_seconds=60), cancel_grace=0.5)
     experiment = h.experiment(photo, painting, gatys={**GATYS, "iterations": 1})
