@@ -12,7 +12,8 @@ Writes bench-results/fast_detail_search.md.
 
 from __future__ import annotations
 
-from fast_vs_stl import ASSETS, PAIRS, RESULTS, SIZE, laplacian_variance
+from _tables import publish
+from fast_vs_stl import ASSETS, PAIRS, SIZE, laplacian_variance
 
 from stylelab.backbones import load_backbone
 from stylelab.fast import FastConfig, FastStylizer
@@ -57,10 +58,7 @@ def main() -> None:
              "| stroke scale | σ (px) | " + " | ".join(f"{c} × {s}" for c, s in PAIRS) + " |",
              "|---|---|" + "---|" * len(PAIRS)]
     lines += [f"| {scale:g} | {sigma:g} | " + " | ".join(values) + " |" for (scale, sigma), values in cells.items()]
-    table = "\n".join(lines) + "\n"
-    print(table)  # noqa: T201 - benchmarks print their table
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "fast_detail_search.md").write_text(table, encoding="utf-8")
+    publish(lines, "fast_detail_search")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+from _tables import publish
 from onnx import helper, numpy_helper
 from PIL import Image
 
@@ -34,7 +35,6 @@ from stylelab.fast import models
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = sorted((ROOT / "src" / "stylelab" / "assets" / "images").glob("*/*.jpg"))
-RESULTS = ROOT / "bench-results"
 PARITY_SIZE = (384, 384)  # the original graph takes nothing else
 VECTORS = 5
 TIMING_SIZES = [(1024, 768), (1024, 1024)]
@@ -170,10 +170,7 @@ def main() -> None:
         ratio = times[1] / best[("production", TIMING_SIZES[1])]
         lines.append(f"| {name} | {times[0]:.3f} | {times[1]:.3f} | {ratio:.2f} | {differing} | {total} "
                      f"| {largest:.4f} |")
-    table = "\n".join(lines) + "\n"
-    print(table)  # noqa: T201 - benchmarks print their table
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "fast_transformer_variants.md").write_text(table, encoding="utf-8")
+    publish(lines, "fast_transformer_variants")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _tables import RESULTS, publish
 from PIL import Image, ImageFilter
 
 from stylelab.backbones import load_backbone
@@ -38,7 +39,6 @@ from stylelab.metrics import STYLE_LAYERS, style_distance, style_errors
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "src" / "stylelab" / "assets" / "images"
-RESULTS = ROOT / "bench-results"
 PAIRS = [("rocket", "udnie"), ("astronaut", "shipwreck"), ("coffee", "woman_with_hat"),
          ("chelsea", "water_lilies")]
 SIZE = 1024
@@ -191,9 +191,7 @@ def main() -> None:
                      f"| {big['peak_rss_gb']:.2f} "
                      f"| {'yes' if big['peak_rss_gb'] <= MEMORY_LIMIT_GB else 'NO'} |")
     lines += ["", f"Machine load average after the run: {os.getloadavg()[0]:.1f}."]
-    table = "\n".join(lines) + "\n"
-    print(table)  # noqa: T201 - benchmarks print their table
-    (RESULTS / "fast_vs_stl.md").write_text(table, encoding="utf-8")
+    publish(lines, "fast_vs_stl")
 
 
 if __name__ == "__main__":

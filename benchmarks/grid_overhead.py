@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import os
 
+from _tables import publish
+
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads OpenMP; see the docstring
 
 import argparse  # noqa: E402
@@ -36,7 +38,6 @@ from pathlib import Path  # noqa: E402
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
-RESULTS = ROOT / "bench-results"
 PHOTOS = ["astronaut", "chelsea", "coffee", "rocket"]
 PAINTINGS = ["udnie", "shipwreck", "water_lilies", "woman_with_hat"]
 OVERHEAD_TARGET = 1.1
@@ -142,10 +143,7 @@ def main() -> None:
         f"| re-run, `python -m stylelab grid` ({command_line}) | {command_seconds:.2f} | | "
         f"< {RERUN_TARGET_S:g} s {'✓' if command_seconds < RERUN_TARGET_S else '✗'} |",
     ]
-    table = "\n".join(lines)
-    print(table)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "grid_overhead.md").write_text(table + "\n")
+    publish(lines, "grid_overhead")
 
 
 if __name__ == "__main__":
