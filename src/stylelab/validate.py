@@ -93,6 +93,11 @@ def integer(name: str, value: int, *, minimum: int | None = None, maximum: int |
     return value
 
 
+def help_text(text: str) -> dict[str, str]:
+    """A settings field's ``metadata``: the help its command-line option shows (``cli.options`` reads it)."""
+    return {"help": text}
+
+
 def unordered(value: object) -> str | None:
     """How to name ``value`` ("a dict {...}") if it is a mapping or a set: iterable, but not in an order
     the user chose (a dict gives its keys), so not a sequence of values; else None."""

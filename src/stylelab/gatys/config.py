@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 from stylelab.backbones import POOLINGS, default_layers, parse_backbone
 from stylelab.errors import ConfigError
 from stylelab.imageio import DEFAULT_LIMITS
-from stylelab.validate import choice, device_name, inert_at_defaults, integer, number, plain_numbers, unordered
+from stylelab.validate import (
+    choice,
+    device_name,
+    help_text,
+    inert_at_defaults,
+    integer,
+    number,
+    plain_numbers,
+    unordered,
+)
 
 MIN_SIZE, MAX_SIZE = 16, 8192  # long side of the output
 MAX_ITERATIONS = 100_000
@@ -34,49 +43,46 @@ def _plain_number(value: object) -> object:
     return float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else value
 
 
-def _help(text: str) -> dict[str, str]:
-    return {"help": text}
-
 
 @dataclass(frozen=True)
 class GatysConfig:
     """Everything that shapes one optimisation-based stylisation."""
 
-    size: int = field(default=512, metadata=_help("long side of the output in pixels"))
-    iterations: int = field(default=60, metadata=_help(
+    size: int = field(default=512, metadata=help_text("long side of the output in pixels"))
+    iterations: int = field(default=60, metadata=help_text(
         "optimiser steps at the final scale (coarser scales get the same number)"))
-    optimizer: str = field(default="lbfgs", metadata=_help("lbfgs or adam"))
-    learning_rate: float = field(default=0.02, metadata=_help("Adam step size (pixels in 0..1)"))
-    lbfgs_history: int = field(default=20, metadata=_help(
+    optimizer: str = field(default="lbfgs", metadata=help_text("lbfgs or adam"))
+    learning_rate: float = field(default=0.02, metadata=help_text("Adam step size (pixels in 0..1)"))
+    lbfgs_history: int = field(default=20, metadata=help_text(
         "L-BFGS history length (2 images per entry; shortened to fit 128 MB at large sizes, at least 5)"))
-    init: str = field(default="content", metadata=_help("start image: content, noise, or a path to an image"))
-    content_weight: float = field(default=1.0, metadata=_help("weight of the content loss"))
-    style_weight: float = field(default=10.0, metadata=_help("weight of the style loss"))
-    tv_weight: float = field(default=0.0, metadata=_help("weight of the total-variation loss"))
-    content_layers: tuple[str, ...] | None = field(default=None, metadata=_help(
+    init: str = field(default="content", metadata=help_text("start image: content, noise, or a path to an image"))
+    content_weight: float = field(default=1.0, metadata=help_text("weight of the content loss"))
+    style_weight: float = field(default=10.0, metadata=help_text("weight of the style loss"))
+    tv_weight: float = field(default=0.0, metadata=help_text("weight of the total-variation loss"))
+    content_layers: tuple[str, ...] | None = field(default=None, metadata=help_text(
         "content layer(s) (default: the backbone's: relu4_2 for VGG, layer3 for ResNet50)"))
-    style_layers: tuple[str, ...] | None = field(default=None, metadata=_help(
+    style_layers: tuple[str, ...] | None = field(default=None, metadata=help_text(
         "style layers (default: the backbone's: relu1_1 … relu5_1 for VGG, conv1 layer1 … layer4 for ResNet50)"))
-    style_layer_weights: tuple[float, ...] | None = field(default=None, metadata=_help(
+    style_layer_weights: tuple[float, ...] | None = field(default=None, metadata=help_text(
         "one weight per style layer (default: equal)"))
-    style_weights: tuple[float, ...] | None = field(default=None, metadata=_help(
+    style_weights: tuple[float, ...] | None = field(default=None, metadata=help_text(
         "blend weight per style image (default: equal)"))
-    style_scale: float = field(default=1.0, metadata=_help(
+    style_scale: float = field(default=1.0, metadata=help_text(
         "style image long side relative to the output's (larger = bigger brush strokes)"))
-    preserve_color: str = field(default="none", metadata=_help("none, luminance or histogram"))
-    scales: int = field(default=0, metadata=_help(
+    preserve_color: str = field(default="none", metadata=help_text("none, luminance or histogram"))
+    scales: int = field(default=0, metadata=help_text(
         "number of coarse-to-fine scales (0 = automatic: halve the size down to min-scale)"))
-    min_scale: int = field(default=256, metadata=_help("long side of the coarsest scale in automatic mode"))
-    average: float = field(default=0.0, metadata=_help(
+    min_scale: int = field(default=256, metadata=help_text("long side of the coarsest scale in automatic mode"))
+    average: float = field(default=0.0, metadata=help_text(
         "iterate averaging: decay of an exponential moving average of the image (0 = off, e.g. 0.9)"))
-    preview_every: int = field(default=0, metadata=_help(
+    preview_every: int = field(default=0, metadata=help_text(
         "attach a preview image to progress every N steps, and always at the end of a scale (0 = only there)"))
-    seed: int | None = field(default=None, metadata=_help("random seed (makes CPU runs reproducible)"))
-    device: str = field(default="auto", metadata=_help("auto, cpu, cuda or cuda:N"))
-    backbone: str = field(default="vgg19", metadata=_help(
+    seed: int | None = field(default=None, metadata=help_text("random seed (makes CPU runs reproducible)"))
+    device: str = field(default="auto", metadata=help_text("auto, cpu, cuda or cuda:N"))
+    backbone: str = field(default="vgg19", metadata=help_text(
         "feature network: vgg19 (bundled), or vgg16:PATH, resnet50:PATH, resnet50-plain:PATH (a checkpoint)"))
-    pooling: str = field(default="max", metadata=_help("max or avg pooling in the backbone"))
-    max_pixels: int = field(default=DEFAULT_LIMITS.max_pixels, metadata=_help(
+    pooling: str = field(default="max", metadata=help_text("max or avg pooling in the backbone"))
+    max_pixels: int = field(default=DEFAULT_LIMITS.max_pixels, metadata=help_text(
         "reject input images with more pixels than this"))
 
     def __post_init__(self) -> None:

@@ -33,7 +33,7 @@ from stylelab.grid.index import CellRecord, Index, open_existing
 from stylelab.imageio import atomic_write, check_not_empty, load_image
 from stylelab.locks import grid_lock
 from stylelab.metrics import EVAL_SIZE
-from stylelab.validate import integer, plain_numbers
+from stylelab.validate import help_text, integer, plain_numbers
 
 ASSETS_DIR = "report"
 REPORT_HTML = "report.html"
@@ -48,9 +48,6 @@ PLACEHOLDER_TYPE = 11  # px: the smallest type a missing picture's reason is wri
 LEGEND_WIDTH = 320  # px of the sheets font a legend entry may take before its setting names go
 
 
-def _help(text: str) -> dict[str, str]:
-    return {"help": text}
-
 
 @dataclass(frozen=True)
 class ReportConfig:
@@ -58,9 +55,9 @@ class ReportConfig:
 
     eval_size: int = field(
         default=EVAL_SIZE,
-        metadata=_help("long side at which style and content distances are measured (VGG19)"),
+        metadata=help_text("long side at which style and content distances are measured (VGG19)"),
     )
-    thumbnail: int = field(default=160, metadata=_help(
+    thumbnail: int = field(default=160, metadata=help_text(
         "side of each picture in the contact sheets, and height of the side-by-side comparisons, in px"))
 
     def __post_init__(self) -> None:

@@ -29,7 +29,7 @@ from stylelab.grid.spec import Cell, Grid, InputImage, inert_settings
 from stylelab.grid.worker import CellResult
 from stylelab.imageio import atomic_write, check_not_empty, check_output_dir
 from stylelab.locks import grid_lock
-from stylelab.validate import choice, integer, number, plain_numbers
+from stylelab.validate import choice, help_text, integer, number, plain_numbers
 
 EXECUTORS = ("local", "ray")
 CELLS_DIR = "cells"
@@ -37,32 +37,29 @@ INPUTS_DIR = "inputs"
 KEY_CHARS = 24
 
 
-def _help(text: str) -> dict[str, str]:
-    return {"help": text}
-
 
 @dataclass(frozen=True)
 class ExecutorConfig:
     """Where and how widely the cells run (the single source of the grid command's defaults)."""
 
-    executor: str = field(default="local", metadata=_help("local (process pool on this machine) or ray"))
+    executor: str = field(default="local", metadata=help_text("local (process pool on this machine) or ray"))
     workers: int = field(
         default=1,
-        metadata=_help(
+        metadata=help_text(
             "local worker processes, each with cores/workers torch threads; 0 runs cells in this process"
         ),
     )
     address: str | None = field(
         default=None,
-        metadata=_help(
+        metadata=help_text(
             "Ray cluster to use: auto, HOST:PORT or ray://HOST:PORT (default: this process's Ray instance, "
             "else a new local one)"
         ),
     )
-    cpus_per_cell: float = field(default=1.0, metadata=_help("CPUs Ray reserves for each cell"))
+    cpus_per_cell: float = field(default=1.0, metadata=help_text("CPUs Ray reserves for each cell"))
     gpus_per_cell: float = field(
         default=0.0,
-        metadata=_help(
+        metadata=help_text(
             'GPUs Ray reserves for each cell (set device = "cuda" or "auto" in the grid\'s settings)'
         ),
     )

@@ -15,14 +15,11 @@ from stylelab.experiments.methods import Methods
 from stylelab.experiments.runner import RunnerSettings, default_threads
 from stylelab.gatys.config import MAX_ITERATIONS, MIN_SIZE, GatysConfig
 from stylelab.imageio import ImageLimits
-from stylelab.validate import instance, integer, plain_numbers
+from stylelab.validate import help_text, instance, integer, plain_numbers
 
 MEBIBYTE = 1024 * 1024
 LARGEST_SIZE = 4096  # the most a person may pick for a result's long side (the engines take more)
 
-
-def _help(text: str) -> dict[str, str]:
-    return {"help": text}
 
 
 def default_data_dir() -> Path:
@@ -39,29 +36,30 @@ class WebSettings:
     ``methods=None`` means the real engines (:class:`~stylelab.experiments.methods.NeuralMethods`).
     """
 
-    data_dir: Path = field(metadata=_help("folder for the database and all images"))
+    data_dir: Path = field(metadata=help_text("folder for the database and all images"))
     host: str = field(
-        default="127.0.0.1", metadata=_help("address to listen on (127.0.0.1 = this machine only)")
+        default="127.0.0.1", metadata=help_text("address to listen on (127.0.0.1 = this machine only)")
     )
-    port: int = field(default=8000, metadata=_help("port to listen on"))
-    max_upload_bytes: int = field(default=20 * MEBIBYTE, metadata=_help("largest accepted upload in bytes"))
+    port: int = field(default=8000, metadata=help_text("port to listen on"))
+    max_upload_bytes: int = field(default=20 * MEBIBYTE, metadata=help_text("largest accepted upload in bytes"))
     image_limits: ImageLimits = field(
         default=ImageLimits(max_pixels=40_000_000, max_aspect=8.0),
-        metadata=_help("smallest side, most pixels and most extreme aspect accepted"),
+        metadata=help_text("smallest side, most pixels and most extreme aspect accepted"),
     )
-    stored_size: int = field(default=1024, metadata=_help("uploaded pictures are shrunk to this long side"))
-    fast_size: int | None = field(default=None, metadata=_help(
+    stored_size: int = field(default=1024, metadata=help_text("uploaded pictures are shrunk to this long side"))
+    fast_size: int | None = field(default=None, metadata=help_text(
         "long side of the fast result (default: the Gatys result's, so that both are graded at one size)"))
-    gatys_size: int = field(default=384, metadata=_help("default long side of the Gatys result"))
-    gatys_iterations: int = field(default=GatysConfig.iterations, metadata=_help("default Gatys iterations per scale"))
-    gatys_max_size: int = field(default=768, metadata=_help("largest Gatys size a person may pick"))
-    gatys_max_iterations: int = field(default=500, metadata=_help("most Gatys iterations a person may pick"))
-    preview_every: int = field(default=3, metadata=_help("Gatys preview image every N iterations"))
+    gatys_size: int = field(default=384, metadata=help_text("default long side of the Gatys result"))
+    gatys_iterations: int = field(default=GatysConfig.iterations, metadata=help_text(
+        "default Gatys iterations per scale"))
+    gatys_max_size: int = field(default=768, metadata=help_text("largest Gatys size a person may pick"))
+    gatys_max_iterations: int = field(default=500, metadata=help_text("most Gatys iterations a person may pick"))
+    preview_every: int = field(default=3, metadata=help_text("Gatys preview image every N iterations"))
     runner: RunnerSettings = field(
         default_factory=lambda: RunnerSettings(threads=default_threads()),
-        metadata=_help("worker processes: lanes, priority, threads, cancel grace"),
+        metadata=help_text("worker processes: lanes, priority, threads, cancel grace"),
     )
-    methods: Methods | None = field(default=None, metadata=_help("the engines (None = the real ones)"))
+    methods: Methods | None = field(default=None, metadata=help_text("the engines (None = the real ones)"))
 
     def __post_init__(self) -> None:
         plain_numbers(self)
