@@ -312,8 +312,8 @@ def test_a_job_for_an_experiment_that_is_gone_cannot_be_stored(store):
     for job in (store.claim_next("light"), store.claim_next("gatys")):
         store.end_job(job.id, DONE)
     store.delete_experiment(experiment)
-    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
-        store.add_job(experiment, "grade", {})
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"), store._connect(write=True) as connection:
+        store._insert_job(connection, experiment, "grade", {}, 0.0)  # as every insert of a job does
     assert store.jobs_of(experiment) == []
     assert store.queue_grading(experiment) is False and store.jobs_of(experiment) == []
 

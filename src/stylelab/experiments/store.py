@@ -540,11 +540,6 @@ class Store:
         )
         return job_id
 
-    def add_job(self, experiment_id: str, kind: str, options: dict[str, Any]) -> JobRecord:
-        with self._connect(write=True) as connection:
-            job_id = self._insert_job(connection, experiment_id, kind, options, time.time())
-        return self.job(job_id)
-
     def job(self, job_id: str) -> JobRecord | None:
         with self._connect() as connection:
             row = connection.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
