@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from stylelab.cli import EXIT_INTERRUPTED
-from stylelab.cli.options import named_as_options, with_options
+from stylelab.cli.options import named_as_options, print_notes, with_options
 
 NAME = "demo"
 HELP = "Stylise a bundled photo with a bundled painting; write the result, a sheet and a loss curve."
@@ -47,5 +47,4 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _print_notes(notes: list[str]) -> None:
-    for note in notes:
-        print(f"note: {with_options(note, _OPTIONS)}", file=sys.stderr)
+    print_notes(with_options(note, _OPTIONS) for note in notes)

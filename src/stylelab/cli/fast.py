@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from stylelab.cli.options import named_as_options, with_options
+from stylelab.cli.options import named_as_options, print_notes, with_options
 from stylelab.errors import ConfigError, InputError, OutputError, StylelabError
 from stylelab.fast.config import COLOR_MODES, DETAIL_MODES, FastConfig
 from stylelab.validate import DEVICES
@@ -76,8 +76,7 @@ def _stylize(args: argparse.Namespace, config: FastConfig) -> int:
     _check_all_usable(jobs, config, limits)  # before any work or output, and before notes on a refused run
     styles = [load_image(style, limits) for style in args.styles]  # the same for the paintings
     notes = _notes(args, config, jobs)
-    for note in notes:
-        print(f"note: {note}", file=sys.stderr)
+    print_notes(notes)
 
     stylizer = FastStylizer(config.device)
     load_seconds = stylizer.warm_up()

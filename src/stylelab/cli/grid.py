@@ -8,7 +8,7 @@ import os
 import sys
 
 from stylelab.cli import EXIT_INTERRUPTED
-from stylelab.cli.options import add_config_options, config_from_args, named_as_options
+from stylelab.cli.options import add_config_options, config_from_args, named_as_options, print_notes
 from stylelab.cli.signals import terminate_as_interrupt
 
 NAME = "grid"
@@ -42,8 +42,7 @@ def run(args: argparse.Namespace) -> int:
         for name, value in OPENMP_ENVIRONMENT.items():  # before anything starts torch's OpenMP
             os.environ.setdefault(name, value)
     grid = load_grid(args.config)
-    for note in grid.notes:
-        print(f"note: {note}", file=sys.stderr)
+    print_notes(grid.notes)
     with (
         _GridBar(enabled=not args.quiet) as bar,
         terminate_as_interrupt(),

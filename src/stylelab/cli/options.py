@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -65,6 +66,12 @@ def named_as_options(fields: Iterable[str] | Mapping[str, str]) -> Iterator[None
         if message == str(exc):
             raise
         raise ConfigError(message) from None
+
+
+def print_notes(notes: Iterable[str]) -> None:
+    """Each note on stderr as ``note: ...`` (the commands' results go to stdout)."""
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
 
 
 def with_options(message: str, fields: Iterable[str] | Mapping[str, str]) -> str:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from stylelab.cli import EXIT_INTERRUPTED
-from stylelab.cli.options import add_config_options, config_from_args, named_as_options, with_options
+from stylelab.cli.options import add_config_options, config_from_args, named_as_options, print_notes, with_options
 from stylelab.cli.progress import ProgressBar, snapshot_path
 from stylelab.errors import OutputError
 from stylelab.gatys.config import INIT_KINDS, GatysConfig
@@ -57,8 +57,7 @@ def _stylize(args: argparse.Namespace) -> int:
     if config.init not in INIT_KINDS:
         notes.extend(_init_shape_note(photo_size, config.init, ImageLimits(max_pixels=config.max_pixels)))
     notes = [with_options(note, _FIELDS) for note in notes]
-    for note in notes:
-        print(f"note: {note}", file=sys.stderr)
+    print_notes(notes)
     from stylelab.gatys.engine import stylize
 
     with ProgressBar(enabled=not (args.quiet or args.json), output=output, save_every=args.save_every,
@@ -66,8 +65,7 @@ def _stylize(args: argparse.Namespace) -> int:
         result = stylize(args.content, args.styles, config, progress=bar.update)
     save_image(result.image, output)
     later = [with_options(note, _FIELDS) for note in [*result.notes, *schedule_notes(config, result.scale_sizes)]]
-    for note in later:
-        print(f"note: {note}", file=sys.stderr)
+    print_notes(later)
     if result.interrupted:
         print(f"interrupted: saved the best result so far to {output}", file=sys.stderr)
     if args.json:
