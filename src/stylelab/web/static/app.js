@@ -619,7 +619,8 @@ function progressBlock(job) {
 
 function fillProgress(block, progress, state) {
   block.querySelector("progress").value = state === "done" ? 1 : progress.iteration / progress.total;
-  const eta = state === "running" && formatEta(progress.eta) ? ` · ${formatEta(progress.eta)}` : "";
+  const left = state === "running" ? formatEta(progress.eta) : "";
+  const eta = left ? ` · ${left}` : "";
   block.querySelector(".progress-text").textContent =
     `Iteration ${progress.iteration} of ${progress.total} · scale ${progress.scale_index + 1} of ` +
     `${progress.scale_count} (${progress.width}×${progress.height})${eta}`;
