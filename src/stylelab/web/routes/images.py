@@ -23,27 +23,31 @@ def _record(state: AppState, image_id: str) -> ImageRecord:
     return record
 
 
-def _file(path: Path, image_id: str, media_type: str, headers: dict[str, str]) -> Response:
-    """The file at ``path``, read here: a picture deleted with its experiment since ``_record`` found it is
-    a 404 (a FileResponse would fail to open it: a 500). Read whole, not streamed: stored pictures are at
-    most a few MB, and a stream that a leaving page drops would hold its file open until garbage collection."""
+def whole_file(path: Path, media_type: str, headers: dict[str, str], missing: str) -> Response:
+    """The file at ``path``, read whole in one open; 404 with ``missing`` if it is not there.
+
+    Not a FileResponse: a file deleted since it was looked up (a picture with its experiment) made that a
+    500, and one replaced atomically while it was sent (a Gatys preview) was cut short. Not streamed:
+    stored pictures are at most a few MB, and a stream that a leaving page drops would hold its file open
+    until garbage collection.
+    """
     try:
         content = path.read_bytes()
     except FileNotFoundError:
-        raise HTTPException(404, f"no image with id {image_id}") from None
+        raise HTTPException(404, missing) from None
     return Response(content, media_type=media_type, headers=headers)
 
 
 @router.get("/{image_id}")
 def image(image_id: ObjectId, state: State) -> Response:
     _record(state, image_id)
-    return _file(state.files.image_path(image_id), image_id, "image/png", IMMUTABLE)
+    return whole_file(state.files.image_path(image_id), "image/png", IMMUTABLE, f"no image with id {image_id}")
 
 
 @router.get("/{image_id}/thumb")
 def thumbnail(image_id: ObjectId, state: State) -> Response:
     _record(state, image_id)
-    return _file(state.files.thumb_path(image_id), image_id, "image/jpeg", IMMUTABLE)
+    return whole_file(state.files.thumb_path(image_id), "image/jpeg", IMMUTABLE, f"no image with id {image_id}")
 
 
 @router.get("/{image_id}/download")
@@ -55,5 +59,5 @@ def download(
     """The picture as a file ``stylelab-NAME.png`` (the page names it after its experiment and role)."""
     record = _record(state, image_id)
     filename = f"stylelab-{name or f'{record.role}-{record.id}'}.png"  # letters, digits, - and _ only
-    return _file(state.files.image_path(image_id), image_id, "image/png",
-                 {"Content-Disposition": f'attachment; filename="{filename}"'})
+    return whole_file(state.files.image_path(image_id), "image/png",
+                      {"Content-Disposition": f'attachment; filename="{filename}"'}, f"no image with id {image_id}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Response
 
 from stylelab.experiments.store import JobRecord
+from stylelab.web.routes.images import whole_file
 from stylelab.web.schemas import JobOut, ObjectId, job_out
 from stylelab.web.state import AppState, State
 
@@ -43,14 +44,8 @@ def rerun(job_id: ObjectId, state: State) -> JobOut:
 
 @router.get("/{job_id}/preview")
 def preview(job_id: ObjectId, state: State) -> Response:
-    """The latest preview image of a Gatys job (``?v=`` in its URL only defeats caches).
-
-    Read whole, in one open: the worker replaces the file atomically while a job runs, and a
-    response that took its length from one file and its bytes from the next was cut short.
-    """
+    """The latest preview image of a Gatys job (``?v=`` in its URL only defeats caches); the worker
+    replaces the file atomically while the job runs."""
     _job(state, job_id)
-    try:
-        data = state.files.preview_path(job_id).read_bytes()
-    except FileNotFoundError:
-        raise HTTPException(404, "this job has no preview yet") from None
-    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-cache"})
+    return whole_file(state.files.preview_path(job_id), "image/jpeg", {"Cache-Control": "no-cache"},
+                      "this job has no preview yet")
