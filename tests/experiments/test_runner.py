@@ -392,3 +392,26 @@ def test_a_burst_of_progress_keeps_each_jobs_latest_step_with_its_newest_preview
     summary = [(m["type"], m["job"], m.get("progress", {}).get("iteration"), m.get("preview_version"))
                for m in kept]
     assert summary == [("progress", "b", 2, 1), ("done", "c", None, None), ("progress", "a", 4, 6)]
+
+
+def test_a_job_that_ends_while_another_program_locks_the_database_is_recorded_once_it_is_free(
+    make, monkeypatch, photo, painting
+):
+    """The monitor used to drop the messages it had drained when a store write failed ("database is
+    locked" after the busy timeout): the job stayed running forever and its worker never took another."""
+    import sqlite3
+
+    monkeypatch.setattr(Store, "BUSY_TIMEOUT", 0.1)
+    h = make(FakeMethods(step_seconds=0.02))
+    experiment = h.experiment(photo, painting, fast=False)
+    h.wait_state(experiment, "gatys", RUNNING)
+    other = sqlite3.connect(h.files.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # as an sqlite3 shell in a write transaction
+    time.sleep(1.0)  # the job ends meanwhile (8 steps of 0.02 s)
+    assert h.job(experiment, "gatys").state == RUNNING
+    other.execute("ROLLBACK")
+    other.close()
+    done = h.wait_state(experiment, "gatys", DONE, timeout=10)
+    assert h.store.image(done.result_id) is not None and h.files.image_path(done.result_id).is_file()
+    after = h.experiment(photo, painting, fast=False)  # the worker is free again
+    h.wait_state(after, "gatys", DONE, timeout=10)

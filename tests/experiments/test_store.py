@@ -18,6 +18,7 @@ from stylelab.experiments.store import (
     THUMB_SIZE,
     DataDir,
     ImageGone,
+    ImageRecord,
     Store,
     decode_picture,
     is_id,
@@ -130,6 +131,20 @@ def test_end_job_only_moves_jobs_in_the_expected_state(store):
     assert store.end_job(job.id, CANCELLED)
     assert not store.end_job(job.id, DONE)  # a late "done" after a cancel changes nothing
     assert store.job(job.id).state == CANCELLED
+
+
+def test_a_result_is_recorded_with_the_end_of_its_job_or_not_at_all(store):
+    """One transaction: a retry after a failed end cannot record the picture twice, and a late result of a
+    cancelled job is not recorded."""
+    _experiment(store)
+    cancelled, done = store.claim_next("gatys"), store.claim_next("light")
+    store.end_job(cancelled.id, CANCELLED)
+    late = ImageRecord(new_id(), "gatys", "gatys result", 8, 8, 0.0)
+    assert not store.end_job(cancelled.id, DONE, result=late)
+    assert store.image(late.id) is None and store.job(cancelled.id).result_id is None
+    result = ImageRecord(new_id(), "fast", "fast result", 8, 8, 0.0)
+    assert store.end_job(done.id, DONE, result=result)
+    assert store.image(result.id) == result and store.job(done.id).result_id == result.id
 
 
 def test_an_experiment_with_a_queued_or_running_job_is_not_deleted(store):

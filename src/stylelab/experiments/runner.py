@@ -36,6 +36,7 @@ from stylelab.experiments.store import (
     QUEUED,
     RERUNNABLE_STATES,
     DataDir,
+    ImageRecord,
     JobRecord,
     Store,
 )
@@ -50,6 +51,7 @@ GRADE_PAIRS = {
     "fast_gatys": ("fast", "gatys"),
 }
 _RESPAWN_DELAY = 2.0
+_RETRY_DELAY = 0.5  # after a failed store write (a lock held elsewhere, a full disk)
 MAX_WORKERS = 16  # per lane
 MAX_NICE = 19  # the highest niceness there is
 MAX_THREADS = 1024
@@ -115,6 +117,10 @@ class JobRunner:
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
         self._early_cancels: set[str] = set()  # cancelled between claim and hand-over to a worker
+        # Messages drained but not yet written to the store; one whose write fails (the database locked by
+        # another program, a full disk) stays at the front and is tried again, never dropped.
+        self._pending: list[dict[str, Any]] = []
+        self._monitor_error: str | None = None  # the last failure logged, so that a lasting one is logged once
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._spawned = 0
@@ -271,13 +277,21 @@ class JobRunner:
         while not self._stopping.is_set():
             try:
                 self._step()
-            except Exception:  # the monitor must survive anything a job or the disk throws at it
-                LOG.exception("job monitor")
-                time.sleep(0.5)
+            except Exception as exc:  # the monitor must survive anything a job or the disk throws at it
+                if repr(exc) != self._monitor_error:
+                    LOG.exception("job monitor (trying again every %.1f s)", _RETRY_DELAY)
+                self._monitor_error = repr(exc)
+                time.sleep(_RETRY_DELAY)
+            else:
+                if self._monitor_error is not None:
+                    LOG.warning("job monitor: working again")
+                self._monitor_error = None
 
     def _step(self) -> None:
-        for message in self._drain():
-            self._handle(message)
+        self._pending += self._drain()
+        while self._pending:
+            self._handle(self._pending[0])
+            del self._pending[0]
         self._check_workers()
         self._dispatch()
 
@@ -339,28 +353,35 @@ class JobRunner:
         self._finish(job, message)
 
     def _finish(self, job: JobRecord, message: dict[str, Any]) -> None:
-        kind = message["type"]
-        ended = False
-        if kind == "done":
-            result_id = grades = None
-            if message.get("image"):
-                image = message["image"]
-                self._store.add_image(
-                    image["id"], job.kind, f"{job.kind} result", image["width"], image["height"]
-                )
-                result_id = image["id"]
-            if message.get("grades") is not None:
-                grades = {pair: message["grades"].get(pair) for pair in GRADE_PAIRS}
-            ended = self._store.end_job(job.id, DONE, result_id=result_id, grades=grades)
-            if ended and grades is not None:
+        """Record the end of ``job``; safe to call again with the same message if it raised midway."""
+        if "ended" not in message:  # written once: a retry after a failure below must not end it twice
+            message["ended"] = self._record_end(job, message)
+        if message["ended"]:
+            if message["type"] == "done" and message.get("grades") is not None:
                 self._publish(job.experiment_id, {"type": "experiment", "experiment_id": job.experiment_id})
-        elif kind == "failed":
-            ended = self._store.end_job(job.id, FAILED, error=message["error"])
-        elif kind == "cancelled":
-            ended = self._store.end_job(job.id, CANCELLED)
-        if ended:
             self._after_end(job)
             self._publish_jobs(job.experiment_id)
+
+    def _record_end(self, job: JobRecord, message: dict[str, Any]) -> bool:
+        kind = message["type"]
+        if kind == "done":
+            image = message.get("image")
+            result = None
+            if image:
+                result = ImageRecord(image["id"], job.kind, f"{job.kind} result", image["width"], image["height"],
+                                     time.time())
+            grades = message.get("grades")
+            if grades is not None:
+                grades = {pair: grades.get(pair) for pair in GRADE_PAIRS}
+            ended = self._store.end_job(job.id, DONE, result=result, grades=grades)
+            if not ended and result is not None:  # cancelled meanwhile: no record will own the picture
+                self._files.remove_image_files([result.id])
+            return ended
+        if kind == "failed":
+            return self._store.end_job(job.id, FAILED, error=message["error"])
+        if kind == "cancelled":
+            return self._store.end_job(job.id, CANCELLED)
+        return False
 
     def _after_end(self, job: JobRecord) -> None:
         # Queue grading before publishing the end, so that a listener never sees a moment

@@ -348,12 +348,14 @@ def store_picture(
 class Store:
     """Experiments, jobs and image records in one SQLite file."""
 
+    BUSY_TIMEOUT = 10.0  # seconds a write waits for another connection's write transaction
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
 
     @contextlib.contextmanager
     def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.path, timeout=10.0, isolation_level=None)
+        connection = sqlite3.connect(self.path, timeout=self.BUSY_TIMEOUT, isolation_level=None)
         connection.row_factory = sqlite3.Row
         # WAL with synchronous=NORMAL: no fsync per commit (a power cut may lose the last
         # progress update, never consistency); progress is written after every step.
@@ -632,22 +634,27 @@ class Store:
         job_id: str,
         state: str,
         *,
-        result_id: str | None = None,
+        result: ImageRecord | None = None,
         error: str | None = None,
         grades: dict[str, Any] | None = None,
         from_states: tuple[str, ...] = (RUNNING,),
     ) -> bool:
         """Move a job from one of ``from_states`` to the final ``state``; False if it was not there.
 
-        ``grades``, if given, are stored on the job's experiment in the same transaction.
+        ``result`` (a picture the job stored) is recorded and ``grades`` are stored on the job's experiment
+        in the same transaction, only if the job ends here: all of it or nothing, so that the runner can
+        try again after a failed write.
         """
         marks = ",".join("?" * len(from_states))
         with self._connect(write=True) as connection:
             cursor = connection.execute(
-                f"UPDATE jobs SET state = ?, result_id = COALESCE(?, result_id), error = ?, ended = ? "
-                f"WHERE id = ? AND state IN ({marks})",
-                (state, result_id, error, time.time(), job_id, *from_states),
+                f"UPDATE jobs SET state = ?, error = ?, ended = ? WHERE id = ? AND state IN ({marks})",
+                (state, error, time.time(), job_id, *from_states),
             )
+            if cursor.rowcount == 1 and result is not None:
+                connection.execute("INSERT INTO images VALUES (?, ?, ?, ?, ?, ?)", (
+                    result.id, result.role, result.label, result.width, result.height, result.created))
+                connection.execute("UPDATE jobs SET result_id = ? WHERE id = ?", (result.id, job_id))
             if cursor.rowcount == 1 and grades is not None:
                 connection.execute(
                     "UPDATE experiments SET grades = ? WHERE id = "
