@@ -377,3 +377,17 @@ def test_a_result_that_arrives_while_the_old_results_are_graded_is_graded_after(
     store.end_job(grading_old.id, DONE, grades={"drawing_gatys": {"score": 5.0}})
     grading_new = store.claim_next("light")
     assert grading_new is not None and grading_new.kind == "grade" and grading_new.id != grading_old.id
+
+
+def test_a_database_damaged_where_opening_does_not_look_is_refused_at_start(store):
+    """`serve` on a data dir whose database had a damaged page ended in a traceback (the first query that
+    read the page, after the tables were checked): create() checks the whole file."""
+    from stylelab.errors import OutputError
+
+    for _ in range(40):  # a few pages of rows
+        _experiment(store)
+    with open(store.path, "r+b") as database:
+        database.seek(4096 + 10)
+        database.write(b"\xff" * 200)
+    with pytest.raises(OutputError, match="damaged"):
+        store.create()

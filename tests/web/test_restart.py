@@ -108,3 +108,22 @@ def test_files_that_no_record_owns_are_removed_at_start_and_others_kept(tmp_path
     assert foreign.exists()
     assert sorted(path.name for folder in ("images", "previews") for path in (data / folder).iterdir()
                   if path != foreign) == kept
+
+
+def test_a_database_locked_by_another_program_is_a_clear_error_and_the_server_keeps_going(tmp_path, monkeypatch):
+    """An sqlite3 shell left in a write transaction: writes wait the busy timeout, then say why (they were
+    a bare "internal error: OperationalError"); reads go on, and so does everything once it is closed."""
+    from stylelab.experiments.store import Store
+
+    monkeypatch.setattr(Store, "BUSY_TIMEOUT", 0.1)
+    settings = make_settings(tmp_path / "data")
+    with app_client(settings) as client:
+        other = sqlite3.connect(settings.data_dir / "stylelab.sqlite3", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        refused = upload(client, png_bytes())
+        assert refused.status_code == 500
+        assert "is locked by another program" in refused.json()["detail"]
+        assert client.get("/api/experiments").status_code == 200
+        other.execute("ROLLBACK")
+        other.close()
+        assert upload(client, png_bytes()).status_code == 201

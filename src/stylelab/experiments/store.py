@@ -355,19 +355,38 @@ class Store:
 
     @contextlib.contextmanager
     def _connect(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection (in a write transaction if ``write``); a database that cannot be used now (locked by
+        another program, a full or read-only disk, a damaged file) is an OutputError that says so."""
+        try:
+            with self._open(write) as connection:
+                yield connection
+        except sqlite3.DatabaseError as exc:
+            if not _unusable_database(exc):
+                raise  # a constraint broken by our own code is a bug, not the environment
+            raise OutputError(self._problem(exc)) from None
+
+    def _problem(self, exc: sqlite3.DatabaseError, doing: str = "") -> str:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return (f"database {self.path} is locked by another program (for over {self.BUSY_TIMEOUT:g} s); "
+                    "close it and try again")
+        return f"database {self.path}: {doing}{exc}"
+
+    @contextlib.contextmanager
+    def _open(self, write: bool) -> Iterator[sqlite3.Connection]:
         connection = sqlite3.connect(self.path, timeout=self.BUSY_TIMEOUT, isolation_level=None)
         connection.row_factory = sqlite3.Row
-        # WAL with synchronous=NORMAL: no fsync per commit (a power cut may lose the last
-        # progress update, never consistency); progress is written after every step.
-        connection.execute("PRAGMA synchronous=NORMAL")
-        connection.execute("PRAGMA foreign_keys=ON")  # off by default in SQLite, per connection
         try:
+            # WAL with synchronous=NORMAL: no fsync per commit (a power cut may lose the last
+            # progress update, never consistency); progress is written after every step.
+            connection.execute("PRAGMA synchronous=NORMAL")
+            connection.execute("PRAGMA foreign_keys=ON")  # off by default in SQLite, per connection
             if write:
                 connection.execute("BEGIN IMMEDIATE")
                 try:
                     yield connection
                 except BaseException:
-                    connection.execute("ROLLBACK")
+                    with contextlib.suppress(sqlite3.Error):  # SQLite may have rolled back already (disk full)
+                        connection.execute("ROLLBACK")
                     raise
                 connection.execute("COMMIT")
             else:
@@ -376,20 +395,25 @@ class Store:
             connection.close()
 
     def create(self) -> None:
-        """Create the tables if needed (safe on an existing database).
+        """Create the tables if needed (safe on an existing database) after checking the whole file.
 
         Raises:
-            OutputError: the database file cannot be opened or is not a Style Lab database.
+            OutputError: the database file cannot be opened, is damaged or is not a Style Lab database.
         """
         try:
-            with self._connect() as connection:
+            with self._open(write=False) as connection:
                 connection.execute("PRAGMA journal_mode=WAL")
+                problems = [row[0] for row in connection.execute("PRAGMA quick_check(1)")]
+                if problems != ["ok"]:
+                    detail = " ".join(problems[0].replace("*** in database main ***", "").split())
+                    raise OutputError(f"database {self.path} is damaged ({detail}); restore a backup, "
+                                      "or move it away to start with an empty history")
                 connection.executescript(_SCHEMA)
                 # written before foreign keys were enforced: a grade job queued for an experiment
                 # deleted a moment before
                 connection.execute("DELETE FROM jobs WHERE experiment_id NOT IN (SELECT id FROM experiments)")
         except sqlite3.DatabaseError as exc:
-            raise OutputError(f"database {self.path}: cannot be opened ({exc})") from None
+            raise OutputError(self._problem(exc, "cannot be opened: ")) from None
 
     # images -----------------------------------------------------------------------------------------
 
@@ -724,6 +748,12 @@ class Store:
                 (INTERRUPTED, "the server stopped before this job finished", time.time(), RUNNING),
             )
         return [row[0] for row in rows]
+
+
+def _unusable_database(exc: sqlite3.DatabaseError) -> bool:
+    """True for what the environment does to a database (locked, disk full or read-only, I/O error, damaged
+    file), False for a constraint or statement that our own code got wrong."""
+    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
 
 
 def _experiment(row: sqlite3.Row) -> ExperimentRecord:
