@@ -286,3 +286,38 @@ def test_a_client_that_hangs_up_during_a_body_is_not_an_internal_error(client, s
     assert "unexpected error" not in caplog.text
     assert list((settings.data_dir / "tmp").iterdir()) == []
     assert not (settings.data_dir / "drafts" / f"{experiment['id']}.png").exists()
+
+
+def _disk_full(*args, **kwargs):
+    import errno
+
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_full_disk_while_an_upload_arrives_says_so_and_leaves_nothing(client, settings, monkeypatch):
+    """It was a bare "internal error: OSError"."""
+    import stylelab.web.routes.uploads as uploads
+
+    monkeypatch.setattr(uploads.anyio, "open_file", _disk_full)
+    response = upload(client, png_bytes())
+    assert response.status_code == 500
+    assert "No space left on device" in response.json()["detail"]
+    assert list((settings.data_dir / "tmp").iterdir()) == []
+    monkeypatch.undo()
+    assert upload(client, png_bytes()).status_code == 201  # the server goes on once there is room
+
+
+def test_a_disk_that_fills_between_a_picture_and_its_thumbnail_leaves_no_picture(client, settings, monkeypatch):
+    """The picture was written and kept, with no thumbnail and no record, until the next start."""
+    save = Image.Image.save
+
+    def full_for_jpeg(self, fp, format=None, **params):
+        if format == "JPEG":
+            _disk_full()
+        return save(self, fp, format, **params)
+
+    monkeypatch.setattr(Image.Image, "save", full_for_jpeg)
+    response = upload(client, png_bytes())
+    assert response.status_code == 500
+    assert "No space left on device" in response.json()["detail"]
+    assert list((settings.data_dir / "images").iterdir()) == []

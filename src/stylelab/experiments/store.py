@@ -274,8 +274,12 @@ class DataDir:
             image.save(temp, format="PNG")
         thumb = image.copy()
         thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.LANCZOS)
-        with atomic_write(self.thumb_path(image_id)) as temp:
-            thumb.convert("RGB").save(temp, format="JPEG", quality=85)
+        try:
+            with atomic_write(self.thumb_path(image_id)) as temp:
+                thumb.convert("RGB").save(temp, format="JPEG", quality=85)
+        except BaseException:  # the disk filled up between the two: no picture without its thumbnail
+            self.remove_image_files([image_id])
+            raise
         return image_id, image.width, image.height
 
     def save_preview(self, job_id: str, image: Image.Image, max_side: int) -> None:

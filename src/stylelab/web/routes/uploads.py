@@ -16,7 +16,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from stylelab.errors import InputError
+from stylelab.errors import InputError, OutputError
 from stylelab.experiments.store import store_picture
 from stylelab.web.schemas import ImageOut, image_out
 from stylelab.web.state import State
@@ -41,15 +41,20 @@ async def receive_to_file(request: Request, path: Path) -> int:
 
     Raises:
         InputError: the client went away before the whole body arrived (a closed tab).
+        OutputError: the data dir cannot take the file (a full or read-only disk).
     """
     size = 0
-    async with await anyio.open_file(path, "wb") as out:  # each write in a worker thread, off the event loop
-        try:
-            async for chunk in request.stream():
-                size += len(chunk)
-                await out.write(chunk)
-        except ClientDisconnect:
-            raise InputError("the upload was cut off: the connection closed before the whole file arrived") from None
+    try:
+        async with await anyio.open_file(path, "wb") as out:  # each write in a worker thread, off the event loop
+            try:
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    await out.write(chunk)
+            except ClientDisconnect:
+                raise InputError("the upload was cut off: the connection closed before the whole file "
+                                 "arrived") from None
+    except OSError as exc:
+        raise OutputError(f"the upload cannot be stored in {path.parent} ({exc.strerror or exc})") from None
     return size
 
 
