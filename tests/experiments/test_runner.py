@@ -415,3 +415,30 @@ def test_a_job_that_ends_while_another_program_locks_the_database_is_recorded_on
     assert h.store.image(done.result_id) is not None and h.files.image_path(done.result_id).is_file()
     after = h.experiment(photo, painting, fast=False)  # the worker is free again
     h.wait_state(after, "gatys", DONE, timeout=10)
+
+
+def test_a_job_whose_inputs_cannot_be_read_at_hand_over_fails_instead_of_running_with_no_worker(
+    make, monkeypatch, photo, painting
+):
+    """The monitor claims a job (running), then reads its experiment to build the task; when that read
+    failed with anything but JobError (a database that cannot be read now) the job stayed running, with no
+    worker, for good."""
+    from stylelab.errors import OutputError
+
+    h = make(FakeMethods())
+    _idle_ready_worker(h, "gatys")
+
+    read = h.store.experiment
+
+    def unreadable(experiment_id):
+        if threading.current_thread().name == "stylelab-job-monitor":
+            raise OutputError("database x: disk I/O error")
+        return read(experiment_id)
+
+    monkeypatch.setattr(h.store, "experiment", unreadable)
+    experiment = h.experiment(photo, painting, fast=False)
+    failed = h.wait_state(experiment, "gatys", FAILED, timeout=10)
+    assert "disk I/O error" in failed.error
+    monkeypatch.undo()
+    h.runner.rerun(failed.id)
+    h.wait_state(experiment, "gatys", DONE, timeout=10)

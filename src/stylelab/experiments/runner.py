@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from stylelab.errors import JobError
+from stylelab.errors import JobError, StylelabError, plain_message
 from stylelab.experiments.methods import Methods
 from stylelab.experiments.store import (
     ACTIVE_STATES,
@@ -442,8 +442,8 @@ class JobRunner:
             claimed = True
             try:
                 task = self._task(job)
-            except JobError as exc:
-                self._store.end_job(job.id, FAILED, error=str(exc))
+            except StylelabError as exc:  # its experiment is gone, or the store cannot be read now
+                self._store.end_job(job.id, FAILED, error=plain_message(exc))
                 self._publish_jobs(job.experiment_id)
                 continue
             with self._lock:
