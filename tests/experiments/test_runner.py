@@ -442,3 +442,24 @@ def test_a_job_whose_inputs_cannot_be_read_at_hand_over_fails_instead_of_running
     monkeypatch.undo()
     h.runner.rerun(failed.id)
     h.wait_state(experiment, "gatys", DONE, timeout=10)
+
+
+def test_a_message_that_cannot_be_handled_is_dropped_and_the_ones_after_it_still_are(
+    make, monkeypatch, photo, painting
+):
+    """Only a store that cannot be written now (OutputError) keeps a message for another try; a message
+    that fails for any other reason would otherwise be retried for ever, holding up every job."""
+    h = make(FakeMethods(step_seconds=0.02))
+    handle = h.runner._handle
+    broken = []
+
+    def first_progress_breaks(message):  # that message fails every time it is handled
+        if message["type"] == "progress" and (not broken or message is broken[0]):
+            broken.append(message)
+            raise KeyError("preview_version")
+        return handle(message)
+
+    monkeypatch.setattr(h.runner, "_handle", first_progress_breaks)
+    experiment = h.experiment(photo, painting, fast=False)
+    h.wait_state(experiment, "gatys", DONE, timeout=10)
+    assert broken

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from stylelab.errors import JobError, StylelabError, plain_message
+from stylelab.errors import JobError, OutputError, StylelabError, plain_message
 from stylelab.experiments.methods import Methods
 from stylelab.experiments.store import (
     ACTIVE_STATES,
@@ -118,7 +118,7 @@ class JobRunner:
         self._lock = threading.Lock()
         self._early_cancels: set[str] = set()  # cancelled between claim and hand-over to a worker
         # Messages drained but not yet written to the store; one whose write fails (the database locked by
-        # another program, a full disk) stays at the front and is tried again, never dropped.
+        # another program, a full disk: OutputError) stays at the front and is tried again.
         self._pending: list[dict[str, Any]] = []
         self._monitor_error: str | None = None  # the last failure logged, so that a lasting one is logged once
         self._stopping = threading.Event()
@@ -290,7 +290,12 @@ class JobRunner:
     def _step(self) -> None:
         self._pending += self._drain()
         while self._pending:
-            self._handle(self._pending[0])
+            try:
+                self._handle(self._pending[0])
+            except OutputError:
+                raise  # the store cannot be written now: keep the message for the next try
+            except Exception:  # a message that can never be handled must not hold up the ones after it
+                LOG.exception("job monitor: dropped a %r message", self._pending[0].get("type"))
             del self._pending[0]
         self._check_workers()
         self._dispatch()
