@@ -122,3 +122,26 @@ def test_min_side_leaves_the_deepest_layer_a_pixel_also_when_it_is_a_pool(net, l
     short = net.truncated([layer])
     side = short.min_side()
     assert short(torch.rand(1, 3, side, side), [layer])[layer].shape[-2:] == (1, 1)
+
+
+def _edge_gradient(net, layer: str) -> tuple[float, float]:
+    """Gradient of ``layer``'s sum reaching the last row and the last column of a 37×37 input (odd: a 2×2
+    pool that rounds down drops them), each relative to the median row's or column's."""
+    image = torch.rand(1, 3, 37, 37, generator=torch.Generator().manual_seed(0)).requires_grad_()
+    net(image, [layer])[layer].sum().backward()
+    rows, columns = image.grad[0].abs().sum(dim=(0, 2)), image.grad[0].abs().sum(dim=(0, 1))
+    return (rows[-1] / rows.median()).item(), (columns[-1] / columns.median()).item()
+
+
+def test_keeping_edges_lets_the_deep_layers_see_the_last_row_and_column_of_an_odd_image(net):
+    short = net.truncated(["relu5_1"])
+    dropped = _edge_gradient(short, "relu5_1")  # only what block 1's convolutions pass on reaches them
+    kept = _edge_gradient(short.keeping_edges(), "relu5_1")
+    assert kept[0] > 2 * dropped[0] and kept[1] > 2 * dropped[1]
+
+def test_keeping_edges_leaves_even_sizes_and_the_original_network_unchanged(net):
+    short = net.truncated(["relu5_1"])
+    kept = short.keeping_edges()
+    image = torch.rand(1, 3, 32, 48, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(kept(image, ["relu5_1"])["relu5_1"], short(image, ["relu5_1"])["relu5_1"])
+    assert not any(getattr(module, "ceil_mode", False) for module in net.modules())

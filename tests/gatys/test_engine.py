@@ -353,7 +353,7 @@ def test_first_step_losses_are_the_papers_terms_at_the_start_image(photo, painti
 
     config = GatysConfig(size=64, iterations=1, scales=1, seed=0, style_scale=style_scale)
     result = stylize(photo, painting, config)
-    net = load_backbone("vgg19")
+    net = load_backbone("vgg19").keeping_edges()  # as the engine runs it
     dtype = fast_product_dtype(torch.device("cpu"))
     content, style = load_image(photo), load_image(painting)
     h, w = scaled_shape(*content.size, 64)
@@ -443,12 +443,12 @@ def test_an_lbfgs_step_that_overflows_after_good_ones_restarts_instead_of_blamin
 
 
 def test_result_losses_are_those_of_the_returned_best_iterate_not_the_last_step(photo, painting):
-    # at 64 px and 5 steps, L-BFGS without a line search overshoots on its last step (total ~1600)
+    # at 64 px and 5 steps, L-BFGS without a line search overshoots on its last step (total ~16, the best ~5)
     result = stylize(photo, painting, GatysConfig(size=64, iterations=5, seed=0))
     final_scale = [total for total, scale in zip(result.history["total"], result.history["scale"], strict=True)
                    if scale == max(result.history["scale"])]
     assert result.losses["total"] == pytest.approx(min(final_scale), rel=0.01)  # measured again, clamped
-    assert result.losses["total"] < 0.1 * result.history["total"][-1]
+    assert result.losses["total"] < 0.5 * result.history["total"][-1]
     assert result.losses["total"] == pytest.approx(sum(result.losses[name] for name in ("content", "style", "tv")))
 
 
@@ -525,3 +525,15 @@ def test_result_losses_are_those_of_the_saved_image(photo, painting, tmp_path):
     saved = stylize(photo, painting, config.replace(iterations=0, init=str(tmp_path / "out.png")))
     # was 12.95 reported for a saved image of 13.26: the loss of the unclamped best iterate
     assert result.losses["total"] == pytest.approx(saved.losses["total"], rel=2e-3)
+
+
+def test_the_last_row_of_an_odd_height_is_stylised_like_the_others(painting):
+    # rocket at 64 px is 64×43: VGG's 2×2 pools rounded the odd last row away, so only relu1_1 reached it
+    # and it stayed close to the photo, a thin unpainted rim (measured 0.29 of the median row's change)
+    content = Image.open(Path(__file__).parents[2] / "src/stylelab/assets/images/photos/rocket.jpg").convert("RGB")
+    result = stylize(content, Path(__file__).parents[2] / "src/stylelab/assets/images/styles/shipwreck.jpg",
+                     GatysConfig(size=64, iterations=12, seed=0))
+    assert result.image.size == (64, 43)
+    change = np.abs(np.asarray(result.image, float) - np.asarray(content.resize((64, 43), Image.LANCZOS), float))
+    per_row = change.mean(axis=(1, 2))
+    assert per_row[-1] > 0.6 * np.median(per_row)

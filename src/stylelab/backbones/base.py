@@ -60,6 +60,17 @@ class FeatureExtractor(nn.Module):
         return FeatureExtractor(self.name, kept, self.preprocess,
                                 downsampling=self.downsampling, readout=self.readout)
 
+    def keeping_edges(self) -> FeatureExtractor:
+        """Return a copy (shares weights) whose unpadded pools keep a last odd row or column (ceil mode).
+
+        A 2×2 pool that rounds down drops the last row of an odd height, so no deeper layer sees it and an
+        image optimised through the network gets no style from them there: Gatys left a thin rim near
+        the photo's own pixels at the bottom or right of most sizes. Even sizes give the same activations.
+        """
+        layers = [(name, _ceil_pool(self.layers[name])) for name in self.layer_names]
+        return FeatureExtractor(self.name, layers, self.preprocess,
+                                downsampling=self.downsampling, readout=self.readout)
+
     def min_side(self) -> int:
         """Smallest input side that leaves at least one pixel at the last layer (a pool, too, is counted:
         2 px in give 1 out)."""
@@ -87,3 +98,14 @@ class FeatureExtractor(nn.Module):
                 if len(features) == len(wanted):
                     break
         return features
+
+
+def _ceil_pool(layer: nn.Module) -> nn.Module:
+    """An unpadded max or average pool in ceil mode; any other layer unchanged (ResNet's padded pool
+    already covers every row)."""
+    if isinstance(layer, nn.MaxPool2d) and layer.padding == 0:
+        return nn.MaxPool2d(layer.kernel_size, layer.stride, dilation=layer.dilation, ceil_mode=True)
+    if isinstance(layer, nn.AvgPool2d) and layer.padding == 0:
+        return nn.AvgPool2d(layer.kernel_size, layer.stride, ceil_mode=True,
+                            count_include_pad=layer.count_include_pad)
+    return layer

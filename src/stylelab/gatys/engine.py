@@ -154,7 +154,7 @@ def stylize(content: ImageSource, styles: ImageSource | Sequence[ImageSource], c
     inputs = _load_inputs(content, styles, config)
     loaded = time.perf_counter()
     net = load_backbone(config.backbone, device, config.pooling)
-    net = net.truncated(config.content_layers + config.style_layers)
+    net = net.truncated(config.content_layers + config.style_layers).keeping_edges()
     model_ready = time.perf_counter()
     width, height = inputs.content.size
     sizes = usable_sizes(config, net.min_side(), width, height)
