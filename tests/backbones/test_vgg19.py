@@ -139,6 +139,7 @@ def test_keeping_edges_lets_the_deep_layers_see_the_last_row_and_column_of_an_od
     kept = _edge_gradient(short.keeping_edges(), "relu5_1")
     assert kept[0] > 2 * dropped[0] and kept[1] > 2 * dropped[1]
 
+
 def test_keeping_edges_leaves_even_sizes_and_the_original_network_unchanged(net):
     short = net.truncated(["relu5_1"])
     kept = short.keeping_edges()
