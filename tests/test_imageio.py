@@ -9,6 +9,7 @@ from stylelab.imageio import (
     atomic_write,
     check_output_dir,
     check_output_path,
+    ensure_output_dir,
     load_image,
     resize_long_side,
     save_image,
@@ -314,3 +315,9 @@ def test_an_output_name_too_long_is_refused_before_work(tmp_path, name, message)
 def test_an_output_folder_that_cannot_be_looked_at_is_an_output_error(tmp_path):
     with pytest.raises(OutputError, match="cannot use it as output directory"):
         check_output_dir(tmp_path / ("x" * 300))
+
+
+def test_a_file_in_the_way_of_an_output_folder_is_named(tmp_path):
+    (tmp_path / "results").write_text("a file")
+    with pytest.raises(OutputError, match=r"results/run1: .*results is a file, not a folder$"):
+        ensure_output_dir(tmp_path / "results" / "run1")  # was "cannot create output directory (Not a directory)"

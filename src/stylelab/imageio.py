@@ -365,8 +365,19 @@ def ensure_output_dir(folder: str | os.PathLike) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{folder}: cannot create output directory ({exc.strerror or exc})") from None
+        raise OutputError(f"{folder}: {why_no_folder(folder, exc, 'cannot create output directory')}") from None
     return check_output_dir(folder)
+
+
+def why_no_folder(folder: Path, exc: OSError, failure: str) -> str:
+    """Why ``folder.mkdir(parents=True)`` raised ``exc``: a file in the way, named, or ``failure`` and the
+    system's reason ("File exists" alone reads as if the folder were there)."""
+    for path in (folder, *folder.parents):
+        if path.is_dir():
+            break
+        if path.exists():
+            return "is a file, not a folder" if path == folder else f"{path} is a file, not a folder"
+    return f"{failure} ({exc.strerror or exc})"
 
 
 @contextlib.contextmanager

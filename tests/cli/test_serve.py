@@ -79,3 +79,10 @@ def test_a_plain_kill_stops_serve_as_ctrl_c_does_and_leaks_nothing(tmp_path):
             server.communicate()
     assert "leaked" not in err and "Traceback" not in err, err
     assert server.returncode == 130 and "interrupted" in err, (server.returncode, out, err)
+
+
+def test_a_data_dir_that_is_a_file_is_one_plain_error(tmp_path, capsys):
+    blocker = tmp_path / "data"
+    blocker.write_text("not a folder")
+    assert main(["serve", "--data-dir", str(blocker), "--port", "0", "--device", "cpu"]) == 2
+    assert capsys.readouterr().err == f"error: data dir {blocker}: is a file, not a folder\n"  # was "[Errno 17] ..."

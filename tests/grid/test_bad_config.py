@@ -245,6 +245,14 @@ def test_bad_grid_file(grid_dir, capsys, name, text, key, marker, detail):
     assert not out.exists()
 
 
+def test_an_out_folder_that_is_a_file_is_one_plain_error(grid_dir, capsys):
+    blocker = grid_dir / "results.txt"
+    blocker.write_text("not a folder")
+    assert main(["grid", str(grid_dir / "grid.toml"), "--out", str(blocker), "--workers", "0", "--quiet"]) == 2
+    assert capsys.readouterr().err == f"error: {blocker}: is a file, not a folder\n"  # was "... (File exists)"
+    assert blocker.read_text() == "not a folder"
+
+
 def test_toml_syntax_error_names_the_line(grid_dir, capsys):
     (grid_dir / "grid.toml").write_text(HEADER + "iterations = = 3\n")
     assert main(["grid", str(grid_dir / "grid.toml"), "--out", str(grid_dir / "out")]) == 2

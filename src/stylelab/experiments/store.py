@@ -30,7 +30,7 @@ from typing import Any
 from PIL import Image
 
 from stylelab.errors import JobError, OutputError
-from stylelab.imageio import ImageLimits, ImageSource, atomic_write, load_image, resize_long_side
+from stylelab.imageio import ImageLimits, ImageSource, atomic_write, load_image, resize_long_side, why_no_folder
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED, INTERRUPTED = (
     "queued",
@@ -204,7 +204,7 @@ class DataDir:
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise OutputError(f"data dir {self.root}: cannot be created or written ({exc})") from None
+            raise OutputError(f"data dir {self.root}: {why_no_folder(self.root, exc, 'cannot be created')}") from None
 
     def create(self) -> None:
         """Make the folders (and empty ``tmp/``).

@@ -27,7 +27,7 @@ from stylelab.errors import ConfigError, InputError, OutputError
 from stylelab.grid.index import Index
 from stylelab.grid.spec import Cell, Grid, InputImage, inert_settings
 from stylelab.grid.worker import CellResult
-from stylelab.imageio import atomic_write, check_not_empty, check_output_dir
+from stylelab.imageio import atomic_write, check_not_empty, check_output_dir, why_no_folder
 from stylelab.locks import grid_lock
 from stylelab.validate import choice, help_text, integer, number, plain_numbers
 
@@ -281,7 +281,7 @@ def _prepare_folder(folder: Path) -> Path:
         for sub in (folder, folder / CELLS_DIR, folder / INPUTS_DIR):
             sub.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{folder}: cannot create the grid folder ({exc.strerror or exc})") from None
+        raise OutputError(f"{folder}: {why_no_folder(folder, exc, 'cannot create the grid folder')}") from None
     check_output_dir(folder)
     return folder
 
