@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -321,3 +323,11 @@ def test_a_file_in_the_way_of_an_output_folder_is_named(tmp_path):
     (tmp_path / "results").write_text("a file")
     with pytest.raises(OutputError, match=r"results/run1: .*results is a file, not a folder$"):
         ensure_output_dir(tmp_path / "results" / "run1")  # was "cannot create output directory (Not a directory)"
+
+
+@pytest.mark.parametrize("source", ["https://example.com/cat.jpg", Path("https://example.com/cat.jpg"),
+                                    "HTTP://example.com/cat.jpg"])
+def test_a_web_address_is_refused_as_one_not_as_a_missing_file(source):
+    with pytest.raises(InputError, match=r"example\.com/cat\.jpg: a web address; Style Lab reads local files "
+                                         r"only \(nothing is downloaded\): save the picture and give its path$"):
+        load_image(source)  # was "https:/example.com/cat.jpg: no such file"

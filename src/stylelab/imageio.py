@@ -102,6 +102,9 @@ def source_label(source: ImageSource, role: str, index: int = 0, count: int = 1)
     return f"{role} image" + (f" {index + 1} of {count}" if count > 1 else "")
 
 
+_WEB_ADDRESS = re.compile(r"(?i)(https?|ftp):/")  # a Path keeps one slash of "https://"
+
+
 def _named_path(source: object) -> bool:
     """Whether ``source`` is a path that can name itself in errors (not an empty string)."""
     return isinstance(source, os.PathLike) or (isinstance(source, str) and source != "")
@@ -111,6 +114,9 @@ def _open_file(path: Path, limits: ImageLimits, label: str) -> Image.Image:
     try:
         status = path.stat()
     except FileNotFoundError:
+        if _WEB_ADDRESS.match(str(path)):
+            raise InputError(f"{label}: a web address; Style Lab reads local files only (nothing is downloaded): "
+                             "save the picture and give its path") from None
         raise InputError(f"{label}: no such file") from None
     except OSError as exc:  # a name too long, a loop of links, a folder we may not enter
         raise InputError(f"{label}: cannot read it ({exc.strerror or exc})") from None
