@@ -68,9 +68,7 @@ class Method:
             from stylelab.gatys.engine import stylize
 
             result = stylize(content, style, config)
-            if (
-                result.interrupted
-            ):  # the engine swallows Ctrl-C to return its best image; a grid cell must not
+            if result.interrupted:  # the engine swallows Ctrl-C to return its best image; a grid cell must not
                 raise KeyboardInterrupt
             return MethodOutput(result.image, result.history, result.timings)
         from stylelab.fast import fast_stylize
