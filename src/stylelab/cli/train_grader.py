@@ -14,6 +14,7 @@ NAME = "train-grader"
 HELP = "Train the grader's convolutional autoencoder on random crops of your images (CPU is fine)."
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 CHECKPOINT_SUFFIXES = (".pt", ".pth")
+_CONFIG_OPTIONS = ("steps", "crops", "crop_size", "batch_size", "learning_rate", "seed")  # TrainConfig fields
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -123,15 +124,8 @@ def run(args: argparse.Namespace) -> int:
     )
     from stylelab.imageio import load_image
 
-    with named_as_options(["steps", "crops", "crop_size", "batch_size", "learning_rate", "seed"]):
-        config = TrainConfig(
-            steps=args.steps,
-            crops=args.crops,
-            crop_size=args.crop_size,
-            batch_size=args.batch_size,
-            learning_rate=args.learning_rate,
-            seed=args.seed,
-        )
+    with named_as_options(_CONFIG_OPTIONS):
+        config = TrainConfig(**{name: getattr(args, name) for name in _CONFIG_OPTIONS})
     files = _without_own_curve(find_images(args.images_dir), args.output)
     checkpoint = check_checkpoint_path(args.output, files)
     images = [load_image(path) for path in files]
