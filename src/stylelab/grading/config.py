@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from stylelab.errors import ConfigError
-from stylelab.validate import choice, device_name, integer, number, plain_numbers
+from stylelab.validate import choice, device_name, instance, integer, number, plain_numbers
 
 SCORERS = ("vgg19", "autoencoder")
 COMPONENTS = ("style", "structure", "colour")
@@ -117,8 +117,7 @@ class GradeConfig:
             raise ConfigError(f"checkpoint: expected a path, got {type(self.checkpoint).__name__}")
         device_name("device", self.device)
         for name in SCORERS:
-            if not isinstance(getattr(self, name), Calibration):
-                raise ConfigError(f"{name}: expected a Calibration, got {type(getattr(self, name)).__name__}")
+            instance(name, getattr(self, name), Calibration)
 
     @property
     def calibration(self) -> Calibration:

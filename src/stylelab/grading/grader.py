@@ -27,6 +27,7 @@ from stylelab.grading.features import (
 )
 from stylelab.imageio import ImageSource, load_image
 from stylelab.metrics import image_to_tensor
+from stylelab.validate import instance
 
 VGG_LAYOUT_LAYER = "relu3_1"
 DEFAULT_CACHE_SIZE = 64
@@ -130,8 +131,7 @@ class Grader:
     """
 
     def __init__(self, config: GradeConfig = GradeConfig(), cache_size: int = DEFAULT_CACHE_SIZE):  # noqa: B008 (frozen)
-        if not isinstance(config, GradeConfig):
-            raise ConfigError(f"config: expected a GradeConfig, got {type(config).__name__}")
+        instance("config", config, GradeConfig)
         if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 0:
             raise ConfigError(f"cache_size: expected an integer ≥ 0, got {cache_size!r}")
         self.config = config
