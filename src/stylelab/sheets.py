@@ -157,6 +157,16 @@ def save_loss_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], pat
     axes.set_xlabel("step (dotted lines: next scale)" if changes else "step")
     axes.set_ylabel("weighted loss")
     axes.set_title(textwrap.fill(title, 80), fontsize=10)  # a long setting label would run off the figure
+    _add_legend(figure, axes)
+    figure.tight_layout()
+    path = Path(path)
+    with atomic_write(path) as temp:
+        figure.savefig(temp, format="png")
+    return path
+
+
+def _add_legend(figure, axes) -> None:
+    """A legend over the plot, or beside it (the figure grown to fit) when it has many entries."""
     entries = len(axes.get_legend_handles_labels()[0])
     if entries > LEGEND_INSIDE:  # over the plot, a long legend would hide most of the curves (or run off it)
         legend = axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1), borderaxespad=0,
@@ -166,8 +176,3 @@ def save_loss_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], pat
         figure.set_size_inches(width + box.width / figure.dpi + 0.2, max(height, box.height / figure.dpi + 0.5))
     elif entries:
         axes.legend(fontsize=8, framealpha=0.5)  # the curves show through where it covers them
-    figure.tight_layout()
-    path = Path(path)
-    with atomic_write(path) as temp:
-        figure.savefig(temp, format="png")
-    return path
