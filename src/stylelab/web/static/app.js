@@ -582,6 +582,7 @@ const STATE_TEXT = {
 };
 
 function renderJobs(jobs) {
+  const focused = focusedJob($("#view-lab .side"));
   for (const kind of ["fast", "gatys"]) {
     const job = jobs[kind];
     const card = $(`#job-${kind}`);
@@ -605,6 +606,24 @@ function renderJobs(jobs) {
       jobButtons(job),
     );
   }
+  restoreJobFocus($("#view-lab .side"), focused, (kind) => $(`#job-${kind}`));
+}
+
+// The job button with the keyboard focus inside `container`, before a redraw replaces it.
+function focusedJob(container) {
+  const element = document.activeElement;
+  if (!element || !container.contains(element) || !element.dataset.action) return null;
+  return { element, kind: element.dataset.kind, action: element.dataset.action };
+}
+
+// Give the focus lost in a redraw to that job's new button: the same one, else the other (Cancel became
+// Re-run), else `fallback(kind)` (its card), so that it is not lost to the page's <body>.
+function restoreJobFocus(container, focused, fallback) {
+  if (!focused || focused.element.isConnected) return;
+  const ofJob = `[data-kind="${focused.kind}"][data-action]`;
+  const target = $(`${ofJob}[data-action="${focused.action}"]`, container) || $(ofJob, container)
+    || fallback(focused.kind);
+  if (target) target.focus();
 }
 
 function progressBlock(job) {
@@ -879,7 +898,6 @@ const PAIRS = [["drawing_fast", "Your drawing ↔ fast"], ["drawing_gatys", "You
 
 async function showResults(id) {
   const experiment = await api(`/api/experiments/${id}`);
-  app.experiment = experiment;
   renderResults(experiment);
   const onEvent = (event) => {
     if (event.type === "snapshot" || event.type === "experiment") renderResults(event.experiment);
@@ -944,6 +962,7 @@ function jobFigure(kind, job) {
   const preview = job && !job.result && job.state === "running" ? job.preview_url : null;
   const element = figure(JOB_TITLES[kind], job && job.result, jobNote(job), job ? jobButtons(job) : null, preview);
   element.dataset.job = kind;
+  element.tabIndex = -1; // takes the focus from a button of its job that is gone (see restoreJobFocus)
   return element;
 }
 
@@ -976,8 +995,10 @@ function attemptFigure(experiment) {
 }
 
 function renderResults(experiment) {
+  announceJobChanges(app.experiment, experiment);
   app.experiment = experiment;
   const { fast, gatys } = experiment.jobs;
+  const focused = focusedJob($("#view-results"));
   keepChildren($("#pictures"), [
     kept(`photo ${experiment.id}`, () => figure("Photo", experiment.photo)),
     kept(`painting ${experiment.id}`, () => figure("Painting", experiment.painting)),
@@ -997,6 +1018,15 @@ function renderResults(experiment) {
   const attempt = attemptName(experiment);
   $("#grades").replaceChildren(...PAIRS.map(([pair, title]) => gradeCard(title.replace("Your drawing", attempt),
     grades && grades[pair], waiting)));
+  restoreJobFocus($("#view-results"), focused, (kind) => $(`#pictures [data-job="${kind}"]`) || $("#view-results h1"));
+}
+
+// Say in the live region what a method did since the results were last shown: "Gatys method: Done".
+function announceJobChanges(before, after) {
+  if (!before || before.id !== after.id) return;
+  const changed = ["fast", "gatys"].filter((kind) => before.jobs[kind] && after.jobs[kind]
+    && before.jobs[kind].state !== after.jobs[kind].state);
+  if (changed.length) announce(changed.map((kind) => `${JOB_TITLES[kind]}: ${STATE_TEXT[after.jobs[kind].state]}`).join(". "));
 }
 
 const STOPPED_TEXT = { failed: "failed", cancelled: "was cancelled", interrupted: "was interrupted by a server restart" };

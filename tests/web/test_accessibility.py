@@ -1,0 +1,89 @@
+"""Keyboard-only and screen-reader use of the page, in Debian's chromium through Playwright.
+
+The keyboard focus is never lost to <body> when a view redraws, controls and groups are named, status
+changes are said in the live region, and text is readable (WCAG contrast from the computed styles).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from tests.browser import CHROMIUM, launch_chromium
+from tests.experiments.fakes import FakeMethods
+from tests.web.conftest import LiveServer, make_settings
+from tests.web.test_browser import _open_lab
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(importlib.util.find_spec("playwright") is None, reason="the playwright package is missing"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)"),
+]
+
+FOCUSED = """() => {
+    const e = document.activeElement, card = e.closest('[data-experiment]');
+    return [e.tagName.toLowerCase(), e.dataset.action || null, e.dataset.kind || null, card && card.dataset.experiment];
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    settings = make_settings(tmp_path_factory.mktemp("a11y-data"), methods=FakeMethods(step_seconds=0.05),
+                             gatys_iterations=4, preview_every=1)
+    with LiveServer(settings) as live:
+        yield live
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # the native confirms: keyboard-usable as they are
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], f"JavaScript errors in the page: {errors}"
+
+
+LISTEN = """() => {
+    window.said = [];
+    const region = document.getElementById('announce');
+    new MutationObserver(() => window.said.push(region.textContent))
+        .observe(region, { childList: true, characterData: true, subtree: true });
+}"""
+
+
+def _press(page, selector: str) -> None:
+    page.focus(selector)
+    page.keyboard.press("Enter")
+
+
+def test_cancel_and_rerun_by_keyboard_keep_the_focus_on_the_job(page, server):
+    _open_lab(page, server, iterations=400)  # long enough to cancel
+    page.wait_for_selector("#job-gatys [data-job-state=running]")
+    _press(page, "#job-gatys [data-action=cancel]")
+    page.wait_for_selector("#job-gatys [data-job-state=cancelled]")
+    assert page.evaluate(FOCUSED)[:3] == ["button", "rerun", "gatys"]  # was <body>
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#job-gatys [data-job-state=running]")
+    assert page.evaluate(FOCUSED)[:3] == ["button", "cancel", "gatys"]
+    _press(page, "#finish")
+    page.wait_for_selector("#view-results:not([hidden])")
+    page.evaluate(LISTEN)
+    _press(page, "#pictures [data-job=gatys] [data-action=cancel]")
+    page.wait_for_selector("#pictures [data-job=gatys] >> text=Cancelled")
+    assert page.evaluate(FOCUSED)[:3] == ["button", "rerun", "gatys"]
+    page.wait_for_function("window.said.includes('Gatys method: Cancelled')")  # said on the results page too
+
