@@ -13,7 +13,7 @@ import pytest
 from tests.browser import CHROMIUM, launch_chromium
 from tests.experiments.fakes import FakeMethods
 from tests.web.conftest import LiveServer, make_settings
-from tests.web.test_browser import _open_lab
+from tests.web.test_browser import _api_experiment, _open_lab
 
 pytestmark = [
     pytest.mark.browser,
@@ -86,4 +86,15 @@ def test_cancel_and_rerun_by_keyboard_keep_the_focus_on_the_job(page, server):
     page.wait_for_selector("#pictures [data-job=gatys] >> text=Cancelled")
     assert page.evaluate(FOCUSED)[:3] == ["button", "rerun", "gatys"]
     page.wait_for_function("window.said.includes('Gatys method: Cancelled')")  # said on the results page too
+
+
+def test_deleting_from_the_history_moves_the_focus_to_the_next_card(page, server):
+    page.goto(server.url)
+    older, newer = (_api_experiment(page, server.url) for _ in range(2))
+    page.goto(f"{server.url}/#/history")
+    delete = f"[data-experiment='{newer}'] [data-action=delete]:not([disabled])"
+    page.wait_for_selector(delete, timeout=20_000)
+    _press(page, delete)
+    page.wait_for_selector(f"[data-experiment='{newer}']", state="detached")
+    assert page.evaluate(FOCUSED) == ["a", None, None, older]  # its title link; was <body>
 

@@ -1183,9 +1183,11 @@ async function deleteExperiment(experiment) {
   }
   app.deleted.add(experiment.id); // a refresh already on its way must not bring it back
   const card = $(`#history-list [data-experiment="${experiment.id}"]`); // a refresh may have redrawn it
+  const neighbour = card && (card.nextElementSibling || card.previousElementSibling);
   if (card) card.remove();
   app.historyOffset -= 1;
-  if (!$("#history-list .history-card")) showHistory().catch((error) => showError(error.message));
+  if (neighbour) $(".history-head a", neighbour).focus(); // the keyboard focus was on the card's Delete
+  else showHistory().then(() => $("#view-history h1").focus()).catch((error) => showError(error.message));
 }
 
 // ----------------------------------------------------------------------------------- setup
