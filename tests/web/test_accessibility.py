@@ -98,3 +98,21 @@ def test_deleting_from_the_history_moves_the_focus_to_the_next_card(page, server
     page.wait_for_selector(f"[data-experiment='{newer}']", state="detached")
     assert page.evaluate(FOCUSED) == ["a", None, None, older]  # its title link; was <body>
 
+
+def test_dismissing_an_error_gives_the_focus_to_the_view(page, server):
+    page.route("**/api/gallery/random", lambda route: route.fulfill(
+        status=503, content_type="application/json", body='{"detail": "the gallery is busy"}'))
+    page.goto(server.url)
+    page.wait_for_selector("[data-gallery=photo] .thumb")
+    _press(page, "#surprise")
+    assert page.get_by_role("alert").inner_text().startswith("the gallery is busy")  # said at once
+    _press(page, "#error-close")
+    assert page.evaluate("document.activeElement.id") == "surprise"  # back where it was; was the hidden button
+    page.route("**/api/gallery/random", lambda route: route.fulfill(
+        status=503, content_type="application/json", body='{"detail": "still busy"}'))
+    _press(page, "#surprise")
+    page.get_by_role("alert").filter(has_text="still busy").wait_for()
+    page.evaluate("document.getElementById('surprise').remove()")  # gone meanwhile
+    _press(page, "#error-close")
+    assert page.evaluate("document.activeElement.textContent") == page.inner_text("#view-start h1")
+

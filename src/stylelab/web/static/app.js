@@ -72,6 +72,15 @@ function hideError() {
   fitCanvas();
 }
 
+// Dismissed with its button: the focus, on that button now hidden, goes back to where it was before
+// (the control that failed, mostly), else to the view's heading, never to the page's <body>.
+function dismissError() {
+  hideError();
+  const back = app.focusBeforeError;
+  const usable = back && back.isConnected && !back.disabled && back.checkVisibility();
+  (usable ? back : $(".view:not([hidden]) h1")).focus();
+}
+
 // Hide the banner if it still says what ``opening`` begins (a trouble that is over), not another one.
 function hideErrorAbout(opening) {
   if ($("#error-text").textContent.startsWith(opening)) hideError();
@@ -121,6 +130,7 @@ const app = {
   tools: null, // brush, colour and per-brush size/opacity (see loadTools)
   picking: false, // the colour picker is on: the next click takes a colour (see setupPicker)
   altHeld: false, // Alt is down: a click takes a colour, as in painting apps
+  focusBeforeError: null, // the last control focused outside the error banner (see dismissError)
 };
 
 // ----------------------------------------------------------------------------------- routing
@@ -1193,7 +1203,10 @@ async function deleteExperiment(experiment) {
 // ----------------------------------------------------------------------------------- setup
 
 async function main() {
-  $("#error-close").addEventListener("click", hideError);
+  $("#error-close").addEventListener("click", dismissError);
+  document.addEventListener("focusin", (event) => {
+    if (!event.target.closest("#error")) app.focusBeforeError = event.target;
+  });
   $("#surprise").addEventListener("click", () => surprise().catch((error) => showError(error.message)));
   $("#start").addEventListener("click", () => start().catch((error) => showError(error.message)));
   $("#finish").addEventListener("click", finishCanvas);
