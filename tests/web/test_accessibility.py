@@ -116,3 +116,20 @@ def test_dismissing_an_error_gives_the_focus_to_the_view(page, server):
     _press(page, "#error-close")
     assert page.evaluate("document.activeElement.textContent") == page.inner_text("#view-start h1")
 
+@pytest.fixture(scope="module")
+def lab(browser, server):
+    """One lab, both methods done, for the tests that only read it."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    _open_lab(page, server)
+    page.wait_for_selector("#job-gatys [data-job-state=done]", timeout=20_000)
+    page.wait_for_selector("#job-fast [data-job-state=done]", timeout=20_000)
+    yield page
+    context.close()
+
+
+def test_the_palette_and_the_results_in_the_lab_are_named(lab):
+    assert lab.get_by_role("group", name="Colours of the painting").get_by_role("button").count() >= 1
+    assert lab.get_by_role("img", name="Fast method result").count() == 1
+    assert lab.get_by_role("img", name="Gatys method result").count() == 1
+

@@ -604,8 +604,8 @@ function renderJobs(jobs) {
     card.dataset.state = job.state;
     const status = job.state !== "queued" || !job.queue_position ? STATE_TEXT[job.state]
       : job.queue_position === 1 ? "Next in line" : `Waiting: ${job.queue_position - 1} ahead in the queue`;
-    const picture = job.result ? h("img", { class: "result", src: job.result.url, alt: `${kind} result` })
-      : job.preview_url ? h("img", { class: "result preview", src: job.preview_url, alt: `${kind} preview` })
+    const picture = job.result ? h("img", { class: "result", src: job.result.url, alt: `${JOB_TITLES[kind]} result` })
+      : job.preview_url ? h("img", { class: "result preview", src: job.preview_url, alt: `${JOB_TITLES[kind]} preview` })
       : h("div", { class: "result empty" }, job.state === "running" ? "Working…" : "");
     setChildren(card,
       h("div", { class: "job-head" }, h("h3", {}, JOB_TITLES[kind]),
@@ -667,7 +667,7 @@ function renderProgress(event) {
   if (event.preview_url) {
     let picture = card.querySelector(".result");
     if (picture.tagName !== "IMG") {
-      const image = h("img", { class: "result preview", alt: `${event.kind} preview` });
+      const image = h("img", { class: "result preview", alt: `${JOB_TITLES[event.kind]} preview` });
       picture.replaceWith(image);
       picture = image;
     }
