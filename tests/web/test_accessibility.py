@@ -133,3 +133,27 @@ def test_the_palette_and_the_results_in_the_lab_are_named(lab):
     assert lab.get_by_role("img", name="Fast method result").count() == 1
     assert lab.get_by_role("img", name="Gatys method result").count() == 1
 
+
+
+CONTRAST = """(selector) => {
+    const rgb = (colour) => colour.match(/[\\d.]+/g).map(Number);
+    const luminance = (colour) => {
+        const [r, g, b] = rgb(colour).slice(0, 3).map((v) => v / 255)
+            .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const element = document.querySelector(selector);
+    let back = element;
+    while (rgb(getComputedStyle(back).backgroundColor)[3] === 0) back = back.parentElement;
+    const [a, b] = [getComputedStyle(element).color, getComputedStyle(back).backgroundColor].map(luminance);
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
+READABLE = ["#view-lab .job h3", "#job-fast .state.done", ".refs figcaption", ".finish .dropzone span", "#finish",
+            "#job-gatys .progress-text", "#brush-size-value"]
+
+
+def test_text_in_the_lab_has_enough_contrast(lab):
+    ratios = {selector: round(lab.evaluate(CONTRAST, selector), 2) for selector in READABLE}
+    assert {selector: ratio for selector, ratio in ratios.items() if ratio < 4.5} == {}  # WCAG AA, body text
