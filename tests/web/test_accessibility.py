@@ -128,11 +128,24 @@ def lab(browser, server):
     context.close()
 
 
+def test_a_failed_method_is_said_with_its_reason_and_the_undo_keys_are_exposed(browser, tmp_path):
+    settings = make_settings(tmp_path, methods=FakeMethods(step_seconds=0.05, fail="gatys"))
+    context = browser.new_context()
+    page = context.new_page()
+    page.add_init_script("document.addEventListener('DOMContentLoaded', () => (" + LISTEN + ")())")
+    with LiveServer(settings) as live:
+        _open_lab(page, live)
+        page.wait_for_function("window.said.some((text) => text.startsWith('Gatys method: Failed'))")
+        said = page.evaluate("window.said.find((text) => text.startsWith('Gatys method: Failed'))")
+        assert "fake gatys failure" in said  # the reason shown on the card; was only "Gatys method: Failed"
+        assert page.get_attribute("#undo", "aria-keyshortcuts") == "Control+Z"
+    context.close()
+
+
 def test_the_palette_and_the_results_in_the_lab_are_named(lab):
     assert lab.get_by_role("group", name="Colours of the painting").get_by_role("button").count() >= 1
     assert lab.get_by_role("img", name="Fast method result").count() == 1
     assert lab.get_by_role("img", name="Gatys method result").count() == 1
-
 
 
 CONTRAST = """(selector) => {

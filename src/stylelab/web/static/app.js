@@ -600,7 +600,7 @@ function renderJobs(jobs) {
       card.replaceChildren();
       continue;
     }
-    if (card.dataset.state && card.dataset.state !== job.state) announce(`${JOB_TITLES[kind]}: ${STATE_TEXT[job.state]}`);
+    if (card.dataset.state && card.dataset.state !== job.state) announce(jobChangeText(kind, job));
     card.dataset.state = job.state;
     const status = job.state !== "queued" || !job.queue_position ? STATE_TEXT[job.state]
       : job.queue_position === 1 ? "Next in line" : `Waiting: ${job.queue_position - 1} ahead in the queue`;
@@ -1036,7 +1036,13 @@ function announceJobChanges(before, after) {
   if (!before || before.id !== after.id) return;
   const changed = ["fast", "gatys"].filter((kind) => before.jobs[kind] && after.jobs[kind]
     && before.jobs[kind].state !== after.jobs[kind].state);
-  if (changed.length) announce(changed.map((kind) => `${JOB_TITLES[kind]}: ${STATE_TEXT[after.jobs[kind].state]}`).join(". "));
+  if (changed.length) announce(changed.map((kind) => jobChangeText(kind, after.jobs[kind])).join(". "));
+}
+
+// "Gatys method: Failed (out of memory …)": the reason too, which the page shows beside the picture.
+function jobChangeText(kind, job) {
+  const reason = job.state === "failed" && job.error ? ` (${job.error})` : "";
+  return `${JOB_TITLES[kind]}: ${STATE_TEXT[job.state]}${reason}`;
 }
 
 const STOPPED_TEXT = { failed: "failed", cancelled: "was cancelled", interrupted: "was interrupted by a server restart" };
