@@ -263,3 +263,20 @@ def test_pixel_limit_option(tmp_path, capsys, photo, painting):
 def test_help_lists_defaults_from_the_config(capsys):
     assert main(["stylize", "--help"]) == 0
     assert "(default: 60)" in capsys.readouterr().out.replace("\n", " ").replace("  ", " ")
+
+
+def test_a_style_image_enlarged_over_four_times_gets_a_note(tmp_path, capsys, photo, painting):
+    from PIL import Image
+
+    tiny = tmp_path / "tiny.png"
+    Image.open(painting).resize((20, 24)).save(tiny)
+    small = ["--size", "128", "--iterations", "1"]  # long side 128: the style's 24 px enlarged 5.3×
+    code, _, stderr = run_cli(capsys, "stylize", photo, tiny, painting, "-o", tmp_path / "o.png", *small)
+    assert code == 0, stderr
+    notes = [line for line in stderr.splitlines() if "is enlarged" in line]
+    assert len(notes) == 1
+    assert notes[0].startswith(f"note: style image 1 {tiny} is 20×24 px and is enlarged 5.3× (to 128 px")
+    assert "from --size × --style-scale" in notes[0]
+    code, _, stderr = run_cli(capsys, "stylize", photo, tiny, "-o", tmp_path / "o.png", *small,
+                              "--style-scale", "0.5")  # 64 px: under 4×, no note
+    assert code == 0 and "is enlarged" not in stderr, stderr

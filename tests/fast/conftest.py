@@ -32,10 +32,11 @@ def other_style() -> Image.Image:
 
 
 @pytest.fixture()
-def files(tmp_path: Path, content: Image.Image, style: Image.Image) -> dict[str, Path]:
-    """A content and a style JPEG in ``tmp_path``."""
+def files(tmp_path: Path, content: Image.Image) -> dict[str, Path]:
+    """A content and a style JPEG in ``tmp_path`` (the style at 128 px: 4× to the default style size, not
+    yet enlarged enough for the CLI's note about small style images)."""
     paths = {"content": tmp_path / "content.jpg", "style": tmp_path / "style.jpg"}
     content.save(paths["content"])
-    style.save(paths["style"])
+    small(ASSETS / "styles" / "udnie.jpg", 128).save(paths["style"])
     return paths
 

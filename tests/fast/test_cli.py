@@ -476,3 +476,21 @@ def test_json_output_is_valid_for_unicode_paths(capsys, tmp_path, content, files
     code, out, _ = _run(capsys, "fast", path, files["style"], "-o", tmp_path / "выход.png", "--json")
     assert code == 0
     assert json.load(io.StringIO(out))["outputs"][0]["content"] == str(path)
+
+
+def test_a_style_image_enlarged_over_four_times_for_the_style_network_gets_a_note(capsys, tmp_path, files):
+    tiny = tmp_path / "tiny.png"
+    Image.open(files["style"]).resize((40, 100)).save(tiny)  # its 40 px side is enlarged to 512 (12.8×)
+    code, out, err = _run(capsys, "fast", files["content"], tiny, "-o", tmp_path / "out.png", "--size", 32,
+                          "--json", "--device", "cpu")
+    assert code == 0, err
+    notes = json.loads(out)["notes"]
+    assert notes == [f"style image {tiny} is 40×100 px and is enlarged 13× (to 512 px, from --style-size): its "
+                     "brushwork will look blocky; a larger picture of the painting gives finer texture"]
+    assert f"note: {notes[0]}" in err
+    code, out, err = _run(capsys, "fast", files["content"], tiny, "-o", tmp_path / "out.png", "--size", 32,
+                          "--style-size", "160", "--json", "--device", "cpu")  # 4×: no note
+    assert code == 0 and json.loads(out)["notes"] == [], err
+    code, out, err = _run(capsys, "fast", files["content"], tiny, "-o", tmp_path / "out.png", "--size", 32,
+                          "--strength", "0", "--json", "--device", "cpu")  # the painting is not used at all
+    assert code == 0 and not any("enlarged" in note for note in json.loads(out)["notes"]), err

@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from stylelab.cli.options import named_as_options, print_notes, with_options
+from stylelab.cli.options import named_as_options, print_notes, small_style_notes, with_options
 from stylelab.errors import ConfigError, InputError, OutputError, StylelabError
 from stylelab.fast.config import COLOR_MODES, DETAIL_MODES, FastConfig
 from stylelab.validate import DEVICES
@@ -116,6 +116,8 @@ def _notes(args: argparse.Namespace, config: FastConfig, jobs: list[tuple[Path, 
         notes.append(f"{what} no effect at `strength` 0 (the style is the photo's own)")
     elif args.weights is not None and len(args.styles) == 1:
         notes.append("`weights` has no effect with one style image")
+    if config.strength > 0:  # the style network sees a square centre crop scaled to `style_size`
+        notes.extend(small_style_notes(args.styles, lambda size: (min(size), config.style_size), "`style_size`"))
     if Path(args.content).is_dir():
         notes.extend(_skipped_note(skipped_entries(Path(args.content), jobs)))
     return [with_options(note, _FIELDS) for note in notes]

@@ -6,10 +6,11 @@ import argparse
 import contextlib
 import dataclasses
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from stylelab.errors import ConfigError
+from stylelab.imageio import upright_size
 
 _SCALARS = {"int": int, "float": float, "str": str}
 
@@ -72,6 +73,31 @@ def print_notes(notes: Iterable[str]) -> None:
     """Each note on stderr as ``note: ...`` (the commands' results go to stdout)."""
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
+
+
+ENLARGED_STYLE = 4.0  # a style image enlarged more than this gets a note: its texture comes out blocky
+
+
+def small_style_notes(styles: Sequence[str], sides: Callable[[tuple[int, int]], tuple[int, int]],
+                      setting: str) -> list[str]:
+    """A note for each style image that the method enlarges more than ``ENLARGED_STYLE``×.
+
+    ``sides(size)`` gives (the style image's side that is scaled, the side it is scaled to) for a style image
+    of ``size`` = (width, height); ``setting`` names what sets the second. Unreadable files are left to the
+    engine, which says why.
+    """
+    notes = []
+    for index, style in enumerate(styles):
+        size = upright_size(style)
+        if size is None:
+            continue
+        have, used = sides(size)
+        if used > ENLARGED_STYLE * have:
+            label = "style image" + (f" {index + 1}" if len(styles) > 1 else "")
+            notes.append(f"{label} {style} is {size[0]}×{size[1]} px and is enlarged {used / have:.2g}× (to "
+                         f"{used} px, from {setting}): its brushwork will look blocky; a larger picture of the "
+                         "painting gives finer texture")
+    return notes
 
 
 def with_options(message: str, fields: Iterable[str] | Mapping[str, str]) -> str:

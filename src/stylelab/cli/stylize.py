@@ -11,7 +11,14 @@ import sys
 from pathlib import Path
 
 from stylelab.cli import EXIT_INTERRUPTED
-from stylelab.cli.options import add_config_options, config_from_args, named_as_options, print_notes, with_options
+from stylelab.cli.options import (
+    add_config_options,
+    config_from_args,
+    named_as_options,
+    print_notes,
+    small_style_notes,
+    with_options,
+)
 from stylelab.cli.progress import ProgressBar, snapshot_path
 from stylelab.errors import OutputError
 from stylelab.gatys.config import INIT_KINDS, GatysConfig
@@ -56,12 +63,17 @@ def _stylize(args: argparse.Namespace) -> int:
     photo_size = upright_size(args.content)  # from the header; None if unreadable (the engine says why)
     if config.init not in INIT_KINDS:
         notes.extend(_init_shape_note(photo_size, config.init, ImageLimits(max_pixels=config.max_pixels)))
+    output_size = _output_size(photo_size, config.size)
+    if output_size is not None:  # each style is scaled to `style_scale` × the output's long side (engine._targets)
+        long_side = round(max(output_size) * config.style_scale)
+        notes.extend(small_style_notes(args.styles, lambda size: (max(size), long_side),
+                                       "`size` × `style_scale`"))
     notes = [with_options(note, _FIELDS) for note in notes]
     print_notes(notes)
     from stylelab.gatys.engine import stylize
 
     with ProgressBar(enabled=not (args.quiet or args.json), output=output, save_every=args.save_every,
-                     frame_size=_output_size(photo_size, config.size)) as bar:
+                     frame_size=output_size) as bar:
         result = stylize(args.content, args.styles, config, progress=bar.update)
     save_image(result.image, output)
     later = [with_options(note, _FIELDS) for note in [*result.notes, *schedule_notes(config, result.scale_sizes)]]
