@@ -463,3 +463,63 @@ def test_a_message_that_cannot_be_handled_is_dropped_and_the_ones_after_it_still
     experiment = h.experiment(photo, painting, fast=False)
     h.wait_state(experiment, "gatys", DONE, timeout=10)
     assert broken
+
+
+class _FakeProcess:
+    exitcode = None
+
+    def is_alive(self) -> bool:
+        return True
+
+
+def _by_hand(tmp_path, monkeypatch):
+    """A runner whose monitor steps are run by the test (no processes) with one ready gatys worker that
+    records the tasks handed to it; the experiment's gatys job is claimed and given to that worker."""
+    import queue
+
+    from stylelab.experiments.runner import _Worker
+
+    h = Harness(tmp_path / "data", FakeMethods())
+    h.runner._results = queue.Queue()
+    worker = _Worker(1, "gatys", _FakeProcess(), queue.Queue(), type("Token", (), {"value": 0})(), ready=True)
+    h.runner._workers.append(worker)
+    monkeypatch.setattr("stylelab.experiments.runner.time.sleep", lambda seconds: None)
+    photo = h.store.add_image("a" * 16, "photo", "p", 8, 8)
+    painting = h.store.add_image("b" * 16, "painting", "q", 8, 8)
+    experiment = h.store.create_experiment(photo.id, painting.id, [("gatys", dict(GATYS))]).id
+    h.runner._step()  # hands the job to the worker
+    return h, worker, h.job(experiment, "gatys")
+
+
+def _store_down(h, monkeypatch, *methods):
+    from stylelab.errors import OutputError
+
+    def down(*args, **kwargs):
+        raise OutputError("database x: database or disk is full")
+
+    for name in methods:
+        monkeypatch.setattr(h.store, name, down)
+
+
+def _step_failing(h) -> None:
+    from stylelab.errors import OutputError
+
+    with pytest.raises(OutputError):
+        h.runner._step()
+
+
+def test_progress_kept_through_a_long_store_outage_is_one_message_per_job(tmp_path, monkeypatch):
+    """Each monitor step drains the progress sent meanwhile; while the store could not be written they were
+    all kept, one per step (about 2 a second per running job for as long as the outage lasted), and all
+    written and published, stale, once it worked again."""
+    h, worker, job = _by_hand(tmp_path, monkeypatch)
+    with monkeypatch.context() as patch:
+        _store_down(h, patch, "set_progress")
+        for step in range(1, 51):
+            h.runner._results.put({"type": "progress", "worker": 1, "job": job.id, "progress": {"iteration": step},
+                                   "preview_version": 10 if step == 10 else None})
+            _step_failing(h)
+        assert len(h.runner._pending) == 1
+    h.runner._step()
+    assert h.store.job(job.id).progress == {"iteration": 50} and h.store.job(job.id).preview_version == 10
+    assert [event["progress"]["iteration"] for event in h.events.of_type("progress")] == [50]

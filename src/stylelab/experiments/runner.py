@@ -288,7 +288,8 @@ class JobRunner:
                 self._monitor_error = None
 
     def _step(self) -> None:
-        self._pending += self._drain()
+        # a progress message waiting since before the store failed is replaced by the job's latest
+        self._pending = _latest_progress(self._pending + self._drain())
         while self._pending:
             try:
                 self._handle(self._pending[0])
@@ -312,15 +313,7 @@ class JobRunner:
                 messages.append(self._results.get_nowait())
             except queue.Empty:
                 break
-        latest = {m["job"]: index for index, m in enumerate(messages) if m["type"] == "progress"}
-        kept = []
-        for index, message in enumerate(messages):
-            if message["type"] != "progress" or latest[message["job"]] == index:
-                kept.append(message)
-            elif message["preview_version"] is not None:
-                later = messages[latest[message["job"]]]
-                later["preview_version"] = later["preview_version"] or message["preview_version"]
-        return kept
+        return _latest_progress(messages)
 
     def _worker(self, number: int) -> _Worker | None:
         with self._lock:
@@ -496,6 +489,20 @@ class JobRunner:
             running = {w.job.experiment_id for w in self._workers if w.job is not None}
         for experiment_id in running - experiments:
             self._publish_jobs(experiment_id)
+
+
+def _latest_progress(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``messages`` with only the last progress message of each job, which takes the newest preview version
+    of the ones dropped if it has none of its own."""
+    latest = {m["job"]: index for index, m in enumerate(messages) if m["type"] == "progress"}
+    kept = []
+    for index, message in enumerate(messages):
+        if message["type"] != "progress" or latest[message["job"]] == index:
+            kept.append(message)
+        elif message["preview_version"] is not None:
+            later = messages[latest[message["job"]]]
+            later["preview_version"] = later["preview_version"] or message["preview_version"]
+    return kept
 
 
 def default_threads() -> int:
