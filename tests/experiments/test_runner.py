@@ -523,3 +523,16 @@ def test_progress_kept_through_a_long_store_outage_is_one_message_per_job(tmp_pa
     h.runner._step()
     assert h.store.job(job.id).progress == {"iteration": 50} and h.store.job(job.id).preview_version == 10
     assert [event["progress"]["iteration"] for event in h.events.of_type("progress")] == [50]
+
+
+def test_a_coalesced_progress_message_takes_the_newest_dropped_preview_not_the_oldest(tmp_path):
+    """Of two previews saved in one burst the first one's version was kept: the page asked for the preview
+    file under an old version, which the browser may hold in its cache from before."""
+    import queue
+
+    h = Harness(tmp_path / "data", FakeMethods())
+    h.runner._results = queue.Queue()
+    for step, preview in ((1, 2), (2, 4), (3, None)):
+        h.runner._results.put({"type": "progress", "worker": 1, "job": "a", "progress": {"iteration": step},
+                               "preview_version": preview})
+    assert [(m["progress"]["iteration"], m["preview_version"]) for m in h.runner._drain()] == [(3, 4)]

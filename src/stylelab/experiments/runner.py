@@ -494,15 +494,12 @@ class JobRunner:
 def _latest_progress(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``messages`` with only the last progress message of each job, which takes the newest preview version
     of the ones dropped if it has none of its own."""
-    latest = {m["job"]: index for index, m in enumerate(messages) if m["type"] == "progress"}
-    kept = []
-    for index, message in enumerate(messages):
-        if message["type"] != "progress" or latest[message["job"]] == index:
-            kept.append(message)
-        elif message["preview_version"] is not None:
-            later = messages[latest[message["job"]]]
-            later["preview_version"] = later["preview_version"] or message["preview_version"]
-    return kept
+    progress = [(index, m) for index, m in enumerate(messages) if m["type"] == "progress"]
+    latest = {m["job"]: index for index, m in progress}
+    newest_preview = {m["job"]: m["preview_version"] for _, m in progress if m["preview_version"] is not None}
+    for job, index in latest.items():
+        messages[index]["preview_version"] = newest_preview.get(job)
+    return [m for index, m in enumerate(messages) if m["type"] != "progress" or latest[m["job"]] == index]
 
 
 def default_threads() -> int:
