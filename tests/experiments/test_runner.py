@@ -536,3 +536,17 @@ def test_a_coalesced_progress_message_takes_the_newest_dropped_preview_not_the_o
         h.runner._results.put({"type": "progress", "worker": 1, "job": "a", "progress": {"iteration": step},
                                "preview_version": preview})
     assert [(m["progress"]["iteration"], m["preview_version"]) for m in h.runner._drain()] == [(3, 4)]
+
+
+def test_a_message_that_meets_a_mistake_in_our_sql_is_dropped_not_retried_for_ever(tmp_path, monkeypatch):
+    h, worker, job = _by_hand(tmp_path, monkeypatch)
+
+    def misspelt(*args):
+        with h.store._connect(write=True) as connection:
+            connection.execute("UPDATE jobs SET progresss = 1")
+
+    monkeypatch.setattr(h.store, "set_progress", misspelt)
+    h.runner._results.put({"type": "progress", "worker": 1, "job": job.id, "progress": {"iteration": 1},
+                           "preview_version": None})
+    h.runner._step()
+    assert h.runner._pending == []

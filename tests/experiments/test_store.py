@@ -391,3 +391,13 @@ def test_a_database_damaged_where_opening_does_not_look_is_refused_at_start(stor
         database.write(b"\xff" * 200)
     with pytest.raises(OutputError, match="damaged"):
         store.create()
+
+
+def test_a_statement_our_code_got_wrong_is_a_bug_not_an_unusable_database(store):
+    """Every OperationalError was taken for the environment's doing: a misspelt column read as 'database
+    ...: no such column' and the runner tried the message again for ever, holding up every job after it."""
+    import sqlite3
+
+    with pytest.raises(sqlite3.OperationalError, match="no such column"):
+        with store._connect(write=True) as connection:
+            connection.execute("UPDATE jobs SET progresss = 1")

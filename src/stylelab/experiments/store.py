@@ -754,10 +754,19 @@ class Store:
         return [row[0] for row in rows]
 
 
+# What the environment does to a database: locked, disk full or read-only, I/O error, damaged file, no memory.
+_ENVIRONMENT_ERRORS = frozenset({
+    sqlite3.SQLITE_PERM, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_PROTOCOL, sqlite3.SQLITE_NOLFS, sqlite3.SQLITE_NOTADB,
+})
+
+
 def _unusable_database(exc: sqlite3.DatabaseError) -> bool:
-    """True for what the environment does to a database (locked, disk full or read-only, I/O error, damaged
-    file), False for a constraint or statement that our own code got wrong."""
-    return isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError
+    """True for what the environment does to a database, False for a constraint or statement that our own
+    code got wrong (an OperationalError too: "no such column", a syntax error are SQLITE_ERROR)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in _ENVIRONMENT_ERRORS  # extended codes keep the primary in the low byte
 
 
 def _experiment(row: sqlite3.Row) -> ExperimentRecord:
