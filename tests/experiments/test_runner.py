@@ -472,9 +472,10 @@ class _FakeProcess:
         return True
 
 
-def _by_hand(tmp_path, monkeypatch):
+def _by_hand(tmp_path, monkeypatch, hand_over=True):
     """A runner whose monitor steps are run by the test (no processes) with one ready gatys worker that
-    records the tasks handed to it; the experiment's gatys job is claimed and given to that worker."""
+    records the tasks handed to it; the experiment's gatys job is claimed and given to that worker
+    (if ``hand_over``)."""
     import queue
 
     from stylelab.experiments.runner import _Worker
@@ -487,7 +488,8 @@ def _by_hand(tmp_path, monkeypatch):
     photo = h.store.add_image("a" * 16, "photo", "p", 8, 8)
     painting = h.store.add_image("b" * 16, "painting", "q", 8, 8)
     experiment = h.store.create_experiment(photo.id, painting.id, [("gatys", dict(GATYS))]).id
-    h.runner._step()  # hands the job to the worker
+    if hand_over:
+        h.runner._step()
     return h, worker, h.job(experiment, "gatys")
 
 
@@ -550,3 +552,20 @@ def test_a_message_that_meets_a_mistake_in_our_sql_is_dropped_not_retried_for_ev
                            "preview_version": None})
     h.runner._step()
     assert h.runner._pending == []
+
+
+def test_a_job_claimed_while_the_store_fails_is_not_left_running_with_no_worker(tmp_path, monkeypatch):
+    """The claim was written, then reading its experiment failed and so did writing that the job failed: the
+    error left the job running, with no worker, for good (Cancel could not stop it either)."""
+    from stylelab.errors import OutputError
+
+    h, worker, job = _by_hand(tmp_path, monkeypatch, hand_over=False)
+    with monkeypatch.context() as patch:
+        _store_down(h, patch, "experiment", "end_job")
+        for _ in range(3):
+            with contextlib.suppress(OutputError):
+                h.runner._step()
+    assert h.store.job(job.id).state == RUNNING and worker.job is None
+    h.runner._step()
+    assert h.store.job(job.id).state == FAILED
+    assert "database or disk is full" in h.store.job(job.id).error

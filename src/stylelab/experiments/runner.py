@@ -441,8 +441,9 @@ class JobRunner:
             try:
                 task = self._task(job)
             except StylelabError as exc:  # its experiment is gone, or the store cannot be read now
-                self._store.end_job(job.id, FAILED, error=plain_message(exc))
-                self._publish_jobs(job.experiment_id)
+                # recorded as the worker's own failure would be: by the next step, again while the store fails
+                self._pending.append({"type": "failed", "worker": worker.number, "job": job.id,
+                                      "error": plain_message(exc)})
                 continue
             with self._lock:
                 self._assign(worker, job)
