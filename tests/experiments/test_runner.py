@@ -569,3 +569,21 @@ def test_a_job_claimed_while_the_store_fails_is_not_left_running_with_no_worker(
     h.runner._step()
     assert h.store.job(job.id).state == FAILED
     assert "database or disk is full" in h.store.job(job.id).error
+
+
+def test_a_cancel_while_the_end_of_a_job_waits_for_the_store_does_not_cancel_its_re_run(tmp_path, monkeypatch):
+    """The worker is free once its job's end is read, before the store takes it: a Cancel then found the job
+    running with no worker, took it for one just claimed and kept the cancel for its hand-over, which came
+    with the re-run: the re-run was cancelled as soon as it started."""
+    h, worker, job = _by_hand(tmp_path, monkeypatch)
+    h.runner._results.put({"type": "failed", "worker": 1, "job": job.id, "error": "out of memory"})
+    with monkeypatch.context() as patch:
+        _store_down(h, patch, "end_job")
+        _step_failing(h)
+        h.runner.cancel(job.id)
+    h.runner._step()
+    assert h.store.job(job.id).state == FAILED
+    h.runner.rerun(job.id)
+    h.runner._step()
+    assert worker.job is not None and worker.job.id == job.id
+    assert worker.cancel_requested is None and worker.cancel_token.value == 0

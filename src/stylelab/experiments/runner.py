@@ -116,7 +116,9 @@ class JobRunner:
         self._results = None
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
-        self._early_cancels: set[str] = set()  # cancelled between claim and hand-over to a worker
+        # (job id, seq) of runs cancelled between claim and hand-over to a worker; by run, because a job whose
+        # end waits for the store has no worker either, and a cancel kept for it must not stop its re-run
+        self._early_cancels: set[tuple[str, int]] = set()
         # Messages drained but not yet written to the store; one whose write fails (the database locked by
         # another program, a full disk: OutputError) stays at the front and is tried again.
         self._pending: list[dict[str, Any]] = []
@@ -203,7 +205,7 @@ class JobRunner:
                     return self._job(job_id)
             job = self._job(job_id)
             if job.state in ACTIVE_STATES:  # claimed a moment ago: cancel it when it is handed over
-                self._early_cancels.add(job_id)
+                self._early_cancels.add((job_id, job.seq))
                 return job
         raise JobError(f"the job has already ended ({job.state}); there is nothing to cancel")
 
@@ -447,8 +449,8 @@ class JobRunner:
                 continue
             with self._lock:
                 self._assign(worker, job)
-                if job.id in self._early_cancels:
-                    self._early_cancels.discard(job.id)
+                if (job.id, job.seq) in self._early_cancels:
+                    self._early_cancels.discard((job.id, job.seq))
                     self._request_cancel(worker)
             worker.tasks.put(task)
         if claimed:
