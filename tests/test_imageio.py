@@ -331,3 +331,12 @@ def test_a_web_address_is_refused_as_one_not_as_a_missing_file(source):
     with pytest.raises(InputError, match=r"example\.com/cat\.jpg: a web address; Style Lab reads local files "
                                          r"only \(nothing is downloaded\): save the picture and give its path$"):
         load_image(source)  # was "https:/example.com/cat.jpg: no such file"
+
+
+def test_an_output_folder_whose_name_cannot_be_looked_at_says_why_instead_of_a_traceback(tmp_path):
+    """Looking for a file in the way stat()s each parent, which raises for what mkdir raised for (a name too
+    long; a folder we may not enter): the OSError escaped as a traceback."""
+    folder = tmp_path / ("x" * 300) / "out"
+    with pytest.raises(OutputError, match=r"cannot create output directory \(File name too long\)$"):
+        ensure_output_dir(folder)
+

@@ -379,10 +379,13 @@ def why_no_folder(folder: Path, exc: OSError, failure: str) -> str:
     """Why ``folder.mkdir(parents=True)`` raised ``exc``: a file in the way, named, or ``failure`` and the
     system's reason ("File exists" alone reads as if the folder were there)."""
     for path in (folder, *folder.parents):
-        if path.is_dir():
+        try:
+            if path.is_dir():
+                break
+            if path.exists():
+                return "is a file, not a folder" if path == folder else f"{path} is a file, not a folder"
+        except OSError:  # cannot be looked at either (a name too long, a folder we may not enter): exc says why
             break
-        if path.exists():
-            return "is a file, not a folder" if path == folder else f"{path} is a file, not a folder"
     return f"{failure} ({exc.strerror or exc})"
 
 
