@@ -340,3 +340,13 @@ def test_an_output_folder_whose_name_cannot_be_looked_at_says_why_instead_of_a_t
     with pytest.raises(OutputError, match=r"cannot create output directory \(File name too long\)$"):
         ensure_output_dir(folder)
 
+
+
+def test_a_broken_link_in_the_way_of_an_output_folder_is_named_as_one(tmp_path):
+    """A link to nothing is not a folder and does not exist: it read 'cannot create output directory (File
+    exists)', the message why_no_folder was made to replace."""
+    (tmp_path / "out").symlink_to(tmp_path / "gone")
+    with pytest.raises(OutputError, match=r"out: is a broken link \(to .*gone\), not a folder$"):
+        ensure_output_dir(tmp_path / "out")
+    with pytest.raises(OutputError, match=r"out/run1: .*out is a broken link \(to .*gone\), not a folder$"):
+        ensure_output_dir(tmp_path / "out" / "run1")

@@ -376,14 +376,16 @@ def ensure_output_dir(folder: str | os.PathLike) -> Path:
 
 
 def why_no_folder(folder: Path, exc: OSError, failure: str) -> str:
-    """Why ``folder.mkdir(parents=True)`` raised ``exc``: a file in the way, named, or ``failure`` and the
-    system's reason ("File exists" alone reads as if the folder were there)."""
+    """Why ``folder.mkdir(parents=True)`` raised ``exc``: a file or a broken link in the way, named, or
+    ``failure`` and the system's reason ("File exists" alone reads as if the folder were there)."""
     for path in (folder, *folder.parents):
         try:
             if path.is_dir():
                 break
-            if path.exists():
-                return "is a file, not a folder" if path == folder else f"{path} is a file, not a folder"
+            what = (f"a broken link (to {os.readlink(path)})" if path.is_symlink() and not path.exists()
+                    else "a file" if path.exists() else None)
+            if what is not None:
+                return f"is {what}, not a folder" if path == folder else f"{path} is {what}, not a folder"
         except OSError:  # cannot be looked at either (a name too long, a folder we may not enter): exc says why
             break
     return f"{failure} ({exc.strerror or exc})"
