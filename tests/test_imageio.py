@@ -341,7 +341,6 @@ def test_an_output_folder_whose_name_cannot_be_looked_at_says_why_instead_of_a_t
         ensure_output_dir(folder)
 
 
-
 def test_a_broken_link_in_the_way_of_an_output_folder_is_named_as_one(tmp_path):
     """A link to nothing is not a folder and does not exist: it read 'cannot create output directory (File
     exists)', the message why_no_folder was made to replace."""
@@ -350,3 +349,13 @@ def test_a_broken_link_in_the_way_of_an_output_folder_is_named_as_one(tmp_path):
         ensure_output_dir(tmp_path / "out")
     with pytest.raises(OutputError, match=r"out/run1: .*out is a broken link \(to .*gone\), not a folder$"):
         ensure_output_dir(tmp_path / "out" / "run1")
+
+
+def test_a_missing_file_in_a_local_folder_named_like_a_web_scheme_is_said_to_be_missing(tmp_path, monkeypatch):
+    """A folder named 'http:' is a local path: its missing file is no web address."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "http:").mkdir()
+    with pytest.raises(InputError, match=r"http:/cat\.jpg: no such file$"):
+        load_image("http:/cat.jpg")
+    with pytest.raises(InputError, match="no such file$"):
+        load_image("ftp:x/cat.jpg")

@@ -105,6 +105,11 @@ def source_label(source: ImageSource, role: str, index: int = 0, count: int = 1)
 _WEB_ADDRESS = re.compile(r"(?i)(https?|ftp):/")  # a Path keeps one slash of "https://"
 
 
+def _web_address(path: Path) -> bool:
+    """Whether a missing ``path`` reads as a web address (and is not in a local folder named "http:")."""
+    return bool(_WEB_ADDRESS.match(str(path))) and not Path(path.parts[0]).is_dir()
+
+
 def _named_path(source: object) -> bool:
     """Whether ``source`` is a path that can name itself in errors (not an empty string)."""
     return isinstance(source, os.PathLike) or (isinstance(source, str) and source != "")
@@ -114,7 +119,7 @@ def _open_file(path: Path, limits: ImageLimits, label: str) -> Image.Image:
     try:
         status = path.stat()
     except FileNotFoundError:
-        if _WEB_ADDRESS.match(str(path)):
+        if _web_address(path):
             raise InputError(f"{label}: a web address; Style Lab reads local files only (nothing is downloaded): "
                              "save the picture and give its path") from None
         raise InputError(f"{label}: no such file") from None
