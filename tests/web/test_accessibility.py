@@ -170,3 +170,23 @@ READABLE = ["#view-lab .job h3", "#job-fast .state.done", ".refs figcaption", ".
 def test_text_in_the_lab_has_enough_contrast(lab):
     ratios = {selector: round(lab.evaluate(CONTRAST, selector), 2) for selector in READABLE}
     assert {selector: ratio for selector, ratio in ratios.items() if ratio < 4.5} == {}  # WCAG AA, body text
+
+
+def test_a_delete_that_ends_after_the_user_moved_on_leaves_the_focus_where_they_are(page, server):
+    """The focus went to the next card's title when the server answered, wherever the user had gone
+    meanwhile (tabbed on, or typing)."""
+    page.goto(server.url)
+    older, newer = (_api_experiment(page, server.url) for _ in range(2))
+    held = []
+    page.route(f"**/api/experiments/{newer}", lambda route: held.append(route) if route.request.method == "DELETE"
+               else route.continue_())
+    page.goto(f"{server.url}/#/history")
+    delete = f"[data-experiment='{newer}'] [data-action=delete]:not([disabled])"
+    page.wait_for_selector(delete, timeout=20_000)
+    _press(page, delete)
+    page.wait_for_function("() => true")  # lets the route handler see the request
+    page.focus("[data-nav=history]")  # moved on while the server is busy
+    assert len(held) == 1
+    held[0].continue_()
+    page.wait_for_selector(f"[data-experiment='{newer}']", state="detached")
+    assert page.evaluate("document.activeElement.dataset.nav") == "history"

@@ -1200,10 +1200,13 @@ async function deleteExperiment(experiment) {
   app.deleted.add(experiment.id); // a refresh already on its way must not bring it back
   const card = $(`#history-list [data-experiment="${experiment.id}"]`); // a refresh may have redrawn it
   const neighbour = card && (card.nextElementSibling || card.previousElementSibling);
+  // the focus follows only from the card (its Delete), not from where the user went while the server worked
+  const focusHere = card && (card.contains(document.activeElement) || document.activeElement === document.body);
+  const moveFocus = (element) => { if (focusHere) element.focus(); };
   if (card) card.remove();
   app.historyOffset -= 1;
-  if (neighbour) $(".history-head a", neighbour).focus(); // the keyboard focus was on the card's Delete
-  else showHistory().then(() => $("#view-history h1").focus()).catch((error) => showError(error.message));
+  if (neighbour) moveFocus($(".history-head a", neighbour));
+  else showHistory().then(() => moveFocus($("#view-history h1"))).catch((error) => showError(error.message));
 }
 
 // ----------------------------------------------------------------------------------- setup
