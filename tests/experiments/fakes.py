@@ -30,6 +30,7 @@ class FakeMethods:
         fast_seconds: sleep in the fast job (it has no progress callback to stop it).
         grade_seconds: sleep per grade.
         fail: a job kind that raises InputError.
+        fail_seconds: sleep before that failure (so that a page sees the job run before it fails).
         crash: a job kind whose worker process dies (os._exit).
         die_on_cancel: the Gatys job's process dies when it sees the cancel, before reporting it.
         grade_gate: a path; grading waits until a file is there (a test lets it go on when it is ready).
@@ -39,6 +40,7 @@ class FakeMethods:
     fast_seconds: float = 0.0
     grade_seconds: float = 0.0
     fail: str | None = None
+    fail_seconds: float = 0.0
     crash: str | None = None
     die_on_cancel: bool = False
     grade_gate: str | None = None
@@ -50,6 +52,7 @@ class FakeMethods:
         if self.crash == kind:
             os._exit(3)
         if self.fail == kind:
+            time.sleep(self.fail_seconds)
             raise InputError(f"fake {kind} failure")
 
     def run_fast(self, content: Path, style: Path, options: FastOptions) -> Image.Image:

@@ -129,7 +129,8 @@ def lab(browser, server):
 
 
 def test_a_failed_method_is_said_with_its_reason_and_the_undo_keys_are_exposed(browser, tmp_path):
-    settings = make_settings(tmp_path, methods=FakeMethods(step_seconds=0.05, fail="gatys"))
+    # the failure comes once the lab shows the job running: failed before its first view, it is no change
+    settings = make_settings(tmp_path, methods=FakeMethods(step_seconds=0.05, fail="gatys", fail_seconds=3.0))
     context = browser.new_context()
     page = context.new_page()
     page.add_init_script("document.addEventListener('DOMContentLoaded', () => (" + LISTEN + ")())")
