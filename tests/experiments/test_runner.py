@@ -587,3 +587,26 @@ def test_a_cancel_while_the_end_of_a_job_waits_for_the_store_does_not_cancel_its
     h.runner._step()
     assert worker.job is not None and worker.job.id == job.id
     assert worker.cancel_requested is None and worker.cancel_token.value == 0
+
+
+def test_a_result_sent_by_an_earlier_run_of_a_job_is_not_taken_as_its_re_runs(make, photo, painting):
+    """A worker killed after a cancel may have sent its "done" first; read after the job was re-run, that
+    message ended the re-run with the old run's picture. Messages now carry their run's token (the seq)."""
+    from PIL import Image
+
+    h = make(FakeMethods(step_seconds=0.1))
+    experiment = h.experiment(photo, painting, fast=False)
+    first = h.wait_state(experiment, "gatys", RUNNING)
+    h.runner.cancel(first.id)
+    h.wait_state(experiment, "gatys", CANCELLED)
+    h.runner.rerun(first.id)
+    rerun = h.wait_state(experiment, "gatys", RUNNING)
+    assert rerun.seq != first.seq
+    stale, width, height = h.files.save_image(Image.new("RGB", (8, 8), "red"))
+    h.runner._results.put({"type": "done", "worker": 999, "job": first.id, "token": first.seq,
+                           "image": {"id": stale, "width": width, "height": height}})
+    time.sleep(0.3)
+    assert h.job(experiment, "gatys").state == RUNNING  # was: done, with the stale picture
+    done = h.wait_state(experiment, "gatys", DONE, timeout=20)
+    assert done.result_id not in (None, stale)
+    assert h.store.image(stale) is None and not h.files.image_path(stale).exists()  # nobody owns it

@@ -331,6 +331,9 @@ class JobRunner:
                 worker.ready = True
             return
         job = self._store.job(message["job"])
+        if job is not None and message.get("token", job.seq) != job.seq:  # from a run before a re-run
+            self._drop_stale(message)
+            return
         if job is None or kind == "started":
             return
         if kind == "progress":
@@ -351,6 +354,12 @@ class JobRunner:
                 if worker.job is not None and worker.job.id == job.id:
                     self._assign(worker, None)
         self._finish(job, message)
+
+    def _drop_stale(self, message: dict[str, Any]) -> None:
+        """Forget a message of an earlier run of its job (a worker killed after a cancel may have sent its end
+        first); a picture it stored belongs to no record."""
+        if message["type"] == "done" and message.get("image"):
+            self._files.remove_image_files([message["image"]["id"]])
 
     def _finish(self, job: JobRecord, message: dict[str, Any]) -> None:
         """Record the end of ``job``; safe to call again with the same message if it raised midway."""

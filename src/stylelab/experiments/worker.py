@@ -86,9 +86,9 @@ def worker_main(setup: WorkerSetup, methods: Methods, tasks, results, cancel_tok
             continue
         if task is None:
             return
-        results.put({"type": "started", "worker": setup.index, "job": task["job"]})
+        results.put({"type": "started", "worker": setup.index, "job": task["job"], "token": task["token"]})
         outcome = run_task(task, setup, methods, files, results, cancel_token, parent)
-        results.put({"worker": setup.index, "job": task["job"], **outcome})
+        results.put({"worker": setup.index, "job": task["job"], "token": task["token"], **outcome})
 
 
 def _lower_priority(nice: int) -> None:
@@ -170,6 +170,7 @@ def _run_gatys(
                 "type": "progress",
                 "worker": setup.index,
                 "job": task["job"],
+                "token": task["token"],
                 "progress": report,
                 "preview_version": version,
             }
