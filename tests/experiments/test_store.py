@@ -198,6 +198,16 @@ def test_requeue_puts_a_job_at_the_back_of_its_lane(store):
     assert not store.requeue(job.id)  # running jobs are not re-run
 
 
+def test_a_requeued_job_forgets_when_it_last_started_and_ended(store):
+    """A job queued again showed the end time of its failed run (in the API) until it ended anew."""
+    _experiment(store)
+    job = store.claim_next("gatys")
+    store.end_job(job.id, FAILED, error="x")
+    assert store.requeue(job.id)
+    again = store.job(job.id)
+    assert (again.started, again.ended, again.preview_version) == (None, None, None)
+
+
 def test_requeue_takes_only_failed_cancelled_or_interrupted_jobs_by_default(store):
     _experiment(store)
     done = store.claim_next("light")
@@ -377,6 +387,63 @@ def test_a_result_that_arrives_while_the_old_results_are_graded_is_graded_after(
     store.end_job(grading_old.id, DONE, grades={"drawing_gatys": {"score": 5.0}})
     grading_new = store.claim_next("light")
     assert grading_new is not None and grading_new.kind == "grade" and grading_new.id != grading_old.id
+
+
+def test_a_graded_experiment_is_graded_again_when_a_rerun_brings_a_new_result(store):
+    """The grade job that has ended (done) is queued again, so the grades are those of the new result."""
+    experiment = _experiment(store)
+    fast, gatys = store.claim_next("light"), store.claim_next("gatys")
+    store.end_job(fast.id, DONE)
+    store.end_job(gatys.id, FAILED, error="boom")
+    store.set_drawing(experiment, store.add_image(new_id(), "drawing", "d", 10, 10).id, "canvas")
+    assert store.queue_grading(experiment)
+    grade = store.claim_next("light")
+    store.end_job(grade.id, DONE, grades={"drawing_fast": {"score": 5.0}})
+    assert store.requeue(gatys.id)
+    store.end_job(store.claim_next("gatys").id, DONE)
+    assert store.queue_grading(experiment)  # what the runner asks when the re-run's result arrives
+    assert [(job.id, job.state) for job in store.jobs_of(experiment) if job.kind == "grade"] == [(grade.id, QUEUED)]
+
+
+def test_a_database_damaged_while_the_server_runs_is_a_clear_error(store):
+    """A file that stops being a database (a disk fault) was a bare sqlite3.DatabaseError, not an OutputError."""
+    from stylelab.errors import OutputError
+
+    experiment = _experiment(store)
+    with open(store.path, "r+b") as database:
+        database.write(b"\xff" * 100)  # the header
+    with pytest.raises(OutputError, match="database .*: "):
+        store.experiment(experiment)
+
+
+def test_leftover_uploads_are_removed_when_the_data_dir_is_opened(files):
+    leftover = files.tmp / f"{new_id()}.upload"
+    leftover.write_bytes(b"half an upload")
+    files.create()
+    assert list(files.tmp.iterdir()) == []
+
+
+def test_half_written_files_of_records_that_exist_are_removed_as_orphans(store, files):
+    """A server killed while writing a draft or a preview leaves ``.<id>....tmp``; its record is kept."""
+    experiment = _experiment(store)
+    job = store.claim_next("gatys")
+    temporaries = [
+        files.drafts / f".{experiment}.png.a1b2c3d4e5f6.tmp",
+        files.previews / f".{job.id}.jpg.a1b2c3d4e5f6.tmp",
+    ]
+    for path in temporaries:
+        path.write_bytes(b"x")
+    files.save_preview(job.id, Image.new("RGB", (32, 32)), 64)
+    files.remove_orphans(store.known_ids())
+    assert not any(path.exists() for path in temporaries)
+    assert files.preview_path(job.id).exists()
+
+
+def test_a_preview_is_shrunk_to_its_long_side(files):
+    job_id = new_id()
+    files.save_preview(job_id, Image.new("RGB", (200, 100), "red"), 64)
+    with Image.open(files.preview_path(job_id)) as preview:
+        assert preview.size == (64, 32) and preview.format == "JPEG"
 
 
 def test_a_database_damaged_where_opening_does_not_look_is_refused_at_start(store):
