@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from stylelab.errors import ConfigError, JobError
-from stylelab.experiments.runner import JobRunner, RunnerSettings
+from stylelab.errors import ConfigError, JobError, OutputError
+from stylelab.experiments.runner import JobRunner, RunnerSettings, _Worker, default_threads
 from stylelab.experiments.store import (
     CANCELLED,
     DONE,
@@ -256,7 +256,6 @@ def test_grades_are_queued_after_a_drawing_and_rerun_when_a_result_arrives(make,
     assert 0 <= grades["drawing_fast"]["score"] <= 10
 
 
-
 def test_a_result_that_arrives_while_grading_is_graded_too(make, tmp_path, photo, painting):
     """Two light workers: a re-run fast job ends while the grade job grades the results without it. No
     grade job was queued then, and the grades stayed those of the pictures before the re-run."""
@@ -361,6 +360,7 @@ def test_a_cancel_request_for_a_worker_whose_job_just_ended_is_ignored(make):
     ({"gatys_workers": 0}, "gatys_workers: must be at least 1, got 0"),
     ({"light_workers": 17}, "light_workers: must be at most 16, got 17"),
     ({"nice": -5}, "nice: must be at least 0, got -5"),
+    ({"nice": 20}, "nice: must be at most 19, got 20"),
     ({"threads": 0}, "threads: must be at least 1, got 0"),
     ({"cancel_grace": -1.0}, "cancel_grace: must be at least 0, got -1"),
     ({"cancel_grace": float("nan")}, "cancel_grace: expected a finite number"),
@@ -610,3 +610,81 @@ def test_a_result_sent_by_an_earlier_run_of_a_job_is_not_taken_as_its_re_runs(ma
     done = h.wait_state(experiment, "gatys", DONE, timeout=20)
     assert done.result_id not in (None, stale)
     assert h.store.image(stale) is None and not h.files.image_path(stale).exists()  # nobody owns it
+
+
+def _claimed(h: Harness, photo, painting, lane: str = "light", drawing: bool = False):
+    """A job of a new experiment marked running, as the monitor would have it (the runner is not started)."""
+    experiment = h.experiment(photo, painting)
+    if drawing:
+        picture = store_picture(h.store, h.files, photo, "drawing", "drawing", ImageLimits(), 128)
+        h.store.set_drawing(experiment, picture.id, "canvas")
+    return experiment, h.store.claim_next(lane)
+
+
+def test_pressing_cancel_again_does_not_put_off_ending_a_job_that_ignores_it(tmp_path, photo, painting):
+    """The grace time runs from the first request: a second press must not give the job another one."""
+    h = Harness(tmp_path / "data", FakeMethods())
+    _, job = _claimed(h, photo, painting)
+    worker = _Worker(1, "light", process=None, tasks=None, cancel_token=type("Token", (), {"value": 0})(), job=job)
+    JobRunner._request_cancel(worker)
+    first = worker.cancel_requested
+    time.sleep(0.01)
+    JobRunner._request_cancel(worker)
+    assert worker.cancel_requested == first and worker.cancel_token.value == job.seq
+
+
+def test_a_result_that_arrives_after_its_job_was_cancelled_leaves_no_files(tmp_path, photo, painting):
+    h = Harness(tmp_path / "data", FakeMethods())
+    _, job = _claimed(h, photo, painting)
+    h.store.end_job(job.id, CANCELLED)
+    from PIL import Image
+
+    image_id, width, height = h.files.save_image(Image.new("RGB", (32, 32)))  # what the worker stored
+    message = {"type": "done", "worker": 1, "job": job.id, "image": {"id": image_id, "width": width, "height": height}}
+    assert h.runner._record_end(job, message) is False
+    assert not h.files.image_path(image_id).exists() and not h.files.thumb_path(image_id).exists()
+    assert h.store.image(image_id) is None
+
+
+def test_an_end_recorded_before_a_failed_write_still_queues_grading_when_tried_again(
+    tmp_path, monkeypatch, photo, painting
+):
+    """The end is written once; if queueing the grades then fails (a locked database), the retry of the same
+    message must still queue them, not find the job ended already and do nothing."""
+    h = Harness(tmp_path / "data", FakeMethods())
+    experiment, job = _claimed(h, photo, painting, drawing=True)
+    queue_grading, calls = h.store.queue_grading, []
+
+    def locked_once(experiment_id):
+        calls.append(experiment_id)
+        if len(calls) == 1:
+            raise OutputError("database is locked")
+        return queue_grading(experiment_id)
+
+    monkeypatch.setattr(h.store, "queue_grading", locked_once)
+    message = {"type": "done", "worker": 1, "job": job.id}
+    with pytest.raises(OutputError):
+        h.runner._finish(job, message)
+    h.runner._finish(job, message)  # the monitor's next try
+    assert h.job(experiment, "fast").state == DONE
+    assert h.job(experiment, "grade").state == QUEUED
+
+
+def test_stored_grades_are_announced_so_that_open_pages_show_them(tmp_path, photo, painting):
+    h = Harness(tmp_path / "data", FakeMethods())
+    experiment, _ = _claimed(h, photo, painting, drawing=True)
+    for job in (h.job(experiment, "fast"), h.store.claim_next("gatys")):
+        h.store.end_job(job.id, DONE)
+    h.store.queue_grading(experiment)
+    grade = h.store.claim_next("light")
+    h.runner._finish(grade, {"type": "done", "worker": 1, "job": grade.id, "grades": {"drawing_fast": None}})
+    assert h.events.of_type("experiment") == [{"type": "experiment", "experiment_id": experiment}]
+    assert h.store.experiment(experiment).grades == {"drawing_fast": None, "drawing_gatys": None, "fast_gatys": None}
+
+
+@pytest.mark.parametrize("cores, threads", [(8, 7), (2, 1), (1, 1), (None, 1)])
+def test_workers_leave_one_core_to_the_server_and_the_browser(monkeypatch, cores, threads):
+    import os
+
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    assert default_threads() == threads
