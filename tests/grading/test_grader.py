@@ -80,6 +80,55 @@ def test_a_non_finite_distance_is_a_model_error_not_a_perfect_grade():
         combine({"style": 0.1, "structure": float("nan"), "colour": 2.0}, SMALL.calibration, "autoencoder")
 
 
+def test_identical_images_grade_exactly_ten_whatever_the_weights_add_up_to():
+    """Weights 0.1, 0.1, 0.6 normalise to three floats whose sum is 0.9999999999999999."""
+    from stylelab.grading.grader import combine
+
+    calibration = Calibration(0.1, 0.1, 0.6, 0.2, 0.5, 10.0)
+    result = combine({"style": 0.0, "structure": 0.0, "colour": 0.0}, calibration, "vgg19")
+    assert (result.score, result.similarity) == (10.0, 1.0)
+
+
+def test_a_grade_never_exceeds_ten_when_the_weights_round_above_one():
+    """Weights 0.1, 0.7, 0.375 normalise to three floats whose sum is 1.0000000000000002."""
+    from stylelab.grading.grader import combine
+
+    calibration = Calibration(0.1, 0.7, 0.375, 0.2, 0.5, 10.0)
+    result = combine({"style": 1e-12, "structure": 1e-12, "colour": 1e-12}, calibration, "vgg19")
+    assert result.similarity <= 1.0 and result.score <= 10.0
+
+
+def test_a_calibration_that_weighs_only_structure_still_grades_two_flat_canvases():
+    """Flat canvases have no structure evidence; scaling structure's weight down left nothing to divide by."""
+    from stylelab.grading.grader import combine
+
+    structure_only = Calibration(0.0, 1.0, 0.0, 0.2, 0.5, 10.0)
+    result = combine({"style": 0.1, "structure": 0.5, "colour": 3.0}, structure_only, "vgg19", structure_evidence=0.0)
+    assert result.weights == {"style": 0.0, "structure": 1.0, "colour": 0.0}
+    assert result.score == pytest.approx(result.components["structure"])
+
+
+def test_two_all_zero_gram_matrices_are_the_same_style():
+    import torch
+
+    from stylelab.grading.features import dice
+
+    assert dice(torch.zeros(4, 4), torch.zeros(4, 4)) == 1.0
+
+
+def test_the_structure_distance_of_two_nearly_equal_layouts_is_not_below_zero():
+    """Rounding made 1 − cosine −2.2e-16 for this pair; the distance is documented as 0 to 2."""
+    import torch
+
+    from stylelab.grading.features import ImageFeatures, structure_distance
+
+    generator = torch.Generator().manual_seed(0)
+    x = torch.rand(8, 16, generator=generator, dtype=torch.float64)
+    y = x * (1 + 1e-12 * torch.rand(8, 16, generator=generator, dtype=torch.float64))
+    distance = structure_distance(ImageFeatures((), x, None), ImageFeatures((), y, None))
+    assert 0.0 <= distance < 1e-9
+
+
 def test_weights_change_the_grade_but_not_the_components(small_grader):
     a, b = shapes_picture(9), shapes_picture(10)
     colour_only = Calibration(0.0, 0.0, 1.0, 0.2, 0.5, 10.0)
@@ -89,7 +138,7 @@ def test_weights_change_the_grade_but_not_the_components(small_grader):
 
 
 @pytest.mark.parametrize(
-    "changes", [{"scorer": "vgg"}, {"size": 8}, {"size": 256.0}, {"grid": 0}, {"vgg19": "heavy"}]
+    "changes", [{"scorer": "vgg"}, {"size": 8}, {"size": 256.0}, {"grid": 0}, {"grid": 33}, {"vgg19": "heavy"}]
 )
 def test_bad_config_values_raise_config_error(changes):
     with pytest.raises(ConfigError):
