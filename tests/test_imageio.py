@@ -81,6 +81,31 @@ def test_a_truncated_file_is_said_once(tmp_path):
         load_image(path)  # was "... truncated (image file is truncated (N bytes not processed))"
 
 
+@pytest.mark.parametrize("orientation, upright", [(1, (60, 30)), (3, (60, 30)), (5, (30, 60)), (7, (30, 60))])
+def test_every_exif_orientation_that_turns_the_picture_swaps_its_sides(tmp_path, orientation, upright):
+    """5 and 7 (mirrored and turned) swap width and height as 6 and 8 do, for the header and the pixels alike."""
+    path = tmp_path / "turned.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.new("RGB", (60, 30), "white").save(path, "JPEG", exif=exif)
+    assert upright_size(path) == upright
+    assert load_image(path).size == upright
+
+
+def test_the_limits_themselves_are_allowed():
+    limits = ImageLimits(min_side=16, max_pixels=256 * 16, max_aspect=16.0)
+    assert load_image(np.zeros((16, 256), np.uint8), limits).size == (256, 16)  # 16:1, 4096 px, 16 px high
+    with pytest.raises(InputError, match="aspect ratio"):
+        load_image(np.zeros((16, 257), np.uint8), ImageLimits(max_aspect=16.0))
+
+
+def test_a_float_image_of_another_range_is_stretched_to_black_and_white():
+    """A measurement (here 100..300) would otherwise be clipped to white all over."""
+    values = np.tile(np.linspace(100.0, 300.0, 32, dtype=np.float32), (32, 1))
+    gray = np.asarray(load_image(Image.fromarray(values, mode="F")))[..., 0]
+    assert (gray.min(), gray.max()) == (0, 255)
+
+
 def test_unusual_images_become_8bit_rgb(unusual_image):
     image = load_image(unusual_image)
     assert image.mode == "RGB"
@@ -359,3 +384,27 @@ def test_a_missing_file_in_a_local_folder_named_like_a_web_scheme_is_said_to_be_
         load_image("http:/cat.jpg")
     with pytest.raises(InputError, match="no such file$"):
         load_image("ftp:x/cat.jpg")
+
+
+def test_a_jpeg_or_webp_too_large_for_its_format_is_refused_before_any_work(tmp_path):
+    from stylelab.imageio import check_format_fits
+
+    check_format_fits(tmp_path / "a.jpg", (65500, 16))  # JPEG's own limit is allowed
+    check_format_fits(tmp_path / "a.webp", (16383, 16))
+    with pytest.raises(OutputError, match="JPEG images can be at most 65500 px"):
+        check_format_fits(tmp_path / "a.jpg", (65501, 16))
+    with pytest.raises(OutputError, match="WEBP images can be at most 16383 px"):
+        check_format_fits(tmp_path / "a.webp", (16, 16384))
+    check_format_fits(tmp_path / "a.png", (70000, 16))
+
+
+def test_outputs_get_the_usual_permissions_not_private_ones(tmp_path):
+    """As open() makes them (0666 less the umask): a temporary file made with mkstemp would stay 0600."""
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        saved = save_image(Image.new("RGB", (16, 16)), tmp_path / "out.png")
+    finally:
+        os.umask(umask)
+    assert saved.stat().st_mode & 0o777 == 0o644
