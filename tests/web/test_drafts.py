@@ -57,6 +57,7 @@ def test_a_draft_comes_back_as_it_was_saved(client):
     experiment = start_experiment(client)
     nothing = client.get(f"/api/experiments/{experiment['id']}/draft")
     assert (nothing.status_code, nothing.content) == (204, b"")  # nothing painted yet: not an error
+    assert nothing.headers["cache-control"] == "no-store"  # else a cached "nothing" could hide the next save
     assert _put(client, experiment["id"], _layer()).status_code == 204
     assert _put(client, experiment["id"], _layer(colour=(20, 40, 200, 200))).status_code == 204  # replaced
     response = client.get(f"/api/experiments/{experiment['id']}/draft")

@@ -120,6 +120,11 @@ def test_bad_experiment_requests(client):
             422,  # both methods need 16 px on the short side: 20 px gives chelsea 20 × 13
             "gatys_size: at 20 px this photo's short side would be 13 px, under 16 px; choose a size of at least 24",
         ),
+        (  # one pixel short of the limit is short too
+            {"photo": "gallery:photos/chelsea", "painting": "gallery:styles/udnie", "gatys_size": 23},
+            422,
+            "gatys_size: at 23 px this photo's short side would be 15 px, under 16 px; choose a size of at least 24",
+        ),
         ({"photo": "gallery:photos/chelsea"}, 422, "painting: Field required"),
         (
             {"photo": "gallery:photos/chelsea", "painting": "gallery:styles/udnie", "gatys_size": 4000},
@@ -191,6 +196,24 @@ def test_unknown_and_malformed_ids(client):
     assert client.get("/api/images/..%2F..%2Fetc%2Fpasswd").status_code in (404, 422)
     assert client.get("/api/gallery/photos/..%2Fsecret.jpg").status_code in (404, 422)
     assert client.get("/api/nothing-here").json() == {"detail": "Not Found"}
+    for action in ("cancel", "rerun"):  # not a 409 "cannot": there is no such job
+        response = client.post(f"/api/jobs/0123456789abcdef/{action}")
+        assert (response.status_code, response.json()["detail"]) == (404, "no job with id 0123456789abcdef")
+
+
+def test_out_of_range_query_values_are_refused(client):
+    experiment = start_experiment(client)
+    for url in ("/api/experiments?offset=-1", "/api/experiments?limit=0", "/api/experiments?limit=101",
+                f"/api/experiments/{experiment['id']}/palette?count=1",
+                f"/api/experiments/{experiment['id']}/palette?count=17"):
+        assert client.get(url).status_code == 422, url
+    assert len(client.get(f"/api/experiments/{experiment['id']}/palette?count=16").json()["colors"]) <= 16
+
+
+def test_health_is_not_ok_without_workers(client, monkeypatch):
+    assert client.get("/api/health").json()["ok"] is True
+    monkeypatch.setattr(client.app.state.stylelab, "runner", None)
+    assert client.get("/api/health").json() == {"ok": False, "workers": []}
 
 
 def test_finishing_grades_the_three_pairs_and_makes_a_sheet(client):
