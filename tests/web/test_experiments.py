@@ -391,7 +391,7 @@ def test_deleting_is_refused_while_a_job_runs_and_for_unknown_ids(tmp_path):
         assert client.get(f"/api/experiments/{experiment['id']}").status_code == 200
         gatys = client.get(f"/api/experiments/{experiment['id']}").json()["jobs"]["gatys"]
         client.post(f"/api/jobs/{gatys['id']}/cancel")
-        wait_for(lambda: job_state(client, experiment["id"], "gatys") == "cancelled", timeout=5)
+        wait_for(lambda: job_state(client, experiment["id"], "gatys") == "cancelled", timeout=20)
         assert client.delete(f"/api/experiments/{experiment['id']}").status_code == 204
         assert client.delete(f"/api/experiments/{experiment['id']}").status_code == 404
         assert client.delete("/api/experiments/0123456789abcdef").json()["detail"] == (
