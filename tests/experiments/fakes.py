@@ -34,6 +34,7 @@ class FakeMethods:
         crash: a job kind whose worker process dies (os._exit).
         die_on_cancel: the Gatys job's process dies when it sees the cancel, before reporting it.
         grade_gate: a path; grading waits until a file is there (a test lets it go on when it is ready).
+        die_at_start: a lane whose worker processes die as they start (os._exit in prepare).
     """
 
     step_seconds: float = 0.0
@@ -44,9 +45,11 @@ class FakeMethods:
     crash: str | None = None
     die_on_cancel: bool = False
     grade_gate: str | None = None
+    die_at_start: str | None = None
 
     def prepare(self, lane: str, threads: int | None) -> None:
-        pass
+        if self.die_at_start == lane:
+            os._exit(4)
 
     def _trouble(self, kind: str) -> None:
         if self.crash == kind:

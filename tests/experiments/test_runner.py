@@ -688,3 +688,11 @@ def test_workers_leave_one_core_to_the_server_and_the_browser(monkeypatch, cores
 
     monkeypatch.setattr(os, "cpu_count", lambda: cores)
     assert default_threads() == threads
+
+
+def test_a_worker_that_dies_as_it_starts_is_not_respawned_in_a_tight_loop(make):
+    h = make(FakeMethods(die_at_start="gatys"))
+    time.sleep(0.5)
+    before = h.runner._spawned
+    time.sleep(3.0)
+    assert h.runner._spawned - before <= 2  # one respawn per 2 s at most; without the wait, one per step
