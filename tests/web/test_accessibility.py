@@ -10,7 +10,7 @@ import importlib.util
 
 import pytest
 
-from tests.browser import CHROMIUM, launch_chromium
+from tests.browser import CHROMIUM
 from tests.experiments.fakes import FakeMethods
 from tests.web.conftest import LiveServer, make_settings
 from tests.web.test_browser import _api_experiment, _open_lab
@@ -25,16 +25,6 @@ FOCUSED = """() => {
     const e = document.activeElement, card = e.closest('[data-experiment]');
     return [e.tagName.toLowerCase(), e.dataset.action || null, e.dataset.kind || null, card && card.dataset.experiment];
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

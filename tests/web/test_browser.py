@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.browser import CHROMIUM, launch_chromium
+from tests.browser import CHROMIUM
 from tests.experiments.fakes import FakeMethods
 from tests.web.conftest import LiveServer, make_settings, wait_for
 
@@ -33,16 +33,6 @@ pytestmark = [
         not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (apt-get install chromium)"
     ),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
