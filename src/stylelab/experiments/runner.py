@@ -59,7 +59,6 @@ MAX_CANCEL_GRACE = 3600.0
 Publish = Callable[[str, dict[str, Any]], None]
 
 
-
 @dataclass(frozen=True)
 class RunnerSettings:
     """How jobs are run: the single source of these defaults (``stylelab serve`` builds its options from them)."""

@@ -30,7 +30,6 @@ def cuda_index(device: str) -> int:
     return int(device.partition(":")[2] or 0)
 
 
-
 @dataclass(frozen=True)
 class FastConfig:
     """Everything that shapes one fast stylisation (Ghiasi et al. 2017)."""

@@ -43,7 +43,6 @@ def _plain_number(value: object) -> object:
     return float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else value
 
 
-
 @dataclass(frozen=True)
 class GatysConfig:
     """Everything that shapes one optimisation-based stylisation."""

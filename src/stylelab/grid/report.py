@@ -48,7 +48,6 @@ PLACEHOLDER_TYPE = 11  # px: the smallest type a missing picture's reason is wri
 LEGEND_WIDTH = 320  # px of the sheets font a legend entry may take before its setting names go
 
 
-
 @dataclass(frozen=True)
 class ReportConfig:
     """Settings of ``stylelab report`` (the single source of its defaults)."""

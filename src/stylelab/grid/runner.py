@@ -37,7 +37,6 @@ INPUTS_DIR = "inputs"
 KEY_CHARS = 24
 
 
-
 @dataclass(frozen=True)
 class ExecutorConfig:
     """Where and how widely the cells run (the single source of the grid command's defaults)."""

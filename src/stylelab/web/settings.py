@@ -21,7 +21,6 @@ MEBIBYTE = 1024 * 1024
 LARGEST_SIZE = 4096  # the most a person may pick for a result's long side (the engines take more)
 
 
-
 def default_data_dir() -> Path:
     """The user data dir of Style Lab (e.g. ``~/.local/share/stylelab`` on Linux)."""
     import platformdirs
