@@ -9,7 +9,7 @@ import time
 import pytest
 
 from stylelab.errors import ConfigError, JobError, OutputError
-from stylelab.experiments.runner import JobRunner, RunnerSettings, _Worker, default_threads
+from stylelab.experiments.runner import JobRunner, RunnerSettings, _latest_progress, _Worker, default_threads
 from stylelab.experiments.store import (
     CANCELLED,
     DONE,
@@ -388,7 +388,7 @@ def test_a_burst_of_progress_keeps_each_jobs_latest_step_with_its_newest_preview
     for message in (progress("a", 1, 2), progress("b", 1, 1), progress("a", 2, None), progress("a", 3, 4),
                     progress("b", 2, None), {"type": "done", "worker": 2, "job": "c"}, progress("a", 4, 6)):
         h.runner._results.put(message)
-    kept = h.runner._drain()
+    kept = _latest_progress(h.runner._drain())
     summary = [(m["type"], m["job"], m.get("progress", {}).get("iteration"), m.get("preview_version"))
                for m in kept]
     assert summary == [("progress", "b", 2, 1), ("done", "c", None, None), ("progress", "a", 4, 6)]
@@ -537,7 +537,7 @@ def test_a_coalesced_progress_message_takes_the_newest_dropped_preview_not_the_o
     for step, preview in ((1, 2), (2, 4), (3, None)):
         h.runner._results.put({"type": "progress", "worker": 1, "job": "a", "progress": {"iteration": step},
                                "preview_version": preview})
-    assert [(m["progress"]["iteration"], m["preview_version"]) for m in h.runner._drain()] == [(3, 4)]
+    assert [(m["progress"]["iteration"], m["preview_version"]) for m in _latest_progress(h.runner._drain())] == [(3, 4)]
 
 
 def test_a_message_that_meets_a_mistake_in_our_sql_is_dropped_not_retried_for_ever(tmp_path, monkeypatch):

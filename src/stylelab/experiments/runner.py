@@ -303,8 +303,8 @@ class JobRunner:
         self._dispatch()
 
     def _drain(self) -> list[dict[str, Any]]:
-        """Messages waiting now (after up to 0.2 s for the first); of several progress
-        messages of one job only the latest is kept, so a fast engine cannot flood the store."""
+        """Messages waiting now (after up to 0.2 s for the first), at most 1,000 (``_step`` keeps only the
+        latest progress message of each job, so a fast engine cannot flood the store)."""
         try:
             messages = [self._results.get(timeout=0.2)]
         except queue.Empty:
@@ -314,7 +314,7 @@ class JobRunner:
                 messages.append(self._results.get_nowait())
             except queue.Empty:
                 break
-        return _latest_progress(messages)
+        return messages
 
     def _worker(self, number: int) -> _Worker | None:
         with self._lock:
