@@ -370,7 +370,7 @@ class Store:
             raise OutputError(self._problem(exc)) from None
 
     def _problem(self, exc: sqlite3.DatabaseError, doing: str = "") -> str:
-        if "locked" in str(exc) or "busy" in str(exc):
+        if _primary_code(exc) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
             return (f"database {self.path} is locked by another program (for over {self.BUSY_TIMEOUT:g} s); "
                     "close it and try again")
         return f"database {self.path}: {doing}{exc}"
@@ -424,10 +424,7 @@ class Store:
     def add_image(self, image_id: str, role: str, label: str, width: int, height: int) -> ImageRecord:
         record = ImageRecord(image_id, role, label, width, height, time.time())
         with self._connect(write=True) as connection:
-            connection.execute(
-                "INSERT INTO images VALUES (?, ?, ?, ?, ?, ?)",
-                (record.id, role, label, width, height, record.created),
-            )
+            _insert_image(connection, record)
         return record
 
     def image(self, image_id: str) -> ImageRecord | None:
@@ -680,8 +677,7 @@ class Store:
                 (state, error, time.time(), job_id, *from_states),
             )
             if cursor.rowcount == 1 and result is not None:
-                connection.execute("INSERT INTO images VALUES (?, ?, ?, ?, ?, ?)", (
-                    result.id, result.role, result.label, result.width, result.height, result.created))
+                _insert_image(connection, result)
                 connection.execute("UPDATE jobs SET result_id = ? WHERE id = ?", (result.id, job_id))
             if cursor.rowcount == 1 and grades is not None:
                 connection.execute(
@@ -765,8 +761,18 @@ _ENVIRONMENT_ERRORS = frozenset({
 def _unusable_database(exc: sqlite3.DatabaseError) -> bool:
     """True for what the environment does to a database, False for a constraint or statement that our own
     code got wrong (an OperationalError too: "no such column", a syntax error are SQLITE_ERROR)."""
+    return _primary_code(exc) in _ENVIRONMENT_ERRORS
+
+
+def _primary_code(exc: sqlite3.DatabaseError) -> int | None:
+    """SQLite's primary result code of ``exc`` (extended codes keep it in the low byte), None if it has none."""
     code = getattr(exc, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF in _ENVIRONMENT_ERRORS  # extended codes keep the primary in the low byte
+    return None if code is None else code & 0xFF
+
+
+def _insert_image(connection: sqlite3.Connection, record: ImageRecord) -> None:
+    connection.execute("INSERT INTO images VALUES (?, ?, ?, ?, ?, ?)", (
+        record.id, record.role, record.label, record.width, record.height, record.created))
 
 
 def _experiment(row: sqlite3.Row) -> ExperimentRecord:
