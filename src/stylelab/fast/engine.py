@@ -401,8 +401,8 @@ def normalise_weights(weights: Sequence[float] | None, count: int) -> list[float
         return [1.0 / count] * count
     if isinstance(weights, (str, bytes)) or not isinstance(weights, Iterable):
         raise ConfigError(f"weights: expected one number per style image, got {weights!r}")
-    if unordered(weights):
-        raise ConfigError(f"weights: expected one number per style image, in order; got {unordered(weights)}; "
+    if kind := unordered(weights):
+        raise ConfigError(f"weights: expected one number per style image, in order; got {kind}; "
                           "give a list")
     weights = [weight.item() if isinstance(weight, np.generic) else weight for weight in weights]  # np.int64(2)
     if len(weights) != count:

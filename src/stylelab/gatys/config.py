@@ -130,8 +130,8 @@ class GatysConfig:
                 continue  # a string is refused with its own message below
             if isinstance(value, (int, float)) or not isinstance(value, Iterable):
                 raise ConfigError(f"{name}: expected a sequence, got {value!r}; write ({value!r},)")
-            if unordered(value):
-                raise ConfigError(f"{name}: expected a sequence, in order; got {unordered(value)}; give a list")
+            if kind := unordered(value):
+                raise ConfigError(f"{name}: expected a sequence, in order; got {kind}; give a list")
             convert = str if name.endswith("layers") else _plain_number
             object.__setattr__(self, name, tuple(map(convert, value)))  # frozen: rewritten here and in plain_numbers
         if isinstance(self.init, os.PathLike):
